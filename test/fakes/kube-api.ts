@@ -1,0 +1,1254 @@
+// A fake Kubernetes API server for tests. It speaks the real wire format (paths, list envelopes,
+// Status error bodies, bearer-token auth, patch content types) so the product can be driven through
+// the real @kubernetes/client-node client, with no cluster.
+//
+// What it models, beyond plain storage, because the product's behaviour depends on it:
+// - GET returns objects with kind/apiVersion; list items carry neither (like the real API).
+// - Lists honour fieldSelector (only the field labels the real server supports for that resource,
+//   400 otherwise), labelSelector, limit/continue, and come back sorted by namespace/name.
+// - RBAC denials (forbid), outages (failNext), 401 for a wrong token, 404/405/415 as the real API words them.
+// - PATCH (strategic merge and JSON merge): status is ignored (it is a subresource), generation bumps
+//   only on spec changes, a no-op patch writes nothing, a metadata.resourceVersion in the patch is an
+//   optimistic-lock precondition (409), dryRun=All changes nothing. Container resources are validated
+//   like the real server (malformed quantity, request above limit), and a Pod's spec is immutable
+//   apart from images, activeDeadlineSeconds and tolerations.
+// - POST on a collection creates (201, 409 AlreadyExists), so 'create' rules in forbid() mean something.
+//
+// Not modelled: watch, DELETE/PUT, subresources (status, log, scale...), JSON patch, server-side apply.
+
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { randomUUID } from 'node:crypto';
+import {
+  applyMergePatch,
+  applyStrategicMergePatch,
+  cloneJson,
+  isPlainObject,
+  jsonEqual,
+  MERGE_KEYS,
+  PatchError,
+} from './strategic-merge';
+
+export type KubeObject = Record<string, any>; // a real API object; must have metadata.name, and metadata.namespace when namespaced
+
+export interface ForbiddenRule {
+  verb: 'get' | 'list' | 'patch' | 'create';
+  /** Plural, e.g. 'pods', 'events', 'nodes', 'deployments', 'pods.metrics.k8s.io'. */
+  resource: string;
+  /** Only deny in this namespace (and cluster-wide lists of the resource). Absent: deny everywhere. */
+  namespace?: string;
+}
+
+export interface RecordedRequest {
+  method: string;
+  path: string;
+  query: Record<string, string>;
+  headers: Record<string, string | string[] | undefined>;
+  body?: unknown;
+}
+
+const DEFAULT_USER = 'system:serviceaccount:oomdoctor:oomdoctor';
+const TOKEN = 'fake-token';
+
+// ---------------------------------------------------------------------------
+// Resource catalogue
+// ---------------------------------------------------------------------------
+
+interface ResourceType {
+  kind: string;
+  plural: string;
+  /** API group, '' for the core group. */
+  group: string;
+  version: string;
+  namespaced: boolean;
+  /** fieldSelector labels the real server accepts for this resource, besides metadata.name/namespace. */
+  fieldLabels: readonly string[];
+  patchable: boolean;
+  /** Carries metadata.generation, bumped when spec changes. */
+  hasGeneration: boolean;
+  /** `status` is a subresource: PATCH/POST on the main resource cannot change it. */
+  statusSubresource: boolean;
+  /** Path to the pod spec, for container validation. */
+  podSpecPath?: readonly string[];
+  /** metrics.k8s.io objects are computed per request by metrics-server: no uid, no resourceVersion, read-only. */
+  synthetic?: boolean;
+  /** metrics-server names its resources differently in NotFound errors ("podmetrics", with "ns/name"). */
+  notFoundResource?: string;
+}
+
+const POD_FIELDS = [
+  'spec.nodeName',
+  'spec.restartPolicy',
+  'spec.schedulerName',
+  'spec.serviceAccountName',
+  'spec.hostNetwork',
+  'status.phase',
+  'status.podIP',
+  'status.nominatedNodeName',
+] as const;
+const EVENT_FIELDS = [
+  'involvedObject.kind',
+  'involvedObject.namespace',
+  'involvedObject.name',
+  'involvedObject.uid',
+  'involvedObject.apiVersion',
+  'involvedObject.resourceVersion',
+  'involvedObject.fieldPath',
+  'reason',
+  'reportingComponent',
+  'source',
+  'type',
+] as const;
+const TEMPLATE_POD_SPEC = ['spec', 'template', 'spec'] as const;
+
+function workload(kind: string, plural: string, group: string, extra: Partial<ResourceType> = {}): ResourceType {
+  return {
+    kind,
+    plural,
+    group,
+    version: 'v1',
+    namespaced: true,
+    fieldLabels: [],
+    patchable: false,
+    hasGeneration: true,
+    statusSubresource: true,
+    podSpecPath: TEMPLATE_POD_SPEC,
+    ...extra,
+  };
+}
+
+function core(kind: string, plural: string, extra: Partial<ResourceType> = {}): ResourceType {
+  return {
+    kind,
+    plural,
+    group: '',
+    version: 'v1',
+    namespaced: true,
+    fieldLabels: [],
+    patchable: false,
+    hasGeneration: false,
+    statusSubresource: false,
+    ...extra,
+  };
+}
+
+function metrics(kind: string, plural: string, namespaced: boolean): ResourceType {
+  return {
+    notFoundResource: kind.toLowerCase(),
+    kind,
+    plural,
+    group: 'metrics.k8s.io',
+    version: 'v1beta1',
+    namespaced,
+    fieldLabels: [],
+    patchable: false,
+    hasGeneration: false,
+    statusSubresource: false,
+    synthetic: true,
+  };
+}
+
+const RESOURCE_TYPES: readonly ResourceType[] = [
+  core('Pod', 'pods', { fieldLabels: POD_FIELDS, patchable: true, statusSubresource: true, podSpecPath: ['spec'] }),
+  core('Event', 'events', { fieldLabels: EVENT_FIELDS }),
+  core('Node', 'nodes', { namespaced: false, fieldLabels: ['spec.unschedulable'], statusSubresource: true }),
+  core('Namespace', 'namespaces', { namespaced: false, fieldLabels: ['status.phase'], statusSubresource: true }),
+  core('ConfigMap', 'configmaps'),
+  core('LimitRange', 'limitranges'),
+  core('ResourceQuota', 'resourcequotas', { statusSubresource: true }),
+  workload('ReplicaSet', 'replicasets', 'apps', { fieldLabels: ['status.replicas'] }),
+  workload('Deployment', 'deployments', 'apps', { patchable: true }),
+  workload('StatefulSet', 'statefulsets', 'apps', { patchable: true }),
+  workload('DaemonSet', 'daemonsets', 'apps', { patchable: true }),
+  workload('Job', 'jobs', 'batch', { fieldLabels: ['status.successful'] }),
+  workload('CronJob', 'cronjobs', 'batch', {
+    patchable: true,
+    podSpecPath: ['spec', 'jobTemplate', 'spec', 'template', 'spec'],
+  }),
+  metrics('PodMetrics', 'pods', true),
+  metrics('NodeMetrics', 'nodes', false),
+];
+
+/** Value a field selector sees when the field is absent (the real server formats Go zero values). */
+const FIELD_DEFAULTS: Readonly<Record<string, string>> = {
+  'spec.hostNetwork': 'false',
+  'spec.unschedulable': 'false',
+  'status.replicas': '0',
+  'status.successful': '0',
+};
+/** Field labels that do not name the object path they read. */
+const FIELD_PATHS: Readonly<Record<string, string>> = { source: 'source.component' };
+
+function apiVersionOf(type: ResourceType): string {
+  return type.group ? `${type.group}/${type.version}` : type.version;
+}
+
+/** "deployments.apps", "pods" — how the API names a resource in messages. */
+function qualifiedResource(type: ResourceType): string {
+  return type.group ? `${type.plural}.${type.group}` : type.plural;
+}
+
+/** "Deployment.apps", "Pod" — how the API names a kind in Invalid messages. */
+function qualifiedKind(type: ResourceType): string {
+  return type.group ? `${type.kind}.${type.group}` : type.kind;
+}
+
+function typeByKind(kind: string): ResourceType {
+  const type = RESOURCE_TYPES.find((t) => t.kind === kind);
+  if (!type) {
+    throw new Error(`FakeKubeApi: unknown kind "${kind}"; known: ${RESOURCE_TYPES.map((t) => t.kind).join(', ')}`);
+  }
+  return type;
+}
+
+function typeByPath(group: string, version: string, plural: string): ResourceType | undefined {
+  return RESOURCE_TYPES.find((t) => t.group === group && t.version === version && t.plural === plural);
+}
+
+/**
+ * Whether a ForbiddenRule's resource names this type: the qualified name ("deployments.apps",
+ * "pods.metrics.k8s.io") always does; a bare plural names the core resource when there is one
+ * (so 'pods' never denies metrics), else the group resource ('deployments').
+ */
+function ruleNamesType(resource: string, type: ResourceType): boolean {
+  if (resource === qualifiedResource(type)) return true;
+  if (resource !== type.plural) return false;
+  const coreHasPlural = RESOURCE_TYPES.some((t) => t.group === '' && t.plural === resource);
+  return type.group === '' || !coreHasPlural;
+}
+
+function objectKey(namespace: string | undefined, name: string): string {
+  return namespace === undefined ? name : `${namespace}/${name}`;
+}
+
+function nowTimestamp(): string {
+  return new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+// ---------------------------------------------------------------------------
+// Status objects and errors
+// ---------------------------------------------------------------------------
+
+interface StatusDetails {
+  name?: string;
+  group?: string;
+  kind?: string;
+  causes?: Array<{ reason?: string; message: string; field?: string }>;
+  retryAfterSeconds?: number;
+}
+
+interface Status {
+  kind: 'Status';
+  apiVersion: 'v1';
+  metadata: Record<string, never>;
+  status: 'Failure';
+  message: string;
+  reason: string;
+  details?: StatusDetails;
+  code: number;
+}
+
+function makeStatus(code: number, reason: string, message: string, details?: StatusDetails): Status {
+  // Key order as the real server writes it (details, when present, before code), so raw bodies read alike.
+  return {
+    kind: 'Status',
+    apiVersion: 'v1',
+    metadata: {},
+    status: 'Failure',
+    message,
+    reason,
+    ...(details !== undefined ? { details } : {}),
+    code,
+  };
+}
+
+/** Thrown inside request handling; turned into a Status response. */
+class ApiError extends Error {
+  constructor(
+    readonly status: Status,
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(status.message);
+  }
+}
+
+function resourceDetails(type: ResourceType, name?: string): StatusDetails {
+  const details: StatusDetails = {};
+  if (name !== undefined) details.name = name;
+  if (type.group) details.group = type.group;
+  details.kind = type.plural;
+  return details;
+}
+
+function badRequest(message: string): ApiError {
+  return new ApiError(makeStatus(400, 'BadRequest', message));
+}
+
+function notFound(type: ResourceType, name: string): ApiError {
+  return new ApiError(
+    makeStatus(404, 'NotFound', `${qualifiedResource(type)} "${name}" not found`, resourceDetails(type, name)),
+  );
+}
+
+/** metrics-server's NotFound: `podmetrics.metrics.k8s.io "shop/api-1" not found`, or `pods "shop/api-1"` without the pod. */
+function metricsNotFound(type: ResourceType, name: string, namespace: string | undefined, subjectExists: boolean): ApiError {
+  const id = namespace === undefined ? name : `${namespace}/${name}`;
+  if (!subjectExists) {
+    const subject = type.kind === 'PodMetrics' ? 'pods' : 'nodes';
+    return new ApiError(makeStatus(404, 'NotFound', `${subject} "${id}" not found`, { name: id, kind: subject }));
+  }
+  const resource = type.notFoundResource ?? type.plural;
+  return new ApiError(
+    makeStatus(404, 'NotFound', `${resource}.${type.group} "${id}" not found`, { name: id, group: type.group, kind: resource }),
+  );
+}
+
+const PATH_NOT_FOUND = (): ApiError =>
+  new ApiError(makeStatus(404, 'NotFound', 'the server could not find the requested resource', {}));
+
+const METHOD_NOT_ALLOWED = (): ApiError =>
+  new ApiError(makeStatus(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource', {}));
+
+interface FieldError {
+  field: string;
+  type: 'Invalid' | 'Required' | 'Forbidden' | 'NotSupported';
+  value?: string;
+  detail?: string;
+}
+
+const FIELD_ERROR_REASON: Record<FieldError['type'], string> = {
+  Invalid: 'FieldValueInvalid',
+  Required: 'FieldValueRequired',
+  Forbidden: 'FieldValueForbidden',
+  NotSupported: 'FieldValueNotSupported',
+};
+
+function fieldErrorMessage(e: FieldError): string {
+  switch (e.type) {
+    case 'Invalid':
+      return `Invalid value: ${JSON.stringify(e.value ?? '')}: ${e.detail ?? ''}`;
+    case 'Required':
+      return 'Required value';
+    case 'Forbidden':
+      return `Forbidden: ${e.detail ?? ''}`;
+    case 'NotSupported':
+      return `Unsupported value: ${JSON.stringify(e.value ?? '')}: ${e.detail ?? ''}`;
+  }
+}
+
+/** 422 Invalid, worded like apimachinery's errors.NewInvalid. */
+function invalid(kindLabel: string, group: string | undefined, kind: string, name: string, errors: FieldError[]): ApiError {
+  const rendered = errors.map((e) => `${e.field}: ${fieldErrorMessage(e)}`);
+  const summary = rendered.length === 1 ? rendered[0] : `[${rendered.join(', ')}]`;
+  // Empty fields are omitted, as Go's omitempty does.
+  const details: StatusDetails = {};
+  if (name) details.name = name;
+  if (group) details.group = group;
+  if (kind) details.kind = kind;
+  details.causes = errors.map((e) => ({ reason: FIELD_ERROR_REASON[e.type], message: fieldErrorMessage(e), field: e.field }));
+  return new ApiError(makeStatus(422, 'Invalid', `${kindLabel} "${name}" is invalid: ${summary}`, details));
+}
+
+/** The Status the API (or the load balancer in front of it) answers for an injected failure. */
+function injectedFailure(code: number): ApiError {
+  switch (code) {
+    case 429:
+      return new ApiError(
+        makeStatus(429, 'TooManyRequests', 'Too many requests, please try again later.', { retryAfterSeconds: 1 }),
+        { 'Retry-After': '1' },
+      );
+    case 500:
+      return new ApiError(
+        makeStatus(500, 'InternalError', 'Internal error occurred: injected failure', { causes: [{ message: 'injected failure' }] }),
+      );
+    case 503:
+      return new ApiError(makeStatus(503, 'ServiceUnavailable', 'the server is currently unable to handle the request', {}));
+    case 504:
+      return new ApiError(
+        makeStatus(504, 'Timeout', 'Timeout: request did not complete within requested timeout - context deadline exceeded', {}),
+      );
+    default: {
+      const reasons: Record<number, string> = {
+        400: 'BadRequest',
+        401: 'Unauthorized',
+        403: 'Forbidden',
+        404: 'NotFound',
+        405: 'MethodNotAllowed',
+        409: 'Conflict',
+        410: 'Expired',
+        415: 'UnsupportedMediaType',
+        422: 'Invalid',
+      };
+      return new ApiError(makeStatus(code, reasons[code] ?? 'Unknown', http.STATUS_CODES[code] ?? `HTTP ${code}`, {}));
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Selectors
+// ---------------------------------------------------------------------------
+
+type Matcher = (obj: KubeObject) => boolean;
+
+/** Splits on commas outside parentheses: "a in (x,y),b" -> ["a in (x,y)", "b"]. */
+function splitTopLevel(selector: string): string[] {
+  const parts: string[] = [];
+  let depth = 0;
+  let current = '';
+  for (const ch of selector) {
+    if (ch === '(') depth++;
+    if (ch === ')') depth--;
+    if (ch === ',' && depth === 0) {
+      parts.push(current);
+      current = '';
+    } else {
+      current += ch;
+    }
+  }
+  parts.push(current);
+  return parts.map((p) => p.trim()).filter((p) => p !== '');
+}
+
+const LABEL_KEY = '[A-Za-z0-9][-A-Za-z0-9_./]*';
+const LABEL_VALUE = '[-A-Za-z0-9_.]*';
+const LABEL_TERMS: ReadonlyArray<[RegExp, (m: RegExpMatchArray) => (labels: Record<string, string>) => boolean]> = [
+  [new RegExp(`^!\\s*(${LABEL_KEY})$`), (m) => (l) => !(m[1]! in l)],
+  [
+    new RegExp(`^(${LABEL_KEY})\\s+(in|notin)\\s*\\(([^()]*)\\)$`),
+    (m) => {
+      const values = m[3]!.split(',').map((v) => v.trim());
+      const key = m[1]!;
+      return m[2] === 'in'
+        ? (l) => key in l && values.includes(l[key]!)
+        : (l) => !(key in l) || !values.includes(l[key]!);
+    },
+  ],
+  [
+    new RegExp(`^(${LABEL_KEY})\\s*(==|=|!=)\\s*(${LABEL_VALUE})$`),
+    (m) => {
+      const [key, op, value] = [m[1]!, m[2]!, m[3]!];
+      // `a!=b` also matches objects without label a, as in the real server.
+      return op === '!=' ? (l) => l[key] !== value : (l) => l[key] === value;
+    },
+  ],
+  [new RegExp(`^(${LABEL_KEY})$`), (m) => (l) => m[1]! in l],
+];
+
+function parseLabelSelector(selector: string): Matcher {
+  const tests = splitTopLevel(selector).map((term) => {
+    for (const [pattern, build] of LABEL_TERMS) {
+      const m = term.match(pattern);
+      if (m) return build(m);
+    }
+    throw badRequest(`unable to parse requirement: found '${term}', expected: in, notin, =, ==, !=, or a label key`);
+  });
+  return (obj) => {
+    const labels = (isPlainObject(obj.metadata?.labels) ? obj.metadata.labels : {}) as Record<string, string>;
+    return tests.every((t) => t(labels));
+  };
+}
+
+/** Splits on commas not escaped with a backslash (field selector values may escape `,`, `=`, `\`). */
+function splitUnescaped(selector: string): string[] {
+  const parts: string[] = [];
+  let current = '';
+  for (let i = 0; i < selector.length; i++) {
+    const ch = selector[i]!;
+    if (ch === '\\' && i + 1 < selector.length) {
+      current += ch + selector[i + 1]!;
+      i++;
+    } else if (ch === ',') {
+      parts.push(current);
+      current = '';
+    } else {
+      current += ch;
+    }
+  }
+  parts.push(current);
+  return parts.filter((p) => p !== '');
+}
+
+function unescapeField(value: string): string {
+  return value.replace(/\\(.)/g, '$1');
+}
+
+function getPath(obj: unknown, path: string): unknown {
+  let current: unknown = obj;
+  for (const part of path.split('.')) {
+    if (!isPlainObject(current)) return undefined;
+    current = current[part];
+  }
+  return current;
+}
+
+function parseFieldSelector(selector: string, type: ResourceType): Matcher {
+  const allowed = new Set(['metadata.name', 'metadata.namespace', ...type.fieldLabels]);
+  const tests = splitUnescaped(selector).map((term) => {
+    // Like fields.splitTerm: the earliest unescaped operator wins, trying != and == before =.
+    let split: { lhs: string; op: string; rhs: string } | undefined;
+    for (let i = 0; i < term.length && !split; i++) {
+      if (term[i] === '\\') {
+        i++;
+        continue;
+      }
+      for (const op of ['!=', '==', '=']) {
+        if (term.startsWith(op, i)) {
+          split = { lhs: term.slice(0, i), op, rhs: term.slice(i + op.length) };
+          break;
+        }
+      }
+    }
+    if (!split) throw badRequest(`invalid selector: '${selector}'; can't understand '${term}'`);
+    const label = unescapeField(split.lhs.trim());
+    const want = unescapeField(split.rhs.trim());
+    if (!allowed.has(label)) throw badRequest(`field label not supported: ${label}`);
+    const negate = split.op === '!=';
+    return (obj: KubeObject): boolean => {
+      const raw = getPath(obj, FIELD_PATHS[label] ?? label);
+      const actual = raw === undefined || raw === null ? FIELD_DEFAULTS[label] ?? '' : String(raw);
+      return negate ? actual !== want : actual === want;
+    };
+  });
+  return (obj) => tests.every((t) => t(obj));
+}
+
+// ---------------------------------------------------------------------------
+// Resource quantities and validation
+// ---------------------------------------------------------------------------
+
+// The regular expression the real server quotes in its decode error.
+const QUANTITY_REGEXP_TEXT = "'^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'";
+const QUANTITY = /^([+-]?(?:\d+(?:\.\d*)?|\.\d+))(Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E|[eE][+-]?\d+)?$/;
+const SUFFIX_MULTIPLIER: Readonly<Record<string, number>> = {
+  '': 1,
+  n: 1e-9,
+  u: 1e-6,
+  m: 1e-3,
+  k: 1e3,
+  M: 1e6,
+  G: 1e9,
+  T: 1e12,
+  P: 1e15,
+  E: 1e18,
+  Ki: 2 ** 10,
+  Mi: 2 ** 20,
+  Gi: 2 ** 30,
+  Ti: 2 ** 40,
+  Pi: 2 ** 50,
+  Ei: 2 ** 60,
+};
+
+/** Parses a Kubernetes quantity ("512Mi", "0.5", "250m", "1e3") to a number; undefined when malformed. */
+function parseQuantity(value: unknown): number | undefined {
+  if (typeof value === 'number') return Number.isFinite(value) ? value : undefined;
+  if (typeof value !== 'string') return undefined;
+  const m = QUANTITY.exec(value);
+  if (!m) return undefined;
+  const suffix = m[2] ?? '';
+  const multiplier = /^[eE]/.test(suffix) ? 10 ** Number(suffix.slice(1)) : SUFFIX_MULTIPLIER[suffix];
+  return multiplier === undefined ? undefined : Number(m[1]) * multiplier;
+}
+
+interface ContainerRef {
+  field: string; // e.g. "spec.template.spec.containers[0]"
+  container: KubeObject;
+}
+
+function containersOf(type: ResourceType, obj: KubeObject): ContainerRef[] {
+  if (!type.podSpecPath) return [];
+  const specPath = type.podSpecPath.join('.');
+  const podSpec = getPath(obj, specPath);
+  if (!isPlainObject(podSpec)) return [];
+  const refs: ContainerRef[] = [];
+  for (const listName of ['initContainers', 'containers']) {
+    const list = podSpec[listName];
+    if (!Array.isArray(list)) continue;
+    list.forEach((container, i) => {
+      if (isPlainObject(container)) refs.push({ field: `${specPath}.${listName}[${i}]`, container });
+    });
+  }
+  return refs;
+}
+
+/** Quantities that do not parse: the real server fails to decode the object at all. */
+function hasMalformedQuantity(type: ResourceType, obj: KubeObject): boolean {
+  return containersOf(type, obj).some(({ container }) =>
+    ['limits', 'requests'].some((section) => {
+      const values = getPath(container, `resources.${section}`);
+      return isPlainObject(values) && Object.values(values).some((v) => parseQuantity(v) === undefined);
+    }),
+  );
+}
+
+/** The checks of ValidatePodSpec/ValidateResourceRequirements that matter for memory fixes. */
+function validateContainers(type: ResourceType, obj: KubeObject): FieldError[] {
+  const errors: FieldError[] = [];
+  for (const { field, container } of containersOf(type, obj)) {
+    if (typeof container.name !== 'string' || container.name === '') errors.push({ field: `${field}.name`, type: 'Required' });
+    if (typeof container.image !== 'string' || container.image === '') errors.push({ field: `${field}.image`, type: 'Required' });
+    const limits = getPath(container, 'resources.limits');
+    const requests = getPath(container, 'resources.requests');
+    if (!isPlainObject(limits) || !isPlainObject(requests)) continue;
+    for (const [resource, request] of Object.entries(requests)) {
+      const limit = limits[resource];
+      if (limit === undefined) continue;
+      if ((parseQuantity(request) ?? 0) > (parseQuantity(limit) ?? Infinity)) {
+        errors.push({
+          field: `${field}.resources.requests`,
+          type: 'Invalid',
+          value: String(request),
+          detail: `must be less than or equal to ${resource} limit of ${String(limit)}`,
+        });
+      }
+    }
+  }
+  return errors;
+}
+
+const POD_UPDATE_FORBIDDEN =
+  'pod updates may not change fields other than `spec.containers[*].image`,`spec.initContainers[*].image`,' +
+  '`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to existing tolerations),' +
+  '`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)';
+
+/** A pod's spec without the fields an update may change. */
+function podSpecMutableStripped(spec: unknown): unknown {
+  const copy = cloneJson(isPlainObject(spec) ? spec : {});
+  for (const listName of ['containers', 'initContainers']) {
+    const list = copy[listName];
+    if (Array.isArray(list)) for (const c of list) if (isPlainObject(c)) delete c.image;
+  }
+  delete copy.activeDeadlineSeconds;
+  delete copy.tolerations;
+  return copy;
+}
+
+// ---------------------------------------------------------------------------
+// Request plumbing
+// ---------------------------------------------------------------------------
+
+function readBody(req: http.IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+function parseBody(raw: string): unknown {
+  if (raw === '') return undefined;
+  try {
+    return JSON.parse(raw) as unknown;
+  } catch {
+    return raw; // recorded as text; handlers that need JSON answer 400
+  }
+}
+
+function mediaType(header: string | undefined): string {
+  return (header ?? '').split(';')[0]!.trim().toLowerCase();
+}
+
+type Verb = ForbiddenRule['verb'];
+
+interface Route {
+  type: ResourceType;
+  /** Namespace from the URL; undefined for cluster-scoped or all-namespaces requests. */
+  namespace?: string;
+  name?: string;
+}
+
+/** Maps a URL path to a resource, or undefined when no resource lives there. */
+function resolveRoute(pathname: string): Route | undefined {
+  let segments: string[];
+  try {
+    segments = pathname.split('/').filter((s) => s !== '').map(decodeURIComponent);
+  } catch {
+    return undefined;
+  }
+  let group: string;
+  let version: string;
+  let rest: string[];
+  if (segments[0] === 'api' && segments.length >= 2) {
+    [group, version, rest] = ['', segments[1]!, segments.slice(2)];
+  } else if (segments[0] === 'apis' && segments.length >= 3) {
+    [group, version, rest] = [segments[1]!, segments[2]!, segments.slice(3)];
+  } else {
+    return undefined;
+  }
+
+  if (rest[0] === 'namespaces' && rest.length >= 3) {
+    if (rest.length > 4) return undefined; // subresources (status, log, scale...) are not served
+    const type = typeByPath(group, version, rest[2]!);
+    if (!type || !type.namespaced) return undefined;
+    return { type, namespace: rest[1]!, name: rest[3] };
+  }
+  if (rest.length === 0 || rest.length > 2) return undefined;
+  const type = typeByPath(group, version, rest[0]!);
+  if (!type) return undefined;
+  if (rest.length === 2) {
+    if (type.namespaced) return undefined; // e.g. /api/v1/pods/foo
+    return { type, name: rest[1]! };
+  }
+  return { type }; // cluster-scoped list, or a list across all namespaces
+}
+
+interface ContinueToken {
+  v: string;
+  rv: number;
+  start: string;
+}
+
+function encodeContinue(rv: number, lastKey: string): string {
+  // Same shape as the real token (base64 JSON); "\u0000" makes `start` sort just after lastKey.
+  const token: ContinueToken = { v: 'meta.k8s.io/v1', rv, start: `${lastKey}\u0000` };
+  return Buffer.from(JSON.stringify(token)).toString('base64url');
+}
+
+function decodeContinue(token: string): string {
+  try {
+    const parsed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as Partial<ContinueToken>;
+    if (parsed.v === 'meta.k8s.io/v1' && typeof parsed.start === 'string') return parsed.start;
+  } catch {
+    // fall through
+  }
+  throw badRequest('continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)');
+}
+
+/** `fieldsV1` for a managedFields entry: the fields a patch sets, in the server's f:/k: notation. */
+function fieldsOf(value: unknown): Record<string, unknown> {
+  if (!isPlainObject(value)) return {};
+  const out: Record<string, unknown> = {};
+  for (const [key, child] of Object.entries(value)) {
+    if (key.startsWith('$') || child === null || child === undefined) continue;
+    const mergeKey = MERGE_KEYS[key];
+    if (Array.isArray(child) && mergeKey !== undefined) {
+      const items: Record<string, unknown> = {};
+      for (const item of child) {
+        if (isPlainObject(item) && item[mergeKey] !== undefined) {
+          items[`k:${JSON.stringify({ [mergeKey]: item[mergeKey] })}`] = { '.': {}, ...fieldsOf(item) };
+        }
+      }
+      out[`f:${key}`] = items;
+    } else {
+      out[`f:${key}`] = isPlainObject(child) ? fieldsOf(child) : {};
+    }
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------
+// The server
+// ---------------------------------------------------------------------------
+
+export class FakeKubeApi {
+  readonly requests: RecordedRequest[] = [];
+  private readonly objects = new Map<string, Map<string, KubeObject>>(); // kind -> key -> stored object
+  private readonly forbidden: ForbiddenRule[] = [];
+  private readonly failures: number[] = []; // statuses of the next requests, in order
+  private resourceVersion = 0;
+
+  private constructor(
+    private readonly server: http.Server,
+    readonly url: string,
+    private readonly user: string,
+  ) {}
+
+  static async start(options: { objects?: KubeObject[]; user?: string } = {}): Promise<FakeKubeApi> {
+    const server = http.createServer();
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(0, '127.0.0.1', () => resolve());
+    });
+    const { port } = server.address() as AddressInfo;
+    const fake = new FakeKubeApi(server, `http://127.0.0.1:${port}`, options.user ?? DEFAULT_USER);
+    server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => void fake.onRequest(req, res));
+    try {
+      for (const obj of options.objects ?? []) {
+        if (typeof obj.kind !== 'string') {
+          throw new Error(`FakeKubeApi.start: object ${JSON.stringify(obj.metadata?.name)} has no kind`);
+        }
+        fake.put(obj.kind, obj);
+      }
+    } catch (err) {
+      await fake.stop(); // do not leak a listening server when the fixture is wrong
+      throw err;
+    }
+    return fake;
+  }
+
+  /** Adds or replaces an object. Namespaces of namespaced objects are created when missing, as a cluster has them. */
+  put(kind: string, obj: KubeObject): void {
+    const type = typeByKind(kind);
+    if (obj.kind !== undefined && obj.kind !== kind) {
+      throw new Error(`FakeKubeApi.put: object kind "${String(obj.kind)}" does not match "${kind}"`);
+    }
+    if (obj.apiVersion !== undefined && obj.apiVersion !== apiVersionOf(type)) {
+      throw new Error(`FakeKubeApi.put: ${kind} must be apiVersion "${apiVersionOf(type)}", got "${String(obj.apiVersion)}"`);
+    }
+    const name: unknown = obj.metadata?.name;
+    const namespace: unknown = obj.metadata?.namespace;
+    if (typeof name !== 'string' || name === '') throw new Error(`FakeKubeApi.put: ${kind} without metadata.name`);
+    if (type.namespaced && (typeof namespace !== 'string' || namespace === '')) {
+      throw new Error(`FakeKubeApi.put: ${kind} "${name}" without metadata.namespace`);
+    }
+
+    const { kind: _kind, apiVersion: _apiVersion, ...rest } = cloneJson(obj);
+    const stored: KubeObject = rest;
+    if (!type.namespaced) delete stored.metadata.namespace;
+    const ns = type.namespaced ? (namespace as string) : undefined;
+    const previous = this.bucket(type).get(objectKey(ns, name));
+    this.applyDefaults(type, stored, previous);
+    this.bucket(type).set(objectKey(ns, name), stored);
+    if (ns !== undefined) this.ensureNamespace(ns);
+  }
+
+  /** Removes an object; removing one that does not exist is a no-op. */
+  remove(kind: string, namespace: string | undefined, name: string): void {
+    const type = typeByKind(kind);
+    if (this.bucket(type).delete(objectKey(type.namespaced ? namespace : undefined, name)) && !type.synthetic) {
+      this.resourceVersion++; // a delete is a write in etcd too
+    }
+  }
+
+  forbid(rule: ForbiddenRule): void {
+    this.forbidden.push({ ...rule });
+  }
+
+  failNext(status: number, count = 1): void {
+    if (!Number.isInteger(status) || status < 400 || status > 599) throw new Error(`FakeKubeApi.failNext: ${status} is not an error status`);
+    for (let i = 0; i < count; i++) this.failures.push(status);
+  }
+
+  kubeconfigYaml(contextName = 'fake'): string {
+    // JSON strings are valid YAML scalars, so quoting with JSON.stringify is safe for any name.
+    const ctx = JSON.stringify(contextName);
+    return [
+      'apiVersion: v1',
+      'kind: Config',
+      'clusters:',
+      '- name: fake-cluster',
+      '  cluster:',
+      `    server: ${JSON.stringify(this.url)}`,
+      // client-node refuses http:// servers unless TLS verification is (nominally) off.
+      '    insecure-skip-tls-verify: true',
+      'users:',
+      '- name: fake-user',
+      '  user:',
+      `    token: ${TOKEN}`,
+      'contexts:',
+      `- name: ${ctx}`,
+      '  context:',
+      '    cluster: fake-cluster',
+      '    user: fake-user',
+      '    namespace: default',
+      `current-context: ${ctx}`,
+      '',
+    ].join('\n');
+  }
+
+  writeKubeconfig(path: string, contextName?: string): void {
+    fs.writeFileSync(path, this.kubeconfigYaml(contextName), { mode: 0o600 });
+  }
+
+  async stop(): Promise<void> {
+    if (!this.server.listening) return;
+    const closed = new Promise<void>((resolve, reject) => this.server.close((err) => (err ? reject(err) : resolve())));
+    // Keep-alive sockets from the client would otherwise hold close() open (and jest with it).
+    this.server.closeAllConnections();
+    await closed;
+  }
+
+  // -- storage ---------------------------------------------------------------
+
+  private bucket(type: ResourceType): Map<string, KubeObject> {
+    let bucket = this.objects.get(type.kind);
+    if (!bucket) {
+      bucket = new Map();
+      this.objects.set(type.kind, bucket);
+    }
+    return bucket;
+  }
+
+  private nextResourceVersion(): string {
+    this.resourceVersion++;
+    return String(this.resourceVersion);
+  }
+
+  private applyDefaults(type: ResourceType, stored: KubeObject, previous: KubeObject | undefined): void {
+    const meta = stored.metadata as KubeObject;
+    meta.creationTimestamp ??= previous?.metadata?.creationTimestamp ?? nowTimestamp();
+    if (type.synthetic) return;
+    meta.uid ??= previous?.metadata?.uid ?? randomUUID();
+    meta.resourceVersion = this.nextResourceVersion();
+    if (type.hasGeneration && meta.generation === undefined) {
+      const prev = previous?.metadata?.generation;
+      meta.generation = typeof prev === 'number' ? (jsonEqual(previous?.spec, stored.spec) ? prev : prev + 1) : 1;
+    }
+  }
+
+  private ensureNamespace(name: string): void {
+    const type = typeByKind('Namespace');
+    if (this.bucket(type).has(name)) return;
+    this.put('Namespace', {
+      metadata: { name, labels: { 'kubernetes.io/metadata.name': name } },
+      spec: { finalizers: ['kubernetes'] },
+      status: { phase: 'Active' },
+    });
+  }
+
+  /** An object as GET returns it: kind and apiVersion first, then the stored fields. */
+  private present(type: ResourceType, stored: KubeObject): KubeObject {
+    return { kind: type.kind, apiVersion: apiVersionOf(type), ...cloneJson(stored) };
+  }
+
+  // -- request handling ------------------------------------------------------
+
+  private async onRequest(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    let reply: { code: number; body: unknown; headers?: Record<string, string> };
+    try {
+      reply = await this.handle(req);
+    } catch (err) {
+      if (err instanceof ApiError) {
+        reply = { code: err.status.code, body: err.status, headers: err.headers };
+      } else {
+        // A bug in the fake or its fixtures: answer like the API would, but say what broke.
+        const message = `Internal error occurred: ${err instanceof Error ? err.message : String(err)}`;
+        reply = { code: 500, body: makeStatus(500, 'InternalError', message, { causes: [{ message }] }) };
+      }
+    }
+    const text = JSON.stringify(reply.body);
+    res.writeHead(reply.code, {
+      'Content-Type': 'application/json',
+      'Content-Length': String(Buffer.byteLength(text)),
+      'Cache-Control': 'no-cache, private',
+      'Audit-Id': randomUUID(),
+      ...reply.headers,
+    });
+    res.end(text);
+  }
+
+  private async handle(req: http.IncomingMessage): Promise<{ code: number; body: unknown; headers?: Record<string, string> }> {
+    const raw = await readBody(req);
+    const url = new URL(req.url ?? '/', 'http://fake.invalid');
+    const method = (req.method ?? 'GET').toUpperCase();
+    const query = Object.fromEntries(url.searchParams.entries());
+    const body = parseBody(raw);
+    const recorded: RecordedRequest = { method, path: url.pathname, query, headers: { ...req.headers } };
+    if (body !== undefined) recorded.body = body;
+    this.requests.push(recorded);
+
+    const failure = this.failures.shift();
+    if (failure !== undefined) throw injectedFailure(failure);
+
+    if (req.headers.authorization !== `Bearer ${TOKEN}`) {
+      throw new ApiError(makeStatus(401, 'Unauthorized', 'Unauthorized'));
+    }
+
+    const route = resolveRoute(url.pathname);
+    if (!route) throw PATH_NOT_FOUND();
+    const verb = this.verbFor(method, route);
+    if (!verb) throw METHOD_NOT_ALLOWED();
+    this.authorize(verb, route);
+
+    switch (verb) {
+      case 'get':
+        return { code: 200, body: this.getOne(route) };
+      case 'list':
+        if (query.watch === 'true' || query.watch === '1') {
+          throw badRequest('FakeKubeApi does not implement watch');
+        }
+        return { code: 200, body: this.list(route, query) };
+      case 'patch':
+        return { code: 200, body: this.patch(route, query, req.headers['content-type'], raw, method, req.headers['user-agent']) };
+      case 'create':
+        return { code: 201, body: this.create(route, query, raw, req.headers['user-agent']) };
+    }
+  }
+
+  private verbFor(method: string, route: Route): Verb | undefined {
+    if (route.name !== undefined) {
+      if (method === 'GET') return 'get';
+      if (method === 'PATCH' && route.type.patchable) return 'patch';
+      return undefined;
+    }
+    if (method === 'GET') return 'list';
+    const collectionOfOneNamespace = route.type.namespaced ? route.namespace !== undefined : true;
+    if (method === 'POST' && !route.type.synthetic && collectionOfOneNamespace) return 'create';
+    return undefined;
+  }
+
+  /** RBAC, as far as the fake models it: explicit denials, checked before the object is looked up. */
+  private authorize(verb: Verb, route: Route): void {
+    const { type } = route;
+    // GET /api/v1/namespaces/{name} is authorised as a request inside that namespace.
+    const namespace = type.kind === 'Namespace' && route.name !== undefined ? route.name : route.namespace;
+    const denied = this.forbidden.some(
+      (rule) =>
+        rule.verb === verb &&
+        ruleNamesType(rule.resource, type) &&
+        // A namespace-scoped denial also denies the cluster-wide request (RBAC is additive:
+        // whoever may list pods everywhere may list them in that namespace).
+        (rule.namespace === undefined || namespace === undefined || rule.namespace === namespace),
+    );
+    if (!denied) return;
+
+    const subject = route.name !== undefined ? `${qualifiedResource(type)} "${route.name}"` : qualifiedResource(type);
+    const scope = namespace !== undefined ? `in the namespace "${namespace}"` : 'at the cluster scope';
+    const message =
+      `${subject} is forbidden: User "${this.user}" cannot ${verb} resource "${type.plural}" ` +
+      `in API group "${type.group}" ${scope}`;
+    throw new ApiError(makeStatus(403, 'Forbidden', message, resourceDetails(type, route.name)));
+  }
+
+  private lookup(route: Route & { name: string }): KubeObject {
+    const stored = this.bucket(route.type).get(objectKey(route.namespace, route.name));
+    if (stored) return stored;
+    if (route.type.synthetic) {
+      const subject = typeByKind(route.type.kind === 'PodMetrics' ? 'Pod' : 'Node');
+      const subjectExists = this.bucket(subject).has(objectKey(route.namespace, route.name));
+      throw metricsNotFound(route.type, route.name, route.namespace, subjectExists);
+    }
+    throw notFound(route.type, route.name);
+  }
+
+  private getOne(route: Route): KubeObject {
+    return this.present(route.type, this.lookup(route as Route & { name: string }));
+  }
+
+  private list(route: Route, query: Record<string, string>): KubeObject {
+    const { type } = route;
+    const matchers: Matcher[] = [];
+    if (query.labelSelector) matchers.push(parseLabelSelector(query.labelSelector));
+    if (query.fieldSelector) matchers.push(parseFieldSelector(query.fieldSelector, type));
+
+    const prefix = route.namespace !== undefined ? `${route.namespace}/` : '';
+    let entries = [...this.bucket(type).entries()]
+      .filter(([key]) => key.startsWith(prefix))
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)) // etcd key order: namespace, then name
+      .filter(([, obj]) => matchers.every((m) => m(obj)));
+
+    if (query.continue) {
+      const start = decodeContinue(query.continue);
+      entries = entries.filter(([key]) => key >= start);
+    }
+
+    const metadata: KubeObject = {};
+    if (!type.synthetic) metadata.resourceVersion = String(this.resourceVersion);
+    if (query.limit !== undefined && query.limit !== '') {
+      const limit = Number(query.limit);
+      if (!Number.isInteger(limit) || limit < 0) throw badRequest(`limit: Invalid value: "${query.limit}": must be a non-negative integer`);
+      if (limit > 0 && entries.length > limit) {
+        const remaining = entries.length - limit;
+        entries = entries.slice(0, limit);
+        metadata.continue = encodeContinue(this.resourceVersion, entries[entries.length - 1]![0]);
+        // The real server only knows how many remain when it did not have to filter.
+        if (matchers.length === 0) metadata.remainingItemCount = remaining;
+      }
+    }
+    return {
+      kind: `${type.kind}List`,
+      apiVersion: apiVersionOf(type),
+      metadata,
+      items: entries.map(([, obj]) => cloneJson(obj)),
+    };
+  }
+
+  private dryRun(query: Record<string, string>, optionsKind: string): boolean {
+    if (query.dryRun === undefined) return false;
+    if (query.dryRun === 'All') return true;
+    throw new ApiError(
+      makeStatus(
+        422,
+        'Invalid',
+        `${optionsKind}.meta.k8s.io "" is invalid: dryRun: Unsupported value: []string{"${query.dryRun}"}: supported values: "All"`,
+        {
+          group: 'meta.k8s.io',
+          kind: optionsKind,
+          causes: [{ reason: 'FieldValueNotSupported', message: `Unsupported value: []string{"${query.dryRun}"}: supported values: "All"`, field: 'dryRun' }],
+        },
+      ),
+    );
+  }
+
+  private patch(
+    route: Route,
+    query: Record<string, string>,
+    contentType: string | undefined,
+    raw: string,
+    method: string,
+    userAgent: string | undefined,
+  ): KubeObject {
+    const type = route.type;
+    const name = route.name!;
+    const patchType = mediaType(contentType);
+    if (patchType !== 'application/strategic-merge-patch+json' && patchType !== 'application/merge-patch+json') {
+      throw new ApiError(
+        makeStatus(
+          415,
+          'UnsupportedMediaType',
+          'the body of the request was in an unknown format - accepted media types include: ' +
+            'application/merge-patch+json, application/strategic-merge-patch+json',
+        ),
+      );
+    }
+    const dryRun = this.dryRun(query, 'PatchOptions');
+    const original = this.lookup({ ...route, name });
+
+    let patch: unknown;
+    try {
+      patch = JSON.parse(raw) as unknown;
+    } catch (err) {
+      throw badRequest(`error decoding patch: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    if (!isPlainObject(patch)) throw badRequest(`error decoding patch: ${method} body must be a JSON object`);
+
+    let patched: KubeObject;
+    try {
+      const base = this.present(type, original);
+      patched = (patchType === 'application/merge-patch+json' ? applyMergePatch(base, patch) : applyStrategicMergePatch(base, patch)) as KubeObject;
+    } catch (err) {
+      if (err instanceof PatchError) throw badRequest(err.message);
+      throw err;
+    }
+    if (!isPlainObject(patched.metadata)) patched.metadata = {};
+    const meta = patched.metadata as KubeObject;
+    const origMeta = original.metadata as KubeObject;
+
+    // Preconditions carried in the patch (optimistic locking).
+    if (meta.uid !== undefined && meta.uid !== origMeta.uid) {
+      throw new ApiError(
+        makeStatus(409, 'Conflict', `Precondition failed: UID in precondition: ${String(meta.uid)}, UID in object meta: ${String(origMeta.uid)}`, resourceDetails(type, name)),
+      );
+    }
+    if (meta.resourceVersion !== undefined && meta.resourceVersion !== origMeta.resourceVersion) {
+      throw new ApiError(
+        makeStatus(
+          409,
+          'Conflict',
+          `Operation cannot be fulfilled on ${qualifiedResource(type)} "${name}": the object has been modified; please apply your changes to the latest version and try again`,
+          resourceDetails(type, name),
+        ),
+      );
+    }
+    if (meta.name !== name || (type.namespaced && meta.namespace !== route.namespace)) {
+      throw badRequest(`the name of the object (${String(meta.name)}) does not match the name on the URL (${name})`);
+    }
+
+    // Fields the client cannot change through this endpoint are reset, as the real strategies do.
+    delete patched.kind;
+    delete patched.apiVersion;
+    for (const key of ['uid', 'creationTimestamp', 'resourceVersion', 'generation', 'managedFields'] as const) {
+      if (origMeta[key] === undefined) delete meta[key];
+      else meta[key] = cloneJson(origMeta[key]);
+    }
+    if (type.statusSubresource) {
+      if (original.status === undefined) delete patched.status;
+      else patched.status = cloneJson(original.status);
+    }
+
+    if (hasMalformedQuantity(type, patched)) {
+      // Decoding the patched object fails before validation; the two patch paths word it differently.
+      if (patchType === 'application/merge-patch+json') {
+        throw badRequest(`${type.kind} in version "${type.version}" cannot be handled as a ${type.kind}: quantities must match the regular expression ${QUANTITY_REGEXP_TEXT}`);
+      }
+      throw invalid('', undefined, '', '', [
+        { field: 'patch', type: 'Invalid', value: JSON.stringify(patch), detail: `quantities must match the regular expression ${QUANTITY_REGEXP_TEXT}` },
+      ]);
+    }
+    const errors = validateContainers(type, patched);
+    if (type.kind === 'Pod' && !jsonEqual(podSpecMutableStripped(original.spec), podSpecMutableStripped(patched.spec))) {
+      errors.push({ field: 'spec', type: 'Forbidden', detail: POD_UPDATE_FORBIDDEN });
+    }
+    if (errors.length > 0) throw invalid(qualifiedKind(type), type.group || undefined, type.kind, name, errors);
+
+    if (jsonEqual(original, patched)) {
+      return this.present(type, original); // a no-op patch writes nothing, so resourceVersion stays
+    }
+    if (type.hasGeneration && !jsonEqual(original.spec, patched.spec)) {
+      meta.generation = (typeof origMeta.generation === 'number' ? origMeta.generation : 0) + 1;
+    }
+    this.recordManager(type, meta, query.fieldManager, userAgent, patch);
+    if (dryRun) return this.present(type, patched); // the would-be object; storage and resourceVersion untouched
+
+    meta.resourceVersion = this.nextResourceVersion();
+    this.bucket(type).set(objectKey(route.namespace, name), patched);
+    return this.present(type, patched);
+  }
+
+  private create(route: Route, query: Record<string, string>, raw: string, userAgent: string | undefined): KubeObject {
+    const type = route.type;
+    const dryRun = this.dryRun(query, 'CreateOptions');
+    let obj: unknown;
+    try {
+      obj = JSON.parse(raw) as unknown;
+    } catch (err) {
+      throw badRequest(`error decoding body: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    if (!isPlainObject(obj)) throw badRequest('the body of the request must be a JSON object');
+    if (obj.kind !== undefined && obj.kind !== type.kind) {
+      throw badRequest(`the API version in the data (${String(obj.apiVersion)}) does not match the expected API version (${apiVersionOf(type)})`);
+    }
+    const stored = cloneJson(obj) as KubeObject;
+    delete stored.kind;
+    delete stored.apiVersion;
+    if (!isPlainObject(stored.metadata)) stored.metadata = {};
+    const meta = stored.metadata as KubeObject;
+    if (type.namespaced) {
+      if (meta.namespace !== undefined && meta.namespace !== route.namespace) {
+        throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
+      }
+      meta.namespace = route.namespace;
+    }
+    if (typeof meta.name !== 'string' || meta.name === '') {
+      if (typeof meta.generateName !== 'string' || meta.generateName === '') {
+        throw invalid(qualifiedKind(type), type.group || undefined, type.kind, '', [
+          { field: 'metadata.name', type: 'Required', detail: 'name or generateName is required' },
+        ]);
+      }
+      meta.name = `${meta.generateName}${randomUUID().slice(0, 5)}`;
+    }
+    const name = meta.name as string;
+    if (route.namespace !== undefined && !this.bucket(typeByKind('Namespace')).has(route.namespace)) {
+      throw notFound(typeByKind('Namespace'), route.namespace);
+    }
+    if (this.bucket(type).has(objectKey(route.namespace, name))) {
+      throw new ApiError(makeStatus(409, 'AlreadyExists', `${qualifiedResource(type)} "${name}" already exists`, resourceDetails(type, name)));
+    }
+    if (hasMalformedQuantity(type, stored)) {
+      throw badRequest(`${type.kind} in version "${type.version}" cannot be handled as a ${type.kind}: quantities must match the regular expression ${QUANTITY_REGEXP_TEXT}`);
+    }
+    const errors = validateContainers(type, stored);
+    if (errors.length > 0) throw invalid(qualifiedKind(type), type.group || undefined, type.kind, name, errors);
+
+    for (const key of ['uid', 'resourceVersion', 'generation', 'creationTimestamp', 'managedFields'] as const) delete meta[key];
+    if (type.statusSubresource) delete stored.status;
+    this.recordManager(type, meta, query.fieldManager, userAgent, obj);
+    if (dryRun) {
+      meta.uid = randomUUID();
+      meta.creationTimestamp = nowTimestamp();
+      if (type.hasGeneration) meta.generation = 1;
+      return this.present(type, stored);
+    }
+    this.put(type.kind, stored);
+    return this.present(type, this.lookup({ ...route, name }));
+  }
+
+  /** Adds/updates the managedFields entry of the writer, like the server's field manager. */
+  private recordManager(type: ResourceType, meta: KubeObject, fieldManager: string | undefined, userAgent: string | undefined, applied: unknown): void {
+    // Without ?fieldManager= the server names the manager after the User-Agent, up to its first '/'.
+    const manager = fieldManager || (userAgent ? userAgent.split('/')[0]! : 'unknown');
+    const entries: KubeObject[] = Array.isArray(meta.managedFields) ? meta.managedFields : [];
+    const existing = entries.find((e) => e.manager === manager && e.operation === 'Update' && e.subresource === undefined);
+    const fields = fieldsOf(isPlainObject(applied) ? { ...applied, kind: undefined, apiVersion: undefined } : {});
+    const entry: KubeObject = {
+      manager,
+      operation: 'Update',
+      apiVersion: apiVersionOf(type),
+      time: nowTimestamp(),
+      fieldsType: 'FieldsV1',
+      fieldsV1: existing ? applyMergePatch(existing.fieldsV1, fields) : fields,
+    };
+    meta.managedFields = [...entries.filter((e) => e !== existing), entry];
+  }
+}
