@@ -1,0 +1,427 @@
+// Memory settings of managed runtimes (JVM, Go, Node) found in a container's env, command and args.
+//
+// Only the memory flag itself ever leaves this module: env values and args often carry secrets
+// (passwords in -D properties, tokens in URLs), so nothing else from them is copied into a result
+// or an error. Malformed memory flags are skipped rather than reported, for the same reason.
+//
+// Precedence, lowest to highest (a later one overrides an earlier one):
+//   JVM:  JAVA_TOOL_OPTIONS < JDK_JAVA_OPTIONS < JAVA_OPTS < command, then args < _JAVA_OPTIONS.
+//         The JVM reads JAVA_TOOL_OPTIONS first; the launcher puts JDK_JAVA_OPTIONS before the
+//         command-line arguments; JAVA_OPTS is not read by the JVM but by start scripts that put it
+//         on the command line (usually before the container's own args); _JAVA_OPTIONS is read last.
+//         Within one place the last occurrence wins, -Xmx and -XX:MaxHeapSize are the same flag,
+//         any heap size beats MaxRAMPercentage, and MaxRAMPercentage beats MaxRAMFraction.
+//   Node: NODE_OPTIONS < command, then args (the command line wins).
+//   Go:   GOMEMLIMIT only.
+
+import { ParseError, quoteInput } from './errors';
+import type { ResolvedEnvVar, RuntimeKind, RuntimeSetting, RuntimeSettingName, SettingLocation } from './types';
+
+const MiB = 1024 ** 2;
+const MAX_BYTES = 2 ** 63;
+
+const JVM_ENV = new Set(['JAVA_TOOL_OPTIONS', 'JDK_JAVA_OPTIONS', 'JAVA_OPTS', '_JAVA_OPTIONS']);
+const JVM_RANK = new Map<string, number>([
+  ['JAVA_TOOL_OPTIONS', 0],
+  ['JDK_JAVA_OPTIONS', 1],
+  ['JAVA_OPTS', 2],
+  // the command line: 3
+  ['_JAVA_OPTIONS', 4],
+]);
+const COMMAND_LINE_RANK = 3;
+
+// ---------------------------------------------------------------------------------------------
+// Tokens of an options string
+
+interface Token {
+  /** The word with quotes removed. */
+  text: string;
+  /** Its span in the source, quotes included. */
+  start: number;
+  end: number;
+}
+
+function isSpace(code: number): boolean {
+  return code === 0x20 || (code >= 0x09 && code <= 0x0d);
+}
+
+/**
+ * Splits an options string on whitespace, honouring simple single and double quotes (no escapes):
+ * `-Dname="a b" -Xmx2g` is two words. An unclosed quote runs to the end. Linear in the length.
+ */
+function tokenize(source: string): Token[] {
+  const tokens: Token[] = [];
+  let i = 0;
+  const n = source.length;
+  while (i < n) {
+    while (i < n && isSpace(source.charCodeAt(i))) i += 1;
+    if (i >= n) break;
+    const start = i;
+    const pieces: string[] = [];
+    let runStart = i;
+    while (i < n && !isSpace(source.charCodeAt(i))) {
+      const c = source[i];
+      if (c === '"' || c === "'") {
+        pieces.push(source.slice(runStart, i));
+        const close = source.indexOf(c, i + 1);
+        const stop = close === -1 ? n : close;
+        pieces.push(source.slice(i + 1, stop));
+        i = close === -1 ? n : close + 1;
+        runStart = i;
+      } else {
+        i += 1;
+      }
+    }
+    pieces.push(source.slice(runStart, i));
+    tokens.push({ text: pieces.join(''), start, end: i });
+  }
+  return tokens;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Flags
+
+interface FlagSpec {
+  setting: RuntimeSettingName;
+  runtime: RuntimeKind;
+  prefix: string;
+}
+
+const JVM_FLAGS: FlagSpec[] = [
+  { setting: 'Xmx', runtime: 'jvm', prefix: '-Xmx' },
+  { setting: 'MaxHeapSize', runtime: 'jvm', prefix: '-XX:MaxHeapSize=' },
+  { setting: 'MaxRAMPercentage', runtime: 'jvm', prefix: '-XX:MaxRAMPercentage=' },
+  { setting: 'MaxRAMFraction', runtime: 'jvm', prefix: '-XX:MaxRAMFraction=' },
+];
+const NODE_FLAGS: FlagSpec[] = [
+  { setting: 'max-old-space-size', runtime: 'node', prefix: '--max-old-space-size=' },
+  { setting: 'max-old-space-size', runtime: 'node', prefix: '--max_old_space_size=' },
+];
+
+const JVM_SIZE = /^(\d{1,20})([kKmMgGtT]?)$/;
+const JVM_UNITS = new Map<string, number>([
+  ['', 1],
+  ['k', 1024],
+  ['m', 1024 ** 2],
+  ['g', 1024 ** 3],
+  ['t', 1024 ** 4],
+]);
+const PERCENT = /^(\d{1,3})(\.\d{1,12})?$/;
+const WHOLE = /^\d{1,12}$/;
+const GO_BYTES = /^(\d{1,20})(B|KiB|MiB|GiB|TiB)?$/;
+const GO_UNITS = new Map<string, number>([
+  ['', 1],
+  ['B', 1],
+  ['KiB', 1024],
+  ['MiB', 1024 ** 2],
+  ['GiB', 1024 ** 3],
+  ['TiB', 1024 ** 4],
+]);
+
+/** HotSpot's size syntax: digits with an optional k, m, g or t (either case). */
+function jvmSizeBytes(value: string): number | null {
+  const m = JVM_SIZE.exec(value);
+  if (!m) return null;
+  const bytes = Number(m[1]) * (JVM_UNITS.get((m[2] ?? '').toLowerCase()) ?? 1);
+  return bytes > 0 && bytes <= MAX_BYTES ? bytes : null;
+}
+
+/** Go's GOMEMLIMIT syntax (runtime.parseByteCount): digits with an optional B, KiB, MiB, GiB or TiB. */
+function goBytes(value: string): number | null {
+  const m = GO_BYTES.exec(value);
+  if (!m) return null;
+  const bytes = Number(m[1]) * (GO_UNITS.get(m[2] ?? '') ?? 1);
+  return bytes <= MAX_BYTES - 1 ? bytes : null;
+}
+
+type Reading = { bytes: number } | { percent: number };
+
+function readValue(setting: RuntimeSettingName, value: string): Reading | null {
+  switch (setting) {
+    case 'Xmx':
+    case 'MaxHeapSize': {
+      const bytes = jvmSizeBytes(value);
+      return bytes === null ? null : { bytes };
+    }
+    case 'MaxRAMPercentage': {
+      if (!PERCENT.test(value)) return null;
+      const percent = Number(value);
+      return percent <= 100 ? { percent } : null;
+    }
+    case 'MaxRAMFraction': {
+      if (!WHOLE.test(value)) return null;
+      const fraction = Number(value);
+      return fraction >= 1 ? { percent: 100 / fraction } : null;
+    }
+    case 'max-old-space-size': {
+      if (!WHOLE.test(value)) return null;
+      const mib = Number(value);
+      return mib > 0 ? { bytes: mib * MiB } : null;
+    }
+    case 'GOMEMLIMIT': {
+      const bytes = goBytes(value);
+      return bytes === null ? null : { bytes };
+    }
+    default:
+      return null;
+  }
+}
+
+function describe(location: SettingLocation): string {
+  switch (location.kind) {
+    case 'env':
+      return `env ${location.name}`;
+    case 'env-configmap':
+      return location.key === location.name
+        ? `configmap ${location.configMap} key ${location.key}`
+        : `configmap ${location.configMap} key ${location.key} (env ${location.name})`;
+    case 'args':
+      return `args[${location.index}]`;
+    case 'command':
+      return `command[${location.index}]`;
+  }
+}
+
+function settingsIn(text: string, flags: FlagSpec[], location: SettingLocation): RuntimeSetting[] {
+  const found: RuntimeSetting[] = [];
+  for (const token of tokenize(text)) {
+    for (const flag of flags) {
+      if (!token.text.startsWith(flag.prefix)) continue;
+      const reading = readValue(flag.setting, token.text.slice(flag.prefix.length));
+      if (reading === null) continue;
+      found.push({
+        runtime: flag.runtime,
+        setting: flag.setting,
+        value: token.text,
+        source: describe(location),
+        location,
+        ...reading,
+      });
+    }
+  }
+  return found;
+}
+
+function envLocation(env: ResolvedEnvVar): SettingLocation {
+  return env.configMap
+    ? { kind: 'env-configmap', name: env.name, configMap: env.configMap.name, key: env.configMap.key }
+    : { kind: 'env', name: env.name };
+}
+
+/**
+ * Every JVM, Go and Node memory setting of a container, in the order found: env (in the
+ * container's order; of a repeated name only the last, as Kubernetes does), then command, then
+ * args. `value` is only the flag ("-Xmx2g", "GOMEMLIMIT=1800MiB", "--max-old-space-size=1536").
+ * Use effectiveHeapBytes / effectiveSettings for what the runtime will actually use.
+ */
+export function findRuntimeSettings(container: {
+  command: string[];
+  args: string[];
+  env: ResolvedEnvVar[];
+}): RuntimeSetting[] {
+  const found: RuntimeSetting[] = [];
+  const env = container.env ?? [];
+  const lastIndex = new Map<string, number>();
+  env.forEach((e, i) => lastIndex.set(e.name, i));
+
+  env.forEach((e, i) => {
+    if (lastIndex.get(e.name) !== i || typeof e.value !== 'string') return;
+    const location = envLocation(e);
+    if (JVM_ENV.has(e.name)) found.push(...settingsIn(e.value, JVM_FLAGS, location));
+    else if (e.name === 'NODE_OPTIONS') found.push(...settingsIn(e.value, NODE_FLAGS, location));
+    else if (e.name === 'GOMEMLIMIT') {
+      const reading = readValue('GOMEMLIMIT', e.value);
+      if (reading !== null) {
+        found.push({
+          runtime: 'go',
+          setting: 'GOMEMLIMIT',
+          value: `GOMEMLIMIT=${e.value}`,
+          source: describe(location),
+          location,
+          ...reading,
+        });
+      }
+    }
+  });
+
+  const commandLineFlags = [...JVM_FLAGS, ...NODE_FLAGS];
+  (container.command ?? []).forEach((word, index) => {
+    if (typeof word === 'string') found.push(...settingsIn(word, commandLineFlags, { kind: 'command', index }));
+  });
+  (container.args ?? []).forEach((word, index) => {
+    if (typeof word === 'string') found.push(...settingsIn(word, commandLineFlags, { kind: 'args', index }));
+  });
+  return found;
+}
+
+// ---------------------------------------------------------------------------------------------
+// What the runtime will use
+
+function locationName(location: SettingLocation): string | null {
+  return location.kind === 'env' || location.kind === 'env-configmap' ? location.name : null;
+}
+
+/** Sort key: [place, command before args, index]; equal keys keep their order (the order in the text). */
+function precedence(setting: RuntimeSetting): [number, number, number] {
+  const { location } = setting;
+  const name = locationName(location);
+  if (location.kind === 'command') return [COMMAND_LINE_RANK, 0, location.index];
+  if (location.kind === 'args') return [COMMAND_LINE_RANK, 1, location.index];
+  if (setting.runtime === 'jvm') return [JVM_RANK.get(name ?? '') ?? COMMAND_LINE_RANK - 1, 0, 0];
+  return [0, 0, 0]; // NODE_OPTIONS and GOMEMLIMIT come before any command line
+}
+
+function byPrecedence(settings: RuntimeSetting[]): RuntimeSetting[] {
+  return settings
+    .map((setting, order) => ({ setting, key: precedence(setting), order }))
+    .sort((a, b) => a.key[0] - b.key[0] || a.key[1] - b.key[1] || a.key[2] - b.key[2] || a.order - b.order)
+    .map((entry) => entry.setting);
+}
+
+function lastOf(settings: RuntimeSetting[], names: RuntimeSettingName[]): RuntimeSetting | undefined {
+  const matching = settings.filter((s) => names.includes(s.setting));
+  return matching[matching.length - 1];
+}
+
+/**
+ * The settings that decide each runtime's heap budget, at most one per runtime: for the JVM the
+ * winning -Xmx/MaxHeapSize, else the winning MaxRAMPercentage, else MaxRAMFraction; for Go the
+ * GOMEMLIMIT; for Node the winning --max-old-space-size. This is the setting a fix should rewrite.
+ */
+export function effectiveSettings(settings: RuntimeSetting[]): RuntimeSetting[] {
+  const ordered = byPrecedence(settings);
+  const jvm = ordered.filter((s) => s.runtime === 'jvm');
+  const winners = [
+    lastOf(jvm, ['Xmx', 'MaxHeapSize']) ?? lastOf(jvm, ['MaxRAMPercentage']) ?? lastOf(jvm, ['MaxRAMFraction']),
+    lastOf(ordered.filter((s) => s.runtime === 'go'), ['GOMEMLIMIT']),
+    lastOf(ordered.filter((s) => s.runtime === 'node'), ['max-old-space-size']),
+  ];
+  return winners.filter((s): s is RuntimeSetting => s !== undefined);
+}
+
+/**
+ * The heap budget in bytes the runtimes will actually use, given the container's memory limit:
+ * the JVM's effective -Xmx/MaxHeapSize, else MaxRAMPercentage (or MaxRAMFraction) of the limit
+ * (null without a limit; the JVM's default of 25% is not assumed); Go's GOMEMLIMIT; Node's
+ * --max-old-space-size. The largest when several runtimes have one; null when none does.
+ */
+export function effectiveHeapBytes(settings: RuntimeSetting[], limitBytes: number | null): number | null {
+  let best: number | null = null;
+  for (const setting of effectiveSettings(settings)) {
+    let budget: number | null = null;
+    if (setting.bytes !== undefined) budget = setting.bytes;
+    else if (setting.percent !== undefined && limitBytes !== null && Number.isFinite(limitBytes) && limitBytes > 0) {
+      budget = Math.floor((limitBytes * setting.percent) / 100);
+    }
+    if (budget !== null && (best === null || budget > best)) best = budget;
+  }
+  return best;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Writing a fix back
+
+/** The spellings of a setting that rewriteFlag replaces; the first is the one it adds. */
+function spellings(setting: RuntimeSettingName): string[] {
+  switch (setting) {
+    case 'Xmx':
+      return ['-Xmx', '-XX:MaxHeapSize='];
+    case 'MaxHeapSize':
+      return ['-XX:MaxHeapSize=', '-Xmx'];
+    case 'MaxRAMPercentage':
+      return ['-XX:MaxRAMPercentage='];
+    case 'MaxRAMFraction':
+      return ['-XX:MaxRAMFraction='];
+    case 'max-old-space-size':
+      return ['--max-old-space-size=', '--max_old_space_size='];
+    case 'GOMEMLIMIT':
+      return ['GOMEMLIMIT='];
+  }
+}
+
+const NEW_VALUE_HINTS: Record<RuntimeSettingName, string> = {
+  Xmx: 'a whole number with an optional unit k, m, g or t, such as 1536m',
+  MaxHeapSize: 'a whole number with an optional unit k, m, g or t, such as 1536m',
+  MaxRAMPercentage: 'a percentage from 0 to 100 such as 75.0',
+  MaxRAMFraction: 'a whole number of at least 1 such as 2',
+  'max-old-space-size': 'a whole number of MiB such as 1536',
+  GOMEMLIMIT: 'a byte count such as 1800MiB, 2GiB or 1073741824, or off',
+};
+
+const LAUNCHERS: Record<RuntimeKind, RegExp> = {
+  jvm: /(^|\/)java(\.exe)?$/,
+  node: /(^|\/)(node|nodejs)(\.exe)?$/,
+  go: /^$/,
+};
+
+/**
+ * Replaces a memory flag's value in an options string (JAVA_TOOL_OPTIONS, NODE_OPTIONS, ...) or a
+ * single arg, leaving every other byte as it was: rewriteFlag("-Dx=1 -Xmx4g -server", 'Xmx',
+ * '1536m') is "-Dx=1 -Xmx1536m -server". Every occurrence is replaced, each keeping its own
+ * spelling; -Xmx and -XX:MaxHeapSize count as one flag. When the flag is absent it is added: right
+ * after a java/node launcher word when the text is a command line ("java -jar app.jar"), else at
+ * the end. For GOMEMLIMIT a "GOMEMLIMIT=..." word is replaced, else the text is taken to be the
+ * variable's value and newValue is returned. Throws ParseError when newValue is not a valid value.
+ */
+export function rewriteFlag(text: string, setting: RuntimeSettingName, newValue: string): string {
+  const field = `${setting} value`;
+  const turnsOff = setting === 'GOMEMLIMIT' && newValue === 'off';
+  if (typeof newValue !== 'string' || (!turnsOff && readValue(setting, newValue) === null)) {
+    throw new ParseError(
+      field,
+      `${field} ${quoteInput(String(newValue))} is not valid: use ${NEW_VALUE_HINTS[setting]}`,
+    );
+  }
+  const source = typeof text === 'string' ? text : '';
+  const prefixes = spellings(setting);
+  const tokens = tokenize(source);
+  const hits = tokens.filter((t) => !/\s/.test(t.text) && prefixes.some((p) => t.text.startsWith(p)));
+
+  if (hits.length > 0) {
+    let out = source;
+    for (const hit of [...hits].reverse()) {
+      const prefix = prefixes.find((p) => hit.text.startsWith(p)) as string;
+      const raw = source.slice(hit.start, hit.end);
+      const quote = raw[0];
+      const quoted = (quote === '"' || quote === "'") && raw.length >= 2 && raw.endsWith(quote) && raw.slice(1, -1) === hit.text;
+      const flag = `${prefix}${newValue}`;
+      out = out.slice(0, hit.start) + (quoted ? `${quote}${flag}${quote}` : flag) + out.slice(hit.end);
+    }
+    return out;
+  }
+
+  if (setting === 'GOMEMLIMIT') return newValue;
+  const flag = `${prefixes[0]}${newValue}`;
+  const runtime: RuntimeKind = setting === 'max-old-space-size' ? 'node' : 'jvm';
+  const launcher = tokens.find((t) => LAUNCHERS[runtime].test(t.text));
+  if (launcher !== undefined) return `${source.slice(0, launcher.end)} ${flag}${source.slice(launcher.end)}`;
+  if (source.trim() === '') return flag;
+  return /\s$/.test(source) ? `${source}${flag}` : `${source} ${flag}`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Values for fixes
+
+function checkBytes(bytes: number, what: string): void {
+  if (!Number.isFinite(bytes) || bytes < 0 || bytes > MAX_BYTES) {
+    throw new RangeError(`${what} needs a byte count between 0 and 2^63, got ${bytes}`);
+  }
+}
+
+/** An -Xmx / MaxHeapSize value in whole MiB, rounded down: 1610612736 → "1536m". At least "1m". */
+export function formatJvmHeap(bytes: number): string {
+  checkBytes(bytes, 'formatJvmHeap');
+  return `${Math.max(1, Math.floor(bytes / MiB))}m`;
+}
+
+/** A GOMEMLIMIT value in whole MiB, rounded down: "1800MiB"; below 1 MiB, plain bytes. */
+export function formatGoMemLimit(bytes: number): string {
+  checkBytes(bytes, 'formatGoMemLimit');
+  return bytes < MiB ? `${Math.floor(bytes)}` : `${Math.floor(bytes / MiB)}MiB`;
+}
+
+/** A --max-old-space-size value: whole MiB, rounded down, at least 1: "1536". */
+export function formatNodeOldSpace(bytes: number): string {
+  checkBytes(bytes, 'formatNodeOldSpace');
+  return `${Math.max(1, Math.floor(bytes / MiB))}`;
+}
