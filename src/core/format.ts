@@ -1,0 +1,47 @@
+// Small wording helpers shared by the classifier, the recommender and the renderers.
+
+/** "2026-11-28 11:02 UTC": the one time format in evidence lines; Slack rewrites it into the reader's zone. */
+export function formatTime(ms: number): string {
+  const iso = new Date(ms).toISOString();
+  return `${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC`;
+}
+
+export const EVIDENCE_TIME_PATTERN = /(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}) UTC/g;
+
+export function percent(part: number, whole: number): string {
+  return `${Math.round((part / whole) * 100)}%`;
+}
+
+export function ordinal(n: number): string {
+  const tens = n % 100;
+  if (tens >= 11 && tens <= 13) return `${n}th`;
+  switch (n % 10) {
+    case 1:
+      return `${n}st`;
+    case 2:
+      return `${n}nd`;
+    case 3:
+      return `${n}rd`;
+    default:
+      return `${n}th`;
+  }
+}
+
+export function plural(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
+/** Rounds a confidence to two decimals and keeps it inside [0,1]. */
+export function clampConfidence(value: number): number {
+  if (!Number.isFinite(value)) return 0;
+  return Math.round(Math.min(1, Math.max(0, value)) * 100) / 100;
+}
+
+/** A look-back window as people say it: "24 h", "6 h", "7 d". */
+export function formatWindow(ms: number): string {
+  const hours = ms / 3_600_000;
+  if (hours <= 48 && Number.isInteger(hours)) return `${hours} h`;
+  const days = hours / 24;
+  if (Number.isInteger(days)) return `${days} d`;
+  return `${Math.round(hours)} h`;
+}

@@ -1,0 +1,260 @@
+// Shape features of a memory history. The field guide's rule is that the shape of usage over time
+// is the diagnosis: a plateau under the limit, a ramp that resets at each restart, or a flat line
+// with sudden steps. These functions turn samples into the numbers that tell those shapes apart.
+import type { Sample } from './types';
+
+export interface Segment {
+  /** Samples of one container lifetime (between two restarts), oldest first. */
+  samples: Sample[];
+  startAt: number;
+  endAt: number;
+  /** The lifetime ended in a kill inside the window. */
+  endedByKill: boolean;
+  /** When that kill happened (ms), if it did. */
+  killAt: number | null;
+}
+
+export interface LinearFit {
+  /** Bytes per millisecond. */
+  slope: number;
+  intercept: number;
+  /** Coefficient of determination in [0,1]. */
+  r2: number;
+}
+
+export interface SegmentFeatures {
+  durationMs: number;
+  count: number;
+  peak: number;
+  p10: number;
+  median: number;
+  p90: number;
+  fit: LinearFit;
+  /** Share of rises between consecutive bucket medians, in [0,1]; 1 is a steady climb. */
+  monotonic: number;
+  /** The last sample before the end of the lifetime. */
+  last: number;
+  /** Median of the samples before the final stretch, as the "normal" level. */
+  baseline: number;
+  /** Longest stretch (ms) spent at or above 85% of the limit with little movement, and its level. */
+  plateau: { durationMs: number; level: number; endsAt: number } | null;
+  /** Short excursions well above the rolling baseline. */
+  spikes: Array<{ at: number; height: number; above: number }>;
+  /** Value at the start of the lifetime (median of its first tenth). */
+  startLevel: number;
+}
+
+export function quantile(sorted: readonly number[], q: number): number {
+  if (sorted.length === 0) return NaN;
+  const position = (sorted.length - 1) * q;
+  const low = Math.floor(position);
+  const high = Math.ceil(position);
+  const lowValue = sorted[low] ?? 0;
+  const highValue = sorted[high] ?? lowValue;
+  return lowValue + (highValue - lowValue) * (position - low);
+}
+
+export function median(values: readonly number[]): number {
+  return quantile([...values].sort((a, b) => a - b), 0.5);
+}
+
+export function linearFit(samples: readonly Sample[]): LinearFit {
+  const n = samples.length;
+  if (n < 2) return { slope: 0, intercept: samples[0]?.value ?? 0, r2: 0 };
+  // Centre time on the first sample so the sums stay well inside double precision.
+  const origin = samples[0]?.at ?? 0;
+  let sumX = 0;
+  let sumY = 0;
+  for (const s of samples) {
+    sumX += s.at - origin;
+    sumY += s.value;
+  }
+  const meanX = sumX / n;
+  const meanY = sumY / n;
+  let sxx = 0;
+  let sxy = 0;
+  let syy = 0;
+  for (const s of samples) {
+    const dx = s.at - origin - meanX;
+    const dy = s.value - meanY;
+    sxx += dx * dx;
+    sxy += dx * dy;
+    syy += dy * dy;
+  }
+  if (sxx === 0) return { slope: 0, intercept: meanY, r2: 0 };
+  const slope = sxy / sxx;
+  const r2 = syy === 0 ? 0 : Math.min(1, (sxy * sxy) / (sxx * syy));
+  return { slope, intercept: meanY - slope * (meanX + origin), r2 };
+}
+
+/**
+ * Splits a history into container lifetimes. Restarts come from the container's start times when
+ * known, else from kills, else from sharp drops (a restart frees all memory at once).
+ */
+export function splitIntoLifetimes(samples: readonly Sample[], restartsAt: readonly number[], killsAt: readonly number[]): Segment[] {
+  if (samples.length === 0) return [];
+  const boundaries = new Set<number>();
+  for (const at of restartsAt) boundaries.add(at);
+  // A kill with no known restart after it still ends a lifetime.
+  for (const at of killsAt) {
+    if (!restartsAt.some((r) => r >= at && r - at < 15 * 60_000)) boundaries.add(at);
+  }
+  if (boundaries.size === 0) {
+    for (let i = 1; i < samples.length; i++) {
+      const before = samples[i - 1];
+      const now = samples[i];
+      if (before && now && before.value > 0 && now.value < before.value * 0.5 && before.value - now.value > 32 * 2 ** 20) {
+        boundaries.add(now.at - 1);
+      }
+    }
+  }
+  const cuts = [...boundaries].filter((b) => b > (samples[0]?.at ?? 0) && b <= (samples[samples.length - 1]?.at ?? 0) + 60_000).sort((a, b) => a - b);
+  const segments: Segment[] = [];
+  let current: Sample[] = [];
+  let cutIndex = 0;
+  const closeSegment = (endedAt: number | null) => {
+    if (current.length === 0) return;
+    const killAt = endedAt === null ? null : nearestKill(killsAt, endedAt);
+    segments.push({
+      samples: current,
+      startAt: current[0]?.at ?? 0,
+      endAt: current[current.length - 1]?.at ?? 0,
+      endedByKill: endedAt !== null,
+      killAt: killAt ?? endedAt,
+    });
+    current = [];
+  };
+  for (const sample of samples) {
+    while (cutIndex < cuts.length && sample.at >= (cuts[cutIndex] ?? Infinity)) {
+      closeSegment(cuts[cutIndex] ?? null);
+      cutIndex++;
+    }
+    current.push(sample);
+  }
+  // A cut after the last sample (a kill right at the end of the window) still ends the last lifetime.
+  closeSegment(cutIndex < cuts.length ? (cuts[cutIndex] ?? null) : null);
+  return segments;
+}
+
+function nearestKill(killsAt: readonly number[], at: number): number | null {
+  let best: number | null = null;
+  for (const k of killsAt) {
+    if (Math.abs(k - at) <= 15 * 60_000 && (best === null || Math.abs(k - at) < Math.abs(best - at))) best = k;
+  }
+  return best;
+}
+
+/** Medians of equal-time buckets, for shape tests that must not be fooled by noise. */
+export function bucketMedians(samples: readonly Sample[], buckets: number): number[] {
+  if (samples.length === 0) return [];
+  const start = samples[0]?.at ?? 0;
+  const span = Math.max(1, (samples[samples.length - 1]?.at ?? start) - start);
+  const groups: number[][] = Array.from({ length: buckets }, () => []);
+  for (const s of samples) {
+    const index = Math.min(buckets - 1, Math.floor(((s.at - start) / span) * buckets));
+    groups[index]?.push(s.value);
+  }
+  return groups.filter((g) => g.length > 0).map((g) => median(g));
+}
+
+export function segmentFeatures(segment: Segment, limitBytes: number | null): SegmentFeatures {
+  const { samples } = segment;
+  const values = samples.map((s) => s.value);
+  const sorted = [...values].sort((a, b) => a - b);
+  const durationMs = segment.endAt - segment.startAt;
+  const buckets = bucketMedians(samples, Math.min(12, Math.max(2, Math.floor(samples.length / 4))));
+  let rises = 0;
+  for (let i = 1; i < buckets.length; i++) if ((buckets[i] ?? 0) > (buckets[i - 1] ?? 0)) rises++;
+  const monotonic = buckets.length > 1 ? rises / (buckets.length - 1) : 0;
+  const headCount = Math.max(1, Math.floor(samples.length / 10));
+  const startLevel = median(values.slice(0, headCount));
+  // "Normal" level: the lifetime without its last tenth, where a burst or the kill would sit.
+  const body = values.slice(0, Math.max(1, values.length - headCount));
+  return {
+    durationMs,
+    count: samples.length,
+    peak: sorted[sorted.length - 1] ?? 0,
+    p10: quantile(sorted, 0.1),
+    median: quantile(sorted, 0.5),
+    p90: quantile(sorted, 0.9),
+    fit: linearFit(samples),
+    monotonic,
+    last: values[values.length - 1] ?? 0,
+    baseline: median(body),
+    plateau: limitBytes ? longestPlateau(samples, limitBytes) : null,
+    spikes: findSpikes(samples, limitBytes),
+    startLevel,
+  };
+}
+
+/** The longest run at or above 85% of the limit whose spread stays within 10% of the limit. */
+export function longestPlateau(samples: readonly Sample[], limitBytes: number): SegmentFeatures['plateau'] {
+  const floor = 0.85 * limitBytes;
+  let best: SegmentFeatures['plateau'] = null;
+  let runStart = -1;
+  let runMin = Infinity;
+  let runMax = -Infinity;
+  let runSum = 0;
+  const flush = (endIndex: number) => {
+    if (runStart < 0) return;
+    const first = samples[runStart];
+    const last = samples[endIndex];
+    if (!first || !last) return;
+    const durationMs = last.at - first.at;
+    if (durationMs > 0 && (best === null || durationMs > best.durationMs)) {
+      best = { durationMs, level: runSum / (endIndex - runStart + 1), endsAt: last.at };
+    }
+  };
+  for (let i = 0; i < samples.length; i++) {
+    const value = samples[i]?.value ?? 0;
+    const nextMin = Math.min(runMin, value);
+    const nextMax = Math.max(runMax, value);
+    if (value >= floor && (runStart < 0 || nextMax - nextMin <= 0.1 * limitBytes)) {
+      if (runStart < 0) runStart = i;
+      runMin = nextMin;
+      runMax = nextMax;
+      runSum += value;
+    } else {
+      flush(i - 1);
+      runStart = value >= floor ? i : -1;
+      runMin = value >= floor ? value : Infinity;
+      runMax = value >= floor ? value : -Infinity;
+      runSum = value >= floor ? value : 0;
+    }
+  }
+  flush(samples.length - 1);
+  return best;
+}
+
+/**
+ * Excursions above a rolling median. A spike must rise by at least 20% of the limit (or 50% of the
+ * baseline when no limit is known) and come back down, or end the lifetime.
+ */
+export function findSpikes(samples: readonly Sample[], limitBytes: number | null): SegmentFeatures['spikes'] {
+  const spikes: SegmentFeatures['spikes'] = [];
+  const windowSize = 15;
+  for (let i = 0; i < samples.length; i++) {
+    const sample = samples[i];
+    if (!sample) continue;
+    const from = Math.max(0, i - windowSize);
+    const previous = samples.slice(from, i).map((s) => s.value);
+    if (previous.length < 3) continue;
+    const baseline = median(previous);
+    const threshold = limitBytes ? 0.2 * limitBytes : 0.5 * baseline;
+    const above = sample.value - baseline;
+    if (above >= threshold) {
+      const lastSpike = spikes[spikes.length - 1];
+      // Consecutive high points are one spike: keep its highest point.
+      if (lastSpike && i > 0 && sample.at - lastSpike.at <= 3 * ((samples[1]?.at ?? 0) - (samples[0]?.at ?? 0) || 60_000)) {
+        if (sample.value > lastSpike.height) {
+          lastSpike.height = sample.value;
+          lastSpike.above = above;
+          lastSpike.at = sample.at;
+        }
+      } else {
+        spikes.push({ at: sample.at, height: sample.value, above });
+      }
+    }
+  }
+  return spikes;
+}
