@@ -1,0 +1,208 @@
+// Memory history from Prometheus' HTTP API. Two range queries per diagnosis, whatever the window:
+// the working set, and everything else (limit, request, restarts, OOM events, start times) as one union.
+import axios, { type AxiosInstance } from 'axios';
+import { z } from 'zod';
+import type { MetricsEvidence, Sample, Target } from '../core/types';
+import { SourceError } from './errors';
+
+export interface MetricNames {
+  workingSet: string;
+  limits: string;
+  requests: string;
+  restarts: string;
+  oomEvents: string;
+  startTime: string;
+  namespaceLabel: string;
+  podLabel: string;
+  containerLabel: string;
+}
+
+/** cAdvisor (through the kubelet) and kube-state-metrics names, as kube-prometheus scrapes them. */
+export const DEFAULT_METRIC_NAMES: MetricNames = {
+  workingSet: 'container_memory_working_set_bytes',
+  limits: 'kube_pod_container_resource_limits',
+  requests: 'kube_pod_container_resource_requests',
+  restarts: 'kube_pod_container_status_restarts_total',
+  oomEvents: 'container_oom_events_total',
+  startTime: 'container_start_time_seconds',
+  namespaceLabel: 'namespace',
+  podLabel: 'pod',
+  containerLabel: 'container',
+};
+
+export interface MetricsSource {
+  history(target: Target, window: { start: Date; end: Date }): Promise<MetricsEvidence>;
+}
+
+export interface PrometheusOptions {
+  url: string;
+  names?: Partial<MetricNames>;
+  /** Upper bound on points per series, whatever the window (default 1440: one a minute over 24h). */
+  maxPoints?: number;
+  timeoutMs?: number;
+  http?: AxiosInstance;
+}
+
+const matrixResponse = z.object({
+  status: z.literal('success'),
+  data: z.object({
+    resultType: z.literal('matrix'),
+    result: z.array(z.object({ metric: z.record(z.string(), z.string()), values: z.array(z.tuple([z.number(), z.string()])) })),
+  }),
+});
+const errorResponse = z.object({ status: z.literal('error'), errorType: z.string().optional(), error: z.string().optional() });
+
+type Matrix = z.infer<typeof matrixResponse>['data']['result'];
+
+/** PromQL string literal: backslash and double quote are the characters that need escaping. */
+export function promString(value: string): string {
+  return `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`;
+}
+
+/** The step between points: at least 15 s, and no more than maxPoints points over the window. */
+export function stepFor(windowMs: number, maxPoints: number): number {
+  return Math.max(15_000, Math.ceil(windowMs / maxPoints / 1000) * 1000);
+}
+
+export class PrometheusSource implements MetricsSource {
+  private readonly http: AxiosInstance;
+  private readonly names: MetricNames;
+  private readonly maxPoints: number;
+
+  constructor(private readonly options: PrometheusOptions) {
+    this.names = { ...DEFAULT_METRIC_NAMES, ...options.names };
+    this.maxPoints = options.maxPoints ?? 1440;
+    this.http = options.http ?? axios.create({ baseURL: options.url.replace(/\/+$/, ''), timeout: options.timeoutMs ?? 10_000 });
+  }
+
+  /** The working-set query: the exact container (never the pod's "" aggregate nor the "POD" pause container), peaks kept. */
+  workingSetQuery(target: Target, stepMs: number): string {
+    const n = this.names;
+    const selector = this.selector(target);
+    // max_over_time keeps a spike between two points; by (id) keeps each container instance apart.
+    return `max by (id) (max_over_time(${n.workingSet}{${selector}}[${Math.max(60, stepMs / 1000)}s]))`;
+  }
+
+  contextQuery(target: Target): string {
+    const n = this.names;
+    const selector = this.selector(target);
+    const part = (tag: string, expr: string) => `label_replace(${expr}, "oomdoctor_series", "${tag}", "", "")`;
+    return [
+      part('limit', `max(${n.limits}{${selector}, resource="memory"})`),
+      part('request', `max(${n.requests}{${selector}, resource="memory"})`),
+      part('restarts', `max(${n.restarts}{${selector}})`),
+      part('oom_events', `max(${n.oomEvents}{${selector}})`),
+      part('start_time', `max(${n.startTime}{${selector}})`),
+    ].join(' or ');
+  }
+
+  async history(target: Target, window: { start: Date; end: Date }): Promise<MetricsEvidence> {
+    const stepMs = stepFor(window.end.getTime() - window.start.getTime(), this.maxPoints);
+    const [workingSetMatrix, contextMatrix] = await Promise.all([
+      this.queryRange(this.workingSetQuery(target, stepMs), window, stepMs),
+      this.queryRange(this.contextQuery(target), window, stepMs),
+    ]);
+    if (workingSetMatrix.length === 0) {
+      throw new SourceError('prometheus', `no ${this.names.workingSet} series for ${target.namespace}/${target.pod} container ${target.container} at ${this.options.url} (is cAdvisor scraped, and are the label names right?)`);
+    }
+    const tagged = (tag: string) => contextMatrix.find((s) => s.metric.oomdoctor_series === tag);
+    const samples = (tag: string) => toSamples(tagged(tag)?.values ?? []);
+    const lastValue = (tag: string) => {
+      const values = samples(tag);
+      return values.length > 0 ? (values[values.length - 1]?.value ?? null) : null;
+    };
+    const starts = [...new Set(samples('start_time').map((s) => s.value * 1000))].sort((a, b) => a - b);
+    return {
+      workingSet: mergeInstances(workingSetMatrix),
+      stepMs,
+      limitBytes: positiveOrNull(lastValue('limit')),
+      requestBytes: positiveOrNull(lastValue('request')),
+      restarts: samples('restarts'),
+      oomEvents: samples('oom_events'),
+      starts,
+      source: 'prometheus',
+    };
+  }
+
+  private selector(target: Target): string {
+    const n = this.names;
+    return `${n.namespaceLabel}=${promString(target.namespace)}, ${n.podLabel}=${promString(target.pod)}, ${n.containerLabel}=${promString(target.container)}`;
+  }
+
+  private async queryRange(query: string, window: { start: Date; end: Date }, stepMs: number): Promise<Matrix> {
+    const params = new URLSearchParams({
+      query,
+      start: (window.start.getTime() / 1000).toFixed(3),
+      end: (window.end.getTime() / 1000).toFixed(3),
+      step: `${stepMs / 1000}s`,
+    });
+    let body: unknown;
+    try {
+      // POST with a form body: long queries stay clear of URL length limits (Prometheus accepts both).
+      const response = await this.http.post('/api/v1/query_range', params.toString(), {
+        headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+        validateStatus: () => true,
+      });
+      body = response.data;
+      if (response.status >= 500 || (response.status >= 400 && !errorResponse.safeParse(body).success)) {
+        throw new SourceError('prometheus', `HTTP ${response.status} from ${this.options.url}/api/v1/query_range`);
+      }
+    } catch (error) {
+      if (error instanceof SourceError) throw error;
+      throw new SourceError('prometheus', describeNetworkError(error, this.options.url));
+    }
+    const failed = errorResponse.safeParse(body);
+    if (failed.success) throw new SourceError('prometheus', `query refused (${failed.data.errorType ?? 'error'}): ${failed.data.error ?? 'no detail'}`);
+    const parsed = matrixResponse.safeParse(body);
+    if (!parsed.success) throw new SourceError('prometheus', `unexpected answer from ${this.options.url}/api/v1/query_range (is this a Prometheus API?)`);
+    return parsed.data.data.result;
+  }
+}
+
+function positiveOrNull(value: number | null): number | null {
+  return value !== null && value > 0 ? value : null;
+}
+
+function toSamples(values: Array<[number, string]>): Sample[] {
+  const out: Sample[] = [];
+  for (const [seconds, text] of values) {
+    const value = Number(text);
+    if (Number.isFinite(value)) out.push({ at: Math.round(seconds * 1000), value });
+  }
+  return out;
+}
+
+/**
+ * One history from several container instances. cAdvisor keeps a dead container's series for a few
+ * minutes after a restart; where two overlap, the instance that appeared last is the live one.
+ */
+export function mergeInstances(matrix: Matrix): Sample[] {
+  const instances = matrix.map((s) => toSamples(s.values)).filter((s) => s.length > 0);
+  instances.sort((a, b) => (a[0]?.at ?? 0) - (b[0]?.at ?? 0));
+  const byTime = new Map<number, { value: number; rank: number }>();
+  instances.forEach((samples, rank) => {
+    for (const s of samples) {
+      const existing = byTime.get(s.at);
+      if (!existing || rank > existing.rank) byTime.set(s.at, { value: s.value, rank });
+    }
+  });
+  return [...byTime.entries()].sort((a, b) => a[0] - b[0]).map(([at, { value }]) => ({ at, value }));
+}
+
+export function describeNetworkError(error: unknown, url: string): string {
+  const code = (error as { code?: string }).code;
+  switch (code) {
+    case 'ECONNREFUSED':
+      return `connection refused at ${url}`;
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return `cannot resolve the host of ${url}`;
+    case 'ECONNABORTED':
+    case 'ETIMEDOUT':
+      return `no answer from ${url} in time`;
+    case 'ECONNRESET':
+      return `connection reset by ${url}`;
+    default:
+      return `${(error as Error).message ?? String(error)} (${url})`;
+  }
+}

@@ -1,0 +1,169 @@
+// `oomdoctor diagnose <namespace>/<pod>`: the engine from a terminal. Exit codes are a contract:
+// 0 diagnosed, 2 bad usage, 3 not found, 4 the Kubernetes API unreachable.
+import { parseArgs } from 'node:util';
+import { ClusterUnreachableError, ForbiddenError, NotFoundError } from './adapters/errors';
+import { KubernetesReader, loadKubeConfig, type ClusterReader } from './adapters/kubernetes';
+import { PrometheusSource, type MetricsSource } from './adapters/prometheus';
+import { readMetricNames } from './config/metric-names';
+import { parseDuration } from './core/duration';
+import { ParseError } from './core/errors';
+import { parseContainerName, parseTargetRequest } from './core/target';
+import { diagnose, type DiagnoseDeps } from './diagnose';
+import { textReport } from './render/text-report';
+
+export const EXIT = { ok: 0, internal: 1, usage: 2, notFound: 3, unreachable: 4 } as const;
+
+const MAX_WINDOW_MS = 31 * 24 * 3_600_000;
+
+export const HELP = `oomdoctor: why did this Kubernetes container die with exit 137, and what should change?
+
+Usage:
+  oomdoctor diagnose <namespace>/<pod> [options]
+  oomdoctor diagnose <namespace>/deploy/<name>   (also sts/, ds/, cronjob/: its most recently killed pod)
+
+Options:
+  --container NAME        the container to diagnose (default: the one killed most recently)
+  --window DURATION       how far back to look, e.g. 6h, 2d (default 24h, at most 31d)
+  --prometheus-url URL    Prometheus to read memory history from (or PROMETHEUS_URL)
+  --kubeconfig PATH       kubeconfig file (or KUBECONFIG; default ~/.kube/config, or in-cluster)
+  --context NAME          kubeconfig context to use (default: the current one)
+  --guaranteed-qos        suggest requests equal to limits (Guaranteed QoS, evicted last)
+  --json                  print the diagnosis as one JSON object (schemaVersion 1)
+  -h, --help              show this help
+  --version               print the version
+
+Exit codes: 0 diagnosed (even with a source missing: see "missing"), 2 bad usage,
+3 pod or workload not found, 4 the Kubernetes API could not be reached.
+
+Examples:
+  oomdoctor diagnose shop/api-7d9f8b6c4-x2x9z
+  oomdoctor diagnose shop/deploy/api --window 6h --prometheus-url http://prometheus.monitoring:9090
+`;
+
+export interface CliIo {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+}
+
+export interface CliDeps {
+  /** Builds the adapters; tests replace it to count or fake calls. */
+  makeDeps?: (options: { kubeconfig?: string; context?: string; prometheusUrl?: string; env: NodeJS.ProcessEnv }) => DiagnoseDeps;
+}
+
+class UsageError extends Error {}
+
+function defaultDeps(options: { kubeconfig?: string; context?: string; prometheusUrl?: string; env: NodeJS.ProcessEnv }): DiagnoseDeps {
+  const cluster: ClusterReader = new KubernetesReader(loadKubeConfig({ ...(options.kubeconfig ? { kubeconfig: options.kubeconfig } : {}), ...(options.context ? { context: options.context } : {}) }));
+  const metrics: MetricsSource | null = options.prometheusUrl ? new PrometheusSource({ url: options.prometheusUrl, names: readMetricNames(options.env) }) : null;
+  return { cluster, metrics };
+}
+
+export function validateUrl(text: string, what: string): string {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new UsageError(`${what} "${text.slice(0, 200)}" is not a URL: use the form http://prometheus.monitoring:9090`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UsageError(`${what} must start with http:// or https://, not ${url.protocol}`);
+  return text.replace(/\/+$/, '');
+}
+
+function version(): string {
+  try {
+    // Resolved at run time from the package root (dist/src/cli.js or src/cli.ts).
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return (require('../../package.json') as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+}
+
+export async function runCli(argv: string[], env: NodeJS.ProcessEnv, io: CliIo, cliDeps: CliDeps = {}): Promise<number> {
+  const wantsJson = argv.includes('--json');
+  const fail = (code: number, kind: string, message: string): number => {
+    io.stderr(`oomdoctor: ${message}\n`);
+    if (wantsJson) io.stdout(`${JSON.stringify({ error: { code: kind, message } })}\n`);
+    return code;
+  };
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        container: { type: 'string' },
+        window: { type: 'string' },
+        'prometheus-url': { type: 'string' },
+        kubeconfig: { type: 'string' },
+        context: { type: 'string' },
+        'guaranteed-qos': { type: 'boolean' },
+        json: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+        version: { type: 'boolean' },
+      },
+    });
+  } catch (error) {
+    const message = (error as Error).message.replace(/\. To specify a positional argument.*$/s, '');
+    return fail(EXIT.usage, 'usage', `${message}. Run oomdoctor --help for the options.`);
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    io.stdout(HELP);
+    return EXIT.ok;
+  }
+  if (values.version) {
+    io.stdout(`${version()}\n`);
+    return EXIT.ok;
+  }
+  try {
+    const [command, targetText, ...extra] = positionals;
+    if (command === undefined) throw new UsageError('no command given: try oomdoctor diagnose <namespace>/<pod>, or oomdoctor --help');
+    if (command === 'help') {
+      io.stdout(HELP);
+      return EXIT.ok;
+    }
+    if (command !== 'diagnose') throw new UsageError(`unknown command "${command.slice(0, 50)}": the command is diagnose, as in oomdoctor diagnose <namespace>/<pod>`);
+    if (targetText === undefined) throw new UsageError('diagnose needs a pod: oomdoctor diagnose <namespace>/<pod>');
+    if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]?.slice(0, 50)}": diagnose takes one pod`);
+    const target = parseTargetRequest(targetText);
+    const container = values.container !== undefined ? parseContainerName(values.container) : undefined;
+    const windowMs = values.window !== undefined ? parseDuration(values.window, 'window') : 24 * 3_600_000;
+    if (windowMs > MAX_WINDOW_MS) throw new UsageError(`window ${values.window} is longer than 31d; Prometheus rarely keeps more, and the chart would say little`);
+    const prometheusText = values['prometheus-url'] ?? (env.PROMETHEUS_URL ? env.PROMETHEUS_URL : undefined);
+    const prometheusUrl = prometheusText !== undefined ? validateUrl(prometheusText, values['prometheus-url'] !== undefined ? '--prometheus-url' : 'PROMETHEUS_URL') : undefined;
+    const makeDeps = cliDeps.makeDeps ?? defaultDeps;
+    const deps = makeDeps({
+      ...(values.kubeconfig ? { kubeconfig: values.kubeconfig } : {}),
+      ...(values.context ? { context: values.context } : {}),
+      ...(prometheusUrl ? { prometheusUrl } : {}),
+      env,
+    });
+    const diagnosis = await diagnose({ target, ...(container ? { container } : {}), windowMs, guaranteedQos: values['guaranteed-qos'] ?? false }, deps);
+    io.stdout(values.json ? `${JSON.stringify(diagnosis, null, 2)}\n` : textReport(diagnosis));
+    return EXIT.ok;
+  } catch (error) {
+    if (error instanceof UsageError || error instanceof ParseError) return fail(EXIT.usage, 'usage', error.message);
+    if (error instanceof NotFoundError) return fail(EXIT.notFound, 'not-found', error.message);
+    if (error instanceof ClusterUnreachableError) return fail(EXIT.unreachable, 'unreachable', error.message);
+    if (error instanceof ForbiddenError) return fail(EXIT.unreachable, 'forbidden', `the Kubernetes API refused: ${error.message}`);
+    const message = error instanceof Error ? error.message : String(error);
+    if (/kubeconfig|ENOENT/.test(message)) return fail(EXIT.unreachable, 'unreachable', `cannot load the kubeconfig: ${message}`);
+    return fail(EXIT.internal, 'internal', `unexpected error: ${message} (this is a bug; please report it with the command you ran)`);
+  }
+}
+
+/** The process entry: real stdio, real environment, exit code set. */
+export function main(): void {
+  const io: CliIo = { stdout: (t) => process.stdout.write(t), stderr: (t) => process.stderr.write(t) };
+  runCli(process.argv.slice(2), process.env, io).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (error: unknown) => {
+      process.stderr.write(`oomdoctor: unexpected error: ${(error as Error).message}\n`);
+      process.exitCode = EXIT.internal;
+    },
+  );
+}

@@ -1,0 +1,188 @@
+// The engine: gather evidence (in parallel, each source allowed to fail), classify, recommend.
+// The CLI and the Slack worker both call `diagnose`, and nothing else decides anything.
+import { ForbiddenError, NotFoundError, SourceError } from './adapters/errors';
+import type { ClusterReader } from './adapters/kubernetes';
+import {
+  configMapsReferenced,
+  lastKillAt,
+  namespaceLimits,
+  nodeEvidence,
+  pickContainer,
+  podEvidence,
+  resolveWorkload,
+  toDate,
+  type ApiObject,
+} from './adapters/kubernetes-objects';
+import type { MetricsSource } from './adapters/prometheus';
+import { classify, limitInForce, requestInForce, targetSpec } from './core/classify';
+import { parseQuantity } from './core/quantity';
+import { recommend } from './core/recommend';
+import type { Diagnosis, Evidence, MetricsEvidence, Target, TargetRequest, WorkloadRef } from './core/types';
+
+export interface DiagnoseRequest {
+  target: TargetRequest;
+  container?: string;
+  windowMs: number;
+  guaranteedQos?: boolean;
+}
+
+export interface DiagnoseDeps {
+  cluster: ClusterReader;
+  /** Null when no Prometheus is configured: the metrics API gives one current reading instead. */
+  metrics: MetricsSource | null;
+  now?: () => Date;
+  /** Called as each stage starts, for progress reports (the Slack placeholder). */
+  onProgress?: (stage: 'resolving' | 'gathering' | 'querying-prometheus' | 'classifying') => void;
+}
+
+const SELECTOR_KINDS: Record<string, string> = { Deployment: 'apps', StatefulSet: 'apps', DaemonSet: 'apps' };
+
+/** The pod a request names: itself, or the workload's most recently killed pod. */
+export async function resolvePod(cluster: ClusterReader, request: TargetRequest): Promise<ApiObject> {
+  if (request.kind === 'pod') return cluster.readPod(request.namespace, request.pod);
+  const { namespace, name, workloadKind } = request;
+  let pods: ApiObject[];
+  if (workloadKind === 'CronJob') {
+    const cronJob = await cluster.readWorkload('CronJob', namespace, name);
+    if (!cronJob) throw new NotFoundError(`CronJob ${namespace}/${name} not found`);
+    const labels = cronJob.spec?.jobTemplate?.spec?.template?.metadata?.labels ?? {};
+    pods = await cluster.listPods(namespace, selectorText(labels));
+    pods = pods.filter((p) => String(p.metadata?.ownerReferences?.[0]?.name ?? '').startsWith(`${name}-`));
+  } else {
+    if (!(workloadKind in SELECTOR_KINDS)) throw new NotFoundError(`cannot look up pods of a ${workloadKind}`);
+    const workload = await cluster.readWorkload(workloadKind as 'Deployment', namespace, name);
+    if (!workload) throw new NotFoundError(`${workloadKind} ${namespace}/${name} not found`);
+    pods = await cluster.listPods(namespace, selectorText(workload.spec?.selector?.matchLabels ?? {}));
+  }
+  if (pods.length === 0) throw new NotFoundError(`${workloadKind} ${namespace}/${name} has no pods`);
+  // The most recently killed pod; with no kill anywhere, the newest pod.
+  const ranked = [...pods].sort((a, b) => lastKillAt(b) - lastKillAt(a) || (toDate(b.metadata?.creationTimestamp)?.getTime() ?? 0) - (toDate(a.metadata?.creationTimestamp)?.getTime() ?? 0));
+  return ranked[0] as ApiObject;
+}
+
+function selectorText(labels: Record<string, unknown>): string {
+  return Object.entries(labels)
+    .map(([k, v]) => `${k}=${String(v)}`)
+    .join(',');
+}
+
+function describeFailure(error: unknown): string {
+  if (error instanceof SourceError) return error.message;
+  if (error instanceof ForbiddenError) return `kubernetes: ${error.message}`;
+  if (error instanceof NotFoundError) return `kubernetes: ${error.message}`;
+  return `kubernetes: ${(error as Error).message ?? String(error)}`;
+}
+
+/** Runs one gatherer; a failure is written down in `missing` and the diagnosis goes on. */
+async function attempt<T>(missing: string[], consequence: string, gather: () => Promise<T>, fallback: T): Promise<T> {
+  try {
+    return await gather();
+  } catch (error) {
+    missing.push(`${describeFailure(error)}${consequence ? `. ${consequence}` : ''}`);
+    return fallback;
+  }
+}
+
+export async function gatherEvidence(request: DiagnoseRequest, deps: DiagnoseDeps): Promise<Evidence> {
+  const now = deps.now?.() ?? new Date();
+  const window = { start: new Date(now.getTime() - request.windowMs), end: now };
+  deps.onProgress?.('resolving');
+  const pod = await resolvePod(deps.cluster, request.target);
+  const namespace = String(pod.metadata?.namespace);
+  const podName = String(pod.metadata?.name);
+  const allContainers: ApiObject[] = [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])];
+  const containerName = request.container ?? pickContainer(pod);
+  const container = allContainers.find((c) => c.name === containerName);
+  if (!containerName || !container) {
+    throw new NotFoundError(`no container "${containerName ?? ''}" in pod ${namespace}/${podName} (it has: ${allContainers.map((c) => c.name).join(', ')})`);
+  }
+  const target: Target = { namespace, pod: podName, container: containerName };
+  const missing: string[] = [];
+  const nodeName = pod.spec?.nodeName ? String(pod.spec.nodeName) : null;
+
+  deps.onProgress?.('gathering');
+  const metricsPromise = (async (): Promise<MetricsEvidence | null> => {
+    if (deps.metrics) {
+      deps.onProgress?.('querying-prometheus');
+      const source = deps.metrics;
+      return attempt(missing, 'Without a memory history the causes rest on the pod status and runtime settings alone, so their confidence is lower', () => source.history(target, window), null);
+    }
+    missing.push('prometheus: not configured (set PROMETHEUS_URL or --prometheus-url); using one current reading from the metrics API, so the shape of usage over time is unknown and cause confidence is lower');
+    return attempt(missing, '', async () => metricsApiReading(await deps.cluster.podMetrics(namespace, podName), containerName, now), null);
+  })();
+
+  const [events, node, nodeEvents, workload, configMaps, limitRanges, quotas, metrics] = await Promise.all([
+    attempt(missing, 'Evictions, probe kills and back-offs cannot be seen', () => deps.cluster.podEvents(namespace, podName), [] as ApiObject[]),
+    nodeName ? attempt(missing, "The node's allocatable memory and pressure are unknown", () => deps.cluster.readNode(nodeName), null as ApiObject | null) : Promise.resolve(null),
+    nodeName ? attempt(missing, "The node's kernel OOM events cannot be seen", () => deps.cluster.nodeEvents(nodeName), [] as ApiObject[]) : Promise.resolve([] as ApiObject[]),
+    attempt(missing, 'The patch names the pod, not its workload', () => resolveWorkload(pod, (kind, ns, name) => deps.cluster.readWorkload(kind, ns, name)), null as WorkloadRef | null),
+    Promise.all(
+      configMapsReferenced(container).map(async (name) => {
+        const cm = await attempt(missing, 'Runtime settings from it are unknown', () => deps.cluster.readConfigMap(namespace, name), null as ApiObject | null);
+        return [name, (cm?.data ?? {}) as Record<string, string>] as const;
+      }),
+    ),
+    attempt(missing, 'The LimitRange cap on the recommendation is unknown', () => deps.cluster.listLimitRanges(namespace), [] as ApiObject[]),
+    attempt(missing, 'The ResourceQuota cap on the recommendation is unknown', () => deps.cluster.listResourceQuotas(namespace), [] as ApiObject[]),
+    metricsPromise,
+  ]);
+
+  return {
+    target,
+    window,
+    pod: podEvidence(pod, events, new Map(configMaps)),
+    workload,
+    node: node ? nodeEvidence(node, nodeEvents) : null,
+    namespaceLimits: namespaceLimits(limitRanges, quotas),
+    metrics,
+    missing,
+  };
+}
+
+function metricsApiReading(podMetrics: ApiObject, container: string, now: Date): MetricsEvidence | null {
+  const entry = (podMetrics.containers ?? []).find((c: ApiObject) => c.name === container);
+  if (!entry?.usage?.memory) throw new SourceError('metrics-api', `no reading for container ${container}`);
+  const at = toDate(podMetrics.timestamp)?.getTime() ?? now.getTime();
+  return { workingSet: [{ at, value: parseQuantity(String(entry.usage.memory)) }], stepMs: 0, limitBytes: null, requestBytes: null, restarts: [], oomEvents: [], starts: [], source: 'metrics-api' };
+}
+
+/** Evidence to diagnosis: the pure part, exported for tests and for callers that gathered themselves. */
+export function diagnoseEvidence(evidence: Evidence, options: { guaranteedQos?: boolean } = {}): Diagnosis {
+  const classification = classify(evidence);
+  const recommendation = recommend(evidence, classification, options);
+  const spec = targetSpec(evidence);
+  const limit = limitInForce(evidence);
+  const request = requestInForce(evidence);
+  const iso = (d: Date) => d.toISOString().replace(/\.\d{3}Z$/, 'Z');
+  return {
+    schemaVersion: 1,
+    target: evidence.target,
+    window: { start: iso(evidence.window.start), end: iso(evidence.window.end) },
+    verdict: classification.verdict,
+    headline: classification.headline,
+    verdictEvidence: classification.verdictEvidence,
+    kills: classification.kills.map((k) => ({ at: iso(k.at), reason: k.reason, exitCode: k.exitCode })),
+    causes: classification.causes,
+    current: {
+      resources: {
+        requests: { memory: spec?.requestQuantity ?? (request !== null ? String(request) : null) },
+        limits: { memory: spec?.limitQuantity ?? (limit !== null ? String(limit) : null) },
+      },
+      runtime: (spec?.runtime ?? []).map((r) => ({ source: r.source, setting: r.setting, value: r.value })),
+    },
+    recommendation,
+    missing: evidence.missing,
+    series: {
+      stepMs: evidence.metrics?.stepMs ?? 0,
+      points: (evidence.metrics?.workingSet ?? []).map((s) => [s.at, s.value] as [number, number]),
+      limitBytes: limit,
+      requestBytes: request,
+    },
+  };
+}
+
+export async function diagnose(request: DiagnoseRequest, deps: DiagnoseDeps): Promise<Diagnosis> {
+  const evidence = await gatherEvidence(request, deps);
+  deps.onProgress?.('classifying');
+  return diagnoseEvidence(evidence, { guaranteedQos: request.guaranteedQos ?? false });
+}
