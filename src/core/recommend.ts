@@ -5,7 +5,7 @@ import { CAUSE_TITLES, leakRate, limitInForce, parseEvictionMessage, requestInFo
 import { formatDuration } from './duration';
 import { formatBytes, parseQuantity, roundUpReadable, toQuantity } from './quantity';
 import { formatGoMemLimit, formatJvmHeap, formatNodeOldSpace, rewriteFlag } from './runtime-settings';
-import { quantile } from './series';
+import { quantile, sortedNumbers } from './series';
 import type { Classification, ContainerSpecEvidence, Evidence, Recommendation, RuntimeSetting, WorkloadKind } from './types';
 
 const MIB = 2 ** 20;
@@ -28,7 +28,7 @@ export function recommend(evidence: Evidence, classification: Classification, op
   if (!spec) return null;
   const limit = limitInForce(evidence);
   const request = requestInForce(evidence);
-  const usage = (evidence.metrics?.workingSet ?? []).map((s) => s.value).sort((a, b) => a - b);
+  const usage = sortedNumbers((evidence.metrics?.workingSet ?? []).map((s) => s.value));
   const peak = usage.length > 0 ? (usage[usage.length - 1] ?? null) : null;
   const typical = usage.length > 0 ? quantile(usage, 0.5) : null;
   const notes: string[] = [];
