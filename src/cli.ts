@@ -5,6 +5,8 @@ import { ClusterUnreachableError, ForbiddenError, NotFoundError } from './adapte
 import { KubernetesReader, loadKubeConfig, type ClusterReader } from './adapters/kubernetes';
 import { PrometheusSource, type MetricsSource } from './adapters/prometheus';
 import { readMetricNames } from './config/metric-names';
+import { startBot } from './bot/app';
+import { ConfigError, readBotConfig, type Role } from './bot/config';
 import { parseDuration } from './core/duration';
 import { ParseError } from './core/errors';
 import { parseContainerName, parseTargetRequest } from './core/target';
@@ -20,6 +22,7 @@ export const HELP = `oomdoctor: why did this Kubernetes container die with exit 
 Usage:
   oomdoctor diagnose <namespace>/<pod> [options]
   oomdoctor diagnose <namespace>/deploy/<name>   (also sts/, ds/, cronjob/: its most recently killed pod)
+  oomdoctor serve [--role web|worker|all]        the Slack bot (configured by environment: see the README)
 
 Options:
   --container NAME        the container to diagnose (default: the one killed most recently)
@@ -31,6 +34,7 @@ Options:
   --json                  print the diagnosis as one JSON object (schemaVersion 1)
   -h, --help              show this help
   --version               print the version
+  --role ROLE             with serve: web (HTTP only), worker (jobs only) or all (default)
 
 Exit codes: 0 diagnosed (even with a source missing: see "missing"), 2 bad usage,
 3 pod or workload not found, 4 the Kubernetes API could not be reached.
@@ -102,6 +106,7 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv, io: CliIo, 
         json: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean' },
+        role: { type: 'string' },
       },
     });
   } catch (error) {
@@ -124,7 +129,14 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv, io: CliIo, 
       io.stdout(HELP);
       return EXIT.ok;
     }
-    if (command !== 'diagnose') throw new UsageError(`unknown command "${command.slice(0, 50)}": the command is diagnose, as in oomdoctor diagnose <namespace>/<pod>`);
+    if (command === 'serve') {
+      if (targetText !== undefined) throw new UsageError(`serve takes no arguments, only --role (got "${targetText.slice(0, 50)}")`);
+      const role = values.role ?? 'all';
+      if (role !== 'web' && role !== 'worker' && role !== 'all') throw new UsageError(`--role must be web, worker or all, not "${role.slice(0, 20)}"`);
+      return await serve(role, env, io);
+    }
+    if (values.role !== undefined) throw new UsageError('--role goes with serve: oomdoctor serve --role worker');
+    if (command !== 'diagnose') throw new UsageError(`unknown command "${command.slice(0, 50)}": the commands are diagnose and serve, as in oomdoctor diagnose <namespace>/<pod>`);
     if (targetText === undefined) throw new UsageError('diagnose needs a pod: oomdoctor diagnose <namespace>/<pod>');
     if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]?.slice(0, 50)}": diagnose takes one pod`);
     const target = parseTargetRequest(targetText);
@@ -152,6 +164,31 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv, io: CliIo, 
     if (/kubeconfig|ENOENT/.test(message)) return fail(EXIT.unreachable, 'unreachable', `cannot load the kubeconfig: ${message}`);
     return fail(EXIT.internal, 'internal', `unexpected error: ${message} (this is a bug; please report it with the command you ran)`);
   }
+}
+
+/** Runs the Slack bot until SIGTERM or SIGINT, then stops it gracefully (running jobs finish). */
+async function serve(role: Role, env: NodeJS.ProcessEnv, io: CliIo): Promise<number> {
+  let config;
+  try {
+    config = readBotConfig(env, role);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      io.stderr(`${error.message}\n`);
+      return EXIT.usage;
+    }
+    throw error;
+  }
+  const bot = await startBot(config);
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string) => {
+      bot.logger.info({ signal }, 'stopping: finishing running jobs');
+      resolve();
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+  });
+  await bot.stop();
+  return EXIT.ok;
 }
 
 /** The process entry: real stdio, real environment, exit code set. */

@@ -1,0 +1,30 @@
+// GET /healthz (the process is up) and GET /readyz (its dependencies answer), in every role.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+
+export interface ReadinessCheck {
+  name: string;
+  check: () => Promise<boolean>;
+}
+
+export function healthz(): (req: IncomingMessage, res: ServerResponse) => void {
+  return (_req, res) => {
+    res.writeHead(200, { 'Content-Type': 'application/json' });
+    res.end(JSON.stringify({ status: 'ok' }));
+  };
+}
+
+export function readyz(checks: ReadinessCheck[], cacheMs = 5000): (req: IncomingMessage, res: ServerResponse) => void {
+  // Probes come every few seconds: cache the answer briefly rather than call Slack each time.
+  let cached: { at: number; results: Record<string, boolean> } | null = null;
+  return (_req, res) => {
+    void (async () => {
+      if (!cached || Date.now() - cached.at > cacheMs) {
+        const entries = await Promise.all(checks.map(async (c) => [c.name, await c.check().catch(() => false)] as const));
+        cached = { at: Date.now(), results: Object.fromEntries(entries) };
+      }
+      const ok = Object.values(cached.results).every(Boolean);
+      res.writeHead(ok ? 200 : 503, { 'Content-Type': 'application/json' });
+      res.end(JSON.stringify({ status: ok ? 'ready' : 'not ready', checks: cached.results }));
+    })();
+  };
+}

@@ -1,0 +1,61 @@
+// /oom: acknowledge within Slack's 3 seconds, validate, enqueue. The diagnosis comes later, from a worker.
+import type { App } from '@slack/bolt';
+import type { Logger } from 'pino';
+import { z } from 'zod';
+import { parseCommandTarget } from '../jobs/diagnosis-job';
+import type { BotConfig } from '../src/bot/config';
+import type { JobQueue } from '../src/bot/queue';
+import { commandAck, helpMessage } from '../src/slack/blocks';
+
+export interface CommandDeps {
+  config: BotConfig;
+  queue: JobQueue;
+  logger: Logger;
+}
+
+/** The fields of a slash command this bot uses; Slack sends them form-encoded, all as strings. */
+const commandPayload = z.object({
+  text: z.string().max(300),
+  channel_id: z.string().regex(/^[CDG][A-Z0-9]{2,20}$/),
+  user_id: z.string().regex(/^[UW][A-Z0-9]{2,20}$/),
+  response_url: z.string().url().max(2000).optional(),
+  trigger_id: z.string().max(200),
+});
+
+export function registerSlashCommand(app: App, deps: CommandDeps): void {
+  const name = deps.config.slack.commandName;
+  app.command(name, async ({ command, ack }) => {
+    const parsed = commandPayload.safeParse(command);
+    if (!parsed.success) {
+      deps.logger.warn({ issue: parsed.error.issues[0]?.message }, 'malformed slash command payload');
+      await ack({ response_type: 'ephemeral', text: ':warning: That request could not be read. Try again, or see /oom help.' });
+      return;
+    }
+    const payload = parsed.data;
+    const text = payload.text.trim();
+    if (text === '' || text === 'help') {
+      await ack({ response_type: 'ephemeral', ...helpMessage(name) });
+      return;
+    }
+    let target;
+    try {
+      target = parseCommandTarget(text);
+    } catch (error) {
+      await ack({ response_type: 'ephemeral', text: `:warning: ${(error as Error).message}\nTry \`${name} <namespace>/<pod>\`, \`${name} <pod>\` or \`${name} <namespace>/deploy/<name>\`.` });
+      return;
+    }
+    const allowed = deps.config.namespaces;
+    if (allowed && target.kind !== 'bare' && !allowed.includes(target.namespace)) {
+      await ack({ response_type: 'ephemeral', text: `:no_entry: Namespace \`${target.namespace}\` is not one this bot may look into. It may read: ${allowed.map((n) => `\`${n}\``).join(', ')}.` });
+      return;
+    }
+    try {
+      await deps.queue.add({ kind: 'command', receivedAt: Date.now(), channel: payload.channel_id, userId: payload.user_id, text, responseUrl: payload.response_url ?? null }, `cmd-${payload.trigger_id.replace(/[^A-Za-z0-9.]/g, '')}`);
+    } catch (error) {
+      deps.logger.error({ err: (error as Error).message }, 'cannot queue a /oom command');
+      await ack({ response_type: 'ephemeral', text: ':x: The diagnosis queue is not available right now. Try again in a minute.' });
+      return;
+    }
+    await ack({ response_type: 'ephemeral', ...commandAck(text) });
+  });
+}

@@ -1,0 +1,155 @@
+// The one place that wires the bot: configuration in, a running web and/or worker role out.
+import type { Server } from 'node:http';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { App, HTTPReceiver, SocketModeReceiver, type CustomRoute } from '@slack/bolt';
+import { Redis } from 'ioredis';
+import pino, { type Logger } from 'pino';
+import { alertmanagerWebhook } from '../../handlers/alertmanager-webhook';
+import { healthz, readyz, type ReadinessCheck } from '../../handlers/health';
+import { registerActions } from '../../handlers/slack-actions';
+import { registerSlashCommand } from '../../handlers/slack-command';
+import { createJobHandler, type WorkerDeps } from '../../jobs/diagnosis-job';
+import { KubernetesReader, loadKubeConfig, type ClusterReader } from '../adapters/kubernetes';
+import { PrometheusSource } from '../adapters/prometheus';
+import { WebSlackPoster, type SlackPoster } from '../adapters/slack';
+import type { BotConfig } from './config';
+import { BullJobQueue, MemoryJobQueue, type JobQueue } from './queue';
+import { MemoryStore, RedisStore, type StateStore } from './store';
+
+export interface BotOverrides {
+  logger?: Logger;
+  cluster?: ClusterReader;
+  slack?: SlackPoster;
+  /** Queue name, so tests sharing a Redis do not see each other's jobs. */
+  queueName?: string;
+  queueBackoffMs?: number;
+  onDiagnosisPosted?: WorkerDeps['onDiagnosisPosted'];
+}
+
+export interface RunningBot {
+  /** Base URL of the HTTP server (webhook, Slack events in HTTP mode, health). */
+  url: string;
+  port: number;
+  queue: JobQueue;
+  store: StateStore;
+  logger: Logger;
+  stop(): Promise<void>;
+}
+
+export async function startBot(config: BotConfig, overrides: BotOverrides = {}): Promise<RunningBot> {
+  const logger = overrides.logger ?? pino({ level: config.logLevel, base: { app: 'oomdoctor', role: config.role } });
+  const cluster = overrides.cluster ?? new KubernetesReader(loadKubeConfig({ ...(config.kubeconfig ? { kubeconfig: config.kubeconfig } : {}), ...(config.kubeContext ? { context: config.kubeContext } : {}) }));
+  const metrics = config.prometheusUrl ? new PrometheusSource({ url: config.prometheusUrl, names: config.metricNames }) : null;
+  if (!metrics) logger.warn('PROMETHEUS_URL is not set: diagnoses will use one reading from the metrics API, without memory history');
+  const slack = overrides.slack ?? new WebSlackPoster({ token: config.slack.botToken, apiUrl: config.slack.apiUrl });
+
+  let queue: JobQueue;
+  let store: StateStore;
+  let redis: Redis | null = null;
+  if (config.redisUrl) {
+    redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 2, enableOfflineQueue: false, lazyConnect: false });
+    redis.on('error', (error: Error) => logger.warn({ err: error.message }, 'redis connection problem'));
+    store = new RedisStore(redis);
+    queue = new BullJobQueue(config.redisUrl, overrides.queueName, { ...(overrides.queueBackoffMs ? { backoffMs: overrides.queueBackoffMs } : {}) });
+  } else {
+    logger.warn('REDIS_URL is not set: jobs are queued in memory, and alerts queued when the process stops are lost. Set REDIS_URL in production.');
+    store = new MemoryStore();
+    queue = new MemoryJobQueue(overrides.queueBackoffMs ?? 2000);
+  }
+
+  const checks: ReadinessCheck[] = [
+    { name: 'queue', check: () => queue.ready() },
+    { name: 'store', check: () => store.ping() },
+    { name: 'slack', check: () => slack.authTest() },
+  ];
+  const routes: CustomRoute[] = [
+    { path: '/healthz', method: ['GET'], handler: healthz() },
+    { path: '/readyz', method: ['GET'], handler: readyz(checks) },
+  ];
+  const web = config.role === 'web' || config.role === 'all';
+  const worker = config.role === 'worker' || config.role === 'all';
+  if (web) routes.push({ path: '/alertmanager', method: ['POST'], handler: alertmanagerWebhook({ config, queue, logger: logger.child({ component: 'webhook' }) }) });
+
+  if (worker) {
+    queue.process(
+      config.workerConcurrency,
+      createJobHandler({
+        config,
+        store,
+        slack,
+        queue,
+        cluster,
+        engine: (c) => ({ cluster: c, metrics }),
+        logger: logger.child({ component: 'worker' }),
+        ...(overrides.onDiagnosisPosted ? { onDiagnosisPosted: overrides.onDiagnosisPosted } : {}),
+      }),
+    );
+  }
+
+  let server: Server;
+  let stopSlack: () => Promise<void> = async () => undefined;
+  if (web) {
+    const boltLogger = boltLoggerFrom(logger.child({ component: 'bolt' }));
+    if (config.slack.appToken) {
+      // Socket Mode: Slack's events come over a WebSocket; Alertmanager and probes still use HTTP.
+      // installerOptions.clientOptions is how the receiver's WebSocket client learns SLACK_API_URL.
+      const receiver = new SocketModeReceiver({ appToken: config.slack.appToken, customRoutes: routes, installerOptions: { port: config.port, clientOptions: { slackApiUrl: config.slack.apiUrl } }, logger: boltLogger });
+      const app = new App({ token: config.slack.botToken, receiver, clientOptions: { slackApiUrl: config.slack.apiUrl }, logger: boltLogger });
+      registerSlashCommand(app, { config, queue, logger });
+      registerActions(app, { queue, logger });
+      await app.start();
+      server = (receiver as unknown as { httpServer: Server }).httpServer;
+      stopSlack = () => app.stop() as Promise<void>;
+    } else {
+      const receiver = new HTTPReceiver({ signingSecret: config.slack.signingSecret as string, endpoints: '/slack/events', customRoutes: routes, logger: boltLogger, unhandledRequestTimeoutMillis: 2500 });
+      const app = new App({ token: config.slack.botToken, receiver, clientOptions: { slackApiUrl: config.slack.apiUrl }, logger: boltLogger });
+      registerSlashCommand(app, { config, queue, logger });
+      registerActions(app, { queue, logger });
+      server = (await app.start(config.port)) as Server;
+      stopSlack = () => app.stop() as Promise<void>;
+    }
+  } else {
+    // A worker still answers /healthz and /readyz, for its orchestrator's probes.
+    server = createServer((req, res) => {
+      const route = routes.find((r) => r.path === (req.url ?? '').split('?')[0]);
+      if (route && req.method === 'GET') return route.handler(req as never, res);
+      res.writeHead(404, { 'Content-Type': 'application/json' }).end(JSON.stringify({ error: 'not found' }));
+    });
+    await new Promise<void>((resolve) => server.listen(config.port, resolve));
+  }
+  if (!server.listening) await new Promise<void>((resolve) => server.once('listening', () => resolve()));
+  const port = (server.address() as AddressInfo).port;
+  logger.info({ port, role: config.role, socketMode: Boolean(config.slack.appToken), redis: Boolean(config.redisUrl), prometheus: Boolean(metrics) }, 'oomdoctor is running');
+
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    queue,
+    store,
+    logger,
+    async stop() {
+      await stopSlack().catch(() => undefined);
+      if (server.listening) await new Promise<void>((resolve) => server.close(() => resolve()));
+      await queue.close();
+      await store.close();
+      if (redis) redis.disconnect();
+    },
+  };
+}
+
+/** Bolt and the Slack SDKs log through this adapter, so everything ends up as pino JSON lines. */
+function boltLoggerFrom(logger: Logger) {
+  let level = 'info';
+  return {
+    debug: (...msg: unknown[]) => logger.debug(msg.map(String).join(' ')),
+    info: (...msg: unknown[]) => logger.info(msg.map(String).join(' ')),
+    warn: (...msg: unknown[]) => logger.warn(msg.map(String).join(' ')),
+    error: (...msg: unknown[]) => logger.error(msg.map(String).join(' ')),
+    setLevel: (l: string) => {
+      level = l;
+    },
+    getLevel: () => level,
+    setName: () => undefined,
+  } as never;
+}

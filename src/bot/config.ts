@@ -1,0 +1,226 @@
+// The bot's configuration: a function of the environment passed in, validated at start-up with one
+// clear line per problem, so a bad deployment fails at once and says what to fix.
+import { readMetricNames } from '../config/metric-names';
+import type { MetricNames } from '../adapters/prometheus';
+import { parseDuration } from '../core/duration';
+import { ParseError } from '../core/errors';
+import { parseNamespace } from '../core/target';
+
+export type Role = 'web' | 'worker' | 'all';
+
+export interface BotConfig {
+  role: Role;
+  slack: {
+    botToken: string;
+    signingSecret: string | null;
+    appToken: string | null;
+    alertChannel: string;
+    apiUrl: string;
+    commandName: string;
+  };
+  alertmanager: { token: string | null };
+  redisUrl: string | null;
+  prometheusUrl: string | null;
+  kubeconfig: string | null;
+  kubeContext: string | null;
+  port: number;
+  clusterName: string | null;
+  alerts: {
+    names: string[];
+    crashLoopNames: string[];
+    labels: { namespace: string; pod: string; container: string; channel: string; cluster: string };
+  };
+  namespaces: string[] | null;
+  dedupeWindowMs: number;
+  diagnosisWindowMs: number;
+  workerConcurrency: number;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  metricNames: MetricNames;
+  apply: { enabled: boolean };
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`oomdoctor cannot start:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const SLACK_ID = /^[CDG][A-Z0-9]{2,20}$/;
+const CHANNEL_NAME = /^#?[a-z0-9][a-z0-9._-]{0,79}$/;
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+const DEFAULT_ALERTS = ['ContainerOOMKilled', 'KubernetesContainerOomKiller', 'KubePodCrashLooping'];
+const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]{0,99}$/;
+
+function list(text: string | undefined): string[] {
+  return (text ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+}
+
+function truthy(text: string | undefined): boolean {
+  return /^(1|true|yes|on)$/i.test((text ?? '').trim());
+}
+
+/**
+ * Reads and validates the bot's environment. Collects every problem before failing, so a person
+ * fixing a deployment sees all of them at once.
+ */
+export function readBotConfig(env: NodeJS.ProcessEnv, role: Role = 'all'): BotConfig {
+  const problems: string[] = [];
+  const get = (name: string): string | undefined => {
+    const value = env[name]?.trim();
+    return value === undefined || value === '' ? undefined : value;
+  };
+
+  const botToken = get('SLACK_BOT_TOKEN');
+  if (!botToken) problems.push('SLACK_BOT_TOKEN is not set: use the bot token (xoxb-…) from your Slack app\'s "OAuth & Permissions" page');
+  else if (!botToken.startsWith('xoxb-')) problems.push('SLACK_BOT_TOKEN must be a bot token starting with xoxb- (a user token, xoxp-, would act as a person)');
+
+  const appToken = get('SLACK_APP_TOKEN') ?? null;
+  if (appToken && !appToken.startsWith('xapp-')) problems.push('SLACK_APP_TOKEN must be an app-level token starting with xapp- (Basic Information, App-Level Tokens, with connections:write)');
+  const signingSecret = get('SLACK_SIGNING_SECRET') ?? null;
+  if (!signingSecret && !appToken && role !== 'worker') {
+    problems.push('SLACK_SIGNING_SECRET is not set: copy it from your Slack app\'s "Basic Information" page (or set SLACK_APP_TOKEN to use Socket Mode)');
+  }
+
+  const alertChannel = get('SLACK_ALERT_CHANNEL');
+  if (!alertChannel) problems.push('SLACK_ALERT_CHANNEL is not set: the channel id (C0123ABCD) or #name where alert threads go');
+  else if (!SLACK_ID.test(alertChannel) && !CHANNEL_NAME.test(alertChannel)) problems.push(`SLACK_ALERT_CHANNEL "${alertChannel.slice(0, 40)}" is neither a channel id (C0123ABCD) nor a #channel-name`);
+
+  const apiUrl = get('SLACK_API_URL') ?? 'https://slack.com/api/';
+  if (!/^https?:\/\/[^/]+(\/.*)?\/api\/$/.test(apiUrl)) problems.push(`SLACK_API_URL "${apiUrl.slice(0, 80)}" must be an http(s) URL ending in /api/, like https://slack.com/api/`);
+
+  const alertmanagerToken = get('ALERTMANAGER_TOKEN') ?? null;
+  const allowUnauthenticated = truthy(get('ALERTMANAGER_ALLOW_UNAUTHENTICATED'));
+  if (!alertmanagerToken && !allowUnauthenticated && role !== 'worker') {
+    problems.push('ALERTMANAGER_TOKEN is not set: choose a long random secret and give it to Alertmanager as http_config.authorization.credentials (or set ALERTMANAGER_ALLOW_UNAUTHENTICATED=true to accept unauthenticated alerts on purpose)');
+  } else if (alertmanagerToken && alertmanagerToken.length < 16) {
+    problems.push('ALERTMANAGER_TOKEN is shorter than 16 characters: use a long random secret (openssl rand -hex 32)');
+  }
+
+  const redisUrl = get('REDIS_URL') ?? null;
+  if (redisUrl && !/^rediss?:\/\/.+/.test(redisUrl)) problems.push(`REDIS_URL "${redisUrl.slice(0, 60)}" must look like redis://host:6379 (or rediss:// for TLS)`);
+  if (!redisUrl && role !== 'all') problems.push(`--role ${role} needs REDIS_URL: web and worker processes share their queue through Redis`);
+
+  const prometheusUrl = get('PROMETHEUS_URL') ?? null;
+  if (prometheusUrl && !/^https?:\/\/.+/.test(prometheusUrl)) problems.push(`PROMETHEUS_URL "${prometheusUrl.slice(0, 60)}" must be an http(s) URL, like http://prometheus.monitoring:9090`);
+
+  const portText = get('PORT') ?? '3000';
+  const port = Number(portText);
+  if (!/^\d{1,5}$/.test(portText) || port > 65535) problems.push(`PORT "${portText.slice(0, 20)}" must be a number from 0 to 65535`);
+
+  const concurrencyText = get('WORKER_CONCURRENCY') ?? '4';
+  const workerConcurrency = Number(concurrencyText);
+  if (!/^\d{1,3}$/.test(concurrencyText) || workerConcurrency < 1 || workerConcurrency > 64) problems.push(`WORKER_CONCURRENCY "${concurrencyText.slice(0, 20)}" must be a whole number from 1 to 64`);
+
+  const duration = (name: string, fallback: string): number => {
+    try {
+      return parseDuration(get(name) ?? fallback, name);
+    } catch (error) {
+      problems.push(`${name}: ${(error as Error).message}`);
+      return 0;
+    }
+  };
+  const dedupeWindowMs = duration('DEDUPE_WINDOW', '1h');
+  const diagnosisWindowMs = duration('DIAGNOSIS_WINDOW', '24h');
+
+  const names = get('OOM_ALERT_NAMES') ? list(get('OOM_ALERT_NAMES')) : DEFAULT_ALERTS;
+  if (names.length === 0) problems.push('OOM_ALERT_NAMES is empty: name at least one alert, e.g. ContainerOOMKilled');
+  const crashLoopNames = get('CRASHLOOP_ALERT_NAMES') ? list(get('CRASHLOOP_ALERT_NAMES')) : ['KubePodCrashLooping', 'KubernetesPodCrashLooping'];
+
+  const label = (name: string, fallback: string): string => {
+    const value = get(name) ?? fallback;
+    if (!LABEL_NAME.test(value)) problems.push(`${name} "${value.slice(0, 40)}" is not a valid Prometheus label name`);
+    return value;
+  };
+  const labels = {
+    namespace: label('ALERT_LABEL_NAMESPACE', 'namespace'),
+    pod: label('ALERT_LABEL_POD', 'pod'),
+    container: label('ALERT_LABEL_CONTAINER', 'container'),
+    channel: label('ALERT_LABEL_CHANNEL', 'slack_channel'),
+    cluster: label('ALERT_LABEL_CLUSTER', 'cluster'),
+  };
+
+  let namespaces: string[] | null = null;
+  if (get('OOM_NAMESPACES')) {
+    namespaces = [];
+    for (const ns of list(get('OOM_NAMESPACES'))) {
+      try {
+        namespaces.push(parseNamespace(ns, 'OOM_NAMESPACES'));
+      } catch (error) {
+        problems.push(`OOM_NAMESPACES: ${(error as Error).message}`);
+      }
+    }
+  }
+
+  const logLevelText = (get('LOG_LEVEL') ?? 'info').toLowerCase();
+  if (!(LOG_LEVELS as readonly string[]).includes(logLevelText)) problems.push(`LOG_LEVEL "${logLevelText.slice(0, 20)}" must be one of ${LOG_LEVELS.join(', ')}`);
+
+  let metricNames = readMetricNamesSafe(env, problems);
+  const commandName = get('SLACK_COMMAND') ?? '/oom';
+  if (!/^\/[a-z0-9_-]{1,31}$/.test(commandName)) problems.push(`SLACK_COMMAND "${commandName.slice(0, 40)}" must look like /oom`);
+
+  if (problems.length > 0) throw new ConfigError(problems);
+  metricNames = metricNames as MetricNames;
+  return {
+    role,
+    slack: { botToken: botToken as string, signingSecret, appToken, alertChannel: alertChannel as string, apiUrl, commandName },
+    alertmanager: { token: alertmanagerToken },
+    redisUrl,
+    prometheusUrl: prometheusUrl ? prometheusUrl.replace(/\/+$/, '') : null,
+    kubeconfig: get('KUBECONFIG') ?? null,
+    kubeContext: get('KUBE_CONTEXT') ?? null,
+    port,
+    clusterName: get('CLUSTER_NAME') ?? null,
+    alerts: { names, crashLoopNames, labels },
+    namespaces,
+    dedupeWindowMs,
+    diagnosisWindowMs,
+    workerConcurrency,
+    logLevel: logLevelText as BotConfig['logLevel'],
+    metricNames,
+    apply: { enabled: truthy(get('APPLY_ENABLED')) },
+  };
+}
+
+function readMetricNamesSafe(env: NodeJS.ProcessEnv, problems: string[]): MetricNames {
+  try {
+    return readMetricNames(env);
+  } catch (error) {
+    problems.push(error instanceof ParseError ? error.message : String(error));
+    return readMetricNames({});
+  }
+}
+
+/** Every variable the bot reads, for the docs and the compose-file check. */
+export const BOT_ENVIRONMENT = [
+  'SLACK_BOT_TOKEN',
+  'SLACK_SIGNING_SECRET',
+  'SLACK_APP_TOKEN',
+  'SLACK_ALERT_CHANNEL',
+  'SLACK_API_URL',
+  'SLACK_COMMAND',
+  'ALERTMANAGER_TOKEN',
+  'ALERTMANAGER_ALLOW_UNAUTHENTICATED',
+  'REDIS_URL',
+  'PROMETHEUS_URL',
+  'KUBECONFIG',
+  'KUBE_CONTEXT',
+  'PORT',
+  'CLUSTER_NAME',
+  'OOM_ALERT_NAMES',
+  'CRASHLOOP_ALERT_NAMES',
+  'ALERT_LABEL_NAMESPACE',
+  'ALERT_LABEL_POD',
+  'ALERT_LABEL_CONTAINER',
+  'ALERT_LABEL_CHANNEL',
+  'ALERT_LABEL_CLUSTER',
+  'OOM_NAMESPACES',
+  'DEDUPE_WINDOW',
+  'DIAGNOSIS_WINDOW',
+  'WORKER_CONCURRENCY',
+  'LOG_LEVEL',
+  'APPLY_ENABLED',
+] as const;

@@ -1,0 +1,56 @@
+// The jobs the bot queues. Their data crosses Redis, so the worker re-validates it with these
+// schemas before trusting it (an old or foreign job fails with a clear message, not deep inside).
+import { z } from 'zod';
+
+const alertTarget = z.object({
+  id: z.string().max(200),
+  alertname: z.string().max(256),
+  namespace: z.string().max(63),
+  pod: z.string().max(253),
+  container: z.string().max(63).nullable(),
+  channel: z.string().max(100).nullable(),
+  startsAt: z.string().max(64),
+  crashLoop: z.boolean(),
+});
+
+export const botJobSchema = z.discriminatedUnion('kind', [
+  z.object({
+    kind: z.literal('alert-group'),
+    receivedAt: z.number(),
+    plan: z.object({
+      status: z.enum(['firing', 'resolved']),
+      groupKey: z.string().max(4096),
+      groupId: z.string().max(64),
+      targets: z.array(alertTarget).max(1000),
+      undiagnosable: z.array(z.object({ label: z.string().max(600), why: z.string().max(600) })).max(1000),
+      ignored: z.array(z.object({ alertname: z.string().max(256), why: z.string().max(600) })).max(1000),
+      channel: z.string().max(100).nullable(),
+    }),
+    alertName: z.string().max(256),
+  }),
+  z.object({ kind: z.literal('diagnose-alert'), receivedAt: z.number(), groupId: z.string().max(64), target: alertTarget }),
+  z.object({
+    kind: z.literal('command'),
+    receivedAt: z.number(),
+    channel: z.string().max(40),
+    userId: z.string().max(40),
+    text: z.string().max(300),
+    responseUrl: z.string().max(2000).nullable(),
+  }),
+  z.object({
+    kind: z.literal('rerun'),
+    receivedAt: z.number(),
+    channel: z.string().max(40),
+    threadTs: z.string().max(40),
+    userId: z.string().max(40),
+    namespace: z.string().max(63),
+    pod: z.string().max(253),
+    container: z.string().max(63).nullable(),
+  }),
+]);
+
+export type BotJob = z.infer<typeof botJobSchema>;
+export type AlertGroupJob = Extract<BotJob, { kind: 'alert-group' }>;
+export type DiagnoseAlertJob = Extract<BotJob, { kind: 'diagnose-alert' }>;
+export type CommandJob = Extract<BotJob, { kind: 'command' }>;
+export type RerunJob = Extract<BotJob, { kind: 'rerun' }>;

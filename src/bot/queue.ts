@@ -1,0 +1,172 @@
+// The job queue: bull on Redis (durable, shared by web and worker processes), or an in-process queue
+// for trying the bot out. Jobs are keyed, so a re-delivered alert is not a second diagnosis.
+import Bull from 'bull';
+import type { BotJob } from './jobs';
+
+export interface JobMeta {
+  id: string;
+  /** 1 on the first try. */
+  attempt: number;
+  maxAttempts: number;
+}
+
+export type JobHandler = (job: BotJob, meta: JobMeta) => Promise<void>;
+
+export interface JobQueue {
+  /** Resolves once the job is durably stored; 'duplicate' when a job with that id is already known. */
+  add(job: BotJob, id: string): Promise<'added' | 'duplicate'>;
+  process(concurrency: number, handler: JobHandler): void;
+  ready(): Promise<boolean>;
+  /** Stops taking jobs, lets running ones finish, and disconnects. */
+  close(): Promise<void>;
+}
+
+/** A failure that retrying will not fix (no such pod, a channel that does not exist). */
+export class PermanentJobError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PermanentJobError';
+  }
+}
+
+/** The queue cannot store jobs now (Redis down): the webhook answers 503 so Alertmanager retries. */
+export class QueueUnavailableError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'QueueUnavailableError';
+  }
+}
+
+export const MAX_ATTEMPTS = 4;
+const KEEP_DONE_MS = 24 * 3_600_000;
+
+export class BullJobQueue implements JobQueue {
+  private readonly queue: Bull.Queue<BotJob>;
+
+  constructor(redisUrl: string, name = 'oomdoctor-diagnoses', options: { backoffMs?: number; stalledIntervalMs?: number } = {}) {
+    this.queue = new Bull<BotJob>(name, redisUrl, {
+      defaultJobOptions: {
+        attempts: MAX_ATTEMPTS,
+        backoff: { type: 'exponential', delay: options.backoffMs ?? 2000 },
+        // Kept for a day, so a re-sent alert with the same id is recognised and ignored.
+        removeOnComplete: { age: KEEP_DONE_MS / 1000 },
+        removeOnFail: { age: (7 * KEEP_DONE_MS) / 1000 },
+      },
+      // A worker that dies mid-job leaves it "stalled"; another worker picks it up after this interval.
+      settings: { stalledInterval: options.stalledIntervalMs ?? 30_000, maxStalledCount: 2 },
+    });
+    this.queue.on('error', () => undefined); // Connection errors surface through ready() and add().
+  }
+
+  async add(job: BotJob, id: string): Promise<'added' | 'duplicate'> {
+    if (this.queue.client.status !== 'ready') {
+      await Promise.race([this.queue.isReady(), timeout(2000, 'Redis is not reachable')]).catch((error: Error) => {
+        throw new QueueUnavailableError(error.message);
+      });
+    }
+    try {
+      const existing = await Promise.race([this.queue.getJob(id), timeout(2000, 'Redis did not answer in time')]);
+      if (existing) return 'duplicate';
+      await Promise.race([this.queue.add(job, { jobId: id }), timeout(3000, 'Redis did not store the job in time')]);
+      return 'added';
+    } catch (error) {
+      throw new QueueUnavailableError((error as Error).message);
+    }
+  }
+
+  process(concurrency: number, handler: JobHandler): void {
+    void this.queue.process(concurrency, async (job) => {
+      const maxAttempts = job.opts.attempts ?? MAX_ATTEMPTS;
+      try {
+        await handler(job.data, { id: String(job.id), attempt: job.attemptsMade + 1, maxAttempts });
+      } catch (error) {
+        if (error instanceof PermanentJobError) await job.discard();
+        throw error;
+      }
+    });
+  }
+
+  async ready(): Promise<boolean> {
+    try {
+      return (await Promise.race([this.queue.client.ping(), timeout(1000, 'timeout')])) === 'PONG';
+    } catch {
+      return false;
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.queue.close();
+  }
+}
+
+function timeout(ms: number, message: string): Promise<never> {
+  return new Promise((_, reject) => setTimeout(() => reject(new Error(message)), ms).unref());
+}
+
+/**
+ * The embedded queue for trying oomdoctor out: same retry and dedupe rules, no durability. Jobs
+ * queued when the process dies are lost, which is why start-up warns when it is in use.
+ */
+export class MemoryJobQueue implements JobQueue {
+  private readonly known = new Map<string, number>();
+  private readonly pending: Array<{ job: BotJob; id: string; attempt: number }> = [];
+  private handler: JobHandler | null = null;
+  private concurrency = 1;
+  private running = 0;
+  private closed = false;
+  private readonly idle: Array<() => void> = [];
+  private readonly timers = new Set<NodeJS.Timeout>();
+
+  constructor(private readonly backoffMs = 2000) {}
+
+  async add(job: BotJob, id: string): Promise<'added' | 'duplicate'> {
+    if (this.closed) throw new QueueUnavailableError('the queue is shutting down');
+    const now = Date.now();
+    for (const [key, at] of this.known) if (now - at > KEEP_DONE_MS) this.known.delete(key);
+    if (this.known.has(id)) return 'duplicate';
+    this.known.set(id, now);
+    this.pending.push({ job: structuredClone(job), id, attempt: 1 });
+    this.pump();
+    return 'added';
+  }
+
+  process(concurrency: number, handler: JobHandler): void {
+    this.concurrency = concurrency;
+    this.handler = handler;
+    this.pump();
+  }
+
+  private pump(): void {
+    while (this.handler && !this.closed && this.running < this.concurrency && this.pending.length > 0) {
+      const next = this.pending.shift();
+      if (!next) break;
+      this.running++;
+      const handler = this.handler;
+      void handler(next.job, { id: next.id, attempt: next.attempt, maxAttempts: MAX_ATTEMPTS })
+        .catch((error: unknown) => {
+          if (error instanceof PermanentJobError || next.attempt >= MAX_ATTEMPTS || this.closed) return;
+          const timer = setTimeout(() => {
+            this.timers.delete(timer);
+            this.pending.push({ ...next, attempt: next.attempt + 1 });
+            this.pump();
+          }, this.backoffMs * 2 ** (next.attempt - 1));
+          this.timers.add(timer);
+        })
+        .finally(() => {
+          this.running--;
+          if (this.running === 0) this.idle.splice(0).forEach((resolve) => resolve());
+          this.pump();
+        });
+    }
+  }
+
+  async ready(): Promise<boolean> {
+    return !this.closed;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const timer of this.timers) clearTimeout(timer);
+    if (this.running > 0) await new Promise<void>((resolve) => this.idle.push(resolve));
+  }
+}

@@ -1,0 +1,286 @@
+// Where the bot remembers its threads between jobs and across processes: Redis when configured,
+// memory otherwise. Small, typed records; every key expires so nothing grows without bound.
+import type { Redis } from 'ioredis';
+import type { Diagnosis } from '../core/types';
+
+export interface GroupThread {
+  channel: string;
+  ts: string;
+  title: { kind: 'alert'; alertName: string; clusterName: string } | { kind: 'command'; userId: string; text: string };
+  status: 'firing' | 'resolved';
+  undiagnosable: Array<{ label: string; why: string }>;
+  notOomCount: number;
+}
+
+export interface WorkloadLine {
+  label: string;
+  status: string;
+  link?: string;
+  order: number;
+}
+
+export interface ReplyRecord {
+  channel: string;
+  ts: string;
+  /** The thread the reply lives in. */
+  threadTs: string;
+}
+
+export interface DiagnosedRecord {
+  channel: string;
+  ts: string;
+  threadTs: string;
+  link: string | null;
+  firstAt: number;
+  kills: number;
+  label: string;
+}
+
+export interface StateStore {
+  /** Creates the record if absent; returns the one that won (this one or an earlier). */
+  claimGroup(groupId: string, create: () => Promise<GroupThread>, ttlMs: number): Promise<GroupThread>;
+  getGroup(groupId: string): Promise<GroupThread | null>;
+  updateGroup(groupId: string, change: (group: GroupThread) => GroupThread, ttlMs: number): Promise<GroupThread | null>;
+  setWorkloadLine(groupId: string, key: string, line: WorkloadLine, ttlMs: number): Promise<WorkloadLine[]>;
+  getWorkloadLines(groupId: string): Promise<WorkloadLine[]>;
+  getReply(jobKey: string): Promise<ReplyRecord | null>;
+  setReply(jobKey: string, reply: ReplyRecord, ttlMs: number): Promise<void>;
+  /** Claims a workload key for one diagnosis within the window; null when this caller won. */
+  claimDiagnosed(key: string, record: DiagnosedRecord, ttlMs: number): Promise<DiagnosedRecord | null>;
+  setDiagnosed(key: string, record: DiagnosedRecord): Promise<void>;
+  releaseDiagnosed(key: string): Promise<void>;
+  /** The diagnosis behind a posted reply, so it can be re-rendered (a kill count, a later button). */
+  setDiagnosis(channel: string, ts: string, diagnosis: Diagnosis, ttlMs: number): Promise<void>;
+  getDiagnosis(channel: string, ts: string): Promise<Diagnosis | null>;
+  /** Runs `work` while holding a short lock on `key`, so read-render-update sequences do not interleave. */
+  withLock<T>(key: string, work: () => Promise<T>): Promise<T>;
+  ping(): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export class MemoryStore implements StateStore {
+  private readonly values = new Map<string, { value: unknown; expiresAt: number }>();
+  private readonly locks = new Map<string, Promise<unknown>>();
+
+  private read<T>(key: string): T | null {
+    const entry = this.values.get(key);
+    if (!entry) return null;
+    if (entry.expiresAt <= Date.now()) {
+      this.values.delete(key);
+      return null;
+    }
+    return structuredClone(entry.value) as T;
+  }
+
+  private write(key: string, value: unknown, ttlMs: number): void {
+    this.values.set(key, { value: structuredClone(value), expiresAt: Date.now() + ttlMs });
+  }
+
+  private ttlOf(key: string): number {
+    return Math.max(1, (this.values.get(key)?.expiresAt ?? Date.now() + 60_000) - Date.now());
+  }
+
+  async claimGroup(groupId: string, create: () => Promise<GroupThread>, ttlMs: number): Promise<GroupThread> {
+    return this.withLock(`group:${groupId}`, async () => {
+      const existing = this.read<GroupThread>(`group:${groupId}`);
+      if (existing) return existing;
+      const group = await create();
+      this.write(`group:${groupId}`, group, ttlMs);
+      return group;
+    });
+  }
+
+  async getGroup(groupId: string): Promise<GroupThread | null> {
+    return this.read<GroupThread>(`group:${groupId}`);
+  }
+
+  async updateGroup(groupId: string, change: (group: GroupThread) => GroupThread, ttlMs: number): Promise<GroupThread | null> {
+    const existing = this.read<GroupThread>(`group:${groupId}`);
+    if (!existing) return null;
+    const next = change(existing);
+    this.write(`group:${groupId}`, next, ttlMs);
+    return next;
+  }
+
+  async setWorkloadLine(groupId: string, key: string, line: WorkloadLine, ttlMs: number): Promise<WorkloadLine[]> {
+    const lines = this.read<Record<string, WorkloadLine>>(`lines:${groupId}`) ?? {};
+    const order = lines[key]?.order ?? Object.keys(lines).length;
+    lines[key] = { ...line, order };
+    this.write(`lines:${groupId}`, lines, ttlMs);
+    return Object.values(lines).sort((a, b) => a.order - b.order);
+  }
+
+  async getWorkloadLines(groupId: string): Promise<WorkloadLine[]> {
+    return Object.values(this.read<Record<string, WorkloadLine>>(`lines:${groupId}`) ?? {}).sort((a, b) => a.order - b.order);
+  }
+
+  async getReply(jobKey: string): Promise<ReplyRecord | null> {
+    return this.read<ReplyRecord>(`reply:${jobKey}`);
+  }
+
+  async setReply(jobKey: string, reply: ReplyRecord, ttlMs: number): Promise<void> {
+    this.write(`reply:${jobKey}`, reply, ttlMs);
+  }
+
+  async claimDiagnosed(key: string, record: DiagnosedRecord, ttlMs: number): Promise<DiagnosedRecord | null> {
+    const existing = this.read<DiagnosedRecord>(`diagnosed:${key}`);
+    if (existing) return existing;
+    this.write(`diagnosed:${key}`, record, ttlMs);
+    return null;
+  }
+
+  async setDiagnosed(key: string, record: DiagnosedRecord): Promise<void> {
+    // Keeps the expiry: the window slides from the diagnosis, not from later kills.
+    this.write(`diagnosed:${key}`, record, this.ttlOf(`diagnosed:${key}`));
+  }
+
+  async releaseDiagnosed(key: string): Promise<void> {
+    this.values.delete(`diagnosed:${key}`);
+  }
+
+  async setDiagnosis(channel: string, ts: string, diagnosis: Diagnosis, ttlMs: number): Promise<void> {
+    this.write(`diagnosis:${channel}:${ts}`, diagnosis, ttlMs);
+  }
+
+  async getDiagnosis(channel: string, ts: string): Promise<Diagnosis | null> {
+    return this.read<Diagnosis>(`diagnosis:${channel}:${ts}`);
+  }
+
+  async withLock<T>(key: string, work: () => Promise<T>): Promise<T> {
+    const previous = this.locks.get(key) ?? Promise.resolve();
+    const run = previous.then(work, work);
+    const settled = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.locks.set(key, settled);
+    try {
+      return await run;
+    } finally {
+      if (this.locks.get(key) === settled) this.locks.delete(key);
+    }
+  }
+
+  async ping(): Promise<boolean> {
+    return true;
+  }
+
+  async close(): Promise<void> {
+    this.values.clear();
+  }
+}
+
+export class RedisStore implements StateStore {
+  constructor(
+    private readonly redis: Redis,
+    private readonly prefix = 'oomdoctor:',
+  ) {}
+
+  private key(name: string): string {
+    return `${this.prefix}${name}`;
+  }
+
+  private async readJson<T>(name: string): Promise<T | null> {
+    const text = await this.redis.get(this.key(name));
+    return text ? (JSON.parse(text) as T) : null;
+  }
+
+  async claimGroup(groupId: string, create: () => Promise<GroupThread>, ttlMs: number): Promise<GroupThread> {
+    return this.withLock(`group:${groupId}`, async () => {
+      const existing = await this.readJson<GroupThread>(`group:${groupId}`);
+      if (existing) return existing;
+      const group = await create();
+      await this.redis.set(this.key(`group:${groupId}`), JSON.stringify(group), 'PX', ttlMs);
+      return group;
+    });
+  }
+
+  getGroup(groupId: string): Promise<GroupThread | null> {
+    return this.readJson<GroupThread>(`group:${groupId}`);
+  }
+
+  async updateGroup(groupId: string, change: (group: GroupThread) => GroupThread, ttlMs: number): Promise<GroupThread | null> {
+    const existing = await this.readJson<GroupThread>(`group:${groupId}`);
+    if (!existing) return null;
+    const next = change(existing);
+    await this.redis.set(this.key(`group:${groupId}`), JSON.stringify(next), 'PX', ttlMs);
+    return next;
+  }
+
+  async setWorkloadLine(groupId: string, key: string, line: WorkloadLine, ttlMs: number): Promise<WorkloadLine[]> {
+    const hash = this.key(`lines:${groupId}`);
+    const current = await this.redis.hget(hash, key);
+    const order = current ? (JSON.parse(current) as WorkloadLine).order : await this.redis.hlen(hash);
+    await this.redis.multi().hset(hash, key, JSON.stringify({ ...line, order })).pexpire(hash, ttlMs).exec();
+    return this.getWorkloadLines(groupId);
+  }
+
+  async getWorkloadLines(groupId: string): Promise<WorkloadLine[]> {
+    const all = await this.redis.hgetall(this.key(`lines:${groupId}`));
+    return Object.values(all)
+      .map((text) => JSON.parse(text) as WorkloadLine)
+      .sort((a, b) => a.order - b.order);
+  }
+
+  getReply(jobKey: string): Promise<ReplyRecord | null> {
+    return this.readJson<ReplyRecord>(`reply:${jobKey}`);
+  }
+
+  async setReply(jobKey: string, reply: ReplyRecord, ttlMs: number): Promise<void> {
+    await this.redis.set(this.key(`reply:${jobKey}`), JSON.stringify(reply), 'PX', ttlMs);
+  }
+
+  async claimDiagnosed(key: string, record: DiagnosedRecord, ttlMs: number): Promise<DiagnosedRecord | null> {
+    const won = await this.redis.set(this.key(`diagnosed:${key}`), JSON.stringify(record), 'PX', ttlMs, 'NX');
+    if (won === 'OK') return null;
+    return (await this.readJson<DiagnosedRecord>(`diagnosed:${key}`)) ?? null;
+  }
+
+  async setDiagnosed(key: string, record: DiagnosedRecord): Promise<void> {
+    // KEEPTTL: the window slides from the diagnosis, not from later kills.
+    await this.redis.set(this.key(`diagnosed:${key}`), JSON.stringify(record), 'KEEPTTL');
+  }
+
+  async releaseDiagnosed(key: string): Promise<void> {
+    await this.redis.del(this.key(`diagnosed:${key}`));
+  }
+
+  async setDiagnosis(channel: string, ts: string, diagnosis: Diagnosis, ttlMs: number): Promise<void> {
+    await this.redis.set(this.key(`diagnosis:${channel}:${ts}`), JSON.stringify(diagnosis), 'PX', ttlMs);
+  }
+
+  getDiagnosis(channel: string, ts: string): Promise<Diagnosis | null> {
+    return this.readJson<Diagnosis>(`diagnosis:${channel}:${ts}`);
+  }
+
+  async withLock<T>(key: string, work: () => Promise<T>): Promise<T> {
+    const lockKey = this.key(`lock:${key}`);
+    const token = `${process.pid}-${Math.random().toString(36).slice(2)}`;
+    for (let attempt = 0; ; attempt++) {
+      const won = await this.redis.set(lockKey, token, 'PX', 15_000, 'NX');
+      if (won === 'OK') break;
+      if (attempt > 300) throw new Error(`could not take the lock ${key} in time`);
+      await sleep(20 + Math.random() * 30);
+    }
+    try {
+      return await work();
+    } finally {
+      // Release only our own lock (a compare-and-delete, atomic in Lua).
+      await this.redis.eval("if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end", 1, lockKey, token);
+    }
+  }
+
+  async ping(): Promise<boolean> {
+    try {
+      return (await this.redis.ping()) === 'PONG';
+    } catch {
+      return false;
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.redis.quit().catch(() => undefined);
+  }
+}
