@@ -17,7 +17,7 @@ import { ordinal } from '../src/core/format';
 import { parsePodName, parseTargetRequest } from '../src/core/target';
 import type { Diagnosis, TargetRequest, Verdict } from '../src/core/types';
 import { diagnose, resolvePod, type DiagnoseDeps } from '../src/diagnose';
-import { renderMemoryChartPng } from '../src/render/chart';
+import { renderMemoryChartPng, type MemoryChartInput } from '../src/render/chart';
 import { diagnosisMessage, failureMessage, groupParentMessage, podPickerMessage, progressMessage, responseUrlText, type ProgressStage } from '../src/slack/blocks';
 import { withCache } from './cached-cluster';
 
@@ -297,21 +297,26 @@ function progressUpdater(deps: WorkerDeps, reply: { channel: string; ts: string 
   };
 }
 
+/** The chart of a diagnosis: its history, limit, request and kills over its window. */
+export function chartInput(diagnosis: Diagnosis): MemoryChartInput {
+  return {
+    title: `${diagnosis.target.namespace}/${diagnosis.target.pod} · ${diagnosis.target.container}`,
+    points: diagnosis.series.points,
+    limitBytes: diagnosis.series.limitBytes,
+    requestBytes: diagnosis.series.requestBytes,
+    kills: diagnosis.kills.map((k) => ({ at: Date.parse(k.at), reason: k.reason })),
+    start: Date.parse(diagnosis.window.start),
+    end: Date.parse(diagnosis.window.end),
+    stepMs: diagnosis.series.stepMs,
+  };
+}
+
 async function publishDiagnosis(diagnosis: Diagnosis, reply: { channel: string; ts: string; threadTs: string }, deps: WorkerDeps): Promise<void> {
   const message = diagnosisMessage(diagnosis, { applyEnabled: false, rerunValue: rerunValue(diagnosis.target.namespace, diagnosis.target.pod, diagnosis.target.container) });
   await deps.slack.update(reply.channel, reply.ts, message);
   await deps.store.setDiagnosis(reply.channel, reply.ts, diagnosis, WEEK_MS);
   if (diagnosis.series.points.length > 1) {
-    const png = renderMemoryChartPng({
-      title: `${diagnosis.target.namespace}/${diagnosis.target.pod} · ${diagnosis.target.container}`,
-      points: diagnosis.series.points,
-      limitBytes: diagnosis.series.limitBytes,
-      requestBytes: diagnosis.series.requestBytes,
-      kills: diagnosis.kills.map((k) => ({ at: Date.parse(k.at), reason: k.reason })),
-      start: Date.parse(diagnosis.window.start),
-      end: Date.parse(diagnosis.window.end),
-      stepMs: diagnosis.series.stepMs,
-    });
+    const png = renderMemoryChartPng(chartInput(diagnosis));
     await deps.slack.upload(reply.channel, reply.threadTs, { filename: `memory-${diagnosis.target.pod}.png`, title: `Memory of ${diagnosis.target.pod} (${diagnosis.target.container}) against its limit`, bytes: png });
   }
 }

@@ -1,7 +1,7 @@
 // The fixes from the field guide, sized from measured usage and the limit in force, and bounded by
 // what the cluster would accept. Pure: the same evidence and classification give the same patch.
 import { stringify } from 'yaml';
-import { CAUSE_TITLES, leakRate, limitInForce, parseEvictionMessage, requestInForce, targetSpec } from './classify';
+import { leakRate, limitInForce, parseEvictionMessage, requestInForce, targetSpec } from './classify';
 import { formatDuration } from './duration';
 import { formatBytes, parseQuantity, roundUpReadable, toQuantity } from './quantity';
 import { formatGoMemLimit, formatJvmHeap, formatNodeOldSpace, rewriteFlag } from './runtime-settings';
@@ -107,7 +107,6 @@ export function recommend(evidence: Evidence, classification: Classification, op
   if (verdict === 'child-process-oom') {
     notes.push('Find which process was killed (the node\'s kernel log: dmesg -T | grep -i "memory cgroup"), and make the main process notice a dead worker, or it will limp along half-broken.');
   }
-  if (top && verdict === 'cgroup-oom') notes.unshift(`Top cause: ${CAUSE_TITLES[top.id]} (confidence ${top.confidence.toFixed(2)}).`);
 
   const workload = evidence.workload ?? {
     kind: 'Pod' as WorkloadKind,
