@@ -33,17 +33,25 @@ export function bearerMatches(header: string | undefined, token: string): boolea
 
 export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
+    const tooLarge = () => Object.assign(new Error('body too large'), { status: 413 });
+    if (Number(req.headers['content-length'] ?? 0) > limit) {
+      req.resume(); // Drain without keeping it, so the 413 answer reaches the sender.
+      reject(tooLarge());
+      return;
+    }
     const chunks: Buffer[] = [];
     let size = 0;
-    req.on('data', (chunk: Buffer) => {
+    const onData = (chunk: Buffer) => {
       size += chunk.length;
       if (size > limit) {
-        reject(Object.assign(new Error('body too large'), { status: 413 }));
-        req.destroy();
+        req.off('data', onData);
+        req.resume();
+        reject(tooLarge());
         return;
       }
       chunks.push(chunk);
-    });
+    };
+    req.on('data', onData);
     req.on('end', () => resolve(Buffer.concat(chunks)));
     req.on('error', reject);
   });
@@ -75,6 +83,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, deps: WebhookDe
     body = JSON.parse((await readBody(req, MAX_BODY_BYTES)).toString('utf8'));
   } catch (error) {
     const status = (error as { status?: number }).status ?? 400;
+    if (status === 413) res.setHeader('Connection', 'close');
     answer(res, status, { error: status === 413 ? `body larger than ${MAX_BODY_BYTES} bytes` : 'body is not valid JSON' });
     return;
   }
