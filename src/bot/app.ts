@@ -50,6 +50,9 @@ export async function startBot(config: BotConfig, overrides: BotOverrides = {}):
   if (config.redisUrl) {
     redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 2, enableOfflineQueue: false, lazyConnect: false });
     redis.on('error', (error: Error) => logger.warn({ err: error.message }, 'redis connection problem'));
+    // Commands fail fast while disconnected (no offline queue), so wait for the first connection.
+    const connected = await waitForRedis(redis, 5000);
+    if (!connected) logger.error({ redis: config.redisUrl.replace(/\/\/[^@]*@/, '//***@') }, 'Redis is not reachable yet; /readyz reports it until it is');
     store = new RedisStore(redis);
     queue = new BullJobQueue(config.redisUrl, overrides.queueName, { ...(overrides.queueBackoffMs ? { backoffMs: overrides.queueBackoffMs } : {}) });
   } else {
@@ -136,6 +139,21 @@ export async function startBot(config: BotConfig, overrides: BotOverrides = {}):
       if (redis) redis.disconnect();
     },
   };
+}
+
+function waitForRedis(redis: Redis, timeoutMs: number): Promise<boolean> {
+  if (redis.status === 'ready') return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      redis.off('ready', onReady);
+      resolve(false);
+    }, timeoutMs);
+    const onReady = () => {
+      clearTimeout(timer);
+      resolve(true);
+    };
+    redis.once('ready', onReady);
+  });
 }
 
 /** Bolt and the Slack SDKs log through this adapter, so everything ends up as pino JSON lines. */
