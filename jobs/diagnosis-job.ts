@@ -17,7 +17,7 @@ import { ordinal } from '../src/core/format';
 import { parsePodName, parseTargetRequest } from '../src/core/target';
 import type { Diagnosis, TargetRequest, Verdict } from '../src/core/types';
 import { diagnose, resolvePod, type DiagnoseDeps } from '../src/diagnose';
-import { renderMemoryChartPng, type MemoryChartInput } from '../src/render/chart';
+import { renderMemoryChartPngAsync, type MemoryChartInput } from '../src/render/chart';
 import { diagnosisMessage, failureMessage, groupParentMessage, podPickerMessage, progressMessage, responseUrlText, type ProgressStage } from '../src/slack/blocks';
 import { withCache } from './cached-cluster';
 
@@ -316,7 +316,7 @@ async function publishDiagnosis(diagnosis: Diagnosis, reply: { channel: string; 
   await deps.slack.update(reply.channel, reply.ts, message);
   await deps.store.setDiagnosis(reply.channel, reply.ts, diagnosis, WEEK_MS);
   if (diagnosis.series.points.length > 1) {
-    const png = renderMemoryChartPng(chartInput(diagnosis));
+    const png = await renderMemoryChartPngAsync(chartInput(diagnosis));
     await deps.slack.upload(reply.channel, reply.threadTs, { filename: `memory-${diagnosis.target.pod}.png`, title: `Memory of ${diagnosis.target.pod} (${diagnosis.target.container}) against its limit`, bytes: png });
   }
 }

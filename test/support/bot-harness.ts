@@ -21,8 +21,8 @@ export interface Services {
   stop(): Promise<void>;
 }
 
-export async function startServices(specs: ScenarioSpec[], options: { redis?: boolean } = {}): Promise<Services> {
-  const [cluster, slack, redis] = await Promise.all([startSimulatedCluster({ specs }), FakeSlackApi.start(), options.redis === false ? Promise.resolve(null) : startRedis()]);
+export async function startServices(specs: ScenarioSpec[], options: { redis?: boolean; scrapeMs?: number; keepLabels?: string[] } = {}): Promise<Services> {
+  const [cluster, slack, redis] = await Promise.all([startSimulatedCluster({ specs, ...(options.scrapeMs ? { scrapeMs: options.scrapeMs } : {}), ...(options.keepLabels ? { keepLabels: options.keepLabels } : {}) }), FakeSlackApi.start(), options.redis === false ? Promise.resolve(null) : startRedis()]);
   slack.addChannel({ id: ALERT_CHANNEL, name: 'oom-alerts', members: ['U0BOT'] });
   slack.addChannel({ id: 'C0TEAM', name: 'team', members: ['U0BOT'] });
   slack.addChannel({ id: 'C0PUBLIC', name: 'public-not-joined', members: [] });

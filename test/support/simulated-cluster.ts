@@ -21,6 +21,8 @@ export interface SimulatedClusterOptions {
   windowMs?: number;
   scrapeMs?: number;
   seed?: number;
+  /** Keep only these labels on every series (large benchmarks; the engine reads few of them). */
+  keepLabels?: string[];
 }
 
 export async function startSimulatedCluster(options: SimulatedClusterOptions): Promise<SimulatedCluster> {
@@ -33,7 +35,10 @@ export async function startSimulatedCluster(options: SimulatedClusterOptions): P
   const kube = await FakeKubeApi.start({ objects: scenarios.flatMap((s) => s.objects) });
   let prometheus: RunningPrometheus;
   try {
-    prometheus = await startPrometheus({ series: scenarios.flatMap((s) => s.series) });
+    const keep = options.keepLabels;
+    const series = scenarios.flatMap((s) => s.series);
+    const lean = keep ? series.map((s) => ({ ...s, help: undefined, labels: Object.fromEntries(Object.entries(s.labels).filter(([k]) => keep.includes(k))) })) : series;
+    prometheus = await startPrometheus({ series: lean });
   } catch (error) {
     await kube.stop();
     tmp.remove();
