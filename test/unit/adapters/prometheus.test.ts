@@ -1,0 +1,377 @@
+// PrometheusSource against a tiny HTTP server on loopback that answers like Prometheus does
+// (shapes from test/fixtures/real/prometheus-api-*.json), or fails like the things in front of it do.
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import * as path from 'node:path';
+import { SourceError } from '../../../src/adapters/errors';
+import { DEFAULT_METRIC_NAMES, mergeInstances, PrometheusSource, promString, stepFor } from '../../../src/adapters/prometheus';
+import { METRIC_NAME_VARIABLES, readMetricNames } from '../../../src/config/metric-names';
+import { ParseError } from '../../../src/core/errors';
+import type { Target } from '../../../src/core/types';
+
+const FIXTURES = path.join(__dirname, '../../fixtures/real');
+const MiB = 2 ** 20;
+const GiB = 2 ** 30;
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+const END = Date.parse('2026-11-28T12:00:00Z');
+
+const officialMatrix = JSON.parse(fs.readFileSync(path.join(FIXTURES, 'prometheus-api-query-range-matrix-up-official-docs.json'), 'utf8'));
+const thanosVector = JSON.parse(fs.readFileSync(path.join(FIXTURES, 'prometheus-api-query-vector-container-memory-working-set-bytes-openshift-thanos.json'), 'utf8'));
+const cadvisorLabels: Record<string, string> = thanosVector.data.result[0].metric;
+
+type Series = { metric: Record<string, string>; values: Array<[number, string]> };
+
+/** A success body in the very shape of the official example, with our series in it. */
+function matrix(result: Series[]): unknown {
+  return { ...officialMatrix, data: { ...officialMatrix.data, result } };
+}
+
+interface Recorded {
+  method: string;
+  path: string;
+  contentType: string | undefined;
+  params: URLSearchParams;
+}
+
+type Handler = (req: Recorded, res: http.ServerResponse) => void;
+
+interface FakePrometheus {
+  url: string;
+  requests: Recorded[];
+  handle: Handler;
+  close(): Promise<void>;
+}
+
+function json(res: http.ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+async function startFake(): Promise<FakePrometheus> {
+  const fake: Partial<FakePrometheus> & { requests: Recorded[] } = { requests: [] };
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const url = new URL(req.url ?? '/', 'http://x');
+      const body = Buffer.concat(chunks).toString('utf8');
+      const params = new URLSearchParams(req.method === 'POST' ? body : url.search);
+      const recorded: Recorded = { method: req.method ?? '', path: url.pathname, contentType: req.headers['content-type'], params };
+      fake.requests.push(recorded);
+      (fake.handle as Handler)(recorded, res);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  fake.url = `http://127.0.0.1:${port}`;
+  fake.close = async () => {
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  };
+  return fake as FakePrometheus;
+}
+
+async function closedPort(): Promise<number> {
+  const server = http.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+const target: Target = { namespace: 'shop', pod: 'api-7d9f8b6c4-x2x9z', container: 'api' };
+const day = { start: new Date(END - DAY), end: new Date(END) };
+
+/** The history of one restart: the old instance lingers three scrapes after the kill at 11:00. */
+function healthy(req: Recorded, res: http.ServerResponse): void {
+  const query = req.params.get('query') ?? '';
+  const t = (iso: string) => Date.parse(iso) / 1000;
+  if (query.startsWith('max by (id)')) {
+    const old: Series = { metric: { id: `${cadvisorLabels.id}-old` }, values: [] };
+    const fresh: Series = { metric: { id: `${cadvisorLabels.id}-new` }, values: [] };
+    for (let s = t('2026-11-28T10:00:00Z'); s <= t('2026-11-28T11:03:00Z'); s += 60) old.values.push([s, String(s <= t('2026-11-28T11:00:00Z') ? 0.99 * GiB : 0.99 * GiB)]);
+    for (let s = t('2026-11-28T11:01:00Z'); s <= t('2026-11-28T12:00:00Z'); s += 60) fresh.values.push([s, String(300 * MiB)]);
+    // Prometheus sorts series by labels; put the new one first so order alone cannot decide.
+    json(res, 200, matrix([fresh, old]));
+    return;
+  }
+  const tagged = (tag: string, values: Array<[number, string]>): Series => ({ metric: { oomdoctor_series: tag }, values });
+  json(
+    res,
+    200,
+    matrix([
+      tagged('limit', [[t('2026-11-28T11:59:00Z'), String(GiB)]]),
+      tagged('request', [[t('2026-11-28T11:59:00Z'), String(512 * MiB)]]),
+      tagged('restarts', [[t('2026-11-28T10:59:00Z'), '4'], [t('2026-11-28T11:01:00Z'), '5']]),
+      tagged('oom_events', [[t('2026-11-28T10:59:00Z'), '4'], [t('2026-11-28T11:01:00Z'), '5'], [t('2026-11-28T11:02:00Z'), 'NaN']]),
+      tagged('start_time', [[t('2026-11-28T10:30:00Z'), String(t('2026-11-28T07:00:00Z'))], [t('2026-11-28T11:30:00Z'), String(t('2026-11-28T11:00:30Z'))]]),
+    ]),
+  );
+}
+
+let fake: FakePrometheus;
+beforeEach(async () => {
+  fake = await startFake();
+  fake.handle = healthy;
+});
+afterEach(async () => {
+  await fake.close();
+});
+
+/** Every `{...}` label selector in a PromQL expression. */
+function selectors(query: string): string[] {
+  return [...query.matchAll(/\{([^{}]*)\}/g)].map((m) => m[1] ?? '');
+}
+
+describe('the queries sent', () => {
+  it('two POSTed range queries, for the exact container and never the pod aggregate or the pause container', async () => {
+    await new PrometheusSource({ url: fake.url }).history(target, day);
+    expect(fake.requests).toHaveLength(2);
+    for (const r of fake.requests) {
+      expect(r.method).toBe('POST');
+      expect(r.path).toBe('/api/v1/query_range');
+      expect(r.contentType).toBe('application/x-www-form-urlencoded');
+      const query = r.params.get('query') ?? '';
+      const found = selectors(query);
+      expect(found.length).toBeGreaterThan(0);
+      for (const sel of found) {
+        expect(sel).toContain('namespace="shop", pod="api-7d9f8b6c4-x2x9z", container="api"');
+        expect(sel).not.toMatch(/container=""|container="POD"|container!=|container=~/);
+      }
+    }
+    const queries = fake.requests.map((r) => r.params.get('query') ?? '');
+    const workingSet = queries.find((q) => q.startsWith('max by (id)'));
+    expect(workingSet).toBe('max by (id) (max_over_time(container_memory_working_set_bytes{namespace="shop", pod="api-7d9f8b6c4-x2x9z", container="api"}[60s]))');
+    const context = queries.find((q) => !q.startsWith('max by (id)')) ?? '';
+    for (const name of ['kube_pod_container_resource_limits', 'kube_pod_container_resource_requests', 'kube_pod_container_status_restarts_total', 'container_oom_events_total', 'container_start_time_seconds']) {
+      expect(context).toContain(`${name}{namespace="shop", pod="api-7d9f8b6c4-x2x9z", container="api"`);
+    }
+    expect(context).toMatch(/kube_pod_container_resource_limits\{[^}]*resource="memory"\}/);
+  });
+
+  it('escapes label values', async () => {
+    const odd: Target = { namespace: 'shop', pod: 'we"ird\\pod\nx', container: 'a"b' };
+    fake.handle = (_req, res) => json(res, 200, matrix([]));
+    await expect(new PrometheusSource({ url: fake.url }).history(odd, day)).rejects.toThrow(SourceError);
+    for (const r of fake.requests) {
+      const query = r.params.get('query') ?? '';
+      expect(query).toContain('pod="we\\"ird\\\\pod\\nx"');
+      expect(query).toContain('container="a\\"b"');
+      expect(query).not.toContain('\n');
+    }
+    expect(promString('a"b\\c\nd')).toBe('"a\\"b\\\\c\\nd"');
+  });
+
+  it('uses configured metric and label names', async () => {
+    const names = { workingSet: 'cadvisor_container_memory_working_set_bytes', containerLabel: 'container_name', podLabel: 'pod_name' };
+    fake.handle = (_req, res) => json(res, 200, matrix([]));
+    await expect(new PrometheusSource({ url: fake.url, names }).history(target, day)).rejects.toThrow(/no cadvisor_container_memory_working_set_bytes series/);
+    const ws = fake.requests.map((r) => r.params.get('query') ?? '').find((q) => q.startsWith('max by (id)'));
+    expect(ws).toContain('cadvisor_container_memory_working_set_bytes{namespace="shop", pod_name="api-7d9f8b6c4-x2x9z", container_name="api"}');
+  });
+
+  it('honours a path prefix in the URL (Prometheus behind a proxy)', async () => {
+    fake.handle = (req, res) => (req.path === '/prometheus/api/v1/query_range' ? healthy(req, res) : json(res, 404, { status: 'error', errorType: 'not_found', error: 'wrong path' }));
+    const history = await new PrometheusSource({ url: `${fake.url}/prometheus/` }).history(target, day);
+    expect(history.workingSet.length).toBeGreaterThan(0);
+  });
+
+  it.each<[string, number, number]>([
+    ['1h', HOUR, 15],
+    ['24h', DAY, 60],
+    ['7d', 7 * DAY, 420],
+    ['30d', 30 * DAY, 1800],
+  ])('a %s window is asked at a %ds step, with the window as start and end', async (_label, windowMs, stepSeconds) => {
+    const window = { start: new Date(END - windowMs), end: new Date(END) };
+    fake.handle = (_req, res) => json(res, 200, matrix([]));
+    await new PrometheusSource({ url: fake.url }).history(target, window).catch(() => undefined);
+    for (const r of fake.requests) {
+      expect(r.params.get('step')).toBe(`${stepSeconds}s`);
+      expect(Number(r.params.get('start'))).toBe((END - windowMs) / 1000);
+      expect(Number(r.params.get('end'))).toBe(END / 1000);
+    }
+    expect(stepFor(windowMs, 1440)).toBe(stepSeconds * 1000);
+  });
+
+  it('a custom maxPoints bounds the step too', () => {
+    expect(stepFor(DAY, 100)).toBe(864_000);
+    expect(stepFor(60_000, 1440)).toBe(15_000); // never below 15 s
+  });
+});
+
+describe('history', () => {
+  it('reads limit, request, counters and start times, and merges the instances', async () => {
+    const h = await new PrometheusSource({ url: fake.url }).history(target, day);
+    expect(h.source).toBe('prometheus');
+    expect(h.stepMs).toBe(60_000);
+    expect(h.limitBytes).toBe(GiB);
+    expect(h.requestBytes).toBe(512 * MiB);
+    expect(h.restarts.map((s) => s.value)).toEqual([4, 5]);
+    expect(h.oomEvents.map((s) => s.value)).toEqual([4, 5]); // NaN dropped
+    expect(h.starts).toEqual([Date.parse('2026-11-28T07:00:00Z'), Date.parse('2026-11-28T11:00:30Z')]);
+    // One sample per timestamp, oldest first; after the restart, the new instance's readings.
+    const times = h.workingSet.map((s) => s.at);
+    expect(new Set(times).size).toBe(times.length);
+    expect([...times].sort((a, b) => a - b)).toEqual(times);
+    const after = h.workingSet.filter((s) => s.at >= Date.parse('2026-11-28T11:01:00Z'));
+    expect(after.length).toBe(60);
+    expect(after.every((s) => s.value === 300 * MiB)).toBe(true);
+    expect(h.workingSet.find((s) => s.at === Date.parse('2026-11-28T10:30:00Z'))?.value).toBe(0.99 * GiB);
+  });
+
+  it('a limit of 0 (none set) reads as null', async () => {
+    fake.handle = (req, res) => {
+      if ((req.params.get('query') ?? '').startsWith('max by (id)')) return healthy(req, res);
+      json(res, 200, matrix([{ metric: { oomdoctor_series: 'limit' }, values: [[END / 1000, '0']] }]));
+    };
+    const h = await new PrometheusSource({ url: fake.url }).history(target, day);
+    expect(h.limitBytes).toBeNull();
+    expect(h.requestBytes).toBeNull();
+    expect(h.restarts).toEqual([]);
+  });
+});
+
+describe('mergeInstances', () => {
+  const s = (seconds: number, v: number): [number, string] => [seconds, String(v)];
+
+  it('a lingering dead instance does not override the new one', () => {
+    const old: Series = { metric: { id: 'b-old' }, values: [s(100, 900), s(160, 990), s(220, 990), s(280, 990)] };
+    const fresh: Series = { metric: { id: 'a-new' }, values: [s(220, 50), s(280, 60), s(340, 70)] };
+    for (const order of [[old, fresh], [fresh, old]]) {
+      expect(mergeInstances(order)).toEqual([
+        { at: 100_000, value: 900 },
+        { at: 160_000, value: 990 },
+        { at: 220_000, value: 50 },
+        { at: 280_000, value: 60 },
+        { at: 340_000, value: 70 },
+      ]);
+    }
+  });
+
+  it('keeps three lifetimes apart and in order, and drops what is not a number', () => {
+    const merged = mergeInstances([
+      { metric: { id: 'c' }, values: [s(700, 3), s(760, 3)] },
+      { metric: { id: 'a' }, values: [s(100, 1), s(160, Number.NaN), s(220, 1)] },
+      { metric: { id: 'b' }, values: [s(400, 2), s(460, 2), s(700, 2)] },
+      { metric: { id: 'empty' }, values: [] },
+    ]);
+    expect(merged).toEqual([
+      { at: 100_000, value: 1 },
+      { at: 220_000, value: 1 },
+      { at: 400_000, value: 2 },
+      { at: 460_000, value: 2 },
+      { at: 700_000, value: 3 },
+      { at: 760_000, value: 3 },
+    ]);
+  });
+
+  it('reads the official example matrix (millisecond timestamps kept)', () => {
+    expect(mergeInstances(officialMatrix.data.result).map((x) => x.at)).toEqual([1435781430781, 1435781445781, 1435781460781]);
+  });
+});
+
+describe('failures become SourceErrors that name the source, the URL and the reason', () => {
+  async function failure(source: PrometheusSource): Promise<SourceError> {
+    try {
+      await source.history(target, day);
+    } catch (error) {
+      expect(error).toBeInstanceOf(SourceError);
+      expect((error as SourceError).source).toBe('prometheus');
+      expect((error as Error).message.startsWith('prometheus: ')).toBe(true);
+      return error as SourceError;
+    }
+    throw new Error('history() did not fail');
+  }
+
+  it('an error body with 400 (bad_data): the reason is the API\'s', async () => {
+    fake.handle = (_req, res) => json(res, 400, { status: 'error', errorType: 'bad_data', error: 'invalid parameter "query": 1:1: parse error: unexpected "}"' });
+    const e = await failure(new PrometheusSource({ url: fake.url }));
+    expect(e.message).toContain('bad_data');
+    expect(e.message).toContain('invalid parameter "query": 1:1: parse error: unexpected "}"');
+  });
+
+  it('a 503', async () => {
+    fake.handle = (_req, res) => {
+      res.writeHead(503, { 'Content-Type': 'text/plain' });
+      res.end('Service Unavailable');
+    };
+    const e = await failure(new PrometheusSource({ url: fake.url }));
+    expect(e.message).toBe(`prometheus: HTTP 503 from ${fake.url}/api/v1/query_range`);
+  });
+
+  it('a connection refused', async () => {
+    const url = `http://127.0.0.1:${await closedPort()}`;
+    const e = await failure(new PrometheusSource({ url }));
+    expect(e.message).toBe(`prometheus: connection refused at ${url}`);
+  });
+
+  it('a page that is not Prometheus (an HTML login page with 200)', async () => {
+    fake.handle = (_req, res) => {
+      res.writeHead(200, { 'Content-Type': 'text/html' });
+      res.end('<!doctype html><html><head><title>Sign in</title></head><body><form>...</form></body></html>');
+    };
+    const e = await failure(new PrometheusSource({ url: fake.url }));
+    expect(e.message).toBe(`prometheus: unexpected answer from ${fake.url}/api/v1/query_range (is this a Prometheus API?)`);
+  });
+
+  it('a 404 HTML page (wrong path) is not taken for an API error', async () => {
+    fake.handle = (_req, res) => {
+      res.writeHead(404, { 'Content-Type': 'text/html' });
+      res.end('<html><body>404 page not found</body></html>');
+    };
+    const e = await failure(new PrometheusSource({ url: fake.url }));
+    expect(e.message).toBe(`prometheus: HTTP 404 from ${fake.url}/api/v1/query_range`);
+  });
+
+  it('no answer in time', async () => {
+    fake.handle = () => undefined; // never answers
+    const e = await failure(new PrometheusSource({ url: fake.url, timeoutMs: 200 }));
+    expect(e.message).toBe(`prometheus: no answer from ${fake.url} in time`);
+  });
+
+  it('no series for the container', async () => {
+    fake.handle = (_req, res) => json(res, 200, matrix([]));
+    const e = await failure(new PrometheusSource({ url: fake.url }));
+    expect(e.message).toContain(`no container_memory_working_set_bytes series for shop/api-7d9f8b6c4-x2x9z container api at ${fake.url}`);
+  });
+});
+
+describe('readMetricNames', () => {
+  it('defaults without any variable, and ignores empty ones', () => {
+    expect(readMetricNames({})).toEqual(DEFAULT_METRIC_NAMES);
+    expect(readMetricNames({ OOMDOCTOR_METRIC_WORKING_SET: '' })).toEqual(DEFAULT_METRIC_NAMES);
+  });
+
+  it('reads every override', () => {
+    const env: NodeJS.ProcessEnv = {};
+    for (const [key, variable] of Object.entries(METRIC_NAME_VARIABLES)) env[variable] = key.endsWith('Label') ? `my_${key}` : `my:${key}_total`;
+    const names = readMetricNames(env);
+    expect(names.workingSet).toBe('my:workingSet_total');
+    expect(names.containerLabel).toBe('my_containerLabel');
+    expect(Object.keys(names).sort()).toEqual(Object.keys(DEFAULT_METRIC_NAMES).sort());
+  });
+
+  it.each([
+    ['OOMDOCTOR_METRIC_WORKING_SET', 'container-memory'],
+    ['OOMDOCTOR_METRIC_WORKING_SET', '9metric'],
+    ['OOMDOCTOR_METRIC_LIMITS', 'kube_limits{resource="memory"}'],
+    ['OOMDOCTOR_METRIC_OOM_EVENTS', 'x'.repeat(201)],
+    ['OOMDOCTOR_LABEL_CONTAINER', 'container:name'],
+    ['OOMDOCTOR_LABEL_POD', 'pod name'],
+    ['OOMDOCTOR_LABEL_NAMESPACE', 'ns"} or vector(1) #'],
+  ])('rejects %s=%j with a ParseError naming the variable', (variable, value) => {
+    let error: unknown;
+    try {
+      readMetricNames({ [variable]: value });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ParseError);
+    expect((error as Error).message).toContain(variable);
+    expect((error as Error).message).toMatch(/is not a valid Prometheus (label|metric) name/);
+    expect((error as Error).message.length).toBeLessThan(400);
+  });
+});
