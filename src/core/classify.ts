@@ -107,9 +107,17 @@ function evictionEvent(evidence: Evidence): { message: string; at: Date | null }
   return event ? { message: event.message, at: event.lastAt } : null;
 }
 
+/** The resource each node condition is about: only MemoryPressure is a memory eviction. */
+const PRESSURE_RESOURCES: Record<string, string> = {
+  MemoryPressure: 'memory',
+  DiskPressure: 'ephemeral-storage',
+  PIDPressure: 'pids',
+};
+
 /** "Container egg was using 5053216Ki, which exceeds its request of 0." and the newer kubelet wording. */
 export function parseEvictionMessage(message: string): { resource: string | null; containers: Array<{ name: string; using: string; request: string }> } {
-  const resource = /low on resource: ([a-z-]+)/i.exec(message)?.[1] ?? (/condition: \[?(MemoryPressure|DiskPressure|PIDPressure)/.exec(message) ? 'memory' : null);
+  const condition = /condition: \[?(MemoryPressure|DiskPressure|PIDPressure)/.exec(message)?.[1];
+  const resource = /low on resource: ([a-z-]+)/i.exec(message)?.[1] ?? (condition ? PRESSURE_RESOURCES[condition] : null);
   const containers: Array<{ name: string; using: string; request: string }> = [];
   const pattern = /Container ([a-z0-9-]{1,63}) was using ([0-9.]+[A-Za-z]*), (?:which exceeds its request of|request is) ([0-9.]+[A-Za-z]*)/g;
   for (const match of message.slice(0, 4000).matchAll(pattern)) {

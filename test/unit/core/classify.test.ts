@@ -285,6 +285,16 @@ describe('evictions are node pressure, whatever the exit code', () => {
     expect(result.verdict).toBe('node-pressure-eviction');
   });
 
+  it.each([
+    ['DiskPressure', 'ephemeral-storage'],
+    ['PIDPressure', 'pids'],
+  ])('"The node had condition: [%s]." is not an OOM at all', (condition, resource) => {
+    const result = classify(evidence({ lastTerminated: null, podReason: 'Evicted', podMessage: `The node had condition: [${condition}].` }));
+    expect(result.verdict).toBe('no-oom-found');
+    expect(result.headline).toContain(`low on ${resource}, not memory`);
+    expect(result.causes).toEqual([]);
+  });
+
   it('an eviction for ephemeral-storage is not an OOM at all', () => {
     const result = classify(
       evidence({
