@@ -102,8 +102,9 @@ export function collectKills(evidence: Evidence): Kill[] {
 
 function evictionEvent(evidence: Evidence): { message: string; at: Date | null } | null {
   const pod = evidence.pod;
-  if (pod.reason === 'Evicted') return { message: pod.message ?? '', at: null };
   const event = pod.events.find((e) => e.reason === 'Evicted');
+  // The pod status says what, the event says when.
+  if (pod.reason === 'Evicted') return { message: pod.message ?? '', at: event?.lastAt ?? null };
   return event ? { message: event.message, at: event.lastAt } : null;
 }
 

@@ -280,6 +280,20 @@ describe('evictions are node pressure, whatever the exit code', () => {
     expect(result.verdictEvidence.join('\n')).toContain('Container egg was using 4.82 GiB against a request of 0 B');
   });
 
+  it('an evicted pod\'s kill is dated at the Evicted event, not at the end of the window', () => {
+    const evictedAt = NOW - 40 * MINUTE;
+    const result = classify(
+      evidence({
+        lastTerminated: null,
+        podReason: 'Evicted',
+        podMessage: 'The node was low on resource: memory. Container api was using 900Mi, request is 512Mi, has larger consumption of memory. ',
+        events: [podEvent('Evicted', 'The node was low on resource: memory. Container api was using 900Mi, request is 512Mi, has larger consumption of memory. ', evictedAt)],
+      }),
+    );
+    expect(result.verdict).toBe('node-pressure-eviction');
+    expect(result.kills.find((k) => k.reason === 'Evicted')?.at).toEqual(new Date(evictedAt));
+  });
+
   it('"The node had condition: [MemoryPressure]." is a memory eviction', () => {
     const result = classify(evidence({ lastTerminated: null, podReason: 'Evicted', podMessage: 'The node had condition: [MemoryPressure].' }));
     expect(result.verdict).toBe('node-pressure-eviction');
