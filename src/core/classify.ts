@@ -140,7 +140,7 @@ function readable(quantity: string): string {
 function nodeOomNear(evidence: Evidence, at: Date): PodEvent | undefined {
   const events = evidence.node?.events ?? [];
   return events.find((e) => {
-    const systemWide = e.reason === 'SystemOOM' || (e.reason === 'OOMKilling' && /^Out of memory/i.test(e.message));
+    const systemWide = e.reason === 'SystemOOM' || (e.reason === 'OOMKilling' && /^(\(combined from similar events\):\s*)?Out of memory/i.test(e.message));
     const when = e.lastAt ?? e.firstAt;
     return systemWide && when !== null && Math.abs(when.getTime() - at.getTime()) <= 10 * MINUTE;
   });

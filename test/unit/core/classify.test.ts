@@ -211,6 +211,27 @@ describe('"but the node had plenty of free memory" is irrelevant', () => {
   });
 });
 
+describe('a node OOM logged as "(combined from similar events)"', () => {
+  it('is recognised: OOMKilled far below the limit with it near the kill is the node running out', () => {
+    // test/fixtures/real/events-node-systemoom-and-oomkilling-aks.txt: the kernel-monitor event repeated.
+    const row = fixtureText('events-node-systemoom-and-oomkilling-aks.txt')
+      .split('\n')
+      .find((l) => l.includes('OOMKilling') && l.includes('(combined from similar events)'));
+    const message = row?.slice(row.indexOf('(combined from similar events)')) ?? '';
+    expect(message).toMatch(/^\(combined from similar events\): Out of memory: Killed process 3106306 \(stress-ng-vm\)/);
+    const killAt = NOW - HOUR;
+    const result = classify(
+      evidence({
+        lastTerminated: termination('OOMKilled', 137, killAt),
+        metrics: flatMetrics(200 * MiB, GiB),
+        node: node({ events: [podEvent('OOMKilling', message, killAt + 30_000, { involvedKind: 'Node', count: 16 })] }),
+      }),
+    );
+    expect(result.verdict).toBe('node-pressure-eviction');
+    expect(result.verdictEvidence.join('\n')).toContain('Out of memory: Killed process 3106306 (stress-ng-vm)');
+  });
+});
+
 describe('evictions are node pressure, whatever the exit code', () => {
   // The newer kubelet wording (openshift/release PR #76967) and the older one (neonKUBE issue #1897).
   const newer = (() => {
