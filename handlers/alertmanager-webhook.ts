@@ -104,7 +104,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, deps: WebhookDe
     answer(res, 200, { queued: 0, ignored: plan.ignored.length });
     return;
   }
-  const alertName = (body as { commonLabels?: Record<string, string> }).commonLabels?.alertname ?? plan.targets[0]?.alertname ?? 'OOM alert';
+  const alertName = ((body as { commonLabels?: Record<string, string> }).commonLabels?.alertname ?? plan.targets[0]?.alertname ?? 'OOM alert').slice(0, 200);
   // One job per delivery of a group state: a re-send of the same alerts is recognised and ignored.
   const stateKey = `${plan.status}|${plan.targets.map((t) => t.id).sort().join(',')}|${plan.undiagnosable.map((u) => u.label).sort().join(',')}`;
   const jobId = `group-${plan.groupId}-${shortHash(stateKey)}`;

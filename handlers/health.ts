@@ -19,7 +19,8 @@ export function readyz(checks: ReadinessCheck[], cacheMs = 5000): (req: Incoming
   return (_req, res) => {
     void (async () => {
       if (!cached || Date.now() - cached.at > cacheMs) {
-        const entries = await Promise.all(checks.map(async (c) => [c.name, await c.check().catch(() => false)] as const));
+        // Each check gets two seconds: a dependency that hangs is as unready as one that refuses.
+        const entries = await Promise.all(checks.map(async (c) => [c.name, await withTimeout(c.check(), 2000)] as const));
         cached = { at: Date.now(), results: Object.fromEntries(entries) };
       }
       const ok = Object.values(cached.results).every(Boolean);
@@ -27,4 +28,20 @@ export function readyz(checks: ReadinessCheck[], cacheMs = 5000): (req: Incoming
       res.end(JSON.stringify({ status: ok ? 'ready' : 'not ready', checks: cached.results }));
     })();
   };
+}
+
+function withTimeout(check: Promise<boolean>, ms: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(false), ms);
+    check.then(
+      (ok) => {
+        clearTimeout(timer);
+        resolve(ok);
+      },
+      () => {
+        clearTimeout(timer);
+        resolve(false);
+      },
+    );
+  });
 }

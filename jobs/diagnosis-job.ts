@@ -243,7 +243,7 @@ async function handleDiagnoseAlert(job: DiagnoseAlertJob, meta: JobMeta, deps: W
   }
   await publishDiagnosis(diagnosis, reply, deps);
   const link = await deps.slack.permalink(reply.channel, reply.ts);
-  await deps.store.setDiagnosed(dedupeKey, { channel: reply.channel, ts: reply.ts, threadTs: reply.threadTs, link, firstAt: now, kills: 1, label });
+  await deps.store.setDiagnosed(dedupeKey, { channel: reply.channel, ts: reply.ts, threadTs: reply.threadTs, link, firstAt: now, kills: 1, label }, deps.config.dedupeWindowMs);
   await deps.store.setWorkloadLine(groupId, podLineKey, { label, status: statusLine(diagnosis), ...(link ? { link } : {}), order: 0 }, WEEK_MS);
   await refreshParent(groupId, deps);
   deps.onDiagnosisPosted?.({ jobId: meta.id, receivedAt: job.receivedAt, postedAt: Date.now(), verdict: diagnosis.verdict });
@@ -259,7 +259,7 @@ async function recordRepeatKill(
     throw new Error(`waiting for the diagnosis of ${existing.label} in progress`);
   }
   const kills = existing.kills + 1;
-  await deps.store.setDiagnosed(ctx.dedupeKey, { ...existing, kills });
+  await deps.store.setDiagnosed(ctx.dedupeKey, { ...existing, kills }, deps.config.dedupeWindowMs);
   const sinceText = formatDuration(Math.max(60_000, ctx.now - existing.firstAt));
   const sameThread = existing.threadTs === ctx.group.ts;
   await deps.store.setWorkloadLine(

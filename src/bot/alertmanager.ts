@@ -85,25 +85,35 @@ function alertId(alert: WebhookAlert): string {
   return `${shortHash(sorted)}-${shortHash(alert.startsAt).slice(0, 8)}`;
 }
 
+/** Label text bounded to what a job may carry: a foreign alert with huge labels must not sink its group. */
+function clip(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
+
+/** A channel label is used only when it looks like a channel id or name. */
+function channelLabel(text: string | undefined): string | null {
+  return text && /^(#?[a-z0-9][a-z0-9._-]{0,79}|[CG][A-Z0-9]{2,20})$/.test(text) ? text : null;
+}
+
 export function planAlerts(payload: WebhookPayload, config: Pick<BotConfig, 'alerts' | 'clusterName' | 'namespaces'>): AlertPlan {
   const { labels: names } = config.alerts;
   const targets: AlertTarget[] = [];
   const undiagnosable: AlertPlan['undiagnosable'] = [];
   const ignored: AlertPlan['ignored'] = [];
   for (const alert of payload.alerts) {
-    const alertname = alert.labels.alertname ?? '(no alertname)';
+    const alertname = clip(alert.labels.alertname ?? '(no alertname)', 200);
     if (!config.alerts.names.includes(alertname)) {
       ignored.push({ alertname, why: 'not an OOM alert' });
       continue;
     }
     const cluster = alert.labels[names.cluster];
     if (config.clusterName && cluster !== undefined && cluster !== config.clusterName) {
-      ignored.push({ alertname, why: `for cluster ${cluster}, and this bot serves ${config.clusterName}` });
+      ignored.push({ alertname, why: clip(`for cluster ${cluster}, and this bot serves ${config.clusterName}`, 500) });
       continue;
     }
     const namespaceText = alert.labels[names.namespace];
     const podText = alert.labels[names.pod];
-    const label = `${alertname}${namespaceText ? ` in ${namespaceText}` : ''}${podText ? `/${podText}` : ''}`;
+    const label = clip(`${alertname}${namespaceText ? ` in ${namespaceText}` : ''}${podText ? `/${podText}` : ''}`, 500);
     if (!podText || !namespaceText) {
       undiagnosable.push({ label, why: `no ${!podText ? names.pod : names.namespace} label, so there is no pod to look at` });
       continue;
@@ -117,11 +127,11 @@ export function planAlerts(payload: WebhookPayload, config: Pick<BotConfig, 'ale
         undiagnosable.push({ label, why: `namespace ${namespace} is not one this bot may read (OOM_NAMESPACES)` });
         continue;
       }
-      targets.push({ id: alertId(alert), alertname, namespace, pod, container, channel: alert.labels[names.channel] ?? null, startsAt: alert.startsAt, crashLoop: config.alerts.crashLoopNames.includes(alertname) });
+      targets.push({ id: alertId(alert), alertname, namespace, pod, container, channel: channelLabel(alert.labels[names.channel]), startsAt: alert.startsAt, crashLoop: config.alerts.crashLoopNames.includes(alertname) });
     } catch (error) {
-      undiagnosable.push({ label, why: (error as Error).message });
+      undiagnosable.push({ label, why: clip((error as Error).message, 500) });
     }
   }
-  const channel = targets.find((t) => t.channel)?.channel ?? payload.commonLabels[names.channel] ?? null;
+  const channel = targets.find((t) => t.channel)?.channel ?? channelLabel(payload.commonLabels[names.channel]);
   return { status: payload.status, groupKey: payload.groupKey, groupId: shortHash(payload.groupKey), targets, undiagnosable, ignored, channel };
 }

@@ -47,7 +47,8 @@ export interface StateStore {
   setReply(jobKey: string, reply: ReplyRecord, ttlMs: number): Promise<void>;
   /** Claims a workload key for one diagnosis within the window; null when this caller won. */
   claimDiagnosed(key: string, record: DiagnosedRecord, ttlMs: number): Promise<DiagnosedRecord | null>;
-  setDiagnosed(key: string, record: DiagnosedRecord): Promise<void>;
+  /** Updates the record and keeps its expiry; a record that is gone (expired, released) gets `ttlMs`. */
+  setDiagnosed(key: string, record: DiagnosedRecord, ttlMs: number): Promise<void>;
   releaseDiagnosed(key: string): Promise<void>;
   /** The diagnosis behind a posted reply, so it can be re-rendered (a kill count, a later button). */
   setDiagnosis(channel: string, ts: string, diagnosis: Diagnosis, ttlMs: number): Promise<void>;
@@ -79,7 +80,7 @@ export class MemoryStore implements StateStore {
   }
 
   private ttlOf(key: string): number {
-    return Math.max(1, (this.values.get(key)?.expiresAt ?? Date.now() + 60_000) - Date.now());
+    return Math.max(1, (this.values.get(key)?.expiresAt ?? Date.now()) - Date.now());
   }
 
   async claimGroup(groupId: string, create: () => Promise<GroupThread>, ttlMs: number): Promise<GroupThread> {
@@ -131,9 +132,10 @@ export class MemoryStore implements StateStore {
     return null;
   }
 
-  async setDiagnosed(key: string, record: DiagnosedRecord): Promise<void> {
+  async setDiagnosed(key: string, record: DiagnosedRecord, ttlMs: number): Promise<void> {
     // Keeps the expiry: the window slides from the diagnosis, not from later kills.
-    this.write(`diagnosed:${key}`, record, this.ttlOf(`diagnosed:${key}`));
+    const live = this.read<DiagnosedRecord>(`diagnosed:${key}`) !== null;
+    this.write(`diagnosed:${key}`, record, live ? this.ttlOf(`diagnosed:${key}`) : ttlMs);
   }
 
   async releaseDiagnosed(key: string): Promise<void> {
@@ -171,6 +173,9 @@ export class MemoryStore implements StateStore {
     this.values.clear();
   }
 }
+
+/** The lines hash's own counter of positions (workload keys always contain a colon or a slash). */
+const SEQUENCE_FIELD = 'seq';
 
 export class RedisStore implements StateStore {
   constructor(
@@ -212,13 +217,15 @@ export class RedisStore implements StateStore {
   async setWorkloadLine(groupId: string, key: string, line: WorkloadLine, ttlMs: number): Promise<WorkloadLine[]> {
     const hash = this.key(`lines:${groupId}`);
     const current = await this.redis.hget(hash, key);
-    const order = current ? (JSON.parse(current) as WorkloadLine).order : await this.redis.hlen(hash);
+    // A counter, not the hash's length: two new lines written at once must not share a position.
+    const order = current ? (JSON.parse(current) as WorkloadLine).order : (await this.redis.hincrby(hash, SEQUENCE_FIELD, 1)) - 1;
     await this.redis.multi().hset(hash, key, JSON.stringify({ ...line, order })).pexpire(hash, ttlMs).exec();
     return this.getWorkloadLines(groupId);
   }
 
   async getWorkloadLines(groupId: string): Promise<WorkloadLine[]> {
     const all = await this.redis.hgetall(this.key(`lines:${groupId}`));
+    delete all[SEQUENCE_FIELD];
     return Object.values(all)
       .map((text) => JSON.parse(text) as WorkloadLine)
       .sort((a, b) => a.order - b.order);
@@ -238,9 +245,16 @@ export class RedisStore implements StateStore {
     return (await this.readJson<DiagnosedRecord>(`diagnosed:${key}`)) ?? null;
   }
 
-  async setDiagnosed(key: string, record: DiagnosedRecord): Promise<void> {
-    // KEEPTTL: the window slides from the diagnosis, not from later kills.
-    await this.redis.set(this.key(`diagnosed:${key}`), JSON.stringify(record), 'KEEPTTL');
+  async setDiagnosed(key: string, record: DiagnosedRecord, ttlMs: number): Promise<void> {
+    // The window slides from the diagnosis, not from later kills: keep the expiry of a live record.
+    // A record that is gone gets a fresh one; a plain KEEPTTL would create a key that never expires.
+    await this.redis.eval(
+      "if redis.call('exists', KEYS[1]) == 1 then return redis.call('set', KEYS[1], ARGV[1], 'KEEPTTL') else return redis.call('set', KEYS[1], ARGV[1], 'PX', ARGV[2]) end",
+      1,
+      this.key(`diagnosed:${key}`),
+      JSON.stringify(record),
+      String(ttlMs),
+    );
   }
 
   async releaseDiagnosed(key: string): Promise<void> {

@@ -125,11 +125,17 @@ export function recommend(evidence: Evidence, classification: Classification, op
   if (runtime.args) containerPatch.args = runtime.args;
   const listName = spec.kind === 'app' ? 'containers' : 'initContainers';
   const patch = wrapPodSpec(workload.kind, { [listName]: [containerPatch] });
-  const kubectl =
-    workload.kind === 'Pod'
-      ? `# ${workload.namespace}/${workload.name} is a bare pod: its resources cannot be patched in place. Change its manifest and recreate it.`
-      : `kubectl -n ${workload.namespace} patch ${workload.kind.toLowerCase()} ${workload.name} --type strategic -p ${shellQuote(JSON.stringify(patch))}`;
-  if (workload.kind === 'Pod') notes.push('This pod has no controller: the patch shows the change to make in its manifest.');
+  let kubectl: string;
+  if (workload.kind === 'Pod') {
+    kubectl = `# ${workload.namespace}/${workload.name} is a bare pod: its resources cannot be patched in place. Change its manifest and recreate it.`;
+    notes.push('This pod has no controller: the patch shows the change to make in its manifest.');
+  } else if (workload.kind === 'Job') {
+    // A Job's spec.template is immutable: the API server refuses any patch to it.
+    kubectl = `# ${workload.namespace}/${workload.name} is a Job: its pod template cannot be changed; change the manifest and re-create it.`;
+    notes.push('This Job has no CronJob: its pod template cannot be patched, so the patch shows the change to make in its manifest before you re-create it.');
+  } else {
+    kubectl = `kubectl -n ${workload.namespace} patch ${workload.kind.toLowerCase()} ${workload.name} --type strategic -p ${shellQuote(JSON.stringify(patch))}`;
+  }
   return {
     workload: { kind: workload.kind, namespace: workload.namespace, name: workload.name, generation: workload.generation },
     container: spec.name,

@@ -146,11 +146,27 @@ export function describeStateStore(name: string, makeStore: () => StateStore | P
         const start = Date.now();
         expect(await store.claimDiagnosed('k', diagnosed({ ts: '' }), 600)).toBeNull();
         await sleep(300);
-        await store.setDiagnosed('k', diagnosed({ kills: 2 }));
+        await store.setDiagnosed('k', diagnosed({ kills: 2 }), HOUR);
         expect(await store.claimDiagnosed('k', diagnosed(), HOUR)).toEqual(diagnosed({ kills: 2 }));
         // Had setDiagnosed restarted the 600 ms, the record would live until about 900 ms.
         await sleep(Math.max(0, 750 - (Date.now() - start)));
         expect(await store.claimDiagnosed('k', diagnosed({ kills: 9 }), HOUR)).toBeNull();
+      });
+
+      it('setDiagnosed on a record that is gone (expired, or released by a failed try) gives it an expiry again', async () => {
+        expect(await store.claimDiagnosed('k', diagnosed({ ts: '' }), HOUR)).toBeNull();
+        await store.releaseDiagnosed('k');
+        await store.setDiagnosed('k', diagnosed({ kills: 4 }), 200);
+        expect(await store.claimDiagnosed('k', diagnosed(), HOUR)).toEqual(diagnosed({ kills: 4 }));
+        await sleep(300);
+        // Without a fresh expiry the workload would stay "already diagnosed" for ever.
+        expect(await store.claimDiagnosed('k', diagnosed({ kills: 9 }), HOUR)).toBeNull();
+      });
+
+      it('gives workload lines written at the same moment places of their own', async () => {
+        await Promise.all(['a', 'b', 'c', 'd'].map((k) => store.setWorkloadLine('g-par', k, { label: k, status: 'queued', order: 0 }, HOUR)));
+        const orders = (await store.getWorkloadLines('g-par')).map((l) => l.order).sort();
+        expect(orders).toEqual([0, 1, 2, 3]);
       });
 
       it('releaseDiagnosed frees the workload for the next diagnosis', async () => {

@@ -39,7 +39,7 @@ describe('RedisStore specifics', () => {
     await store.setWorkloadLine('g1', 'a', { label: 'a', status: 'queued', order: 0 }, 3_600_000);
     await store.setReply('alert-1', { channel: 'C1', ts: '1.1', threadTs: '1.0' }, 3_600_000);
     await store.claimDiagnosed('k', diagnosed({ ts: '' }), 3_600_000);
-    await store.setDiagnosed('k', diagnosed());
+    await store.setDiagnosed('k', diagnosed(), 3_600_000);
     await store.setDiagnosis('C1', '1.1', heapOom(), 3_600_000);
     await store.withLock('parent:g1', async () => undefined);
 

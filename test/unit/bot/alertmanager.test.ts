@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { parseWebhook, planAlerts, shortHash, type AlertPlan, type WebhookPayload } from '../../../src/bot/alertmanager';
+import { botJobSchema } from '../../../src/bot/jobs';
 import { readBotConfig, type BotConfig } from '../../../src/bot/config';
 import { ParseError } from '../../../src/core/errors';
 
@@ -355,9 +356,9 @@ describe('hostile and malformed payloads', () => {
     expect(() => {
       p = planAlerts(parsed, config());
     }).not.toThrow();
-    // The channel label is only a routing hint, handed on as data.
+    // A channel label that is not a channel id or name is not used for routing at all.
     expect(p?.targets.map((t) => t.pod)).toEqual(['api-1']);
-    expect(p?.targets[0]?.channel).toBe('<!channel>');
+    expect(p?.targets[0]?.channel).toBeNull();
     // A pod or namespace that is not a Kubernetes name cannot be diagnosed, and the plan says why.
     expect(p?.undiagnosable).toHaveLength(2);
     expect(p?.undiagnosable[0]?.label).toBe('ContainerOOMKilled in shop/<!channel>');
@@ -390,5 +391,21 @@ describe('hostile and malformed payloads', () => {
     const p = plan(body);
     expect(p.targets.map((t) => t.pod)).toEqual(['api-1']);
     expect(({} as Record<string, unknown>).x).toBeUndefined();
+  });
+});
+
+describe('what the webhook accepts, the worker can read', () => {
+  const cfg = readBotConfig({ SLACK_BOT_TOKEN: 'xoxb-1-2-3', SLACK_SIGNING_SECRET: 'secret', SLACK_ALERT_CHANNEL: 'C0123ABCD', ALERTMANAGER_TOKEN: '0123456789abcdef0123456789abcdef' });
+  const oom = (labels: Record<string, string>) => ({ status: 'firing', labels: { alertname: 'ContainerOOMKilled', ...labels }, startsAt: '2026-01-01T00:00:00Z' });
+  it.each([
+    ['a foreign alert with a 300-character alertname in the group', [oom({ namespace: 'shop', pod: 'api-1' }), oom({ alertname: 'A'.repeat(300) })]],
+    ['a 101-character slack_channel label', [oom({ namespace: 'shop', pod: 'api-1', slack_channel: 'c'.repeat(101) })]],
+    ['a 700-character pod label (undiagnosable)', [oom({ namespace: 'shop', pod: 'p'.repeat(700) })]],
+  ])('%s does not sink the group', (_name, alerts) => {
+    const plan = planAlerts(parseWebhook({ version: '4', groupKey: 'g', status: 'firing', receiver: 'r', alerts }), cfg);
+    const result = botJobSchema.safeParse({ kind: 'alert-group', receivedAt: 1, plan, alertName: 'ContainerOOMKilled' });
+    expect(result.success ? 'valid' : result.error.issues[0]?.path.join('.')).toBe('valid');
+    // The real OOM alert is still there to diagnose.
+    if (alerts.some((a) => (a.labels as Record<string, string>).pod === 'api-1')) expect(plan.targets.map((t) => t.pod)).toContain('api-1');
   });
 });

@@ -304,6 +304,16 @@ describe('the patch, for each kind of owner', () => {
     expect(notes(r)).toMatch(/no controller/);
   });
 
+  it('a Job without a CronJob: its pod template is immutable, so the kubectl line explains, like a bare pod', () => {
+    const r = rec(killedAt('1Gi', { workload: deployment({ kind: 'Job', name: 'nightly-export', replicas: 1, surge: 0 }) }));
+    expect(r.workload.kind).toBe('Job');
+    expect(r.patch).toEqual({ spec: { template: { spec: { containers: [expect.objectContaining({ name: 'api' })] } } } });
+    expect(r.kubectl).toMatch(/^# shop\/nightly-export is a Job: its pod template cannot be changed; change the manifest and re-create it/);
+    expect(r.kubectl).not.toMatch(/kubectl .*patch/);
+    expect(r.kubectl).not.toContain('\n');
+    expect(notes(r)).toMatch(/Job.*re-create/);
+  });
+
   it('the Deployment patch applies as a strategic merge, touching only the target container', () => {
     const r = rec(killedAt('1Gi', { containers: [container({ limit: '1Gi', request: null, env: [{ name: 'GOMEMLIMIT', value: '3GiB' }] })] }), verdict('cgroup-oom', [['limit-too-small', 0.9], ['runtime-heap-misconfigured', 0.6]]));
     const deploymentObject = {
