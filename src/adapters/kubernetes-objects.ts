@@ -194,11 +194,14 @@ export function nodeEvidence(node: ApiObject, events: ApiObject[]): NodeEvidence
 export function pickContainer(pod: ApiObject): string | null {
   const statuses: ApiObject[] = [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])];
   const finished = (s: ApiObject): ApiObject | undefined => s.state?.terminated ?? s.lastState?.terminated;
-  const newest = (candidates: ApiObject[]) =>
-    candidates.sort((a, b) => (toDate(finished(b)?.finishedAt)?.getTime() ?? 0) - (toDate(finished(a)?.finishedAt)?.getTime() ?? 0))[0];
-  const oom = newest(statuses.filter((s) => finished(s)?.reason === 'OOMKilled'));
+  // A clean exit (an init container that Completed, exit 0) is not a death worth diagnosing.
+  const succeeded = (t: ApiObject): boolean => Number(t.exitCode) === 0 || t.reason === 'Completed';
+  const failed = (s: ApiObject): ApiObject | undefined => [s.state?.terminated, s.lastState?.terminated].find((t: ApiObject | undefined) => t && !succeeded(t));
+  const newest = (candidates: ApiObject[], termination: (s: ApiObject) => ApiObject | undefined) =>
+    candidates.sort((a, b) => (toDate(termination(b)?.finishedAt)?.getTime() ?? 0) - (toDate(termination(a)?.finishedAt)?.getTime() ?? 0))[0];
+  const oom = newest(statuses.filter((s) => finished(s)?.reason === 'OOMKilled'), finished);
   if (oom) return String(oom.name);
-  const terminated = newest(statuses.filter((s) => finished(s) !== undefined));
+  const terminated = newest(statuses.filter((s) => failed(s) !== undefined), failed);
   if (terminated) return String(terminated.name);
   const preferred = pod.metadata?.annotations?.['kubectl.kubernetes.io/default-container'];
   const names: string[] = (pod.spec?.containers ?? []).map((c: ApiObject) => String(c.name));

@@ -276,6 +276,24 @@ describe('pickContainer', () => {
     expect(pickContainer(p)).toBe('b');
   });
 
+  it('2. a Completed init container (exit 0) is not "the newest termination"', () => {
+    const p = pod([
+      { name: 'api', state: running, lastState: { terminated: { reason: 'Error', exitCode: 137, ...at('2026-11-28T10:00:00Z') } } },
+      { name: 'istio-proxy', state: running, lastState: {} },
+    ], {
+      init: [{ name: 'setup' }],
+      initStatuses: [{ name: 'setup', state: { terminated: { reason: 'Completed', exitCode: 0, ...at('2026-11-28T11:00:00Z') } }, lastState: {} }],
+    });
+    expect(pickContainer(p)).toBe('api');
+    // With no failed termination at all, a Completed one does not win over the default container either.
+    const clean = pod([{ name: 'istio-proxy', state: running, lastState: {} }, { name: 'api', state: running, lastState: {} }], {
+      annotations: { 'kubectl.kubernetes.io/default-container': 'api' },
+      init: [{ name: 'setup' }],
+      initStatuses: [{ name: 'setup', state: { terminated: { reason: 'Completed', exitCode: 0, ...at('2026-11-28T11:00:00Z') } }, lastState: {} }],
+    });
+    expect(pickContainer(clean)).toBe('api');
+  });
+
   it('3. else the default-container annotation', () => {
     const p = pod([{ name: 'istio-proxy', state: running, lastState: {} }, { name: 'api', state: running, lastState: {} }], { annotations: { 'kubectl.kubernetes.io/default-container': 'api' } });
     expect(pickContainer(p)).toBe('api');
