@@ -1,5 +1,6 @@
 // The bot's configuration: a function of the environment passed in, validated at start-up with one
 // clear line per problem, so a bad deployment fails at once and says what to fix.
+import { APPLY_ENVIRONMENT, readApplyConfig, type ApplyConfig } from '../apply/config';
 import { readMetricNames } from '../config/metric-names';
 import type { MetricNames } from '../adapters/prometheus';
 import { parseDuration } from '../core/duration';
@@ -36,7 +37,7 @@ export interface BotConfig {
   workerConcurrency: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   metricNames: MetricNames;
-  apply: { enabled: boolean };
+  apply: ApplyConfig;
 }
 
 export class ConfigError extends Error {
@@ -161,6 +162,7 @@ export function readBotConfig(env: NodeJS.ProcessEnv, role: Role = 'all'): BotCo
   let metricNames = readMetricNamesSafe(env, problems);
   const commandName = get('SLACK_COMMAND') ?? '/oom';
   if (!/^\/[a-z0-9_-]{1,31}$/.test(commandName)) problems.push(`SLACK_COMMAND "${commandName.slice(0, 40)}" must look like /oom`);
+  const apply = readApplyConfig(get, problems);
 
   if (problems.length > 0) throw new ConfigError(problems);
   metricNames = metricNames as MetricNames;
@@ -181,7 +183,7 @@ export function readBotConfig(env: NodeJS.ProcessEnv, role: Role = 'all'): BotCo
     workerConcurrency,
     logLevel: logLevelText as BotConfig['logLevel'],
     metricNames,
-    apply: { enabled: truthy(get('APPLY_ENABLED')) },
+    apply,
   };
 }
 
@@ -222,5 +224,5 @@ export const BOT_ENVIRONMENT = [
   'DIAGNOSIS_WINDOW',
   'WORKER_CONCURRENCY',
   'LOG_LEVEL',
-  'APPLY_ENABLED',
+  ...APPLY_ENVIRONMENT,
 ] as const;

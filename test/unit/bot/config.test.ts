@@ -1,4 +1,5 @@
 import { DEFAULT_METRIC_NAMES } from '../../../src/adapters/prometheus';
+import { APPLY_DISABLED } from '../../../src/apply/config';
 import { ConfigError, readBotConfig, type Role } from '../../../src/bot/config';
 
 const VALID: NodeJS.ProcessEnv = {
@@ -70,7 +71,7 @@ describe('readBotConfig: a complete valid environment', () => {
       workerConcurrency: 4,
       logLevel: 'info',
       metricNames: DEFAULT_METRIC_NAMES,
-      apply: { enabled: false },
+      apply: APPLY_DISABLED,
     });
   });
 
@@ -88,6 +89,8 @@ describe('readBotConfig: a complete valid environment', () => {
         SLACK_ALERT_CHANNEL: '#oom-alerts',
         LOG_LEVEL: 'DEBUG',
         APPLY_ENABLED: 'yes',
+        APPLY_NAMESPACES: 'shop',
+        APPLY_ALLOWED_USERS: 'U0ALICE',
         KUBECONFIG: '/etc/kube/config',
       }),
     );
