@@ -59,9 +59,12 @@ export function promString(value: string): string {
   return `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`;
 }
 
-/** The step between points: at least 15 s, and no more than maxPoints points over the window. */
+/**
+ * The step between points, in whole seconds: at least 15 s, and no more than maxPoints points over
+ * the window. Prometheus evaluates at both ends of a range, so a window of n steps has n + 1 points.
+ */
 export function stepFor(windowMs: number, maxPoints: number): number {
-  return Math.max(15_000, Math.ceil(windowMs / maxPoints / 1000) * 1000);
+  return Math.max(15_000, Math.ceil(windowMs / Math.max(1, maxPoints - 1) / 1000) * 1000);
 }
 
 export class PrometheusSource implements MetricsSource {

@@ -144,7 +144,7 @@ describe('the queries sent', () => {
     }
     const queries = fake.requests.map((r) => r.params.get('query') ?? '');
     const workingSet = queries.find((q) => q.startsWith('max by (id)'));
-    expect(workingSet).toBe('max by (id) (max_over_time(container_memory_working_set_bytes{namespace="shop", pod="api-7d9f8b6c4-x2x9z", container="api"}[60s]))');
+    expect(workingSet).toBe('max by (id) (max_over_time(container_memory_working_set_bytes{namespace="shop", pod="api-7d9f8b6c4-x2x9z", container="api"}[61s]))');
     const context = queries.find((q) => !q.startsWith('max by (id)')) ?? '';
     for (const name of ['kube_pod_container_resource_limits', 'kube_pod_container_resource_requests', 'kube_pod_container_status_restarts_total', 'container_oom_events_total', 'container_start_time_seconds']) {
       expect(context).toContain(`${name}{namespace="shop", pod="api-7d9f8b6c4-x2x9z", container="api"`);
@@ -181,9 +181,9 @@ describe('the queries sent', () => {
 
   it.each<[string, number, number]>([
     ['1h', HOUR, 15],
-    ['24h', DAY, 60],
-    ['7d', 7 * DAY, 420],
-    ['30d', 30 * DAY, 1800],
+    ['24h', DAY, 61],
+    ['7d', 7 * DAY, 421],
+    ['30d', 30 * DAY, 1802],
   ])('a %s window is asked at a %ds step, with the window as start and end', async (_label, windowMs, stepSeconds) => {
     const window = { start: new Date(END - windowMs), end: new Date(END) };
     fake.handle = (_req, res) => json(res, 200, matrix([]));
@@ -196,8 +196,19 @@ describe('the queries sent', () => {
     expect(stepFor(windowMs, 1440)).toBe(stepSeconds * 1000);
   });
 
+  it.each<[string, number]>([
+    ['24h', DAY],
+    ['7d', 7 * DAY],
+    ['30d', 30 * DAY],
+  ])('a %s window never asks for more than 1440 points: Prometheus evaluates at both ends', (_label, windowMs) => {
+    const step = stepFor(windowMs, 1440);
+    expect(step % 1000).toBe(0);
+    expect(Math.floor(windowMs / step) + 1).toBeLessThanOrEqual(1440);
+  });
+
   it('a custom maxPoints bounds the step too', () => {
-    expect(stepFor(DAY, 100)).toBe(864_000);
+    expect(stepFor(DAY, 100)).toBe(873_000);
+    expect(Math.floor(DAY / 873_000) + 1).toBeLessThanOrEqual(100);
     expect(stepFor(60_000, 1440)).toBe(15_000); // never below 15 s
   });
 });
@@ -206,7 +217,7 @@ describe('history', () => {
   it('reads limit, request, counters and start times, and merges the instances', async () => {
     const h = await new PrometheusSource({ url: fake.url }).history(target, day);
     expect(h.source).toBe('prometheus');
-    expect(h.stepMs).toBe(60_000);
+    expect(h.stepMs).toBe(61_000);
     expect(h.limitBytes).toBe(GiB);
     expect(h.requestBytes).toBe(512 * MiB);
     expect(h.restarts.map((s) => s.value)).toEqual([4, 5]);
