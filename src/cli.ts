@@ -2,7 +2,7 @@
 // 0 diagnosed, 2 bad usage, 3 not found, 4 the Kubernetes API unreachable.
 import { parseArgs } from 'node:util';
 import { ClusterUnreachableError, ForbiddenError, NotFoundError } from './adapters/errors';
-import { KubernetesReader, loadKubeConfig, type ClusterReader } from './adapters/kubernetes';
+import type { ClusterReader } from './adapters/kubernetes';
 import { PrometheusSource, type MetricsSource } from './adapters/prometheus';
 import { readMetricNames } from './config/metric-names';
 import { startBot } from './bot/app';
@@ -57,6 +57,9 @@ export interface CliDeps {
 class UsageError extends Error {}
 
 function defaultDeps(options: { kubeconfig?: string; context?: string; prometheusUrl?: string; env: NodeJS.ProcessEnv }): DiagnoseDeps {
+  // Required here, not at the top: `oomdoctor serve --role web` never needs the Kubernetes client.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { KubernetesReader, loadKubeConfig } = require('./adapters/kubernetes') as typeof import('./adapters/kubernetes');
   const cluster: ClusterReader = new KubernetesReader(loadKubeConfig({ ...(options.kubeconfig ? { kubeconfig: options.kubeconfig } : {}), ...(options.context ? { context: options.context } : {}) }));
   const metrics: MetricsSource | null = options.prometheusUrl ? new PrometheusSource({ url: options.prometheusUrl, names: readMetricNames(options.env) }) : null;
   return { cluster, metrics };

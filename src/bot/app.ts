@@ -10,7 +10,7 @@ import { healthz, readyz, type ReadinessCheck } from '../../handlers/health';
 import { registerActions } from '../../handlers/slack-actions';
 import { registerSlashCommand } from '../../handlers/slack-command';
 import { createJobHandler, type WorkerDeps } from '../../jobs/diagnosis-job';
-import { KubernetesReader, loadKubeConfig, type ClusterReader } from '../adapters/kubernetes';
+import type { ClusterReader } from '../adapters/kubernetes';
 import { PrometheusSource } from '../adapters/prometheus';
 import { WebSlackPoster, type SlackPoster } from '../adapters/slack';
 import type { BotConfig } from './config';
@@ -39,7 +39,6 @@ export interface RunningBot {
 
 export async function startBot(config: BotConfig, overrides: BotOverrides = {}): Promise<RunningBot> {
   const logger = overrides.logger ?? pino({ level: config.logLevel, base: { app: 'oomdoctor', role: config.role } });
-  const cluster = overrides.cluster ?? new KubernetesReader(loadKubeConfig({ ...(config.kubeconfig ? { kubeconfig: config.kubeconfig } : {}), ...(config.kubeContext ? { context: config.kubeContext } : {}) }));
   const metrics = config.prometheusUrl ? new PrometheusSource({ url: config.prometheusUrl, names: config.metricNames }) : null;
   if (!metrics) logger.warn('PROMETHEUS_URL is not set: diagnoses will use one reading from the metrics API, without memory history');
   const slack = overrides.slack ?? new WebSlackPoster({ token: config.slack.botToken, apiUrl: config.slack.apiUrl });
@@ -75,6 +74,7 @@ export async function startBot(config: BotConfig, overrides: BotOverrides = {}):
   if (web) routes.push({ path: '/alertmanager', method: ['POST'], handler: alertmanagerWebhook({ config, queue, logger: logger.child({ component: 'webhook' }) }) });
 
   if (worker) {
+    const cluster = overrides.cluster ?? kubernetesReader(config);
     queue.process(
       config.workerConcurrency,
       createJobHandler({
@@ -139,6 +139,16 @@ export async function startBot(config: BotConfig, overrides: BotOverrides = {}):
       if (redis) redis.disconnect();
     },
   };
+}
+
+/**
+ * Loaded only where jobs run: client-node alone adds about 60 MiB to a process, and a web-only
+ * process never talks to the Kubernetes API.
+ */
+function kubernetesReader(config: BotConfig): ClusterReader {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { KubernetesReader, loadKubeConfig } = require('../adapters/kubernetes') as typeof import('../adapters/kubernetes');
+  return new KubernetesReader(loadKubeConfig({ ...(config.kubeconfig ? { kubeconfig: config.kubeconfig } : {}), ...(config.kubeContext ? { context: config.kubeContext } : {}) }));
 }
 
 function waitForRedis(redis: Redis, timeoutMs: number): Promise<boolean> {

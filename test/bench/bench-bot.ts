@@ -25,6 +25,13 @@ function memoryOf(pid: number): { rss: number; peak: number } {
   return { rss: kib('VmRSS'), peak: kib('VmHWM') };
 }
 
+/** The node flags of `npm start`, so the bench measures the bot as it is run. */
+function startFlags(): string[] {
+  const pkg = JSON.parse(readFileSync(join(resolve(__dirname, '..', '..', '..'), 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+  const start = pkg.scripts.start ?? '';
+  return start.split(/\s+/).filter((word) => word.startsWith('--'));
+}
+
 function specs(): ScenarioSpec[] {
   const base = demoSpecs().filter((s) => s.ending === 'oom');
   return Array.from({ length: ALERTS }, (_, i) => {
@@ -39,12 +46,22 @@ async function main(): Promise<void> {
   // One sample a minute and only the labels the engine reads: 100 full histories fit in one backfill.
   const services = await startServices(specs(), { scrapeMs: 60_000, keepLabels: ['namespace', 'pod', 'container', 'id', 'resource', 'unit'] });
   console.log(`services ready in ${((performance.now() - setupStarted) / 1000).toFixed(1)} s (Prometheus with ${ALERTS} 24h histories, Redis, fake Kubernetes API and Slack)`);
+  // The bot runs as `npm start` runs it: the same node flags (read from package.json), its own process.
+  const flags = startFlags();
+  const split = process.env.BENCH_SPLIT === '1';
   const port = await freePort();
   const cli = join(resolve(__dirname, '..', '..'), 'cli.js');
-  const bot = spawn(process.execPath, [...(process.env.BOT_FLAGS ?? '').split(' ').filter(Boolean), cli, 'serve'], { env: { ...process.env, ...botEnvironment(services, { PORT: String(port), LOG_LEVEL: 'warn' }) }, stdio: ['ignore', 'ignore', 'inherit'] });
+  const env = { ...process.env, ...botEnvironment(services, { PORT: String(port), LOG_LEVEL: 'warn' }) };
+  const bot = spawn(process.execPath, [...flags, cli, 'serve', '--role', split ? 'web' : 'all'], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+  const workerPort = await freePort();
+  const worker = split ? spawn(process.execPath, [...flags, cli, 'serve', '--role', 'worker'], { env: { ...env, PORT: String(workerPort) }, stdio: ['ignore', 'ignore', 'inherit'] }) : null;
+  console.log(`bot: node ${flags.join(' ')} dist/cli.js serve --role ${split ? 'web, and a second process with --role worker' : 'all'}`);
   try {
     await waitForHttp(`http://127.0.0.1:${port}/readyz`, { timeoutMs: 30_000 });
+    if (worker) await waitForHttp(`http://127.0.0.1:${workerPort}/readyz`, { timeoutMs: 30_000 });
     const idle = memoryOf(bot.pid as number);
+    const workerIdle = worker ? memoryOf(worker.pid as number) : null;
+    let workerPeak = workerIdle?.rss ?? 0;
     const sentAt = new Map<string, number>();
     const acks: number[] = [];
     const scenarios = services.cluster.scenarios;
@@ -52,6 +69,7 @@ async function main(): Promise<void> {
     let peakRss = idle.rss;
     const sampler = setInterval(() => {
       peakRss = Math.max(peakRss, memoryOf(bot.pid as number).rss);
+      if (worker) workerPeak = Math.max(workerPeak, memoryOf(worker.pid as number).rss);
     }, 100);
     await Promise.all(
       scenarios.map(async (scenario, i) => {
@@ -91,11 +109,16 @@ async function main(): Promise<void> {
     const after = memoryOf(bot.pid as number);
     console.log(`\nwebhook acknowledged: p50 ${percentile(acks, 0.5).toFixed(1)} ms, p95 ${percentile(acks, 0.95).toFixed(1)} ms, max ${Math.max(...acks).toFixed(1)} ms   (target: p95 under 50 ms)`);
     console.log(`POST to diagnosis in the thread: ${latencies.length}/${ALERTS} posted, p50 ${percentile(latencies, 0.5).toFixed(0)} ms, p95 ${percentile(latencies, 0.95).toFixed(0)} ms, max ${Math.max(...latencies).toFixed(0)} ms   (target: p95 under 2 s)`);
-    console.log(`bot resident memory: ${(idle.rss / 2 ** 20).toFixed(0)} MiB idle, ${(peakRss / 2 ** 20).toFixed(0)} MiB at the peak of the run (sampled), high-water mark ${(after.peak / 2 ** 20).toFixed(0)} MiB   (target: under 150 MiB)`);
+    const mib = (n: number) => (n / 2 ** 20).toFixed(0);
+    console.log(`bot${split ? ' (web role)' : ''} resident memory: ${mib(idle.rss)} MiB idle, ${mib(peakRss)} MiB at the peak of the run (sampled), high-water mark ${mib(after.peak)} MiB   (target: under 150 MiB)`);
+    if (worker && workerIdle) console.log(`worker role resident memory: ${mib(workerIdle.rss)} MiB idle, ${mib(workerPeak)} MiB at the peak (sampled), high-water mark ${mib(memoryOf(worker.pid as number).peak)} MiB`);
     console.log(`Slack Web API calls: ${services.slack.calls.length} for ${ALERTS} alerts; run took ${total.toFixed(1)} s`);
   } finally {
-    bot.kill('SIGTERM');
-    await new Promise((r) => bot.once('exit', r));
+    for (const child of [bot, worker]) {
+      if (!child) continue;
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+    }
     await services.stop();
   }
 }
