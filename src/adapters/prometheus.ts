@@ -155,7 +155,7 @@ export class PrometheusSource implements MetricsSource {
       throw new SourceError('prometheus', describeNetworkError(error, this.options.url));
     }
     const failed = errorResponse.safeParse(body);
-    if (failed.success) throw new SourceError('prometheus', `query refused (${failed.data.errorType ?? 'error'}): ${failed.data.error ?? 'no detail'}`);
+    if (failed.success) throw new SourceError('prometheus', `query refused by ${this.options.url}/api/v1/query_range (${failed.data.errorType ?? 'error'}): ${failed.data.error ?? 'no detail'}`);
     const parsed = matrixResponse.safeParse(body);
     if (!parsed.success) throw new SourceError('prometheus', `unexpected answer from ${this.options.url}/api/v1/query_range (is this a Prometheus API?)`);
     return parsed.data.data.result;

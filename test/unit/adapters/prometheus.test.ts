@@ -302,6 +302,7 @@ describe('failures become SourceErrors that name the source, the URL and the rea
     const e = await failure(new PrometheusSource({ url: fake.url }));
     expect(e.message).toContain('bad_data');
     expect(e.message).toContain('invalid parameter "query": 1:1: parse error: unexpected "}"');
+    expect(e.message).toContain(fake.url);
   });
 
   it('a 503', async () => {
