@@ -295,7 +295,38 @@ export function classify(evidence: Evidence): Classification {
     };
   }
 
-  // 4. The OOM killer shot a process inside a container that kept running.
+  // 4. The OOM counter rose at a restart: an OOM kill whose OOMKilled status a later termination
+  // replaced (Kubernetes keeps only the latest one in lastState).
+  const counted = [...kills].reverse().find((k) => k.reason === 'OOMKilled');
+  if (counted && limit !== null) {
+    const since = terminationsOf(status)
+      .filter((t) => t.finishedAt !== null && t.finishedAt.getTime() > counted.at.getTime())
+      .sort((a, b) => (b.finishedAt?.getTime() ?? 0) - (a.finishedAt?.getTime() ?? 0))[0];
+    const at = formatTime(counted.at.getTime());
+    const causes = rankCauses(evidence, kills, limit);
+    const count = kills.filter((k) => k.reason === 'OOMKilled').length;
+    const before = lastSampleBefore(evidence, counted.at.getTime());
+    const verdictEvidence = [
+      `container_oom_events_total rose at the restart at ${at}: the OOM killer killed the container then.`,
+      since
+        ? `The last termination since was ${since.reason}, exit code ${since.exitCode}${since.finishedAt ? ` at ${formatTime(since.finishedAt.getTime())}` : ''}: Kubernetes keeps only the latest termination, so the status no longer shows the OOMKilled one.`
+        : 'The container status no longer shows that termination: Kubernetes keeps only the latest one.',
+      before
+        ? `Last reading before the kill: ${formatBytes(before.value)}, ${percent(before.value, limit)} of the ${formatBytes(limit)} limit.`
+        : `Memory limit in force: ${formatBytes(limit)}.`,
+    ];
+    if (count > 1) verdictEvidence.push(`${plural(count, 'OOM kill')} in the last ${windowText}.`);
+    const top = causes[0];
+    return {
+      verdict: 'cgroup-oom',
+      headline: `OOM kill: ${where(evidence)} hit its ${formatBytes(limit)} memory limit (found from container_oom_events_total at the restart at ${at}${since ? `; the last termination since was ${since.reason}` : ''})${top ? `. Most likely: ${CAUSE_TITLES[top.id]}` : ''}.`,
+      verdictEvidence,
+      kills,
+      causes,
+    };
+  }
+
+  // 5. The OOM killer shot a process inside a container that kept running.
   const ooms = oomEventTimes(evidence);
   const restarts = restartsInWindow(evidence);
   const silentOoms = ooms.filter((o) => !restarts.some((r) => Math.abs(r - o) <= 10 * MINUTE));

@@ -390,6 +390,22 @@ describe('OOM events without a restart', () => {
     expect(result.verdict).not.toBe('child-process-oom');
   });
 
+  it('an OOM kill no longer in lastState (a later Error crash replaced it) is still a cgroup OOM', () => {
+    const oomAt = NOW - 10 * HOUR;
+    const result = classify(
+      evidence({
+        lastTerminated: termination('Error', 1, NOW - HOUR),
+        metrics: flatMetrics(900 * MiB, GiB, { oomEvents: counter([oomAt]), restarts: counter([oomAt + 30_000, NOW - HOUR + 30_000]), starts: [NOW - 30 * HOUR, oomAt + 30_000, NOW - HOUR + 30_000] }),
+      }),
+    );
+    expect(result.kills.some((k) => k.reason === 'OOMKilled')).toBe(true);
+    expect(result.verdict).toBe('cgroup-oom');
+    const lines = result.verdictEvidence.join('\n');
+    expect(lines).toMatch(/container_oom_events_total/);
+    expect(lines).toMatch(/restart at 2026-11-28 02:0\d UTC/);
+    expect(lines).toMatch(/last termination since was Error/);
+  });
+
   it('whereas OOM events that match restarts, with an OOMKilled status, are a cgroup OOM', () => {
     const killAt = NOW - 3 * HOUR;
     const result = classify(
