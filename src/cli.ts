@@ -113,7 +113,9 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv, io: CliIo, 
       },
     });
   } catch (error) {
-    const message = (error as Error).message.replace(/\. To specify a positional argument.*$/s, '');
+    // node's messages run to several lines ("Did you forget…", "To specify…"): the first says what is wrong.
+    const firstLine = (error as Error).message.split('\n')[0] ?? '';
+    const message = firstLine.replace(/\. To specify a positional argument.*$/s, '').replace(/\.+\s*$/, '');
     return fail(EXIT.usage, 'usage', `${message}. Run oomdoctor --help for the options.`);
   }
   const { values, positionals } = parsed;

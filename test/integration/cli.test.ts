@@ -136,6 +136,7 @@ beforeAll(async () => {
       { args: ['diagnose', 'shop/api', '--window', '5 parsecs', '--json'] },
       { args: ['diagnose', 'Shop/API'] },
       { args: ['diagnose', 'shop/api', '--json', '--kubeconfig', closedKubeconfig] },
+      { args: ['diagnose', 'shop/api', '--window', '--json'] },
     ],
     1,
   );
@@ -294,12 +295,14 @@ describe('errors: exit codes, one line on stderr, {"error"} on stdout with --jso
   let plain: Run;
   let notFound: Run[];
   let unreachable: Run;
+  let windowWithoutValue: Run;
 
   beforeAll(async () => {
     const early = await offline;
     usage = early.slice(0, 4);
     plain = early[4]!;
     unreachable = early[5]!;
+    windowWithoutValue = early[6]!;
     notFound = await all([
       { args: ['diagnose', 'shop/no-such-pod', '--json', ...connect()] },
       { args: ['diagnose', 'shop/deploy/no-such-deployment', '--json', ...connect()] },
@@ -312,6 +315,14 @@ describe('errors: exit codes, one line on stderr, {"error"} on stdout with --jso
     expect(messages[1]).toMatch(/"Shop\/API" is not valid: Kubernetes names are lower case/);
     expect(messages[2]).toMatch(/--prometheus-url "not a url" is not a URL/);
     expect(messages[3]).toMatch(/window "5 parsecs"/);
+  });
+
+  it('exit 2 for --window without its value: the first line of the parser\'s message, then the help hint', () => {
+    const error = expectOneLineError(windowWithoutValue, 2, 'usage');
+    expect(error.message).toMatch(/--window/);
+    expect(error.message).toMatch(/Run oomdoctor --help for the options\.$/);
+    expect(error.message).not.toMatch(/\.\./);
+    expect(error.message).not.toMatch(/Did you forget|--window=-XYZ/);
   });
 
   it('without --json, stdout stays empty', () => {
