@@ -35,8 +35,15 @@ export interface KubeConfigOptions {
 /** The current kubeconfig (KUBECONFIG or ~/.kube/config), or the in-cluster service account. */
 export function loadKubeConfig(options: KubeConfigOptions = {}): KubeConfig {
   const kc = new KubeConfig();
-  if (options.kubeconfig) kc.loadFromFile(options.kubeconfig);
-  else kc.loadFromDefault();
+  try {
+    if (options.kubeconfig) kc.loadFromFile(options.kubeconfig);
+    else kc.loadFromDefault();
+  } catch (error) {
+    // A file that is not YAML, or not there: the parser's first line says where (its excerpt follows on the next lines).
+    const path = options.kubeconfig ?? process.env.KUBECONFIG ?? '~/.kube/config';
+    const firstLine = (error instanceof Error ? error.message : String(error)).split('\n')[0]?.trim() ?? '';
+    throw new ClusterUnreachableError(`cannot read the kubeconfig ${path}: ${firstLine}`);
+  }
   if (options.context) {
     if (!kc.getContexts().some((c) => c.name === options.context)) {
       throw new ClusterUnreachableError(`no context "${options.context}" in the kubeconfig (it has: ${kc.getContexts().map((c) => c.name).join(', ') || 'none'})`);

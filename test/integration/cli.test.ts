@@ -43,6 +43,7 @@ let cluster: SimulatedCluster;
 let tmp: TempDir;
 let closedKubeconfig: string;
 let closedPromUrl: string;
+let brokenKubeconfig: string;
 /** Runs that never reach the fake API (bad usage, a closed port): started early, on the core the counted runs leave idle. */
 let offline: Promise<Run[]>;
 
@@ -128,6 +129,8 @@ beforeAll(async () => {
   closedKubeconfig = path.join(tmp.path, 'closed-kubeconfig.yaml');
   fs.writeFileSync(closedKubeconfig, cluster.kube.kubeconfigYaml('closed').replace(cluster.kube.url, `http://127.0.0.1:${closedPort}`));
   closedPromUrl = `http://127.0.0.1:${await freePort()}`;
+  brokenKubeconfig = path.join(tmp.path, 'broken-kubeconfig.yaml');
+  fs.writeFileSync(brokenKubeconfig, 'apiVersion: v1\nclusters: [\n');
   offline = all(
     [
       { args: ['diagnose', 'shop/api', '--bogus', '--json'] },
@@ -137,6 +140,7 @@ beforeAll(async () => {
       { args: ['diagnose', 'Shop/API'] },
       { args: ['diagnose', 'shop/api', '--json', '--kubeconfig', closedKubeconfig] },
       { args: ['diagnose', 'shop/api', '--window', '--json'] },
+      { args: ['diagnose', 'shop/api', '--json', '--kubeconfig', brokenKubeconfig] },
     ],
     1,
   );
@@ -296,6 +300,7 @@ describe('errors: exit codes, one line on stderr, {"error"} on stdout with --jso
   let notFound: Run[];
   let unreachable: Run;
   let windowWithoutValue: Run;
+  let notYaml: Run;
 
   beforeAll(async () => {
     const early = await offline;
@@ -303,6 +308,7 @@ describe('errors: exit codes, one line on stderr, {"error"} on stdout with --jso
     plain = early[4]!;
     unreachable = early[5]!;
     windowWithoutValue = early[6]!;
+    notYaml = early[7]!;
     notFound = await all([
       { args: ['diagnose', 'shop/no-such-pod', '--json', ...connect()] },
       { args: ['diagnose', 'shop/deploy/no-such-deployment', '--json', ...connect()] },
@@ -339,6 +345,12 @@ describe('errors: exit codes, one line on stderr, {"error"} on stdout with --jso
   it('exit 4 when the kubeconfig points at a closed port', () => {
     const error = expectOneLineError(unreachable, 4, 'unreachable');
     expect(error.message).toMatch(/cannot reach the Kubernetes API at http:\/\/127\.0\.0\.1:\d+/);
+  });
+
+  it('exit 4 when the kubeconfig is not valid YAML: one line naming the file, not "a bug"', () => {
+    const error = expectOneLineError(notYaml, 4, 'unreachable');
+    expect(error.message).toContain(`cannot read the kubeconfig ${brokenKubeconfig}: `);
+    expect(error.message).not.toMatch(/bug/);
   });
 });
 
