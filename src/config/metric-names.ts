@@ -18,16 +18,20 @@ export const METRIC_NAME_VARIABLES: Record<keyof MetricNames, string> = {
   containerLabel: 'OOMDOCTOR_LABEL_CONTAINER',
 };
 
+/** The names from the environment; every bad variable is reported at once, in one ParseError. */
 export function readMetricNames(env: NodeJS.ProcessEnv): MetricNames {
   const names: MetricNames = { ...DEFAULT_METRIC_NAMES };
+  const bad: Array<{ variable: string; problem: string }> = [];
   for (const [key, variable] of Object.entries(METRIC_NAME_VARIABLES) as Array<[keyof MetricNames, string]>) {
     const value = env[variable];
     if (value === undefined || value === '') continue;
     const pattern = key.endsWith('Label') ? LABEL : METRIC;
     if (!pattern.test(value)) {
-      throw new ParseError(variable, `${variable}="${value.slice(0, 80)}" is not a valid Prometheus ${key.endsWith('Label') ? 'label' : 'metric'} name (letters, digits and underscores${key.endsWith('Label') ? '' : ', colons'}; not starting with a digit)`);
+      bad.push({ variable, problem: `${variable}="${value.slice(0, 80)}" is not a valid Prometheus ${key.endsWith('Label') ? 'label' : 'metric'} name (letters, digits and underscores${key.endsWith('Label') ? '' : ', colons'}; not starting with a digit)` });
+      continue;
     }
     names[key] = value;
   }
+  if (bad.length > 0) throw new ParseError(bad.map((b) => b.variable).join(', '), bad.map((b) => b.problem).join('; '));
   return names;
 }

@@ -386,4 +386,18 @@ describe('readMetricNames', () => {
     expect((error as Error).message).toMatch(/is not a valid Prometheus (label|metric) name/);
     expect((error as Error).message.length).toBeLessThan(400);
   });
+
+  it('reports every bad variable in one ParseError, each with its own sentence', () => {
+    let error: unknown;
+    try {
+      readMetricNames({ OOMDOCTOR_METRIC_LIMITS: '1bad', OOMDOCTOR_METRIC_WORKING_SET: 'fine_name', OOMDOCTOR_LABEL_POD: 'bad-label' });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ParseError);
+    expect((error as Error).message).toBe(
+      'OOMDOCTOR_METRIC_LIMITS="1bad" is not a valid Prometheus metric name (letters, digits and underscores, colons; not starting with a digit); ' +
+        'OOMDOCTOR_LABEL_POD="bad-label" is not a valid Prometheus label name (letters, digits and underscores; not starting with a digit)',
+    );
+  });
 });

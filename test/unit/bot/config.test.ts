@@ -216,6 +216,15 @@ describe('readBotConfig: every problem at once, each saying how to fix it', () =
   });
 });
 
+describe('readBotConfig: metric and label name overrides', () => {
+  it('two bad names are both reported, each with its own sentence', () => {
+    const problems = problemsOf(env({ OOMDOCTOR_METRIC_LIMITS: '1bad', OOMDOCTOR_LABEL_POD: 'bad-label' }));
+    const text = problems.join('\n');
+    expect(text).toContain('OOMDOCTOR_METRIC_LIMITS="1bad" is not a valid Prometheus metric name');
+    expect(text).toContain('OOMDOCTOR_LABEL_POD="bad-label" is not a valid Prometheus label name');
+  });
+});
+
 describe('readBotConfig: what each choice lifts or requires', () => {
   it('ALERTMANAGER_ALLOW_UNAUTHENTICATED=true lifts the token requirement, on purpose only', () => {
     const config = readBotConfig(env({ ALERTMANAGER_TOKEN: undefined, ALERTMANAGER_ALLOW_UNAUTHENTICATED: 'true' }));
