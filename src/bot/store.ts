@@ -1,6 +1,7 @@
 // Where the bot remembers its threads between jobs and across processes: Redis when configured,
 // memory otherwise. Small, typed records; every key expires so nothing grows without bound.
 import type { Redis } from 'ioredis';
+import type { SuggestionRecord } from '../apply/types';
 import type { Diagnosis } from '../core/types';
 
 export interface GroupThread {
@@ -55,6 +56,16 @@ export interface StateStore {
   getDiagnosis(channel: string, ts: string): Promise<Diagnosis | null>;
   /** Runs `work` while holding a short lock on `key`, so read-render-update sequences do not interleave. */
   withLock<T>(key: string, work: () => Promise<T>): Promise<T>;
+  /** The suggestion behind an Apply button, under its random id; also found by the diagnosis message it belongs to. */
+  setSuggestion(id: string, record: SuggestionRecord, ttlMs: number): Promise<void>;
+  getSuggestion(id: string): Promise<SuggestionRecord | null>;
+  /** The suggestion stored last for a diagnosis message, or null. */
+  getSuggestionForMessage(channel: string, ts: string): Promise<SuggestionRecord | null>;
+  /**
+   * Replaces a suggestion with `change(current)` atomically (one change at a time per id, across
+   * processes), keeping its expiry; `change` returns null to leave it as it is. Null when unknown.
+   */
+  updateSuggestion(id: string, change: (record: SuggestionRecord) => SuggestionRecord | null): Promise<{ record: SuggestionRecord; changed: boolean } | null>;
   ping(): Promise<boolean>;
   close(): Promise<void>;
 }
@@ -163,6 +174,30 @@ export class MemoryStore implements StateStore {
     } finally {
       if (this.locks.get(key) === settled) this.locks.delete(key);
     }
+  }
+
+  async setSuggestion(id: string, record: SuggestionRecord, ttlMs: number): Promise<void> {
+    this.write(`suggestion:${id}`, record, ttlMs);
+    this.write(`suggestion-of:${record.message.channel}:${record.message.ts}`, id, ttlMs);
+  }
+
+  async getSuggestion(id: string): Promise<SuggestionRecord | null> {
+    return this.read<SuggestionRecord>(`suggestion:${id}`);
+  }
+
+  async getSuggestionForMessage(channel: string, ts: string): Promise<SuggestionRecord | null> {
+    const id = this.read<string>(`suggestion-of:${channel}:${ts}`);
+    return id ? this.read<SuggestionRecord>(`suggestion:${id}`) : null;
+  }
+
+  async updateSuggestion(id: string, change: (record: SuggestionRecord) => SuggestionRecord | null): Promise<{ record: SuggestionRecord; changed: boolean } | null> {
+    // No await between the read and the write: atomic in one process.
+    const current = this.read<SuggestionRecord>(`suggestion:${id}`);
+    if (!current) return null;
+    const next = change(structuredClone(current));
+    if (!next) return { record: current, changed: false };
+    this.write(`suggestion:${id}`, next, this.ttlOf(`suggestion:${id}`));
+    return { record: structuredClone(next), changed: true };
   }
 
   async ping(): Promise<boolean> {
@@ -284,6 +319,35 @@ export class RedisStore implements StateStore {
       // Release only our own lock (a compare-and-delete, atomic in Lua).
       await this.redis.eval("if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end", 1, lockKey, token);
     }
+  }
+
+  async setSuggestion(id: string, record: SuggestionRecord, ttlMs: number): Promise<void> {
+    await this.redis
+      .multi()
+      .set(this.key(`suggestion:${id}`), JSON.stringify(record), 'PX', ttlMs)
+      .set(this.key(`suggestion-of:${record.message.channel}:${record.message.ts}`), id, 'PX', ttlMs)
+      .exec();
+  }
+
+  getSuggestion(id: string): Promise<SuggestionRecord | null> {
+    return this.readJson<SuggestionRecord>(`suggestion:${id}`);
+  }
+
+  async getSuggestionForMessage(channel: string, ts: string): Promise<SuggestionRecord | null> {
+    const id = await this.redis.get(this.key(`suggestion-of:${channel}:${ts}`));
+    return id ? this.getSuggestion(id) : null;
+  }
+
+  async updateSuggestion(id: string, change: (record: SuggestionRecord) => SuggestionRecord | null): Promise<{ record: SuggestionRecord; changed: boolean } | null> {
+    // The lock makes read-change-write one step for every process sharing this Redis.
+    return this.withLock(`suggestion:${id}`, async () => {
+      const current = await this.readJson<SuggestionRecord>(`suggestion:${id}`);
+      if (!current) return null;
+      const next = change(JSON.parse(JSON.stringify(current)) as SuggestionRecord);
+      if (!next) return { record: current, changed: false };
+      await this.redis.set(this.key(`suggestion:${id}`), JSON.stringify(next), 'KEEPTTL');
+      return { record: next, changed: true };
+    });
   }
 
   async ping(): Promise<boolean> {

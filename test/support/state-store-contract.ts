@@ -1,6 +1,7 @@
 // The behaviour every StateStore must have, written once and run against each implementation
 // (MemoryStore in test/unit/bot/store.test.ts, RedisStore in test/integration/queue/redis-store.test.ts),
 // so the embedded store and the Redis one cannot drift apart.
+import type { SuggestionRecord } from '../../src/apply/types';
 import type { DiagnosedRecord, GroupThread, StateStore, WorkloadLine } from '../../src/bot/store';
 import { heapOom, probeKill } from '../unit/slack/diagnosis-fixtures';
 
@@ -20,6 +21,32 @@ export function groupThread(overrides: Partial<GroupThread> = {}): GroupThread {
 
 export function diagnosed(overrides: Partial<DiagnosedRecord> = {}): DiagnosedRecord {
   return { channel: 'C0123ABCD', ts: '1700000000.000200', threadTs: '1700000000.000100', link: 'https://example.slack.com/archives/C0123ABCD/p1700000000000200', firstAt: 1_700_000_000_000, kills: 1, label: 'shop/deploy/api · api', ...overrides };
+}
+
+export function suggestion(overrides: Partial<SuggestionRecord> = {}): SuggestionRecord {
+  const recommendation = heapOom().recommendation;
+  if (!recommendation) throw new Error('the heapOom fixture has no recommendation');
+  return {
+    id: 'sUgG3st10n-1d-0123456789',
+    createdAt: 1_700_000_000_000,
+    diagnosisId: 'C0123ABCD:1700000000.000300',
+    message: { channel: 'C0123ABCD', ts: '1700000000.000300', threadTs: '1700000000.000100' },
+    target: { namespace: 'payments', pod: 'ledger-bc9xsnqjs-zjg2r', container: 'ledger' },
+    workload: { kind: 'Deployment', namespace: 'payments', name: 'ledger' },
+    container: 'ledger',
+    list: 'containers',
+    recommendation,
+    change: { requestsMemory: '2Gi', limitsMemory: '2Gi', env: [{ name: '_JAVA_OPTIONS', value: '-Xmx1408m' }], args: null },
+    snapshot: { generation: 4, resources: { limits: { memory: '2Gi' } }, envDigest: 'e'.repeat(64), argsDigest: 'a'.repeat(64) },
+    helmRelease: null,
+    configMapSettings: [],
+    state: 'open',
+    claim: null,
+    applied: null,
+    undone: null,
+    staleReason: null,
+    ...overrides,
+  };
 }
 
 function line(label: string, status: string): WorkloadLine {
@@ -237,6 +264,55 @@ export function describeStateStore(name: string, makeStore: () => StateStore | P
         await store.setDiagnosis('C0123ABCD', '1.1', heapOom(), 100);
         await sleep(250);
         expect(await store.getDiagnosis('C0123ABCD', '1.1')).toBeNull();
+      });
+    });
+
+    describe('suggestions (the Apply button)', () => {
+      it('setSuggestion/getSuggestion round-trip, and the message finds its latest suggestion', async () => {
+        expect(await store.getSuggestion('nope')).toBeNull();
+        await store.setSuggestion('s1', suggestion({ id: 's1' }), HOUR);
+        await store.setSuggestion('s2', suggestion({ id: 's2' }), HOUR);
+        expect(await store.getSuggestion('s1')).toEqual(suggestion({ id: 's1' }));
+        expect((await store.getSuggestionForMessage('C0123ABCD', '1700000000.000300'))?.id).toBe('s2');
+        expect(await store.getSuggestionForMessage('C0123ABCD', '1700000000.000999')).toBeNull();
+      });
+
+      it('expires after its ttl', async () => {
+        await store.setSuggestion('s1', suggestion({ id: 's1' }), 100);
+        await sleep(250);
+        expect(await store.getSuggestion('s1')).toBeNull();
+        expect(await store.getSuggestionForMessage('C0123ABCD', '1700000000.000300')).toBeNull();
+      });
+
+      it('updateSuggestion changes the record, or leaves it when the change says null; unknown ids give null', async () => {
+        await store.setSuggestion('s1', suggestion({ id: 's1' }), HOUR);
+        const changed = await store.updateSuggestion('s1', (s) => ({ ...s, state: 'stale', staleReason: 'generation 4 → 5' }));
+        expect(changed).toEqual({ record: suggestion({ id: 's1', state: 'stale', staleReason: 'generation 4 → 5' }), changed: true });
+        const left = await store.updateSuggestion('s1', () => null);
+        expect(left).toEqual({ record: suggestion({ id: 's1', state: 'stale', staleReason: 'generation 4 → 5' }), changed: false });
+        expect(await store.getSuggestion('s1')).toEqual(suggestion({ id: 's1', state: 'stale', staleReason: 'generation 4 → 5' }));
+        expect(await store.updateSuggestion('nope', (s) => s)).toBeNull();
+      });
+
+      it('exactly one of 10 concurrent claims wins (a double click, two people at once)', async () => {
+        await store.setSuggestion('s1', suggestion({ id: 's1' }), HOUR);
+        const results = await Promise.all(
+          Array.from({ length: 10 }, (_, i) =>
+            store.updateSuggestion('s1', (s) => (s.state === 'open' ? { ...s, state: 'applying', claim: { op: 'apply', jobId: `job-${i}`, userId: `U0USER${i}`, at: i } } : null)),
+          ),
+        );
+        expect(results.filter((r) => r?.changed)).toHaveLength(1);
+        const winner = results.find((r) => r?.changed)?.record.claim?.jobId;
+        for (const r of results) expect(r?.record.claim?.jobId).toBe(winner);
+        expect((await store.getSuggestion('s1'))?.claim?.jobId).toBe(winner);
+      });
+
+      it('updateSuggestion keeps the expiry', async () => {
+        await store.setSuggestion('s1', suggestion({ id: 's1' }), 300);
+        await sleep(150);
+        await store.updateSuggestion('s1', (s) => ({ ...s, state: 'applied' }));
+        await sleep(250);
+        expect(await store.getSuggestion('s1')).toBeNull();
       });
     });
 
