@@ -13,6 +13,11 @@
 //   like the real server (malformed quantity, request above limit), and a Pod's spec is immutable
 //   apart from images, activeDeadlineSeconds and tolerations.
 // - POST on a collection creates (201, 409 AlreadyExists), so 'create' rules in forbid() mean something.
+// - Impersonation (Impersonate-User, each Impersonate-Group on its own header line): recorded on the
+//   request, checked against 'impersonate' rules for the real user, and the impersonated user is the one
+//   forbid() rules with `user` apply to. POST selfsubjectaccessreviews answers for that user.
+// - Admission refusals of patches (admissionDeny), dry runs included, worded like a validating webhook's.
+// - setStatus(): what controllers write to a workload's status subresource (a rollout finishing).
 //
 // Not modelled: watch, DELETE/PUT, subresources (status, log, scale...), JSON patch, server-side apply.
 
@@ -33,11 +38,24 @@ import {
 export type KubeObject = Record<string, any>; // a real API object; must have metadata.name, and metadata.namespace when namespaced
 
 export interface ForbiddenRule {
-  verb: 'get' | 'list' | 'patch' | 'create';
-  /** Plural, e.g. 'pods', 'events', 'nodes', 'deployments', 'pods.metrics.k8s.io'. */
+  verb: 'get' | 'list' | 'patch' | 'create' | 'impersonate';
+  /** Plural, e.g. 'pods', 'events', 'nodes', 'deployments', 'pods.metrics.k8s.io'; 'users' or 'groups' for impersonate. */
   resource: string;
   /** Only deny in this namespace (and cluster-wide lists of the resource). Absent: deny everywhere. */
   namespace?: string;
+  /** Only deny this user (the impersonated one, when a request impersonates). Absent: deny every user. */
+  user?: string;
+}
+
+/** A validating admission webhook's refusal of matching patches (dry runs too, as the real server calls webhooks for them). */
+export interface AdmissionDenial {
+  kind: string;
+  namespace?: string;
+  name?: string;
+  /** The HTTP status the webhook's refusal carries: 400, 403 or 422. */
+  code: 400 | 403 | 422;
+  message: string;
+  webhook?: string;
 }
 
 export interface RecordedRequest {
@@ -46,6 +64,8 @@ export interface RecordedRequest {
   query: Record<string, string>;
   headers: Record<string, string | string[] | undefined>;
   body?: unknown;
+  /** The Impersonate-User and Impersonate-Group headers, each group line kept apart. */
+  impersonation?: { user: string; groups: string[] };
 }
 
 const DEFAULT_USER = 'system:serviceaccount:oomdoctor:oomdoctor';
@@ -745,6 +765,7 @@ export class FakeKubeApi {
   readonly requests: RecordedRequest[] = [];
   private readonly objects = new Map<string, Map<string, KubeObject>>(); // kind -> key -> stored object
   private readonly forbidden: ForbiddenRule[] = [];
+  private readonly denials: AdmissionDenial[] = [];
   private readonly failures: number[] = []; // statuses of the next requests, in order
   private resourceVersion = 0;
 
@@ -813,6 +834,36 @@ export class FakeKubeApi {
 
   forbid(rule: ForbiddenRule): void {
     this.forbidden.push({ ...rule });
+  }
+
+  /** Removes every forbid() rule and admission denial. */
+  allowAll(): void {
+    this.forbidden.splice(0);
+    this.denials.splice(0);
+  }
+
+  /** Makes patches of matching objects fail as a validating admission webhook would refuse them. */
+  admissionDeny(denial: AdmissionDenial): void {
+    this.denials.push({ ...denial });
+  }
+
+  /**
+   * Replaces fields of an object's status, as its controller would through the status subresource:
+   * resourceVersion moves, generation does not.
+   */
+  setStatus(kind: string, namespace: string | undefined, name: string, status: Record<string, unknown>): void {
+    const type = typeByKind(kind);
+    const stored = this.bucket(type).get(objectKey(type.namespaced ? namespace : undefined, name));
+    if (!stored) throw new Error(`FakeKubeApi.setStatus: no ${kind} ${namespace ?? ''}/${name}`);
+    stored.status = { ...(isPlainObject(stored.status) ? stored.status : {}), ...cloneJson(status) };
+    stored.metadata.resourceVersion = this.nextResourceVersion();
+  }
+
+  /** A stored object as GET returns it, or undefined. */
+  get(kind: string, namespace: string | undefined, name: string): KubeObject | undefined {
+    const type = typeByKind(kind);
+    const stored = this.bucket(type).get(objectKey(type.namespaced ? namespace : undefined, name));
+    return stored ? this.present(type, stored) : undefined;
   }
 
   failNext(status: number, count = 1): void {
@@ -936,6 +987,9 @@ export class FakeKubeApi {
     const body = parseBody(raw);
     const recorded: RecordedRequest = { method, path: url.pathname, query, headers: { ...req.headers } };
     if (body !== undefined) recorded.body = body;
+    const impersonateUser = req.headersDistinct['impersonate-user']?.[0];
+    const impersonateGroups = req.headersDistinct['impersonate-group'] ?? [];
+    if (impersonateUser !== undefined || impersonateGroups.length > 0) recorded.impersonation = { user: impersonateUser ?? '', groups: [...impersonateGroups] };
     this.requests.push(recorded);
 
     const failure = this.failures.shift();
@@ -945,11 +999,16 @@ export class FakeKubeApi {
       throw new ApiError(makeStatus(401, 'Unauthorized', 'Unauthorized'));
     }
 
+    const user = this.impersonate(recorded.impersonation);
+    if (method === 'POST' && url.pathname === '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews') {
+      return { code: 201, body: this.selfSubjectAccessReview(body, user) };
+    }
+
     const route = resolveRoute(url.pathname);
     if (!route) throw PATH_NOT_FOUND();
     const verb = this.verbFor(method, route);
     if (!verb) throw METHOD_NOT_ALLOWED();
-    this.authorize(verb, route);
+    this.authorize(verb, route, user);
 
     switch (verb) {
       case 'get':
@@ -960,9 +1019,12 @@ export class FakeKubeApi {
         }
         return { code: 200, body: this.list(route, query) };
       case 'patch':
+        this.admit(route, query);
         return { code: 200, body: this.patch(route, query, req.headers['content-type'], raw, method, req.headers['user-agent']) };
       case 'create':
         return { code: 201, body: this.create(route, query, raw, req.headers['user-agent']) };
+      default:
+        throw METHOD_NOT_ALLOWED(); // 'impersonate' is a verb of RBAC rules, not of requests
     }
   }
 
@@ -978,27 +1040,84 @@ export class FakeKubeApi {
     return undefined;
   }
 
-  /** RBAC, as far as the fake models it: explicit denials, checked before the object is looked up. */
-  private authorize(verb: Verb, route: Route): void {
-    const { type } = route;
-    // GET /api/v1/namespaces/{name} is authorised as a request inside that namespace.
-    const namespace = type.kind === 'Namespace' && route.name !== undefined ? route.name : route.namespace;
-    const denied = this.forbidden.some(
+  /** The user a request acts as: the impersonated one, once the real user may impersonate it (users and groups). */
+  private impersonate(impersonation: RecordedRequest['impersonation']): string {
+    if (!impersonation) return this.user;
+    const check = (resource: 'users' | 'groups', name: string) => {
+      const denied = this.forbidden.some((r) => r.verb === 'impersonate' && r.resource === resource && (r.user === undefined || r.user === this.user));
+      if (denied) {
+        throw new ApiError(
+          makeStatus(403, 'Forbidden', `${resource} "${name}" is forbidden: User "${this.user}" cannot impersonate resource "${resource}" in API group "" at the cluster scope`, { name, kind: resource }),
+        );
+      }
+    };
+    if (impersonation.user === '') throw badRequest('requested impersonation of groups without a user'); // the real server refuses too
+    check('users', impersonation.user);
+    for (const group of impersonation.groups) check('groups', group);
+    return impersonation.user;
+  }
+
+  private denies(verb: string, resourceMatches: (rule: ForbiddenRule) => boolean, namespace: string | undefined, user: string): boolean {
+    return this.forbidden.some(
       (rule) =>
         rule.verb === verb &&
-        ruleNamesType(rule.resource, type) &&
+        resourceMatches(rule) &&
+        (rule.user === undefined || rule.user === user) &&
         // A namespace-scoped denial also denies the cluster-wide request (RBAC is additive:
         // whoever may list pods everywhere may list them in that namespace).
         (rule.namespace === undefined || namespace === undefined || rule.namespace === namespace),
     );
-    if (!denied) return;
+  }
+
+  /** RBAC, as far as the fake models it: explicit denials, checked before the object is looked up. */
+  private authorize(verb: Verb, route: Route, user: string = this.user): void {
+    const { type } = route;
+    // GET /api/v1/namespaces/{name} is authorised as a request inside that namespace.
+    const namespace = type.kind === 'Namespace' && route.name !== undefined ? route.name : route.namespace;
+    if (!this.denies(verb, (rule) => ruleNamesType(rule.resource, type), namespace, user)) return;
 
     const subject = route.name !== undefined ? `${qualifiedResource(type)} "${route.name}"` : qualifiedResource(type);
     const scope = namespace !== undefined ? `in the namespace "${namespace}"` : 'at the cluster scope';
     const message =
-      `${subject} is forbidden: User "${this.user}" cannot ${verb} resource "${type.plural}" ` +
+      `${subject} is forbidden: User "${user}" cannot ${verb} resource "${type.plural}" ` +
       `in API group "${type.group}" ${scope}`;
     throw new ApiError(makeStatus(403, 'Forbidden', message, resourceDetails(type, route.name)));
+  }
+
+  /** POST selfsubjectaccessreviews: may the requesting (or impersonated) user do this? Per the forbid() rules. */
+  private selfSubjectAccessReview(body: unknown, user: string): KubeObject {
+    if (!isPlainObject(body) || !isPlainObject(body.spec)) throw badRequest('the body of the request must be a SelfSubjectAccessReview');
+    const attributes = body.spec.resourceAttributes;
+    if (!isPlainObject(attributes)) {
+      throw invalid('SelfSubjectAccessReview.authorization.k8s.io', 'authorization.k8s.io', 'SelfSubjectAccessReview', '', [
+        { field: 'spec.resourceAttributes', type: 'Invalid', value: '', detail: 'exactly one of nonResourceAttributes or resourceAttributes must be specified' },
+      ]);
+    }
+    const verb = String(attributes.verb ?? '');
+    const group = String(attributes.group ?? '');
+    const resource = String(attributes.resource ?? '');
+    const namespace = attributes.namespace === undefined || attributes.namespace === '' ? undefined : String(attributes.namespace);
+    const qualified = group ? `${resource}.${group}` : resource;
+    const type = RESOURCE_TYPES.find((t) => t.group === group && t.plural === resource);
+    const denied = this.denies(verb, (rule) => (type ? ruleNamesType(rule.resource, type) : rule.resource === qualified || rule.resource === resource), namespace, user);
+    return {
+      kind: 'SelfSubjectAccessReview',
+      apiVersion: 'authorization.k8s.io/v1',
+      metadata: { creationTimestamp: null },
+      spec: cloneJson(body.spec),
+      status: denied ? { allowed: false } : { allowed: true, reason: `RBAC: allowed by the fake for User "${user}"` },
+    };
+  }
+
+  /** Validating admission webhooks: they see dry runs too, so a dry run catches their refusal. */
+  private admit(route: Route, _query: Record<string, string>): void {
+    const denial = this.denials.find(
+      (d) => d.kind === route.type.kind && (d.namespace === undefined || d.namespace === route.namespace) && (d.name === undefined || d.name === route.name),
+    );
+    if (!denial) return;
+    const webhook = denial.webhook ?? 'validate.policy.example.com';
+    const reasons: Record<number, string> = { 400: 'BadRequest', 403: 'Forbidden', 422: 'Invalid' };
+    throw new ApiError(makeStatus(denial.code, reasons[denial.code] ?? 'BadRequest', `admission webhook "${webhook}" denied the request: ${denial.message}`));
   }
 
   private lookup(route: Route & { name: string }): KubeObject {

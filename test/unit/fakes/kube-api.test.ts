@@ -681,3 +681,83 @@ describe('strategic-merge helpers', () => {
     expect(applyMergePatch({ a: { b: 1, c: 2 }, d: [1] }, { a: { b: null, e: 3 }, d: [2] })).toEqual({ a: { c: 2, e: 3 }, d: [2] });
   });
 });
+
+describe('what Apply needs: status, impersonation, access reviews, admission refusals', () => {
+  test('setStatus changes the status and resourceVersion, not the generation', async () => {
+    const fake = await startFake([deployment()]);
+    const { apps } = clients(fake);
+    const before = await apps.readNamespacedDeployment({ name: 'api', namespace: 'shop' });
+    fake.setStatus('Deployment', 'shop', 'api', { observedGeneration: 1, updatedReplicas: 2, availableReplicas: 2, replicas: 2 });
+    const after = await apps.readNamespacedDeployment({ name: 'api', namespace: 'shop' });
+    expect(after.status).toMatchObject({ observedGeneration: 1, updatedReplicas: 2, availableReplicas: 2 });
+    expect(after.metadata?.generation).toBe(before.metadata?.generation);
+    expect(Number(after.metadata?.resourceVersion)).toBeGreaterThan(Number(before.metadata?.resourceVersion));
+    expect(fake.get('Deployment', 'shop', 'api')?.status?.updatedReplicas).toBe(2);
+    expect(() => fake.setStatus('Deployment', 'shop', 'nope', {})).toThrow(/no Deployment/);
+  });
+
+  test('records each Impersonate-Group line apart, and applies rules to the impersonated user', async () => {
+    const fake = await startFake([deployment()]);
+    fake.forbid({ verb: 'patch', resource: 'deployments', user: 'bob@example.com' });
+    const patch = JSON.stringify({ spec: { replicas: 3 } });
+    // fetch joins repeated headers; node:http keeps them apart, as Go's server sees them.
+    const http = await import('node:http');
+    const send = (user: string, groups: string[]) =>
+      new Promise<{ status: number; body: KubeObject }>((resolve, reject) => {
+        const req = http.request(`${fake.url}/apis/apps/v1/namespaces/shop/deployments/api`, {
+          method: 'PATCH',
+          headers: { Authorization: 'Bearer fake-token', 'Content-Type': 'application/strategic-merge-patch+json', 'Impersonate-User': user, 'Impersonate-Group': groups },
+        });
+        req.on('response', (res) => {
+          let text = '';
+          res.on('data', (c: Buffer) => (text += c.toString()));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) as KubeObject }));
+        });
+        req.on('error', reject);
+        req.end(patch);
+      });
+    const denied = await send('bob@example.com', ['sre', 'oncall']);
+    expect(denied.status).toBe(403);
+    expect(denied.body.message).toBe('deployments.apps "api" is forbidden: User "bob@example.com" cannot patch resource "deployments" in API group "apps" in the namespace "shop"');
+    expect(fake.requests[0]?.impersonation).toEqual({ user: 'bob@example.com', groups: ['sre', 'oncall'] });
+    expect((await send('alice@example.com', [])).status).toBe(200);
+  });
+
+  test('refuses impersonation the real user may not do', async () => {
+    const fake = await startFake([deployment()]);
+    fake.forbid({ verb: 'impersonate', resource: 'groups' });
+    const res = await raw(fake, '/apis/apps/v1/namespaces/shop/deployments/api', { headers: { 'Impersonate-User': 'alice', 'Impersonate-Group': 'system:masters' } });
+    expect(res.status).toBe(403);
+    expect(res.json.message).toBe(`groups "system:masters" is forbidden: User "${USER}" cannot impersonate resource "groups" in API group "" at the cluster scope`);
+  });
+
+  test('answers SelfSubjectAccessReviews for the (impersonated) user', async () => {
+    const fake = await startFake([deployment()]);
+    fake.forbid({ verb: 'patch', resource: 'deployments', namespace: 'shop', user: 'bob@example.com' });
+    const review = (user?: string) =>
+      raw(fake, '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews', {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', ...(user ? { 'Impersonate-User': user } : {}) },
+        body: JSON.stringify({ apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectAccessReview', spec: { resourceAttributes: { namespace: 'shop', verb: 'patch', group: 'apps', resource: 'deployments', name: 'api' } } }),
+      });
+    const bob = await review('bob@example.com');
+    expect(bob.status).toBe(201);
+    expect(bob.json.status).toEqual({ allowed: false });
+    expect((await review('alice@example.com')).json.status.allowed).toBe(true);
+    expect((await review()).json.status.allowed).toBe(true);
+  });
+
+  test('an admission webhook refuses patches, dry runs included, and nothing is stored', async () => {
+    const fake = await startFake([deployment()]);
+    const { apps } = clients(fake);
+    fake.admissionDeny({ kind: 'Deployment', namespace: 'shop', code: 422, message: 'memory limits above 1Gi need an exception' });
+    const body = { spec: { template: { spec: { containers: [{ name: 'app', resources: { limits: { memory: '2Gi' } } }] } } } };
+    const dry = await apiError(apps.patchNamespacedDeployment({ name: 'api', namespace: 'shop', body, dryRun: 'All' }, SMP));
+    expect(dry.code).toBe(422);
+    expect(dry.status.message).toBe('admission webhook "validate.policy.example.com" denied the request: memory limits above 1Gi need an exception');
+    expect(fake.get('Deployment', 'shop', 'api')?.spec.template.spec.containers[0].resources.limits.memory).toBe('512Mi');
+    fake.allowAll();
+    const ok = await apps.patchNamespacedDeployment({ name: 'api', namespace: 'shop', body }, SMP);
+    expect(ok.spec?.template.spec?.containers[0]?.resources?.limits?.memory).toBe('2Gi');
+  });
+});
