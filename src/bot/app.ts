@@ -24,6 +24,10 @@ export interface BotOverrides {
   /** Queue name, so tests sharing a Redis do not see each other's jobs. */
   queueName?: string;
   queueBackoffMs?: number;
+  /** How fast a dead worker's job is taken over (bull's stalledInterval and lockDuration). */
+  queueStalledMs?: number;
+  /** How long stop() waits for running jobs (default 10 s). */
+  closeGraceMs?: number;
   onDiagnosisPosted?: WorkerDeps['onDiagnosisPosted'];
 }
 
@@ -53,7 +57,10 @@ export async function startBot(config: BotConfig, overrides: BotOverrides = {}):
     const connected = await waitForRedis(redis, 5000);
     if (!connected) logger.error({ redis: config.redisUrl.replace(/\/\/[^@]*@/, '//***@') }, 'Redis is not reachable yet; /readyz reports it until it is');
     store = new RedisStore(redis);
-    queue = new BullJobQueue(config.redisUrl, overrides.queueName, { ...(overrides.queueBackoffMs ? { backoffMs: overrides.queueBackoffMs } : {}) });
+    queue = new BullJobQueue(config.redisUrl, overrides.queueName, {
+      ...(overrides.queueBackoffMs ? { backoffMs: overrides.queueBackoffMs } : {}),
+      ...(overrides.queueStalledMs ? { stalledIntervalMs: overrides.queueStalledMs, lockDurationMs: overrides.queueStalledMs } : {}),
+    });
   } else {
     logger.warn('REDIS_URL is not set: jobs are queued in memory, and alerts queued when the process stops are lost. Set REDIS_URL in production.');
     store = new MemoryStore();
@@ -133,8 +140,13 @@ export async function startBot(config: BotConfig, overrides: BotOverrides = {}):
     logger,
     async stop() {
       await stopSlack().catch(() => undefined);
-      if (server.listening) await new Promise<void>((resolve) => server.close(() => resolve()));
-      await queue.close();
+      if (server.listening) {
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        server.closeIdleConnections();
+        await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, 5000).unref())]);
+        server.closeAllConnections();
+      }
+      await queue.close(overrides.closeGraceMs);
       await store.close();
       if (redis) redis.disconnect();
     },

@@ -17,8 +17,8 @@ export interface JobQueue {
   add(job: BotJob, id: string): Promise<'added' | 'duplicate'>;
   process(concurrency: number, handler: JobHandler): void;
   ready(): Promise<boolean>;
-  /** Stops taking jobs, lets running ones finish, and disconnects. */
-  close(): Promise<void>;
+  /** Stops taking jobs, lets running ones finish (for at most `graceMs`), and disconnects. */
+  close(graceMs?: number): Promise<void>;
 }
 
 /** A failure that retrying will not fix (no such pod, a channel that does not exist). */
@@ -43,7 +43,7 @@ const KEEP_DONE_MS = 24 * 3_600_000;
 export class BullJobQueue implements JobQueue {
   private readonly queue: Bull.Queue<BotJob>;
 
-  constructor(redisUrl: string, name = 'oomdoctor-diagnoses', options: { backoffMs?: number; stalledIntervalMs?: number } = {}) {
+  constructor(redisUrl: string, name = 'oomdoctor-diagnoses', options: { backoffMs?: number; stalledIntervalMs?: number; lockDurationMs?: number } = {}) {
     this.queue = new Bull<BotJob>(name, redisUrl, {
       defaultJobOptions: {
         attempts: MAX_ATTEMPTS,
@@ -53,7 +53,8 @@ export class BullJobQueue implements JobQueue {
         removeOnFail: { age: (7 * KEEP_DONE_MS) / 1000 },
       },
       // A worker that dies mid-job leaves it "stalled"; another worker picks it up after this interval.
-      settings: { stalledInterval: options.stalledIntervalMs ?? 30_000, maxStalledCount: 2 },
+      // A worker holds a lock on its job, renewed every half lockDuration; a dead worker's lock lapses.
+      settings: { stalledInterval: options.stalledIntervalMs ?? 30_000, lockDuration: options.lockDurationMs ?? 30_000, maxStalledCount: 2 },
     });
     this.queue.on('error', () => undefined); // Connection errors surface through ready() and add().
   }
@@ -94,8 +95,19 @@ export class BullJobQueue implements JobQueue {
     }
   }
 
-  async close(): Promise<void> {
-    await this.queue.close();
+  /** Waits up to `graceMs` for running jobs; a job still running then is left to be taken over as stalled. */
+  async close(graceMs = 10_000): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const graceful = this.queue.close().then(() => 'closed' as const);
+    const late = new Promise<'late'>((resolve) => {
+      timer = setTimeout(() => resolve('late'), graceMs);
+    });
+    if ((await Promise.race([graceful, late])) === 'late') {
+      // Give up on the running job (bull hands it to another worker as stalled) and on a dead connection.
+      await Promise.race([this.queue.close(true).catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 2000).unref())]);
+      for (const client of this.queue.clients) client.disconnect();
+    }
+    clearTimeout(timer);
   }
 }
 
@@ -164,9 +176,12 @@ export class MemoryJobQueue implements JobQueue {
     return !this.closed;
   }
 
-  async close(): Promise<void> {
+  async close(graceMs = 10_000): Promise<void> {
     this.closed = true;
     for (const timer of this.timers) clearTimeout(timer);
-    if (this.running > 0) await new Promise<void>((resolve) => this.idle.push(resolve));
+    if (this.running === 0) return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([new Promise<void>((resolve) => this.idle.push(resolve)), new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)))]);
+    clearTimeout(timer);
   }
 }
