@@ -1,6 +1,8 @@
 // Everything the bot talks to, on loopback: the simulated cluster (fake Kubernetes API, real
 // Prometheus), the fake Slack Web API, a real Redis; and the bot itself, configured as a user would.
 import { createHmac, randomUUID } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import pino from 'pino';
 import { startBot, type BotOverrides, type RunningBot } from '../../src/bot/app';
 import { readBotConfig, type BotConfig, type Role } from '../../src/bot/config';
@@ -103,5 +105,24 @@ export function oomAlert(target: { namespace: string; pod: string; container: st
     annotations: { summary: `Container ${target.container} in ${target.namespace}/${target.pod} was OOMKilled` },
     startsAt: new Date(Date.now() - 60_000).toISOString(),
     generatorURL: 'http://prometheus.example/graph',
+  };
+}
+
+/** Stands in for a slash command's response_url: records what the bot answers through it. */
+export async function startResponseUrl(): Promise<{ url: string; received: Array<{ text: string; response_type?: string; blocks?: unknown[] }>; stop(): void }> {
+  const received: Array<{ text: string; response_type?: string }> = [];
+  const server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+    req.on('end', () => {
+      received.push(JSON.parse(body));
+      res.end('ok');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/commands/T0001/1/abc`,
+    received,
+    stop: () => server.close(),
   };
 }

@@ -27,13 +27,21 @@ function realProcess(): NodeJS.Process {
   return process;
 }
 
-const liveChildren = new Set<ChildProcess>();
-const liveTempDirs = new Set<string>();
-let exitHookInstalled = false;
+// Jest loads this module once per test file, but all files of a worker share the real process: keep one
+// registry and one hook on it, rather than one per file (which also trips the max-listeners warning).
+interface Registry {
+  children: Set<ChildProcess>;
+  dirs: Set<string>;
+  hooked: boolean;
+}
+const REGISTRY = Symbol.for('oomdoctor.test-services');
+const registry: Registry = ((realProcess() as unknown as Record<symbol, Registry>)[REGISTRY] ??= { children: new Set(), dirs: new Set(), hooked: false });
+const liveChildren = registry.children;
+const liveTempDirs = registry.dirs;
 
 function installExitHook(): void {
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
+  if (registry.hooked) return;
+  registry.hooked = true;
   realProcess().on('exit', () => {
     for (const child of liveChildren) {
       try {

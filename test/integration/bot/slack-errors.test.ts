@@ -1,9 +1,7 @@
 // Slack answering like Slack does when things are not right: rate limits, a channel the bot has not
 // joined, one that does not exist, a private channel for /oom. The bot must handle each.
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { RunningBot } from '../../../src/bot/app';
-import { ALERTMANAGER_TOKEN, oomAlert, postToSlackEndpoint, slashCommand, startServices, startTestBot, type Services } from '../../support/bot-harness';
+import { ALERTMANAGER_TOKEN, oomAlert, postToSlackEndpoint, slashCommand, startResponseUrl, startServices, startTestBot, type Services } from '../../support/bot-harness';
 import { demoSpecs } from '../../support/scenarios';
 
 jest.setTimeout(60_000);
@@ -91,26 +89,17 @@ it('gives up on a channel that does not exist without retrying, and says why in 
 });
 
 it('answers /oom in a private channel it is not in through response_url, as text', async () => {
-  const received: Array<{ text: string; response_type?: string }> = [];
-  const responder: Server = createServer((req, res) => {
-    let body = '';
-    req.on('data', (c: Buffer) => (body += c.toString()));
-    req.on('end', () => {
-      received.push(JSON.parse(body));
-      res.end('ok');
-    });
-  });
-  await new Promise<void>((r) => responder.listen(0, '127.0.0.1', r));
-  const responseUrl = `http://127.0.0.1:${(responder.address() as AddressInfo).port}/commands/T0001/1/abc`;
+  const responder = await startResponseUrl();
+  const { received } = responder;
   try {
     await withBot({}, async (bot) => {
       const { namespace, pod } = target(3);
-      const ack = await postToSlackEndpoint(bot.url, slashCommand(`${namespace}/${pod}`, { channel_id: 'G0PRIVATE' }, responseUrl));
+      const ack = await postToSlackEndpoint(bot.url, slashCommand(`${namespace}/${pod}`, { channel_id: 'G0PRIVATE' }, responder.url));
       expect(ack.status).toBe(200);
       await services.slack.waitFor(() => received.length > 0, 20_000);
     });
   } finally {
-    responder.close();
+    responder.stop();
   }
   expect(received[0]?.response_type).toBe('in_channel');
   expect(received[0]?.text).toContain('OOMKilled');

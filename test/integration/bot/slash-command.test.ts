@@ -1,7 +1,7 @@
 // /oom through Slack's signed HTTP requests, as Slack sends them (form-encoded, signed with the
 // signing secret), and the ways it must refuse.
 import type { RunningBot } from '../../../src/bot/app';
-import { postToSlackEndpoint, slashCommand, startServices, startTestBot, type Services } from '../../support/bot-harness';
+import { postToSlackEndpoint, slashCommand, startResponseUrl, startServices, startTestBot, type Services } from '../../support/bot-harness';
 import { demoSpecs } from '../../support/scenarios';
 
 jest.setTimeout(60_000);
@@ -73,24 +73,14 @@ it('answers /oom help with the usage', async () => {
 });
 
 it('tells the user when no pod has that name', async () => {
-  const received: unknown[] = [];
-  const { createServer } = await import('node:http');
-  const responder = createServer((req, res) => {
-    let body = '';
-    req.on('data', (c: Buffer) => (body += c.toString()));
-    req.on('end', () => {
-      received.push(JSON.parse(body));
-      res.end('ok');
-    });
-  });
-  await new Promise<void>((r) => responder.listen(0, '127.0.0.1', r));
-  const address = responder.address() as { port: number };
+  const responder = await startResponseUrl();
+  const { received } = responder;
   try {
-    const response = await postToSlackEndpoint(bot.url, slashCommand('no-such-pod-anywhere', {}, `http://127.0.0.1:${address.port}/commands/T0001/1/abc`));
+    const response = await postToSlackEndpoint(bot.url, slashCommand('no-such-pod-anywhere', {}, responder.url));
     expect(response.status).toBe(200);
     await services.slack.waitFor(() => received.length > 0, 15_000);
     expect(JSON.stringify(received[0])).toContain('No pod named');
   } finally {
-    responder.close();
+    responder.stop();
   }
 });
