@@ -126,3 +126,21 @@ export async function startResponseUrl(): Promise<{ url: string; received: Array
     stop: () => server.close(),
   };
 }
+
+/** A block_actions payload for a button press, shaped like Slack's documented example (test/fixtures/real). */
+export function buttonPress(options: { actionId: string; value: string; channel: string; messageTs: string; threadTs?: string; userId?: string; responseUrl?: string }): Record<string, string> {
+  const payload = {
+    type: 'block_actions',
+    team: { id: 'T0001', domain: 'example' },
+    user: { id: options.userId ?? 'U0ALICE', username: 'alice', team_id: 'T0001' },
+    api_app_id: 'A0TEST',
+    token: 'unused-legacy-token',
+    container: { type: 'message', message_ts: options.messageTs, channel_id: options.channel, is_ephemeral: false, ...(options.threadTs ? { thread_ts: options.threadTs } : {}) },
+    trigger_id: `${Date.now()}.1.${Math.random().toString(16).slice(2)}`,
+    channel: { id: options.channel, name: 'channel' },
+    message: { type: 'message', user: 'U0BOT', text: 'diagnosis', ts: options.messageTs, ...(options.threadTs ? { thread_ts: options.threadTs } : {}) },
+    response_url: options.responseUrl ?? 'http://127.0.0.1:9/unused',
+    actions: [{ action_id: options.actionId, block_id: 'actions', text: { type: 'plain_text', text: 'Button', emoji: true }, value: options.value, type: 'button', action_ts: `${Date.now() / 1000}` }],
+  };
+  return { payload: JSON.stringify(payload) };
+}
