@@ -170,6 +170,12 @@ function stopTimeoutEvents(evidence: Evidence): PodEvent[] {
   return evidence.pod.events.filter((e) => e.reason === 'ExceededGracePeriod' || (e.reason === 'Killing' && /stopping container/i.test(e.message)));
 }
 
+function lastReadingLine(before: Sample | undefined, limit: number): string {
+  return before
+    ? `Last reading before the kill: ${formatBytes(before.value)}, ${percent(before.value, limit)} of the ${formatBytes(limit)} limit.`
+    : `Memory limit in force: ${formatBytes(limit)}.`;
+}
+
 function where(evidence: Evidence): string {
   return `${evidence.target.namespace}/${evidence.target.pod} (container ${evidence.target.container})`;
 }
@@ -238,9 +244,7 @@ export function classify(evidence: Evidence): Classification {
     const count = kills.filter((k) => k.reason === 'OOMKilled').length;
     const verdictEvidence = [
       `Terminated with reason OOMKilled, exit code ${oomTermination.exitCode} (128 + 9, SIGKILL), at ${formatTime(killAt.getTime())}; restarted ${plural(status?.restartCount ?? 0, 'time')} in all.`,
-      before
-        ? `Last reading before the kill: ${formatBytes(before.value)}, ${percent(before.value, limit)} of the ${formatBytes(limit)} limit.`
-        : `Memory limit in force: ${formatBytes(limit)}.`,
+      lastReadingLine(before, limit),
     ];
     if (count > 1) verdictEvidence.push(`${plural(count, 'OOM kill')} in the last ${windowText}.`);
     const top = causes[0];
@@ -311,9 +315,7 @@ export function classify(evidence: Evidence): Classification {
       since
         ? `The last termination since was ${since.reason}, exit code ${since.exitCode}${since.finishedAt ? ` at ${formatTime(since.finishedAt.getTime())}` : ''}: Kubernetes keeps only the latest termination, so the status no longer shows the OOMKilled one.`
         : 'The container status no longer shows that termination: Kubernetes keeps only the latest one.',
-      before
-        ? `Last reading before the kill: ${formatBytes(before.value)}, ${percent(before.value, limit)} of the ${formatBytes(limit)} limit.`
-        : `Memory limit in force: ${formatBytes(limit)}.`,
+      lastReadingLine(before, limit),
     ];
     if (count > 1) verdictEvidence.push(`${plural(count, 'OOM kill')} in the last ${windowText}.`);
     const top = causes[0];

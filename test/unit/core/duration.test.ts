@@ -1,26 +1,9 @@
 import fc from 'fast-check';
 import { formatDuration, parseDuration } from '../../../src/core/duration';
 import { ParseError } from '../../../src/core/errors';
+import { onlyParseErrors, parseErrorOf } from './parse-assertions';
 
-function parseErrorOf(fn: () => unknown): ParseError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof ParseError) return err;
-    throw new Error(`expected a ParseError, got ${String(err)}`);
-  }
-  throw new Error('expected a ParseError, got no error');
-}
 
-function onlyParseErrors(fn: () => unknown): void {
-  try {
-    fn();
-  } catch (err) {
-    if (!(err instanceof ParseError)) throw err;
-    expect(err.message).not.toMatch(/\n/);
-    expect(err.message.length).toBeLessThan(300);
-  }
-}
 
 const S = 1000;
 const M = 60 * S;

@@ -1,27 +1,9 @@
 import fc from 'fast-check';
 import { ParseError } from '../../../src/core/errors';
+import { onlyParseErrors, parseErrorOf } from './parse-assertions';
 import { formatBytes, GiB, KiB, MiB, parseQuantity, roundUpReadable, toQuantity } from '../../../src/core/quantity';
 
-function parseErrorOf(fn: () => unknown): ParseError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof ParseError) return err;
-    throw new Error(`expected a ParseError, got ${String(err)}`);
-  }
-  throw new Error('expected a ParseError, got no error');
-}
 
-/** Fails when fn throws anything but a ParseError with a one-line message. */
-function onlyParseErrors(fn: () => unknown): void {
-  try {
-    fn();
-  } catch (err) {
-    if (!(err instanceof ParseError)) throw err;
-    expect(err.message).not.toMatch(/\n/);
-    expect(err.message.length).toBeLessThan(300);
-  }
-}
 
 const anyText = fc.oneof(
   fc.string({ unit: 'binary-ascii', maxLength: 40 }),

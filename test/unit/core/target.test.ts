@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { ParseError } from '../../../src/core/errors';
+import { onlyParseErrors, parseErrorOf } from './parse-assertions';
 import {
   parseContainerName,
   parseNamespace,
@@ -9,25 +10,7 @@ import {
 } from '../../../src/core/target';
 import type { TargetRequest } from '../../../src/core/types';
 
-function parseErrorOf(fn: () => unknown): ParseError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof ParseError) return err;
-    throw new Error(`expected a ParseError, got ${String(err)}`);
-  }
-  throw new Error('expected a ParseError, got no error');
-}
 
-function onlyParseErrors(fn: () => unknown): void {
-  try {
-    fn();
-  } catch (err) {
-    if (!(err instanceof ParseError)) throw err;
-    expect(err.message).not.toMatch(/\n/);
-    expect(err.message.length).toBeLessThan(300);
-  }
-}
 
 const FORMS = 'expected <namespace>/<pod> or <namespace>/deploy/<name>';
 const label63 = `a${'b'.repeat(61)}c`;
