@@ -19,6 +19,8 @@ import type { Diagnosis, TargetRequest, Verdict } from '../src/core/types';
 import { diagnose, resolvePod, type DiagnoseDeps } from '../src/diagnose';
 import { renderMemoryChartPngAsync, type MemoryChartInput } from '../src/render/chart';
 import { diagnosisMessage, failureMessage, groupParentMessage, podPickerMessage, progressMessage, responseUrlText, type ProgressStage } from '../src/slack/blocks';
+import { handleApply, handleApplyPreview, type ApplyDeps } from './apply-job';
+import { offerApply, storedApplyOptions } from './apply-offer';
 import { withCache } from './cached-cluster';
 
 const WEEK_MS = 7 * 24 * 3_600_000;
@@ -36,6 +38,8 @@ export interface WorkerDeps {
   now?: () => number;
   /** Called when a diagnosis has been posted (for metrics and benchmarks). */
   onDiagnosisPosted?: (info: { jobId: string; receivedAt: number; postedAt: number; verdict: Verdict }) => void;
+  /** What "Apply fix" jobs need (the cluster writer, modals, the audit log); absent when applying is off. */
+  apply?: Omit<ApplyDeps, 'config' | 'store' | 'slack' | 'logger' | 'refreshDiagnosis'>;
 }
 
 export function createJobHandler(deps: WorkerDeps): JobHandler {
@@ -54,6 +58,10 @@ export function createJobHandler(deps: WorkerDeps): JobHandler {
           return await handleCommand(job, meta, deps, log);
         case 'rerun':
           return await handleRerun(job, meta, deps, log);
+        case 'apply-preview':
+          return await handleApplyPreview(job, applyDeps(deps, log));
+        case 'apply':
+          return await handleApply(job, meta, applyDeps(deps, log));
       }
     } catch (error) {
       const permanent = isPermanent(error);
@@ -61,6 +69,19 @@ export function createJobHandler(deps: WorkerDeps): JobHandler {
       throw permanent && !(error instanceof PermanentJobError) ? new PermanentJobError((error as Error).message) : error;
     }
   };
+}
+
+function applyDeps(deps: WorkerDeps, log: Logger): ApplyDeps {
+  if (!deps.apply) throw new PermanentJobError('an Apply job reached a worker where applying is not configured (APPLY_ENABLED)');
+  return { ...deps.apply, config: deps.config, store: deps.store, slack: deps.slack, logger: log, refreshDiagnosis: (channel, ts) => refreshDiagnosisMessage(deps, channel, ts) };
+}
+
+/** Re-renders a posted diagnosis with its Apply button as the suggestion's state says. */
+export async function refreshDiagnosisMessage(deps: WorkerDeps, channel: string, ts: string): Promise<void> {
+  const stored = await deps.store.getDiagnosis(channel, ts);
+  if (!stored) return;
+  const options = await storedApplyOptions(deps.store, channel, ts);
+  await deps.slack.update(channel, ts, diagnosisMessage(stored, { ...options, rerunValue: rerunValue(stored.target.namespace, stored.target.pod, stored.target.container) }));
 }
 
 function isPermanent(error: unknown): boolean {
@@ -241,7 +262,7 @@ async function handleDiagnoseAlert(job: DiagnoseAlertJob, meta: JobMeta, deps: W
     reply = { channel: posted.channel, ts: posted.ts, threadTs: group.ts };
     await deps.store.setReply(replyKey, reply, WEEK_MS);
   }
-  await publishDiagnosis(diagnosis, reply, deps);
+  await publishDiagnosis(diagnosis, reply, deps, cluster);
   const link = await deps.slack.permalink(reply.channel, reply.ts);
   await deps.store.setDiagnosed(dedupeKey, { channel: reply.channel, ts: reply.ts, threadTs: reply.threadTs, link, firstAt: now, kills: 1, label }, deps.config.dedupeWindowMs);
   await deps.store.setWorkloadLine(groupId, podLineKey, { label, status: statusLine(diagnosis), ...(link ? { link } : {}), order: 0 }, WEEK_MS);
@@ -273,7 +294,8 @@ async function recordRepeatKill(
   const stored = await deps.store.getDiagnosis(existing.channel, existing.ts);
   if (stored) {
     const subject = ctx.label.replace(/ · .*$/, '').replace(/\/(deploy|sts|ds|cronjob|job|rs|pod)\//, '/');
-    await deps.slack.update(existing.channel, existing.ts, diagnosisMessage(stored, { applyEnabled: false, rerunValue: rerunValue(stored.target.namespace, stored.target.pod, stored.target.container), killCount: { count: kills, windowText: sinceText, subject } }));
+    const apply = await storedApplyOptions(deps.store, existing.channel, existing.ts);
+    await deps.slack.update(existing.channel, existing.ts, diagnosisMessage(stored, { ...apply, rerunValue: rerunValue(stored.target.namespace, stored.target.pod, stored.target.container), killCount: { count: kills, windowText: sinceText, subject } }));
   }
 }
 
@@ -311,8 +333,10 @@ export function chartInput(diagnosis: Diagnosis): MemoryChartInput {
   };
 }
 
-async function publishDiagnosis(diagnosis: Diagnosis, reply: { channel: string; ts: string; threadTs: string }, deps: WorkerDeps): Promise<void> {
-  const message = diagnosisMessage(diagnosis, { applyEnabled: false, rerunValue: rerunValue(diagnosis.target.namespace, diagnosis.target.pod, diagnosis.target.container) });
+async function publishDiagnosis(diagnosis: Diagnosis, reply: { channel: string; ts: string; threadTs: string }, deps: WorkerDeps, cluster: ClusterReader): Promise<void> {
+  // The job's cached reader: the workload the suggestion snapshots is the one the diagnosis read.
+  const apply = await offerApply(diagnosis, reply, deps, cluster);
+  const message = diagnosisMessage(diagnosis, { ...apply, rerunValue: rerunValue(diagnosis.target.namespace, diagnosis.target.pod, diagnosis.target.container) });
   await deps.slack.update(reply.channel, reply.ts, message);
   await deps.store.setDiagnosis(reply.channel, reply.ts, diagnosis, WEEK_MS);
   if (diagnosis.series.points.length > 1) {
@@ -400,7 +424,7 @@ async function diagnoseIntoReply(target: { namespace: string; pod: string; conta
       { target: { kind: 'pod', namespace: target.namespace, pod: target.pod }, ...(target.container ? { container: target.container } : {}), windowMs: deps.config.diagnosisWindowMs },
       { ...deps.engine(cluster), onProgress: progressUpdater(deps, reply, target, meta.attempt) },
     );
-    await publishDiagnosis(diagnosis, reply, deps);
+    await publishDiagnosis(diagnosis, reply, deps, cluster);
   } catch (error) {
     if (isPermanent(error) || meta.attempt >= meta.maxAttempts) {
       await deps.slack.update(reply.channel, reply.ts, failureMessage(target, failureInWords(error), { rerunValue: rerunValue(target.namespace, target.pod, target.container) }));

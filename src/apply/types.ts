@@ -87,7 +87,7 @@ export interface SuggestionRecord {
   configMapSettings: Array<{ value: string; source: string }>;
   state: SuggestionState;
   /** Who holds the change now: the job that took it, so a retried job may go on. */
-  claim: { op: ApplyOp; jobId: string; userId: string; at: number } | null;
+  claim: { op: ApplyOp; jobId: string; userId: string; at: number; before?: ContainerState } | null;
   applied: AppliedChange | null;
   undone: { by: string; at: number; identity: string | null; messageTs: string | null } | null;
   /** Why the suggestion can no longer be applied (the workload changed since the diagnosis). */

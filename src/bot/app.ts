@@ -6,13 +6,17 @@ import { App, HTTPReceiver, SocketModeReceiver, type CustomRoute } from '@slack/
 import { Redis } from 'ioredis';
 import pino, { type Logger } from 'pino';
 import { alertmanagerWebhook } from '../../handlers/alertmanager-webhook';
+import { registerApplyActions } from '../../handlers/apply-actions';
 import { healthz, readyz, type ReadinessCheck } from '../../handlers/health';
 import { registerActions } from '../../handlers/slack-actions';
 import { registerSlashCommand } from '../../handlers/slack-command';
 import { createJobHandler, type WorkerDeps } from '../../jobs/diagnosis-job';
+import type { ClusterWriter } from '../adapters/cluster-writer';
 import type { ClusterReader } from '../adapters/kubernetes';
 import { PrometheusSource } from '../adapters/prometheus';
 import { WebSlackPoster, type SlackPoster } from '../adapters/slack';
+import { GroupMembership, WebSlackInteractive, type SlackInteractive } from '../adapters/slack-interactive';
+import { AuditLog } from '../apply/audit';
 import type { BotConfig } from './config';
 import { BullJobQueue, MemoryJobQueue, type JobQueue } from './queue';
 import { MemoryStore, RedisStore, type StateStore } from './store';
@@ -29,6 +33,10 @@ export interface BotOverrides {
   /** How long stop() waits for running jobs (default 10 s). */
   closeGraceMs?: number;
   onDiagnosisPosted?: WorkerDeps['onDiagnosisPosted'];
+  /** "Apply fix": the cluster writer, Slack's modals and user groups, how often a rollout is read (default 5 s). */
+  writer?: ClusterWriter;
+  interactive?: SlackInteractive;
+  applyPollMs?: number;
 }
 
 export interface RunningBot {
@@ -38,6 +46,8 @@ export interface RunningBot {
   queue: JobQueue;
   store: StateStore;
   logger: Logger;
+  /** The audit trail of Apply and Undo, with its counters. */
+  audit: AuditLog;
   stop(): Promise<void>;
 }
 
@@ -46,6 +56,9 @@ export async function startBot(config: BotConfig, overrides: BotOverrides = {}):
   const metrics = config.prometheusUrl ? new PrometheusSource({ url: config.prometheusUrl, names: config.metricNames }) : null;
   if (!metrics) logger.warn('PROMETHEUS_URL is not set: diagnoses will use one reading from the metrics API, without memory history');
   const slack = overrides.slack ?? new WebSlackPoster({ token: config.slack.botToken, apiUrl: config.slack.apiUrl });
+  const audit = await AuditLog.open(logger.child({ component: 'audit' }), config.apply.auditLogFile);
+  const interactive = overrides.interactive ?? new WebSlackInteractive({ token: config.slack.botToken, apiUrl: config.slack.apiUrl });
+  const stopping = new AbortController();
 
   let queue: JobQueue;
   let store: StateStore;
@@ -93,6 +106,7 @@ export async function startBot(config: BotConfig, overrides: BotOverrides = {}):
         engine: (c) => ({ cluster: c, metrics }),
         logger: logger.child({ component: 'worker' }),
         ...(overrides.onDiagnosisPosted ? { onDiagnosisPosted: overrides.onDiagnosisPosted } : {}),
+        ...(config.apply.enabled ? { apply: { writer: overrides.writer ?? kubernetesWriter(config), interactive, audit, pollMs: overrides.applyPollMs ?? 5000, stopping: stopping.signal } } : {}),
       }),
     );
   }
@@ -101,6 +115,7 @@ export async function startBot(config: BotConfig, overrides: BotOverrides = {}):
   let stopSlack: () => Promise<void> = async () => undefined;
   if (web) {
     const boltLogger = boltLoggerFrom(logger.child({ component: 'bolt' }));
+    const membership = new GroupMembership(interactive);
     if (config.slack.appToken) {
       // Socket Mode: Slack's events come over a WebSocket; Alertmanager and probes still use HTTP.
       // installerOptions.clientOptions is how the receiver's WebSocket client learns SLACK_API_URL.
@@ -108,6 +123,7 @@ export async function startBot(config: BotConfig, overrides: BotOverrides = {}):
       const app = new App({ token: config.slack.botToken, receiver, clientOptions: { slackApiUrl: config.slack.apiUrl }, logger: boltLogger });
       registerSlashCommand(app, { config, queue, logger });
       registerActions(app, { queue, logger });
+      registerApplyActions(app, { config, store, queue, slack, interactive, membership, audit, logger: logger.child({ component: 'apply' }) });
       await app.start();
       server = (receiver as unknown as { httpServer: Server }).httpServer;
       stopSlack = () => app.stop() as Promise<void>;
@@ -116,6 +132,7 @@ export async function startBot(config: BotConfig, overrides: BotOverrides = {}):
       const app = new App({ token: config.slack.botToken, receiver, clientOptions: { slackApiUrl: config.slack.apiUrl }, logger: boltLogger });
       registerSlashCommand(app, { config, queue, logger });
       registerActions(app, { queue, logger });
+      registerApplyActions(app, { config, store, queue, slack, interactive, membership, audit, logger: logger.child({ component: 'apply' }) });
       server = (await app.start(config.port)) as Server;
       stopSlack = () => app.stop() as Promise<void>;
     }
@@ -138,7 +155,9 @@ export async function startBot(config: BotConfig, overrides: BotOverrides = {}):
     queue,
     store,
     logger,
+    audit,
     async stop() {
+      stopping.abort(); // a rollout being followed says so and lets its job end
       await stopSlack().catch(() => undefined);
       if (server.listening) {
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
@@ -161,6 +180,15 @@ function kubernetesReader(config: BotConfig): ClusterReader {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { KubernetesReader, loadKubeConfig } = require('../adapters/kubernetes') as typeof import('../adapters/kubernetes');
   return new KubernetesReader(loadKubeConfig({ ...(config.kubeconfig ? { kubeconfig: config.kubeconfig } : {}), ...(config.kubeContext ? { context: config.kubeContext } : {}) }));
+}
+
+/** Like the reader, loaded only where jobs run, and only when applying is enabled. */
+function kubernetesWriter(config: BotConfig): ClusterWriter {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { KubernetesWriter } = require('../adapters/kubernetes-writer') as typeof import('../adapters/kubernetes-writer');
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { loadKubeConfig } = require('../adapters/kubernetes') as typeof import('../adapters/kubernetes');
+  return new KubernetesWriter(loadKubeConfig({ ...(config.kubeconfig ? { kubeconfig: config.kubeconfig } : {}), ...(config.kubeContext ? { context: config.kubeContext } : {}) }));
 }
 
 function waitForRedis(redis: Redis, timeoutMs: number): Promise<boolean> {

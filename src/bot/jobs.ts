@@ -47,6 +47,27 @@ export const botJobSchema = z.discriminatedUnion('kind', [
     pod: z.string().max(253),
     container: z.string().max(63).nullable(),
   }),
+  // "Apply fix": the checks and dry run behind the modal, then the change itself. Only ids travel:
+  // the suggestion is read from the store, and every check runs again in the worker.
+  z.object({
+    kind: z.literal('apply-preview'),
+    receivedAt: z.number(),
+    suggestionId: z.string().max(64),
+    op: z.enum(['apply', 'undo']),
+    userId: z.string().max(40),
+    /** The Slack user groups the user belongs to, as the web process found them (for impersonation). */
+    userGroups: z.array(z.string().max(40)).max(100),
+    viewId: z.string().max(40),
+  }),
+  z.object({
+    kind: z.literal('apply'),
+    receivedAt: z.number(),
+    suggestionId: z.string().max(64),
+    op: z.enum(['apply', 'undo']),
+    userId: z.string().max(40),
+    userGroups: z.array(z.string().max(40)).max(100),
+    viewId: z.string().max(40).nullable(),
+  }),
 ]);
 
 export type BotJob = z.infer<typeof botJobSchema>;
@@ -54,3 +75,5 @@ export type AlertGroupJob = Extract<BotJob, { kind: 'alert-group' }>;
 export type DiagnoseAlertJob = Extract<BotJob, { kind: 'diagnose-alert' }>;
 export type CommandJob = Extract<BotJob, { kind: 'command' }>;
 export type RerunJob = Extract<BotJob, { kind: 'rerun' }>;
+export type ApplyPreviewJob = Extract<BotJob, { kind: 'apply-preview' }>;
+export type ApplyJob = Extract<BotJob, { kind: 'apply' }>;

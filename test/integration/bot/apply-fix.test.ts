@@ -1,0 +1,413 @@
+// "Apply fix" end to end: the bot against the fake Kubernetes API and the fake Slack, driven by
+// correctly signed block_actions and view_submission payloads, as Slack sends them (form-encoded,
+// one field `payload` holding JSON). The allowed path with its rollout and Undo, each refusal, the
+// race, the double click, a GitOps-managed workload, a dry run the API refuses, and impersonation.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import type { RunningBot } from '../../../src/bot/app';
+import type { FakeMessage } from '../../fakes/slack-api';
+import { postToSlackEndpoint, slashCommand, startServices, startTestBot, type Services } from '../../support/bot-harness';
+import { demoSpecs, type ScenarioSpec } from '../../support/scenarios';
+
+jest.setTimeout(30_000);
+
+const CHANNEL = 'C0APPLY';
+const base = demoSpecs()[0] as ScenarioSpec; // a plateau just under a 512Mi limit: raise the limit
+const spec = (app: string, namespace = 'shop'): ScenarioSpec => ({ ...base, id: app, app, namespace, sidecar: false });
+const APPS = ['api-happy', 'api-race', 'api-double', 'api-dryrun', 'api-gitops', 'api-refuse', 'api-forbid'];
+
+let services: Services;
+let bot: RunningBot;
+let auditDir: string;
+const logLines: Array<Record<string, unknown>> = [];
+
+beforeAll(async () => {
+  services = await startServices([...APPS.map((a) => spec(a)), spec('ledger-x', 'payments')], { redis: false });
+  services.slack.addUser({ id: 'U0BOB', name: 'bob', groups: ['S0ONCALL'] });
+  services.slack.addUser({ id: 'U0MALLORY', name: 'mallory' });
+  services.slack.addChannel({ id: CHANNEL, name: 'apply', members: ['U0BOT', 'U0ALICE', 'U0BOB', 'U0MALLORY'] });
+  auditDir = mkdtempSync(join(tmpdir(), 'oomdoctor-apply-'));
+  const logger = pino({ level: 'info' }, { write: (line: string) => logLines.push(JSON.parse(line) as Record<string, unknown>) });
+  ({ bot } = await startTestBot(services, {
+    env: { APPLY_ENABLED: 'true', APPLY_NAMESPACES: 'shop', APPLY_ALLOWED_USERS: 'U0ALICE', APPLY_ALLOWED_GROUPS: 'S0ONCALL', AUDIT_LOG_FILE: join(auditDir, 'audit.jsonl') },
+    overrides: { logger, applyPollMs: 40 },
+  }));
+});
+
+afterAll(async () => {
+  await bot?.stop();
+  await services?.stop();
+  if (auditDir) rmSync(auditDir, { recursive: true, force: true });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Helpers: the diagnosis, Slack's payloads, what the fakes saw
+
+const scenario = (app: string) => {
+  const s = services.cluster.scenarios.find((x) => x.spec.app === app);
+  if (!s) throw new Error(`no scenario ${app}`);
+  return s;
+};
+
+/** Runs /oom on the app's pod and waits for the diagnosis reply. */
+async function diagnose(app: string, where = CHANNEL): Promise<FakeMessage> {
+  const { namespace, pod } = scenario(app).target;
+  const response = await postToSlackEndpoint(bot.url, slashCommand(`${namespace}/${pod}`, { channel_id: where, user_id: 'U0ALICE' }));
+  expect(response.status).toBe(200);
+  const isReply = (m: FakeMessage) => m.channel === where && m.thread_ts !== undefined && JSON.stringify(m.blocks ?? []).includes('oom_rerun') && JSON.stringify(m.blocks ?? []).includes(pod) && !JSON.stringify(m.blocks).includes('Could not diagnose');
+  await services.slack.waitFor(() => services.slack.messages.some(isReply), 15_000);
+  return services.slack.messages.find(isReply) as FakeMessage;
+}
+
+function buttonOf(message: FakeMessage | undefined, actionId: string): { value: string } | undefined {
+  for (const block of (message?.blocks ?? []) as Array<{ type: string; elements?: Array<{ action_id?: string; value?: string }> }>) {
+    const found = block.elements?.find((e) => e.action_id === actionId);
+    if (found) return { value: String(found.value) };
+  }
+  return undefined;
+}
+
+let triggers = 0;
+function user(id: string) {
+  const name = { U0ALICE: 'alice', U0BOB: 'bob', U0MALLORY: 'mallory' }[id] ?? 'someone';
+  return { id, username: name, name, team_id: 'T0001' };
+}
+
+/** A block_actions payload for a button in a message, shaped like Slack's (see the real fixture). */
+async function press(actionId: string, value: string, message: FakeMessage, userId = 'U0ALICE'): Promise<{ status: number; triggerId: string }> {
+  const triggerId = `${Date.now()}.${++triggers}.d8c1bb837935619ccad0f624c448ffb3`;
+  const payload = {
+    type: 'block_actions',
+    team: { id: 'T0001', domain: 'example' },
+    user: user(userId),
+    api_app_id: 'A0TEST',
+    token: 'unused-legacy-token',
+    container: { type: 'message', message_ts: message.ts, channel_id: message.channel, is_ephemeral: false, thread_ts: message.thread_ts },
+    trigger_id: triggerId,
+    channel: { id: message.channel, name: 'apply' },
+    message: { bot_id: 'B0BOT', type: 'message', text: message.text, user: 'U0BOT', ts: message.ts, thread_ts: message.thread_ts, blocks: message.blocks },
+    response_url: 'http://127.0.0.1:9/actions/unused',
+    actions: [{ action_id: actionId, block_id: 'b1', text: { type: 'plain_text', text: 'Apply fix', emoji: true }, value, type: 'button', action_ts: `${Date.now() / 1000}` }],
+  };
+  const response = await postToSlackEndpoint(bot.url, { payload: JSON.stringify(payload) });
+  return { status: response.status, triggerId };
+}
+
+interface OpenedView {
+  id: string;
+  view: Record<string, any>;
+}
+
+/**
+ * The modal opened for a trigger, once the bot has updated it after its checks: the first
+ * views.update after that views.open naming a view no earlier update named (views.open's answer,
+ * with the id, is not among the recorded calls).
+ */
+async function modalAfterChecks(triggerId: string): Promise<OpenedView> {
+  const slack = services.slack;
+  await slack.waitFor(() => slack.callsTo('views.open').some((c) => c.args.trigger_id === triggerId), 5000);
+  const index = slack.calls.findIndex((c) => c.method === 'views.open' && c.args.trigger_id === triggerId);
+  const seen = new Set(slack.calls.slice(0, index).filter((c) => c.method === 'views.update').map((c) => c.args.view_id));
+  const first = () => slack.calls.slice(index + 1).find((c) => c.method === 'views.update' && !seen.has(c.args.view_id));
+  await slack.waitFor(() => first() !== undefined, 10_000);
+  const update = first() as { args: Record<string, any> };
+  return { id: String(update.args.view_id), view: update.args.view as Record<string, any> };
+}
+
+/** A view_submission payload for the modal, per Slack's docs. */
+async function submit(opened: OpenedView, userId = 'U0ALICE'): Promise<{ status: number; body: any }> {
+  const payload = {
+    type: 'view_submission',
+    team: { id: 'T0001', domain: 'example' },
+    user: user(userId),
+    api_app_id: 'A0TEST',
+    token: 'unused-legacy-token',
+    trigger_id: `${Date.now()}.${++triggers}.submit`,
+    view: {
+      id: opened.id,
+      team_id: 'T0001',
+      type: 'modal',
+      blocks: opened.view.blocks,
+      private_metadata: opened.view.private_metadata ?? '',
+      callback_id: opened.view.callback_id,
+      state: { values: {} },
+      hash: '1700000000.abcdef12',
+      title: opened.view.title,
+      close: opened.view.close,
+      submit: opened.view.submit,
+      previous_view_id: null,
+      root_view_id: opened.id,
+      app_id: 'A0TEST',
+      external_id: '',
+      app_installed_team_id: 'T0001',
+      bot_id: 'B0BOT',
+    },
+    response_urls: [],
+    is_enterprise_install: false,
+    enterprise: null,
+  };
+  const response = await postToSlackEndpoint(bot.url, { payload: JSON.stringify(payload) });
+  const text = await response.text();
+  return { status: response.status, body: text ? JSON.parse(text) : null };
+}
+
+const patches = (name: string, dryRun: boolean) =>
+  services.cluster.kube.requests.filter((r) => r.method === 'PATCH' && r.path.endsWith(`/deployments/${name}`) && (r.query.dryRun === 'All') === dryRun);
+const deployment = (name: string, namespace = 'shop') => services.cluster.kube.get('Deployment', namespace, name) as Record<string, any>;
+const container = (name: string) => deployment(name).spec.template.spec.containers[0];
+const texts = (message: { blocks?: unknown[] } | undefined) => JSON.stringify(message?.blocks ?? []);
+const threadOf = (reply: FakeMessage) => services.slack.thread(reply.channel, reply.thread_ts as string);
+const audits = () => logLines.filter((l) => l.audit === true);
+const auditFile = () => readFileSync(join(auditDir, 'audit.jsonl'), 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+
+// ---------------------------------------------------------------------------------------------
+
+it('the allowed path: button → modal with the dry-run diff → submit → patched → thread records it → rollout followed → Undo restores', async () => {
+  const reply = await diagnose('api-happy');
+  const apply = buttonOf(reply, 'oom_apply');
+  expect(apply?.value).toMatch(/^[A-Za-z0-9_-]{24}$/);
+  // The button carries the id only.
+  expect(apply?.value).not.toMatch(/768Mi|api-happy/);
+  expect(container('api-happy').resources.limits.memory).toBe('512Mi');
+  const generation = deployment('api-happy').metadata.generation;
+
+  const pressed = await press('oom_apply', apply!.value, reply);
+  expect(pressed.status).toBe(200);
+  const modal = await modalAfterChecks(pressed.triggerId);
+  // The modal opened at once (the "checking" view), then was updated after a dry run of the very patch.
+  const opened = services.slack.callsTo('views.open').find((c) => c.args.trigger_id === pressed.triggerId);
+  expect(JSON.stringify(opened?.args.view)).toContain('Checking');
+  expect(patches('api-happy', true)).toHaveLength(1);
+  expect(patches('api-happy', false)).toHaveLength(0);
+  expect(modal.view.submit.text).toBe('Apply');
+  const diff = JSON.stringify(modal.view.blocks);
+  expect(diff).toContain('`limits.memory`: `512Mi` → `768Mi`');
+  expect(diff).toContain('dryRun=All');
+  expect(container('api-happy').resources.limits.memory).toBe('512Mi'); // the dry run changed nothing
+
+  const submitted = await submit(modal);
+  expect(submitted.status).toBe(200);
+  expect(submitted.body.response_action).toBe('update');
+  expect(JSON.stringify(submitted.body.view)).toContain('Applying the fix');
+
+  await services.slack.waitFor(() => patches('api-happy', false).length === 1, 10_000);
+  const sent = patches('api-happy', false)[0];
+  expect(sent?.headers['content-type']).toBe('application/strategic-merge-patch+json');
+  expect(container('api-happy').resources.limits.memory).toBe('768Mi');
+  expect(deployment('api-happy').metadata.generation).toBe(generation + 1);
+
+  // The thread records who applied what, with Undo; the diagnosis loses its Apply button.
+  const appliedMessage = () => threadOf(reply).find((m) => texts(m).includes('applied the fix to'));
+  await services.slack.waitFor(() => appliedMessage() !== undefined, 5000);
+  expect(texts(appliedMessage())).toContain('<@U0ALICE> applied the fix to Deployment `shop/api-happy`');
+  expect(texts(appliedMessage())).toContain('`512Mi` → `768Mi`');
+  expect(buttonOf(appliedMessage(), 'oom_undo')?.value).toBe(apply!.value);
+  await services.slack.waitFor(() => buttonOf(services.slack.messages.find((m) => m.ts === reply.ts), 'oom_apply') === undefined, 5000);
+  expect(texts(services.slack.messages.find((m) => m.ts === reply.ts))).toContain('the fix has been applied');
+
+  // The rollout: waiting for the controller, then done once the status says so, in one message.
+  await services.slack.waitFor(() => texts(appliedMessage()).includes('waiting for the Deployment controller'), 5000);
+  services.cluster.kube.setStatus('Deployment', 'shop', 'api-happy', { observedGeneration: generation + 1, replicas: 3, updatedReplicas: 1, availableReplicas: 2 });
+  await services.slack.waitFor(() => texts(appliedMessage()).includes('1 of 3 pods updated'), 5000);
+  services.cluster.kube.setStatus('Deployment', 'shop', 'api-happy', { observedGeneration: generation + 1, replicas: 3, updatedReplicas: 3, availableReplicas: 3 });
+  await services.slack.waitFor(() => texts(appliedMessage()).includes('rolled out: 3 of 3 pods updated and available'), 5000);
+  expect(threadOf(reply).filter((m) => texts(m).includes('applied the fix to'))).toHaveLength(1);
+
+  // Audited, on the log and in AUDIT_LOG_FILE.
+  const applied = audits().find((a) => a.event === 'applied' && a.workload === 'Deployment shop/api-happy');
+  expect(applied).toMatchObject({ op: 'apply', user: 'U0ALICE', container: 'api', result: 'ok', before: { 'limits.memory': '512Mi' }, after: { 'limits.memory': '768Mi' } });
+  expect(auditFile().some((a) => a.event === 'applied' && a.workload === 'Deployment shop/api-happy')).toBe(true);
+  expect(bot.audit.counters()['apply.applied']).toBeGreaterThanOrEqual(1);
+
+  // Undo, under the same rules: its own button, modal, dry run and submit.
+  const undo = await press('oom_undo', apply!.value, appliedMessage() as FakeMessage);
+  const undoModal = await modalAfterChecks(undo.triggerId);
+  expect(undoModal.view.submit.text).toBe('Undo');
+  expect(JSON.stringify(undoModal.view.blocks)).toContain('`limits.memory`: `768Mi` → `512Mi`');
+  await submit(undoModal);
+  await services.slack.waitFor(() => patches('api-happy', false).length === 2, 10_000);
+  await services.slack.waitFor(() => container('api-happy').resources.limits.memory === '512Mi', 5000);
+  expect(container('api-happy').resources).toEqual(scenario('api-happy').objects.find((o) => o.kind === 'Deployment')?.spec.template.spec.containers[0].resources);
+  await services.slack.waitFor(() => threadOf(reply).some((m) => texts(m).includes('undid the fix on')), 5000);
+  await services.slack.waitFor(() => texts(appliedMessage()).includes('Undone by <@U0ALICE>') && buttonOf(appliedMessage(), 'oom_undo') === undefined, 5000);
+  expect(audits().some((a) => a.event === 'undone' && a.workload === 'Deployment shop/api-happy')).toBe(true);
+
+  // Undo twice is refused: nothing more is patched.
+  const again = await press('oom_undo', apply!.value, appliedMessage() as FakeMessage);
+  expect(again.status).toBe(200);
+  await services.slack.waitFor(() => services.slack.ephemerals.some((e) => e.user === 'U0ALICE' && e.text.includes('already undone')), 5000);
+  expect(patches('api-happy', false)).toHaveLength(2);
+});
+
+it('refuses a user who is not allowed, with an ephemeral that says why, and an audit line', async () => {
+  const reply = await diagnose('api-refuse');
+  const apply = buttonOf(reply, 'oom_apply');
+  const before = services.slack.callsTo('views.open').length;
+  const pressed = await press('oom_apply', apply!.value, reply, 'U0MALLORY');
+  expect(pressed.status).toBe(200);
+  await services.slack.waitFor(() => services.slack.ephemerals.some((e) => e.user === 'U0MALLORY'), 5000);
+  const refusal = services.slack.ephemerals.find((e) => e.user === 'U0MALLORY');
+  expect(refusal?.channel).toBe(CHANNEL);
+  expect(refusal?.text).toContain('only the people in APPLY_ALLOWED_USERS or a member of the user group S0ONCALL may apply fixes');
+  expect(services.slack.callsTo('views.open')).toHaveLength(before);
+  expect(patches('api-refuse', true)).toHaveLength(0);
+  expect(audits().find((a) => a.user === 'U0MALLORY')).toMatchObject({ event: 'refused', result: 'refused', code: 'user', workload: 'Deployment shop/api-refuse' });
+  expect(auditFile().some((a) => a.user === 'U0MALLORY' && a.event === 'refused')).toBe(true);
+
+  // A member of an allowed user group may (membership from usergroups.users.list).
+  const bob = await press('oom_apply', apply!.value, reply, 'U0BOB');
+  const modal = await modalAfterChecks(bob.triggerId);
+  expect(modal.view.submit?.text).toBe('Apply');
+  expect(services.slack.callsTo('usergroups.users.list').some((c) => c.args.usergroup === 'S0ONCALL')).toBe(true);
+});
+
+it('offers no button where the namespace is not allowed, and says why', async () => {
+  const reply = await diagnose('ledger-x');
+  expect(buttonOf(reply, 'oom_apply')).toBeUndefined();
+  expect(texts(reply)).toContain('Apply is not available: namespace payments is not in APPLY_NAMESPACES');
+  // The patch is still shown, to apply by hand.
+  expect(texts(reply)).toContain('kubectl -n payments patch deployment ledger-x');
+});
+
+it('the race: the workload changed after the diagnosis, so nothing is applied, the user is told, with a Re-run button', async () => {
+  const reply = await diagnose('api-race');
+  const apply = buttonOf(reply, 'oom_apply');
+  const pressed = await press('oom_apply', apply!.value, reply);
+  const modal = await modalAfterChecks(pressed.triggerId);
+  expect(modal.view.submit.text).toBe('Apply');
+
+  // Someone changes the Deployment's spec between the modal and the submit.
+  const changed = deployment('api-race');
+  changed.spec.template.spec.containers[0].resources.limits.memory = '1Gi';
+  const { kind: _k, apiVersion: _a, ...rest } = changed;
+  services.cluster.kube.put('Deployment', { ...rest, metadata: { ...rest.metadata, generation: undefined } });
+  expect(deployment('api-race').metadata.generation).toBe(5);
+
+  await submit(modal);
+  const raceMessage = () => threadOf(reply).find((m) => texts(m).includes('asked to apply the fix'));
+  await services.slack.waitFor(() => raceMessage() !== undefined, 10_000);
+  expect(texts(raceMessage())).toContain('nothing was changed');
+  expect(texts(raceMessage())).toContain('metadata.generation 4 → 5');
+  expect(texts(raceMessage())).toContain('limits.memory 512Mi → 1Gi');
+  expect(buttonOf(raceMessage(), 'oom_rerun')).toBeDefined();
+  expect(patches('api-race', false)).toHaveLength(0);
+  expect(container('api-race').resources.limits.memory).toBe('1Gi');
+  expect(audits().find((a) => a.workload === 'Deployment shop/api-race' && a.event === 'refused')).toMatchObject({ code: 'race' });
+
+  // The stale suggestion is refused from then on, and the diagnosis says why.
+  await press('oom_apply', apply!.value, reply);
+  await services.slack.waitFor(() => services.slack.ephemerals.some((e) => e.text.includes('the workload changed since this diagnosis')), 5000);
+  await services.slack.waitFor(() => texts(services.slack.messages.find((m) => m.ts === reply.ts)).includes('the workload changed since this diagnosis (its spec changed (metadata.generation 4 → 5)'), 5000);
+
+  // Re-run posts a fresh diagnosis in the same thread, with a new suggestion.
+  const rerun = buttonOf(raceMessage(), 'oom_rerun');
+  await press('oom_rerun', rerun!.value, raceMessage() as FakeMessage);
+  await services.slack.waitFor(() => threadOf(reply).some((m) => m.ts !== reply.ts && buttonOf(m, 'oom_apply') !== undefined && buttonOf(m, 'oom_apply')?.value !== apply!.value), 15_000);
+});
+
+it('the double click: the same modal submitted twice, and two people at once, make one change', async () => {
+  const reply = await diagnose('api-double');
+  const apply = buttonOf(reply, 'oom_apply');
+  const alice = await modalAfterChecks((await press('oom_apply', apply!.value, reply, 'U0ALICE')).triggerId);
+  const bob = await modalAfterChecks((await press('oom_apply', apply!.value, reply, 'U0BOB')).triggerId);
+  const results = await Promise.all([submit(alice), submit(alice), submit(bob, 'U0BOB')]);
+  for (const r of results) expect(r.status).toBe(200);
+  await services.slack.waitFor(() => patches('api-double', false).length >= 1, 10_000);
+  await services.slack.waitFor(() => audits().some((a) => a.workload === 'Deployment shop/api-double' && a.code === 'duplicate'), 10_000);
+  await new Promise((r) => setTimeout(r, 300));
+  expect(patches('api-double', false)).toHaveLength(1);
+  expect(threadOf(reply).filter((m) => texts(m).includes('applied the fix to'))).toHaveLength(1);
+  expect(audits().filter((a) => a.workload === 'Deployment shop/api-double' && a.event === 'applied')).toHaveLength(1);
+});
+
+it('a GitOps-managed workload is not patched: no button, the thread says so and offers the YAML', async () => {
+  const current = deployment('api-gitops');
+  const { kind: _k, apiVersion: _a, ...rest } = current;
+  services.cluster.kube.put('Deployment', { ...rest, metadata: { ...rest.metadata, annotations: { 'argocd.argoproj.io/tracking-id': 'api-gitops:apps/Deployment:shop/api-gitops' } } });
+  const reply = await diagnose('api-gitops');
+  expect(buttonOf(reply, 'oom_apply')).toBeUndefined();
+  expect(texts(reply)).toContain('is managed by Argo CD (annotation argocd.argoproj.io/tracking-id=api-gitops:apps/Deployment:shop/api-gitops)');
+  expect(texts(reply)).toContain('Commit the YAML patch above to its Git repository instead');
+  expect(texts(reply)).toContain('Or as YAML');
+  expect(services.cluster.kube.requests.filter((r) => r.method === 'PATCH' && r.path.endsWith('/api-gitops'))).toHaveLength(0);
+});
+
+it('a dry run the API refuses (422 from an admission webhook, 403 from RBAC): the modal shows why, nothing is applied', async () => {
+  const reply = await diagnose('api-dryrun');
+  const apply = buttonOf(reply, 'oom_apply');
+  services.cluster.kube.admissionDeny({ kind: 'Deployment', namespace: 'shop', name: 'api-dryrun', code: 422, message: 'memory limits need a capacity review' });
+  try {
+    const modal = await modalAfterChecks((await press('oom_apply', apply!.value, reply)).triggerId);
+    expect(modal.view.submit).toBeUndefined();
+    const shown = JSON.stringify(modal.view.blocks);
+    expect(shown).toContain('refused the change in a dry run');
+    expect(shown).toContain('admission webhook \\"validate.policy.example.com\\" denied the request: memory limits need a capacity review');
+    expect(patches('api-dryrun', true)).toHaveLength(1);
+    expect(patches('api-dryrun', false)).toHaveLength(0);
+    expect(audits().find((a) => a.workload === 'Deployment shop/api-dryrun' && a.event === 'dry-run-failed')).toMatchObject({ code: 'invalid', result: 'refused' });
+  } finally {
+    services.cluster.kube.allowAll();
+  }
+
+  services.cluster.kube.forbid({ verb: 'patch', resource: 'deployments', namespace: 'shop' });
+  try {
+    const modal = await modalAfterChecks((await press('oom_apply', apply!.value, reply)).triggerId);
+    const shown = JSON.stringify(modal.view.blocks);
+    expect(shown).toContain('missing permission: patch deployments.apps in namespace shop (for system:serviceaccount:oomdoctor:oomdoctor)');
+    expect(patches('api-dryrun', false)).toHaveLength(0);
+  } finally {
+    services.cluster.kube.allowAll();
+  }
+  expect(container('api-dryrun').resources.limits.memory).toBe('512Mi');
+});
+
+it('with applying disabled, no button at all', async () => {
+  const { bot: off } = await startTestBot(services, { overrides: { logger: pino({ level: 'silent' }) } });
+  try {
+    const { namespace, pod } = scenario('api-forbid').target;
+    await postToSlackEndpoint(off.url, slashCommand(`${namespace}/${pod}`, { channel_id: 'C0TEAM' }));
+    const done = () => services.slack.messages.find((m) => m.channel === 'C0TEAM' && texts(m).includes('oom_rerun') && texts(m).includes(pod));
+    await services.slack.waitFor(() => done() !== undefined, 15_000);
+    expect(buttonOf(done(), 'oom_apply')).toBeUndefined();
+    expect(texts(done())).not.toContain('Apply is not available');
+  } finally {
+    await off.stop();
+  }
+});
+
+it('impersonation: the patch goes as the mapped identity, after an access review; an identity RBAC refuses is named', async () => {
+  const map = { U0ALICE: { user: 'alice@example.com', groups: ['sre', 'oncall'] }, S0ONCALL: { user: 'bob@example.com' } };
+  const { bot: imp } = await startTestBot(services, {
+    env: { APPLY_ENABLED: 'true', APPLY_NAMESPACES: 'shop', APPLY_ALLOWED_USERS: 'U0ALICE', APPLY_ALLOWED_GROUPS: 'S0ONCALL', APPLY_IMPERSONATE: 'true', APPLY_IMPERSONATE_MAP: JSON.stringify(map) },
+    overrides: { logger: pino({ level: 'silent' }), applyPollMs: 40 },
+  });
+  const previous = bot;
+  bot = imp;
+  try {
+    services.cluster.kube.forbid({ verb: 'patch', resource: 'deployments', namespace: 'shop', user: 'bob@example.com' });
+    const reply = await diagnose('api-forbid');
+    const apply = buttonOf(reply, 'oom_apply');
+
+    // Bob is in S0ONCALL, mapped to bob@example.com, whom the cluster's RBAC does not let patch.
+    const bobModal = await modalAfterChecks((await press('oom_apply', apply!.value, reply, 'U0BOB')).triggerId);
+    expect(bobModal.view.submit).toBeUndefined();
+    expect(JSON.stringify(bobModal.view.blocks)).toContain('Kubernetes RBAC does not allow bob@example.com to patch deployments.apps in namespace shop');
+    const review = services.cluster.kube.requests.find((r) => r.path.endsWith('/selfsubjectaccessreviews') && r.impersonation?.user === 'bob@example.com');
+    expect(review?.method).toBe('POST');
+
+    // Alice is mapped to alice@example.com with two groups: the dry run and the patch carry them.
+    const modal = await modalAfterChecks((await press('oom_apply', apply!.value, reply, 'U0ALICE')).triggerId);
+    expect(JSON.stringify(modal.view.blocks)).toContain('Sent as `alice@example.com`');
+    await submit(modal);
+    await services.slack.waitFor(() => patches('api-forbid', false).length === 1, 10_000);
+    expect(patches('api-forbid', true).at(-1)?.impersonation).toEqual({ user: 'alice@example.com', groups: ['sre', 'oncall'] });
+    expect(patches('api-forbid', false)[0]?.impersonation).toEqual({ user: 'alice@example.com', groups: ['sre', 'oncall'] });
+    await services.slack.waitFor(() => threadOf(reply).some((m) => texts(m).includes('(as `alice@example.com`)')), 5000);
+  } finally {
+    services.cluster.kube.allowAll();
+    bot = previous;
+    await imp.stop();
+  }
+});
