@@ -9,13 +9,14 @@ import pino from 'pino';
 import type { RunningBot } from '../../../src/bot/app';
 import type { FakeMessage } from '../../fakes/slack-api';
 import { postToSlackEndpoint, slashCommand, startServices, startTestBot, type Services } from '../../support/bot-harness';
+import { neededGrants, shippedGrants } from '../../support/rbac';
 import { demoSpecs, type ScenarioSpec } from '../../support/scenarios';
 
 jest.setTimeout(30_000);
 
 const CHANNEL = 'C0APPLY';
 const base = demoSpecs()[0] as ScenarioSpec; // a plateau just under a 512Mi limit: raise the limit
-const spec = (app: string, namespace = 'shop'): ScenarioSpec => ({ ...base, id: app, app, namespace, sidecar: false });
+const spec = (app: string, namespace = 'shop', workloadKind: ScenarioSpec['workloadKind'] = 'Deployment'): ScenarioSpec => ({ ...base, id: app, app, namespace, sidecar: false, workloadKind });
 const APPS = ['api-happy', 'api-race', 'api-double', 'api-dryrun', 'api-gitops', 'api-refuse', 'api-forbid'];
 
 let services: Services;
@@ -24,7 +25,7 @@ let auditDir: string;
 const logLines: Array<Record<string, unknown>> = [];
 
 beforeAll(async () => {
-  services = await startServices([...APPS.map((a) => spec(a)), spec('ledger-x', 'payments')], { redis: false });
+  services = await startServices([...APPS.map((a) => spec(a)), spec('ledger-x', 'payments'), spec('store', 'shop', 'StatefulSet'), spec('report', 'shop', 'CronJob')], { redis: false });
   services.slack.addUser({ id: 'U0BOB', name: 'bob', groups: ['S0ONCALL'] });
   services.slack.addUser({ id: 'U0MALLORY', name: 'mallory' });
   services.slack.addChannel({ id: CHANNEL, name: 'apply', members: ['U0BOT', 'U0ALICE', 'U0BOB', 'U0MALLORY'] });
@@ -153,8 +154,8 @@ async function submit(opened: OpenedView, userId = 'U0ALICE'): Promise<{ status:
   return { status: response.status, body: text ? JSON.parse(text) : null };
 }
 
-const patches = (name: string, dryRun: boolean) =>
-  services.cluster.kube.requests.filter((r) => r.method === 'PATCH' && r.path.endsWith(`/deployments/${name}`) && (r.query.dryRun === 'All') === dryRun);
+const patches = (name: string, dryRun: boolean, resource = 'deployments') =>
+  services.cluster.kube.requests.filter((r) => r.method === 'PATCH' && r.path.endsWith(`/${resource}/${name}`) && (r.query.dryRun === 'All') === dryRun);
 const deployment = (name: string, namespace = 'shop') => services.cluster.kube.get('Deployment', namespace, name) as Record<string, any>;
 const container = (name: string) => deployment(name).spec.template.spec.containers[0];
 const texts = (message: { blocks?: unknown[] } | undefined) => JSON.stringify(message?.blocks ?? []);
@@ -410,4 +411,34 @@ it('impersonation: the patch goes as the mapped identity, after an access review
     bot = previous;
     await imp.stop();
   }
+});
+
+it('applies to a StatefulSet and a CronJob too: the job template of a CronJob, whose next run takes the values', async () => {
+  // StatefulSet: patched through apps/v1 statefulsets, its rollout read from its own status fields.
+  const sts = await diagnose('store');
+  await submit(await modalAfterChecks((await press('oom_apply', buttonOf(sts, 'oom_apply')!.value, sts)).triggerId));
+  await services.slack.waitFor(() => patches('store', false, 'statefulsets').length === 1, 10_000);
+  const generation = services.cluster.kube.get('StatefulSet', 'shop', 'store')?.metadata.generation as number;
+  const stsMessage = () => threadOf(sts).find((m) => texts(m).includes('applied the fix to StatefulSet'));
+  await services.slack.waitFor(() => texts(stsMessage()).includes('waiting for the StatefulSet controller'), 5000);
+  services.cluster.kube.setStatus('StatefulSet', 'shop', 'store', { observedGeneration: generation, replicas: 3, updatedReplicas: 3, readyReplicas: 3, currentRevision: 'store-2', updateRevision: 'store-2' });
+  await services.slack.waitFor(() => texts(stsMessage()).includes('rolled out: 3 of 3 pods updated and ready'), 5000);
+
+  // CronJob: the patch lands in spec.jobTemplate, and the thread says the next run takes it.
+  const cron = await diagnose('report');
+  const modal = await modalAfterChecks((await press('oom_apply', buttonOf(cron, 'oom_apply')!.value, cron)).triggerId);
+  expect(JSON.stringify(modal.view.blocks)).toContain('The next run of the CronJob takes the new values');
+  await submit(modal);
+  await services.slack.waitFor(() => patches('report', false, 'cronjobs').length === 1, 10_000);
+  const cronJob = services.cluster.kube.get('CronJob', 'shop', 'report') as Record<string, any>;
+  expect(cronJob.spec.jobTemplate.spec.template.spec.containers[0].resources.limits.memory).toBe('768Mi');
+  await services.slack.waitFor(() => threadOf(cron).some((m) => texts(m).includes('the next run (schedule */30 * * * *) takes the new values')), 5000);
+});
+
+it('makes no request to the Kubernetes API that the shipped RBAC does not grant', () => {
+  const granted = shippedGrants(['rbac.yaml', 'rbac-apply.yaml', 'rbac-impersonate.yaml']);
+  const needed = new Set(services.cluster.kube.requests.flatMap(neededGrants));
+  expect([...needed].filter((n) => !granted.has(n))).toEqual([]);
+  // And the tests above did exercise the writes.
+  for (const write of ['patch deployments.apps', 'patch statefulsets.apps', 'patch cronjobs.batch', 'create selfsubjectaccessreviews.authorization.k8s.io', 'impersonate users', 'impersonate groups']) expect(needed).toContain(write);
 });
