@@ -101,7 +101,7 @@ export function registerApplyActions(app: App, deps: ApplyActionDeps): void {
         await tell('Slack did not open the confirmation in time; press the button again');
         return;
       }
-      await deps.audit.write({ ...auditBase(deps, record, op, userId), event: 'requested', reason: `allowed by ${decision.via}` });
+      await deps.audit.write({ ...auditBase(deps, record, op, userId), event: 'requested', reason: `modal opened (allowed by ${decision.via})`, code: 'opened' });
       try {
         await deps.queue.add({ kind: 'apply-preview', receivedAt: Date.now(), suggestionId: record.id, op, userId, userGroups: groups, viewId }, `apply-preview-${record.id}-${op}-${viewId}`);
       } catch (error) {
@@ -144,5 +144,6 @@ export function registerApplyActions(app: App, deps: ApplyActionDeps): void {
       return;
     }
     await ack({ response_action: 'update', view: submittedView(op, record.workload, record.container) });
+    await deps.audit.write({ ...auditBase(deps, record, op, userId), event: 'requested', reason: `confirmed in the modal (allowed by ${decision.via})`, code: 'confirmed' });
   });
 }
