@@ -161,7 +161,17 @@ function describeRefusal(error: unknown): { code: string; text: string } | null 
 // ---------------------------------------------------------------------------------------------
 // apply-preview
 
-export async function handleApplyPreview(job: ApplyPreviewJob, deps: ApplyDeps): Promise<void> {
+export async function handleApplyPreview(job: ApplyPreviewJob, meta: JobMeta, deps: ApplyDeps): Promise<void> {
+  try {
+    await preview(job, deps);
+  } catch (error) {
+    // Passing trouble is retried by the queue; when it gives up, the modal must not say "Checking…" for ever.
+    if (meta.attempt >= meta.maxAttempts) await updateViewQuietly(deps, job.viewId, refusedView(job.op, 'The checks could not run: nothing was changed.', (error as Error).message));
+    throw error;
+  }
+}
+
+async function preview(job: ApplyPreviewJob, deps: ApplyDeps): Promise<void> {
   const { op, userId } = job;
   const record = await deps.store.getSuggestion(job.suggestionId);
   if (!record) {

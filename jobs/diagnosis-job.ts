@@ -59,7 +59,7 @@ export function createJobHandler(deps: WorkerDeps): JobHandler {
         case 'rerun':
           return await handleRerun(job, meta, deps, log);
         case 'apply-preview':
-          return await handleApplyPreview(job, applyDeps(deps, log));
+          return await handleApplyPreview(job, meta, applyDeps(deps, log));
         case 'apply':
           return await handleApply(job, meta, applyDeps(deps, log));
       }

@@ -2,7 +2,7 @@
 // patch went through, passing trouble keeping the claim, a stuck rollout with its reason, the
 // time-out, and a stop while following.
 import pino from 'pino';
-import { handleApply, type ApplyDeps } from '../../../jobs/apply-job';
+import { handleApply, handleApplyPreview, type ApplyDeps } from '../../../jobs/apply-job';
 import { ConflictError, type ClusterWriter } from '../../../src/adapters/cluster-writer';
 import type { SlackPoster } from '../../../src/adapters/slack';
 import type { SlackInteractive } from '../../../src/adapters/slack-interactive';
@@ -175,4 +175,19 @@ it('stops following when the process stops, and says so', async () => {
   setTimeout(() => stopping.abort(), 30);
   await running;
   expect(slack.lastUpdateOf(slack.posts[0]!.ts)).toContain('oomdoctor stopped before the rollout finished');
+});
+
+it('tells the modal when the checks give up, instead of "Checking…" for ever', async () => {
+  const { deps, writer, record } = await setup();
+  const updates: string[] = [];
+  deps.interactive = { ...views, updateView: async (_id, view) => void updates.push(JSON.stringify(view)) };
+  writer.read = async () => {
+    throw new Error('cannot reach the Kubernetes API at https://k8s.example (ECONNREFUSED)');
+  };
+  const job = { kind: 'apply-preview' as const, receivedAt: 0, suggestionId: record.id, op: 'apply' as const, userId: 'U0ALICE', userGroups: [], viewId: 'V1' };
+  await expect(handleApplyPreview(job, meta(1), deps)).rejects.toThrow('ECONNREFUSED');
+  expect(updates).toHaveLength(0);
+  await expect(handleApplyPreview(job, meta(4), deps)).rejects.toThrow('ECONNREFUSED');
+  expect(updates[0]).toContain('The checks could not run');
+  expect(updates[0]).toContain('ECONNREFUSED');
 });
