@@ -11,6 +11,7 @@ import type { FakeMessage } from '../../fakes/slack-api';
 import { postToSlackEndpoint, slashCommand, startServices, startTestBot, type Services } from '../../support/bot-harness';
 import { addApplyPeople, APPLY_CHANNEL, applyDriver, applySpec } from '../../support/apply-driver';
 import { neededGrants, shippedGrants } from '../../support/rbac';
+import { demoSpecs, type ScenarioSpec } from '../../support/scenarios';
 
 jest.setTimeout(30_000);
 
@@ -24,7 +25,11 @@ let auditDir: string;
 const logLines: Array<Record<string, unknown>> = [];
 
 beforeAll(async () => {
-  services = await startServices([...APPS.map((a) => spec(a)), spec('ledger-x', 'payments'), spec('store', 'shop', 'StatefulSet'), spec('report', 'shop', 'CronJob')], { redis: false });
+  // Two JVM workloads with a heap larger than the container: the flag in an env variable, and in args.
+  const heap = demoSpecs()[3] as ScenarioSpec;
+  const jvmEnv: ScenarioSpec = { ...heap, id: 'jvm-env', app: 'jvm-env', namespace: 'shop' };
+  const jvmArgs: ScenarioSpec = { ...heap, id: 'jvm-args', app: 'jvm-args', namespace: 'shop', runtime: { args: ['-jar', '/app/app.jar', '-Xmx3072m', '--spring.profiles.active=prod'] } };
+  services = await startServices([...APPS.map((a) => spec(a)), spec('ledger-x', 'payments'), spec('store', 'shop', 'StatefulSet'), spec('report', 'shop', 'CronJob'), jvmEnv, jvmArgs], { redis: false });
   addApplyPeople(services);
   auditDir = mkdtempSync(join(tmpdir(), 'oomdoctor-apply-'));
   const logger = pino({ level: 'info' }, { write: (line: string) => logLines.push(JSON.parse(line) as Record<string, unknown>) });
@@ -319,6 +324,31 @@ it('applies to a StatefulSet and a CronJob too: the job template of a CronJob, w
   const cronJob = services.cluster.kube.get('CronJob', 'shop', 'report') as Record<string, any>;
   expect(cronJob.spec.jobTemplate.spec.template.spec.containers[0].resources.limits.memory).toBe('768Mi');
   await services.slack.waitFor(() => threadOf(cron).some((m) => texts(m).includes('the next run (schedule */30 * * * *) takes the new values')), 5000);
+});
+
+it('a heap flag is patched where it lives: an env variable (and Undo removes what it added), or the args', async () => {
+  const env = await diagnose('jvm-env');
+  const modal = await modalAfterChecks((await press('oom_apply', buttonOf(env, 'oom_apply')!.value, env)).triggerId);
+  expect(JSON.stringify(modal.view.blocks)).toContain('`env _JAVA_OPTIONS`: `(not set)` → `-Xmx1408m`');
+  await submit(modal);
+  await services.slack.waitFor(() => patches('jvm-env', false).length === 1, 10_000);
+  const applied = container('jvm-env').env as Array<{ name: string; value: string }>;
+  expect(applied.find((e) => e.name === '_JAVA_OPTIONS')?.value).toBe('-Xmx1408m');
+  // The variable that carried the flag, with its other (secret) options, is untouched, and not shown.
+  expect(applied.find((e) => e.name === 'JAVA_OPTS')?.value).toContain('trustStorePassword=changeit-s3cret');
+  expect(JSON.stringify(modal.view.blocks)).not.toContain('s3cret');
+  const appliedMessage = () => threadOf(env).find((m) => texts(m).includes('applied the fix to'));
+  await services.slack.waitFor(() => buttonOf(appliedMessage(), 'oom_undo') !== undefined, 5000);
+  await submit(await modalAfterChecks((await press('oom_undo', buttonOf(appliedMessage(), 'oom_undo')!.value, appliedMessage() as FakeMessage)).triggerId));
+  await services.slack.waitFor(() => patches('jvm-env', false).length === 2, 10_000);
+  await services.slack.waitFor(() => !(container('jvm-env').env as Array<{ name: string }>).some((e) => e.name === '_JAVA_OPTIONS'), 5000);
+
+  const args = await diagnose('jvm-args');
+  const argsModal = await modalAfterChecks((await press('oom_apply', buttonOf(args, 'oom_apply')!.value, args)).triggerId);
+  expect(JSON.stringify(argsModal.view.blocks)).toContain('`args[2]`: `-Xmx3072m` → `-Xmx1408m`');
+  await submit(argsModal);
+  await services.slack.waitFor(() => patches('jvm-args', false).length === 1, 10_000);
+  expect(container('jvm-args').args).toEqual(['-jar', '/app/app.jar', '-Xmx1408m', '--spring.profiles.active=prod']);
 });
 
 it('makes no request to the Kubernetes API that the shipped RBAC does not grant', () => {
