@@ -331,14 +331,8 @@ function diagnosisTail(d: Diagnosis, opts: DiagnosisMessageOptions): KnownBlock[
     if (r.workload.kind === 'Pod') {
       unavailable = `${code(`${r.workload.namespace}/${r.workload.name}`, 320)} is a bare pod: there is no controller to patch.`;
     } else {
-      const confirmText = `Patch ${r.workload.kind} ${r.workload.namespace}/${r.workload.name}, container ${r.container}: requests.memory ${r.resources.requests.memory || 'unchanged'}, limits.memory ${r.resources.limits.memory || 'unchanged'}${r.env.length > 0 ? `, ${plural(r.env.length, 'env change')}` : ''}${r.args ? ', new args' : ''}. The pods restart with the new settings.`;
+      // No confirm dialog here: the button opens a modal that shows the dry-run diff and asks once.
       const apply = button('Apply fix', ACTION_IDS.apply, opts.suggestionId, 'primary');
-      apply.confirm = {
-        title: { type: 'plain_text', text: 'Apply the fix?' },
-        text: { type: 'plain_text', text: truncate(plainText(confirmText), 300) },
-        confirm: { type: 'plain_text', text: 'Apply' },
-        deny: { type: 'plain_text', text: 'Cancel' },
-      };
       buttons.push(apply);
     }
   } else if (!opts.applyEnabled && opts.applyUnavailableReason) {

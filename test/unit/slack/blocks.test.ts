@@ -232,8 +232,8 @@ describe('diagnosisMessage', () => {
       const r = d.recommendation;
       expect(r).not.toBeNull();
       for (const secret of [r?.kubectl, r?.yaml, JSON.stringify(r?.patch), '-Xmx1408m', '2Gi']) expect(apply?.value).not.toContain(secret);
-      // A confirmation dialog says what will change before anything is patched.
-      expect(apply?.confirm?.text.text).toContain('Patch Deployment payments/ledger, container ledger');
+      // One confirmation only: the modal the button opens, with the dry-run diff (no second dialog first).
+      expect(apply?.confirm).toBeUndefined();
     });
 
     it('explains why Apply is off when a reason is given, and says nothing otherwise', () => {
