@@ -47,5 +47,10 @@ describe('docker-compose.yml', () => {
     expect(dockerfile).toMatch(/ENTRYPOINT \["node", "dist\/cli\.js"\]/);
     expect(dockerfile).toContain('fonts-dejavu-core');
     expect(dockerfile).toMatch(/FROM node:20/);
+    // The image runs the bot with the same heap settings as npm start.
+    const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: { start: string } };
+    const flags = pkg.scripts.start.split(/\s+/).filter((w) => w.startsWith('--'));
+    expect(flags.length).toBeGreaterThan(0);
+    expect(/NODE_OPTIONS="([^"]*)"/.exec(dockerfile)?.[1]?.split(' ')).toEqual(flags);
   });
 });
