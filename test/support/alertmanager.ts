@@ -3,7 +3,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { stringify } from 'yaml';
-import { ensureDebianPackages, makeTempDir, requireBinary, startProcess, waitForHttp, withFreePortRetry } from './services';
+import { ensureDebianPackages, makeTempDir, requireBinary, startHttpServer, withFreePortRetry } from './services';
 
 export interface StartAlertmanagerOptions {
   /** Where notifications go (Alertmanager's webhook payload, version 4). */
@@ -64,7 +64,8 @@ export async function startAlertmanager(options: StartAlertmanagerOptions): Prom
     fs.mkdirSync(storageDir);
 
     return await withFreePortRetry(async (port) => {
-      const proc = startProcess(
+      const url = `http://127.0.0.1:${port}`;
+      const proc = await startHttpServer(
         alertmanagerBin,
         [
           `--config.file=${configFile}`,
@@ -73,15 +74,8 @@ export async function startAlertmanager(options: StartAlertmanagerOptions): Prom
           '--cluster.listen-address=',
           '--log.level=warn',
         ],
-        { cwd: tmp.path, logFile: path.join(tmp.path, `alertmanager-${port}.log`) },
+        { cwd: tmp.path, logFile: path.join(tmp.path, `alertmanager-${port}.log`), readyUrl: `${url}/-/ready`, timeoutMs: options.startTimeoutMs ?? 20_000 },
       );
-      const url = `http://127.0.0.1:${port}`;
-      try {
-        await waitForHttp(`${url}/-/ready`, { timeoutMs: options.startTimeoutMs ?? 20_000, process: proc });
-      } catch (err) {
-        await proc.stop();
-        throw err;
-      }
       let stopped: Promise<void> | undefined;
       return {
         url,

@@ -7,7 +7,7 @@
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ensureDebianPackages, makeTempDir, requireBinary, run, startProcess, waitForHttp, withFreePortRetry } from './services';
+import { ensureDebianPackages, makeTempDir, requireBinary, run, startHttpServer, withFreePortRetry } from './services';
 
 export interface GeneratedSeries {
   /** Sample name as queried, e.g. `container_memory_working_set_bytes` or `container_oom_events_total`. */
@@ -187,17 +187,13 @@ export async function startPrometheus(options: StartPrometheusOptions): Promise<
         '--log.level=warn',
       ];
       if (options.lookbackDelta) args.push(`--query.lookback-delta=${options.lookbackDelta}`);
-      const proc = startProcess(prometheusBin, args, {
+      const url = `http://127.0.0.1:${port}`;
+      const proc = await startHttpServer(prometheusBin, args, {
         cwd: tmp.path,
         logFile: path.join(tmp.path, `prometheus-${port}.log`),
+        readyUrl: `${url}/-/ready`,
+        timeoutMs: options.startTimeoutMs ?? 20_000,
       });
-      const url = `http://127.0.0.1:${port}`;
-      try {
-        await waitForHttp(`${url}/-/ready`, { timeoutMs: options.startTimeoutMs ?? 20_000, process: proc });
-      } catch (err) {
-        await proc.stop();
-        throw err;
-      }
       let stopped: Promise<void> | undefined;
       return {
         url,

@@ -403,3 +403,18 @@ export async function withFreePortRetry<T>(attempt: (port: number) => Promise<T>
   }
   throw lastError;
 }
+
+/**
+ * Starts a server that has an HTTP readiness endpoint (Prometheus' and Alertmanager's /-/ready) and
+ * waits for it; a server that does not come up is stopped, and the error carries its log.
+ */
+export async function startHttpServer(cmd: string, args: string[], options: StartProcessOptions & { readyUrl: string; timeoutMs: number }): Promise<ManagedProcess> {
+  const proc = startProcess(cmd, args, options);
+  try {
+    await waitForHttp(options.readyUrl, { timeoutMs: options.timeoutMs, process: proc });
+  } catch (err) {
+    await proc.stop();
+    throw err;
+  }
+  return proc;
+}
