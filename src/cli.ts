@@ -5,8 +5,7 @@ import { ClusterUnreachableError, ForbiddenError, NotFoundError } from './adapte
 import type { ClusterReader } from './adapters/kubernetes';
 import { PrometheusSource, type MetricsSource } from './adapters/prometheus';
 import { readMetricNames } from './config/metric-names';
-import { startBot } from './bot/app';
-import { ConfigError, readBotConfig, type Role } from './bot/config';
+import type { Role } from './bot/config';
 import { parseDuration } from './core/duration';
 import { ParseError } from './core/errors';
 import { parseContainerName, parseTargetRequest } from './core/target';
@@ -173,6 +172,11 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv, io: CliIo, 
 
 /** Runs the Slack bot until SIGTERM or SIGINT, then stops it gracefully (running jobs finish). */
 async function serve(role: Role, env: NodeJS.ProcessEnv, io: CliIo): Promise<number> {
+  // Required here: `oomdoctor diagnose` should not pay for loading Bolt, bull and the chart renderer.
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  const { ConfigError, readBotConfig } = require('./bot/config') as typeof import('./bot/config');
+  const { startBot } = require('./bot/app') as typeof import('./bot/app');
+  /* eslint-enable @typescript-eslint/no-require-imports */
   let config;
   try {
     config = readBotConfig(env, role);
