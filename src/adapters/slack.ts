@@ -2,7 +2,7 @@
 // errors become SlackDeliveryError with a code and whether retrying can help; not_in_channel is
 // handled here once (join a public channel, then try again).
 import axios from 'axios';
-import { ErrorCode, WebClient, type WebAPICallError } from '@slack/web-api';
+import { ErrorCode, WebClient, type Logger as SlackLogger, type WebAPICallError } from '@slack/web-api';
 
 export interface SlackMessage {
   text: string;
@@ -63,6 +63,8 @@ export interface WebSlackOptions {
   apiUrl: string;
   /** Retries of passing failures (429 with Retry-After, 5xx): the Web API client's own policy. */
   retries?: number;
+  /** Where the Web API client logs (its retries and rate limits); the default writes plain text to the console. */
+  logger?: SlackLogger;
 }
 
 export class WebSlackPoster implements SlackPoster {
@@ -74,7 +76,7 @@ export class WebSlackPoster implements SlackPoster {
     this.client = new WebClient(options.token, {
       slackApiUrl: options.apiUrl,
       retryConfig: { retries: options.retries ?? 5, factor: 2, minTimeout: 500, maxTimeout: 30_000, randomize: true },
-      logLevel: undefined,
+      ...(options.logger ? { logger: options.logger } : {}),
     });
   }
 

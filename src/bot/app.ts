@@ -55,7 +55,7 @@ export async function startBot(config: BotConfig, overrides: BotOverrides = {}):
   const logger = overrides.logger ?? pino({ level: config.logLevel, base: { app: 'oomdoctor', role: config.role } });
   const metrics = config.prometheusUrl ? new PrometheusSource({ url: config.prometheusUrl, names: config.metricNames }) : null;
   if (!metrics) logger.warn('PROMETHEUS_URL is not set: diagnoses will use one reading from the metrics API, without memory history');
-  const slack = overrides.slack ?? new WebSlackPoster({ token: config.slack.botToken, apiUrl: config.slack.apiUrl });
+  const slack = overrides.slack ?? new WebSlackPoster({ token: config.slack.botToken, apiUrl: config.slack.apiUrl, logger: boltLoggerFrom(logger.child({ component: 'slack' })) });
   const audit = await AuditLog.open(logger.child({ component: 'audit' }), config.apply.auditLogFile);
   const interactive = overrides.interactive ?? new WebSlackInteractive({ token: config.slack.botToken, apiUrl: config.slack.apiUrl });
   const stopping = new AbortController();
