@@ -77,11 +77,39 @@ function applyDeps(deps: WorkerDeps, log: Logger): ApplyDeps {
 }
 
 /** Re-renders a posted diagnosis with its Apply button as the suggestion's state says. */
-export async function refreshDiagnosisMessage(deps: WorkerDeps, channel: string, ts: string): Promise<void> {
-  const stored = await deps.store.getDiagnosis(channel, ts);
+/**
+ * What a posted diagnosis message shows besides the diagnosis: why there is no Apply button, and the
+ * running kill count. Stored with the diagnosis, so that every re-render (a kill count, an apply, an
+ * undo) keeps what the others added.
+ */
+interface MessageExtras {
+  applyUnavailableReason?: string;
+  killCount?: { count: number; windowText: string; subject?: string };
+}
+type StoredDiagnosis = Diagnosis & { extras?: MessageExtras };
+
+async function renderStored(deps: WorkerDeps, channel: string, ts: string, change: (extras: MessageExtras) => MessageExtras = (e) => e): Promise<void> {
+  const stored = (await deps.store.getDiagnosis(channel, ts)) as StoredDiagnosis | null;
   if (!stored) return;
-  const options = await storedApplyOptions(deps.store, channel, ts);
-  await deps.slack.update(channel, ts, diagnosisMessage(stored, { ...options, rerunValue: rerunValue(stored.target.namespace, stored.target.pod, stored.target.container) }));
+  const current = stored.extras ?? {};
+  const extras = change(current);
+  if (extras !== current) await deps.store.setDiagnosis(channel, ts, { ...stored, extras } as StoredDiagnosis, WEEK_MS);
+  const apply = await storedApplyOptions(deps.store, channel, ts);
+  const reason = apply.applyUnavailableReason ?? extras.applyUnavailableReason;
+  await deps.slack.update(
+    channel,
+    ts,
+    diagnosisMessage(stored, {
+      ...apply,
+      ...(reason ? { applyUnavailableReason: reason } : {}),
+      rerunValue: rerunValue(stored.target.namespace, stored.target.pod, stored.target.container),
+      ...(extras.killCount ? { killCount: extras.killCount } : {}),
+    }),
+  );
+}
+
+export async function refreshDiagnosisMessage(deps: WorkerDeps, channel: string, ts: string): Promise<void> {
+  await renderStored(deps, channel, ts);
 }
 
 function isPermanent(error: unknown): boolean {
@@ -291,12 +319,8 @@ async function recordRepeatKill(
   );
   await refreshParent(ctx.groupId, deps);
   // The earlier reply gets the running count.
-  const stored = await deps.store.getDiagnosis(existing.channel, existing.ts);
-  if (stored) {
-    const subject = ctx.label.replace(/ · .*$/, '').replace(/\/(deploy|sts|ds|cronjob|job|rs|pod)\//, '/');
-    const apply = await storedApplyOptions(deps.store, existing.channel, existing.ts);
-    await deps.slack.update(existing.channel, existing.ts, diagnosisMessage(stored, { ...apply, rerunValue: rerunValue(stored.target.namespace, stored.target.pod, stored.target.container), killCount: { count: kills, windowText: sinceText, subject } }));
-  }
+  const subject = ctx.label.replace(/ · .*$/, '').replace(/\/(deploy|sts|ds|cronjob|job|rs|pod)\//, '/');
+  await renderStored(deps, existing.channel, existing.ts, (extras) => ({ ...extras, killCount: { count: kills, windowText: sinceText, subject } }));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -338,7 +362,8 @@ async function publishDiagnosis(diagnosis: Diagnosis, reply: { channel: string; 
   const apply = await offerApply(diagnosis, reply, deps, cluster);
   const message = diagnosisMessage(diagnosis, { ...apply, rerunValue: rerunValue(diagnosis.target.namespace, diagnosis.target.pod, diagnosis.target.container) });
   await deps.slack.update(reply.channel, reply.ts, message);
-  await deps.store.setDiagnosis(reply.channel, reply.ts, diagnosis, WEEK_MS);
+  const extras: MessageExtras = apply.applyUnavailableReason ? { applyUnavailableReason: apply.applyUnavailableReason } : {};
+  await deps.store.setDiagnosis(reply.channel, reply.ts, { ...diagnosis, extras } as StoredDiagnosis, WEEK_MS);
   if (diagnosis.series.points.length > 1) {
     const png = await renderMemoryChartPngAsync(chartInput(diagnosis));
     await deps.slack.upload(reply.channel, reply.threadTs, { filename: `memory-${diagnosis.target.pod}.png`, title: `Memory of ${diagnosis.target.pod} (${diagnosis.target.container}) against its limit`, bytes: png });
