@@ -12,6 +12,7 @@ have prometheus || missing+=(prometheus)
 have promtool || missing+=(prometheus)
 have prometheus-alertmanager || missing+=(prometheus-alertmanager)
 have redis-server || missing+=(redis-server)
+have openssl || missing+=(openssl)
 [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing+=(fonts-dejavu-core)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then
