@@ -2,7 +2,7 @@
 import type { Server } from 'node:http';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { App, HTTPReceiver, SocketModeReceiver, type CustomRoute } from '@slack/bolt';
+import type { CustomRoute } from '@slack/bolt';
 import { Redis } from 'ioredis';
 import pino, { type Logger } from 'pino';
 import { alertmanagerWebhook } from '../../handlers/alertmanager-webhook';
@@ -114,6 +114,9 @@ export async function startBot(config: BotConfig, overrides: BotOverrides = {}):
   let server: Server;
   let stopSlack: () => Promise<void> = async () => undefined;
   if (web) {
+    // Bolt only where Slack's requests arrive: a worker posts through the Web API client alone.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { App, HTTPReceiver, SocketModeReceiver } = require('@slack/bolt') as typeof import('@slack/bolt');
     const boltLogger = boltLoggerFrom(logger.child({ component: 'bolt' }));
     const membership = new GroupMembership(interactive);
     if (config.slack.appToken) {

@@ -572,6 +572,14 @@ export function renderMemoryChartPng(input: MemoryChartInput, options: MemoryCha
  * event loop, and with it the webhook's acknowledgements, in a process that serves both.
  */
 export async function renderMemoryChartPngAsync(input: MemoryChartInput, options: MemoryChartSize = {}): Promise<Buffer> {
-  const image = await renderAsync(memoryChartSvg(input, options), resvgOptions());
-  return image.asPng();
+  // One render at a time: each holds its own font database and pixmap, and a burst of kills would
+  // otherwise hold several at once.
+  const turn = renderQueue.then(async () => (await renderAsync(memoryChartSvg(input, options), resvgOptions())).asPng());
+  renderQueue = turn.then(
+    () => undefined,
+    () => undefined,
+  );
+  return turn;
 }
+
+let renderQueue: Promise<void> = Promise.resolve();
