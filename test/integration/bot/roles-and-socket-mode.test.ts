@@ -1,7 +1,7 @@
 // Web and worker roles as separate processes sharing Redis; health in every role; Socket Mode
 // against the fake's apps.connections.open and WebSocket.
 import type { RunningBot } from '../../../src/bot/app';
-import { ALERT_CHANNEL, ALERTMANAGER_TOKEN, oomAlert, slashCommand, startServices, startTestBot, type Services } from '../../support/bot-harness';
+import { ALERT_CHANNEL, ALERTMANAGER_TOKEN, buttonPress, oomAlert, slashCommand, startServices, startTestBot, type Services } from '../../support/bot-harness';
 import { demoSpecs } from '../../support/scenarios';
 
 jest.setTimeout(60_000);
@@ -44,7 +44,7 @@ it('runs web and worker as separate roles on one Redis queue, each answering hea
   }
 });
 
-it('takes /oom over Socket Mode when SLACK_APP_TOKEN is set, and still serves the webhook over HTTP', async () => {
+it('takes /oom and buttons over Socket Mode when SLACK_APP_TOKEN is set, and still serves the webhook over HTTP', async () => {
   let bot: RunningBot | undefined;
   try {
     ({ bot } = await startTestBot(services, { env: { SLACK_APP_TOKEN: 'xapp-test', SLACK_SIGNING_SECRET: '' } }));
@@ -53,6 +53,16 @@ it('takes /oom over Socket Mode when SLACK_APP_TOKEN is set, and still serves th
     const { ackPayload } = await services.slack.sendSocketEnvelope({ type: 'slash_commands', payload: command });
     expect(JSON.stringify(ackPayload)).toContain(`${namespace}/${pod}`);
     await services.slack.waitFor(() => services.slack.files.some((f) => f.channel === 'C0TEAM' && f.filename.includes(pod)), 30_000);
+
+    // Buttons arrive over the socket too: Re-run posts a fresh reply in the same thread.
+    const slack = services.slack;
+    const parent = slack.messages.find((m) => m.channel === 'C0TEAM' && !m.thread_ts && JSON.stringify(m.blocks).includes(pod));
+    const replies = () => slack.thread('C0TEAM', parent?.ts ?? '');
+    const before = replies().length;
+    const press = buttonPress({ actionId: 'oom_rerun', value: JSON.stringify({ namespace, pod, container: services.cluster.scenarios[1]?.target.container }), channel: 'C0TEAM', messageTs: replies()[0]?.ts ?? '', threadTs: parent?.ts ?? '' });
+    await slack.sendSocketEnvelope({ type: 'interactive', payload: JSON.parse(press.payload ?? '{}') });
+    await slack.waitFor(() => replies().length === before + 1 && JSON.stringify(replies()[before]?.blocks).includes('OOMKilled'), 20_000);
+
     expect((await fetch(`${bot.url}/healthz`)).status).toBe(200);
     expect((await fetch(`${bot.url}/alertmanager`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}' })).status).toBe(401);
   } finally {
