@@ -2,9 +2,9 @@
 import type { App } from '@slack/bolt';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import { parseCommandTarget } from '../jobs/diagnosis-job';
 import type { BotConfig } from '../src/bot/config';
 import type { JobQueue } from '../src/bot/queue';
+import { parseCommandTarget } from '../src/core/target';
 import { commandAck, helpMessage } from '../src/slack/blocks';
 
 export interface CommandDeps {

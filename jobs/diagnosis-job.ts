@@ -14,7 +14,7 @@ import type { DiagnosedRecord, GroupThread, StateStore } from '../src/bot/store'
 import { CAUSE_TITLES } from '../src/core/classify';
 import { formatDuration } from '../src/core/duration';
 import { ordinal } from '../src/core/format';
-import { parsePodName, parseTargetRequest } from '../src/core/target';
+import { parseCommandTarget } from '../src/core/target';
 import type { Diagnosis, TargetRequest, Verdict } from '../src/core/types';
 import { diagnose, resolvePod, type DiagnoseDeps } from '../src/diagnose';
 import { renderMemoryChartPngAsync, type MemoryChartInput } from '../src/render/chart';
@@ -378,13 +378,6 @@ async function findPods(request: TargetRequest | { kind: 'bare'; pod: string }, 
   const pods = await cluster.listPodsAllNamespaces(`metadata.name=${request.pod}`);
   const allowed = deps.config.namespaces;
   return pods.filter((p) => !allowed || allowed.includes(String(p.metadata?.namespace)));
-}
-
-export function parseCommandTarget(text: string): TargetRequest | { kind: 'bare'; pod: string } {
-  const trimmed = text.trim();
-  // "/oom api-1": a pod name alone, looked up across the namespaces the bot may read.
-  if (!trimmed.includes('/')) return { kind: 'bare', pod: parsePodName(trimmed, 'pod') };
-  return parseTargetRequest(trimmed);
 }
 
 async function handleCommand(job: CommandJob, meta: JobMeta, deps: WorkerDeps, log: Logger): Promise<void> {

@@ -75,6 +75,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 export class MemoryStore implements StateStore {
   private readonly values = new Map<string, { value: unknown; expiresAt: number }>();
   private readonly locks = new Map<string, Promise<unknown>>();
+  private writes = 0;
 
   private read<T>(key: string): T | null {
     const entry = this.values.get(key);
@@ -88,6 +89,18 @@ export class MemoryStore implements StateStore {
 
   private write(key: string, value: unknown, ttlMs: number): void {
     this.values.set(key, { value: structuredClone(value), expiresAt: Date.now() + ttlMs });
+    // Expired records are dropped when read; sweep now and then, so those never read again go too.
+    if (++this.writes % 500 === 0) this.sweep();
+  }
+
+  private sweep(): void {
+    const now = Date.now();
+    for (const [key, entry] of this.values) if (entry.expiresAt <= now) this.values.delete(key);
+  }
+
+  /** How many records are held, expired ones included until swept. */
+  get size(): number {
+    return this.values.size;
   }
 
   private ttlOf(key: string): number {

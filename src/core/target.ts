@@ -131,3 +131,13 @@ export function parseTargetRequest(text: string): TargetRequest {
     ? { kind: 'pod', namespace, pod: name }
     : { kind: 'workload', namespace, workloadKind, name };
 }
+
+/**
+ * What follows `/oom`: the CLI's forms, or a pod name alone ("/oom api-1"), which the bot looks up
+ * across the namespaces it may read.
+ */
+export function parseCommandTarget(text: string): TargetRequest | { kind: 'bare'; pod: string } {
+  const trimmed = text.trim();
+  if (!trimmed.includes('/')) return { kind: 'bare', pod: parsePodName(trimmed, 'pod') };
+  return parseTargetRequest(trimmed);
+}

@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { ParseError } from '../../../src/core/errors';
 import { onlyParseErrors, parseErrorOf } from './parse-assertions';
 import {
+  parseCommandTarget,
   parseContainerName,
   parseNamespace,
   parsePodName,
@@ -176,5 +177,18 @@ describe('name parsers', () => {
         }
       }),
     );
+  });
+});
+
+describe('parseCommandTarget (what follows /oom)', () => {
+  it('takes a pod name alone as a name to look up, and the other forms as the CLI does', () => {
+    expect(parseCommandTarget(' api-1 ')).toEqual({ kind: 'bare', pod: 'api-1' });
+    expect(parseCommandTarget('shop/api-1')).toEqual(parseTargetRequest('shop/api-1'));
+    expect(parseCommandTarget('shop/deploy/api')).toEqual(parseTargetRequest('shop/deploy/api'));
+  });
+
+  it('refuses what is not a name, with one ParseError', () => {
+    expect(parseErrorOf(() => parseCommandTarget('API-1')).message).toContain('lower case');
+    onlyParseErrors(() => parseCommandTarget('<!channel>'));
   });
 });
