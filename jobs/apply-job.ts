@@ -64,7 +64,7 @@ function intendedDiff(record: SuggestionRecord, op: ApplyOp): DiffLine[] {
   if (op === 'undo' && record.applied) return diffStates(record.applied.after, record.applied.before);
   const memory = (section: 'requests' | 'limits'): string => {
     const value = (record.snapshot.resources[section] as Record<string, unknown> | undefined)?.memory;
-    return value === undefined || value === null ? '(none)' : String(value);
+    return typeof value === 'string' || typeof value === 'number' ? String(value) : '(none)';
   };
   const lines: DiffLine[] = [];
   const { change } = record;

@@ -89,7 +89,7 @@ interface MessageExtras {
 type StoredDiagnosis = Diagnosis & { extras?: MessageExtras };
 
 async function renderStored(deps: WorkerDeps, channel: string, ts: string, change: (extras: MessageExtras) => MessageExtras = (e) => e): Promise<void> {
-  const stored = (await deps.store.getDiagnosis(channel, ts)) as StoredDiagnosis | null;
+  const stored: StoredDiagnosis | null = await deps.store.getDiagnosis(channel, ts);
   if (!stored) return;
   const current = stored.extras ?? {};
   const extras = change(current);

@@ -33,6 +33,8 @@ fi
 
 npm run --silent build
 npm run --silent typecheck
+npm run --silent lint
+npm run --silent format:check >/dev/null || { echo 'Formatting differs from prettier: run npm run format' >&2; npx prettier --list-different . >&2; exit 1; }
 
 results=$(mktemp)
 trap 'rm -f "$results"' EXIT

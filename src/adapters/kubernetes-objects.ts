@@ -15,7 +15,7 @@ import type {
   WorkloadRef,
 } from '../core/types';
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
+ 
 export type ApiObject = Record<string, any>;
 
 export function toDate(value: unknown): Date | null {
@@ -174,7 +174,7 @@ export function nodeEvidence(node: ApiObject, events: ApiObject[]): NodeEvidence
   const condition = (node.status?.conditions ?? []).find((c: ApiObject) => c.type === 'MemoryPressure');
   const bytes = (v: unknown): number | null => {
     try {
-      return v === undefined || v === null ? null : parseQuantity(String(v));
+      return typeof v === 'string' || typeof v === 'number' ? parseQuantity(String(v)) : null;
     } catch {
       return null;
     }

@@ -9,7 +9,7 @@ import {
   AuthorizationV1Api,
   BatchV1Api,
   CoreV1Api,
-  KubeConfig,
+  type KubeConfig,
   Observable,
   PatchStrategy,
   ResponseContext,
@@ -51,7 +51,7 @@ export function impersonatingHttp(identity: KubeIdentity): HttpLibrary {
         const body = context.getBody();
         const transport = url.protocol === 'https:' ? https : http;
         const signal = context.getSignal();
-        const request = transport.request(url, { method: context.getHttpMethod(), headers, agent: context.getAgent() as http.Agent | undefined, ...(signal ? { signal } : {}) }, (response) => {
+        const request = transport.request(url, { method: context.getHttpMethod(), headers, agent: context.getAgent(), ...(signal ? { signal } : {}) }, (response) => {
           const chunks: Buffer[] = [];
           response.on('data', (chunk: Buffer) => chunks.push(chunk));
           response.on('error', reject);
@@ -102,13 +102,13 @@ export class KubernetesWriter implements ClusterWriter {
     try {
       switch (kind) {
         case 'Deployment':
-          return (await this.apps.readNamespacedDeployment(args)) as ApiObject;
+          return (await this.apps.readNamespacedDeployment(args));
         case 'StatefulSet':
-          return (await this.apps.readNamespacedStatefulSet(args)) as ApiObject;
+          return (await this.apps.readNamespacedStatefulSet(args));
         case 'DaemonSet':
-          return (await this.apps.readNamespacedDaemonSet(args)) as ApiObject;
+          return (await this.apps.readNamespacedDaemonSet(args));
         case 'CronJob':
-          return (await this.batch.readNamespacedCronJob(args)) as ApiObject;
+          return (await this.batch.readNamespacedCronJob(args));
       }
     } catch (error) {
       const failure = this.fail(error, `${kind} ${namespace}/${name}`);
@@ -125,13 +125,13 @@ export class KubernetesWriter implements ClusterWriter {
     try {
       switch (kind) {
         case 'Deployment':
-          return (await this.apps.patchNamespacedDeployment(params, config)) as ApiObject;
+          return (await this.apps.patchNamespacedDeployment(params, config));
         case 'StatefulSet':
-          return (await this.apps.patchNamespacedStatefulSet(params, config)) as ApiObject;
+          return (await this.apps.patchNamespacedStatefulSet(params, config));
         case 'DaemonSet':
-          return (await this.apps.patchNamespacedDaemonSet(params, config)) as ApiObject;
+          return (await this.apps.patchNamespacedDaemonSet(params, config));
         case 'CronJob':
-          return (await this.batch.patchNamespacedCronJob(params, config)) as ApiObject;
+          return (await this.batch.patchNamespacedCronJob(params, config));
       }
     } catch (error) {
       throw this.fail(error, `${kind} ${namespace}/${name}`);
@@ -155,7 +155,7 @@ export class KubernetesWriter implements ClusterWriter {
   async listPods(namespace: string, labelSelector: string): Promise<ApiObject[]> {
     try {
       const list = await this.core.listNamespacedPod({ namespace, labelSelector });
-      return list.items as ApiObject[];
+      return list.items;
     } catch (error) {
       throw this.fail(error, `pods in ${namespace}`);
     }

@@ -91,7 +91,7 @@ export class KubernetesReader implements ClusterReader {
   private readonly batch: BatchV1Api;
   private readonly custom: CustomObjectsApi;
 
-  constructor(private readonly kc: KubeConfig) {
+  constructor(kc: KubeConfig) {
     this.description = kc.getCurrentCluster()?.server ?? '(unknown server)';
     this.core = kc.makeApiClient(CoreV1Api);
     this.apps = kc.makeApiClient(AppsV1Api);
@@ -122,25 +122,25 @@ export class KubernetesReader implements ClusterReader {
 
   async listPods(namespace: string, labelSelector: string): Promise<ApiObject[]> {
     const list = await this.call(`pods in ${namespace}`, () => this.core.listNamespacedPod({ namespace, labelSelector }));
-    return list.items as ApiObject[];
+    return list.items;
   }
 
   async listPodsAllNamespaces(fieldSelector: string): Promise<ApiObject[]> {
     const list = await this.call('pods in all namespaces', () => this.core.listPodForAllNamespaces({ fieldSelector }));
-    return list.items as ApiObject[];
+    return list.items;
   }
 
   async podEvents(namespace: string, podName: string): Promise<ApiObject[]> {
     const fieldSelector = `involvedObject.kind=Pod,involvedObject.name=${podName}`;
     const list = await this.call(`events of pod ${namespace}/${podName}`, () => this.core.listNamespacedEvent({ namespace, fieldSelector }));
-    return list.items as ApiObject[];
+    return list.items;
   }
 
   async nodeEvents(nodeName: string): Promise<ApiObject[]> {
     // Node events (kubelet's SystemOOM, node-problem-detector's OOMKilling) live in "default", but not always.
     const fieldSelector = `involvedObject.kind=Node,involvedObject.name=${nodeName}`;
     const list = await this.call(`events of node ${nodeName}`, () => this.core.listEventForAllNamespaces({ fieldSelector }));
-    return list.items as ApiObject[];
+    return list.items;
   }
 
   readNode(name: string): Promise<ApiObject> {
@@ -172,12 +172,12 @@ export class KubernetesReader implements ClusterReader {
 
   async listLimitRanges(namespace: string): Promise<ApiObject[]> {
     const list = await this.call(`LimitRanges in ${namespace}`, () => this.core.listNamespacedLimitRange({ namespace }));
-    return list.items as ApiObject[];
+    return list.items;
   }
 
   async listResourceQuotas(namespace: string): Promise<ApiObject[]> {
     const list = await this.call(`ResourceQuotas in ${namespace}`, () => this.core.listNamespacedResourceQuota({ namespace }));
-    return list.items as ApiObject[];
+    return list.items;
   }
 
   podMetrics(namespace: string, name: string): Promise<ApiObject> {

@@ -18,7 +18,7 @@ export class WebSlackInteractive implements SlackInteractive {
 
   constructor(options: { token: string; apiUrl: string }) {
     // No retries for views.open: the trigger would have expired by the time a retry goes out.
-    this.client = new WebClient(options.token, { slackApiUrl: options.apiUrl, retryConfig: { retries: 0 }, logLevel: undefined });
+    this.client = new WebClient(options.token, { slackApiUrl: options.apiUrl, retryConfig: { retries: 0 } });
   }
 
   async openView(triggerId: string, view: ModalView): Promise<{ id: string }> {

@@ -97,7 +97,7 @@ export class AuditLog {
         await mkdir(dirname(file), { recursive: true });
         await appendFile(file, '');
       } catch (error) {
-        throw new Error(`AUDIT_LOG_FILE ${file} cannot be written: ${(error as Error).message}`);
+        throw new Error(`AUDIT_LOG_FILE ${file} cannot be written: ${(error as Error).message}`, { cause: error });
       }
     }
     return new AuditLog(logger, file);

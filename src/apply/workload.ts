@@ -54,7 +54,7 @@ function canonical(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(canonical);
   if (value && typeof value === 'object') {
     return Object.fromEntries(
-      Object.keys(value as object)
+      Object.keys(value)
         .sort()
         .map((k) => [k, canonical((value as Record<string, unknown>)[k])]),
     );
@@ -80,7 +80,7 @@ function jsonEqual(a: unknown, b: unknown): boolean {
 
 function memoryOf(resources: Record<string, unknown>, section: 'requests' | 'limits'): string {
   const value = (resources[section] as Record<string, unknown> | undefined)?.memory;
-  return value === undefined || value === null ? '(none)' : String(value);
+  return typeof value === 'string' || typeof value === 'number' ? String(value) : '(none)';
 }
 
 /**

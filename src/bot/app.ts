@@ -136,14 +136,14 @@ export async function startBot(config: BotConfig, overrides: BotOverrides = {}):
       registerSlashCommand(app, { config, queue, logger });
       registerActions(app, { queue, logger });
       registerApplyActions(app, { config, store, queue, slack, interactive, membership, audit, logger: logger.child({ component: 'apply' }) });
-      server = (await app.start(config.port)) as Server;
+      server = (await app.start(config.port));
       stopSlack = () => app.stop() as Promise<void>;
     }
   } else {
     // A worker still answers /healthz and /readyz, for its orchestrator's probes.
     server = createServer((req, res) => {
       const route = routes.find((r) => r.path === (req.url ?? '').split('?')[0]);
-      if (route && req.method === 'GET') return route.handler(req as never, res);
+      if (route && req.method === 'GET') return route.handler(req, res);
       res.writeHead(404, { 'Content-Type': 'application/json' }).end(JSON.stringify({ error: 'not found' }));
     });
     await new Promise<void>((resolve) => server.listen(config.port, resolve));

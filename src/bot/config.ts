@@ -159,13 +159,12 @@ export function readBotConfig(env: NodeJS.ProcessEnv, role: Role = 'all'): BotCo
   const logLevelText = (get('LOG_LEVEL') ?? 'info').toLowerCase();
   if (!(LOG_LEVELS as readonly string[]).includes(logLevelText)) problems.push(`LOG_LEVEL "${logLevelText.slice(0, 20)}" must be one of ${LOG_LEVELS.join(', ')}`);
 
-  let metricNames = readMetricNamesSafe(env, problems);
+  const metricNames = readMetricNamesSafe(env, problems);
   const commandName = get('SLACK_COMMAND') ?? '/oom';
   if (!/^\/[a-z0-9_-]{1,31}$/.test(commandName)) problems.push(`SLACK_COMMAND "${commandName.slice(0, 40)}" must look like /oom`);
   const apply = readApplyConfig(get, problems);
 
   if (problems.length > 0) throw new ConfigError(problems);
-  metricNames = metricNames as MetricNames;
   return {
     role,
     slack: { botToken: botToken as string, signingSecret, appToken, alertChannel: alertChannel as string, apiUrl, commandName },

@@ -181,7 +181,6 @@ function where(evidence: Evidence): string {
 }
 
 export function classify(evidence: Evidence): Classification {
-  const spec = targetSpec(evidence);
   const status = targetStatus(evidence);
   const limit = limitInForce(evidence);
   const kills = collectKills(evidence);

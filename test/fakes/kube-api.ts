@@ -701,7 +701,7 @@ function resolveRoute(pathname: string): Route | undefined {
     if (rest.length > 4) return undefined; // subresources (status, log, scale...) are not served
     const type = typeByPath(group, version, rest[2]!);
     if (!type || !type.namespaced) return undefined;
-    return { type, namespace: rest[1]!, name: rest[3] };
+    return { type, namespace: rest[1]!, ...(rest[3] !== undefined ? { name: rest[3] } : {}) };
   }
   if (rest.length === 0 || rest.length > 2) return undefined;
   const type = typeByPath(group, version, rest[0]!);
@@ -1308,7 +1308,7 @@ export class FakeKubeApi {
     if (obj.kind !== undefined && obj.kind !== type.kind) {
       throw badRequest(`the API version in the data (${String(obj.apiVersion)}) does not match the expected API version (${apiVersionOf(type)})`);
     }
-    const stored = cloneJson(obj) as KubeObject;
+    const stored: KubeObject = cloneJson(obj);
     delete stored.kind;
     delete stored.apiVersion;
     if (!isPlainObject(stored.metadata)) stored.metadata = {};

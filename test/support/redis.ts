@@ -40,7 +40,7 @@ export function redisPing(host: string, port: number, timeoutMs = 1000): Promise
 
 async function waitForPong(host: string, port: number, proc: ManagedProcess, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  let lastError = 'no attempt made';
+  let lastError: string;
   let delay = 20;
   for (;;) {
     if (proc.hasExited()) throw proc.startupError('exited before answering PING');

@@ -183,7 +183,7 @@ export interface WaitForHttpOptions {
 export async function waitForHttp(url: string, options: WaitForHttpOptions): Promise<void> {
   const accepted = options.okStatus === undefined ? [200] : ([] as number[]).concat(options.okStatus);
   const deadline = Date.now() + options.timeoutMs;
-  let lastError = 'no attempt made';
+  let lastError: string;
   let delay = 25;
   for (;;) {
     if (options.process?.hasExited()) {

@@ -37,11 +37,11 @@ export async function startSimulatedCluster(options: SimulatedClusterOptions): P
   try {
     const keep = options.keepLabels;
     const series = scenarios.flatMap((s) => s.series);
-    const lean = keep ? series.map((s) => ({ ...s, help: undefined, labels: Object.fromEntries(Object.entries(s.labels).filter(([k]) => keep.includes(k))) })) : series;
+    const lean = keep ? series.map(({ help: _help, ...s }) => ({ ...s, labels: Object.fromEntries(Object.entries(s.labels).filter(([k]) => keep.includes(k))) })) : series;
     prometheus = await startPrometheus({ series: lean });
   } catch (error) {
     await kube.stop();
-    tmp.remove();
+    await tmp.remove();
     throw error;
   }
   const kubeconfigPath = join(tmp.path, 'kubeconfig.yaml');
@@ -54,7 +54,7 @@ export async function startSimulatedCluster(options: SimulatedClusterOptions): P
     now,
     async stop() {
       await Promise.all([kube.stop(), prometheus.stop()]);
-      tmp.remove();
+      await tmp.remove();
     },
   };
 }

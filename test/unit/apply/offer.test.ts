@@ -20,7 +20,7 @@ function ledger(meta: { labels?: Record<string, string>; annotations?: Record<st
 
 function reader(workload: Record<string, any> | null): ClusterReader {
   const none = () => Promise.reject(new Error('not used'));
-  return { description: 'fake', readWorkload: async () => workload, readPod: none, listPods: none, listPodsAllNamespaces: none, podEvents: none, nodeEvents: none, readNode: none, readConfigMap: none, listLimitRanges: none, listResourceQuotas: none, podMetrics: none } as ClusterReader;
+  return { description: 'fake', readWorkload: async () => workload, readPod: none, listPods: none, listPodsAllNamespaces: none, podEvents: none, nodeEvents: none, readNode: none, readConfigMap: none, listLimitRanges: none, listResourceQuotas: none, podMetrics: none };
 }
 
 function withKind(d: Diagnosis, kind: WorkloadKind, name = 'ledger'): Diagnosis {

@@ -38,7 +38,7 @@ function parseError(body: unknown): ParseError {
     parseWebhook(body);
   } catch (error) {
     if (error instanceof ParseError) return error;
-    throw new Error(`expected a ParseError, got ${String(error)}`);
+    throw new Error(`expected a ParseError, got ${String(error)}`, { cause: error });
   }
   throw new Error('expected a ParseError, but the payload was accepted');
 }

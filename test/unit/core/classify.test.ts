@@ -53,10 +53,6 @@ function demo(id: string, limit?: number): ScenarioSpec {
   return spec;
 }
 
-function text(c: Classification): string {
-  return [c.headline, ...c.verdictEvidence, ...c.causes.flatMap((x) => x.evidence)].join('\n');
-}
-
 function expectValid(c: Classification): void {
   expect(VERDICTS).toContain(c.verdict);
   expect(typeof c.headline).toBe('string');
@@ -592,9 +588,9 @@ describe('classify on random evidence', () => {
       fieldPath: fc.option(fc.constantFrom('spec.containers{api}', 'spec.containers{other}'), { nil: undefined }),
     })
     .map(({ kind, when, count, fieldPath }) => ({
-      reason: kind[0] as string,
+      reason: kind[0],
       type: 'Warning',
-      message: kind[1] as string,
+      message: kind[1],
       count,
       firstAt: when === null ? null : new Date(when),
       lastAt: when === null ? null : new Date(when),

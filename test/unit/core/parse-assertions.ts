@@ -7,7 +7,7 @@ export function parseErrorOf(fn: () => unknown): ParseError {
     fn();
   } catch (err) {
     if (err instanceof ParseError) return err;
-    throw new Error(`expected a ParseError, got ${String(err)}`);
+    throw new Error(`expected a ParseError, got ${String(err)}`, { cause: err });
   }
   throw new Error('expected a ParseError, got no error');
 }

@@ -171,7 +171,7 @@ describe('caps: node allocatable, LimitRange max, ResourceQuota headroom', () =>
     ['no quota headroom', { namespaceLimits: noNamespaceLimits({ quotaHeadroomBytes: 0, quotaName: 'full' }) }, /ResourceQuota full's limits.memory headroom .* allows no more than the 1 GiB in force/],
     ['a node smaller than the limit', { node: node({ allocatableBytes: 900 * MiB }) }, /allocatable memory \(900 MiB\) allows no more than the 1 GiB in force/],
   ])('a cap below the current limit (%s): no raise, and a note', (_label, parts, pattern) => {
-    const r = rec(killedAt('1Gi', parts as Parameters<typeof evidence>[0]));
+    const r = rec(killedAt('1Gi', parts));
     expect(r.resources.limits.memory).toBe('1Gi');
     expect(notes(r)).toMatch(/The limit cannot be raised/);
     expect(notes(r)).toMatch(pattern);

@@ -224,7 +224,7 @@ describe('lists', () => {
     const fake = await startFake(pods);
     const { core } = clients(fake);
     const names = async (labelSelector?: string, fieldSelector?: string) =>
-      (await core.listNamespacedPod({ namespace: 'shop', labelSelector, fieldSelector })).items.map((p) => p.metadata?.name);
+      (await core.listNamespacedPod({ namespace: 'shop', ...(labelSelector ? { labelSelector } : {}), ...(fieldSelector ? { fieldSelector } : {}) })).items.map((p) => p.metadata?.name);
 
     expect(await names('app=api')).toEqual(['api-1', 'api-2']);
     expect(await names('app!=api')).toEqual(['worker-1']);
@@ -254,7 +254,7 @@ describe('lists', () => {
     expect(first.metadata?.remainingItemCount).toBe(1);
     const token = first.metadata?._continue; // client-node renames the wire's metadata.continue
     expect(token).toEqual(expect.any(String));
-    const second = await core.listPodForAllNamespaces({ limit: 3, _continue: token });
+    const second = await core.listPodForAllNamespaces({ limit: 3, _continue: token! });
     expect(second.items.map((p) => `${p.metadata?.namespace}/${p.metadata?.name}`)).toEqual(['shop/worker-1']);
     expect(second.metadata?._continue).toBeUndefined();
     expect(fake.requests[1]?.query).toEqual({ limit: '3', continue: token });

@@ -475,9 +475,9 @@ describe('FakeSlackApi: Socket Mode', () => {
       clientOptions: { slackApiUrl: fake.url, retryConfig: { retries: 0 } },
     });
     const received: unknown[] = [];
-    socketClient.on('slash_commands', async ({ ack, body }: { ack: (r?: Record<string, unknown>) => Promise<void>; body: { text: string } }) => {
+    socketClient.on('slash_commands', ({ ack, body }: { ack: (r?: Record<string, unknown>) => Promise<void>; body: { text: string } }) => {
       received.push(body);
-      await ack({ response_type: 'ephemeral', text: `diagnosing ${body.text}` });
+      void ack({ response_type: 'ephemeral', text: `diagnosing ${body.text}` });
     });
     try {
       const connection = (await socketClient.start()) as { url?: string };
