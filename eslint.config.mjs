@@ -14,7 +14,10 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/no-floating-promises': 'error',
-      '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports', disallowTypeAnnotations: false }],
+      '@typescript-eslint/consistent-type-imports': [
+        'error',
+        { fixStyle: 'inline-type-imports', disallowTypeAnnotations: false },
+      ],
       // Many async functions implement an async interface without awaiting (the in-memory store).
       '@typescript-eslint/require-await': 'off',
       // Stripping control characters from untrusted text is the point of those expressions.
@@ -54,9 +57,26 @@ export default tseslint.config(
         'error',
         {
           patterns: [
-            { group: ['@slack/*', '@kubernetes/*', 'axios', 'bull', 'ioredis', 'pino', 'undici'], message: 'src/core is pure: SDKs belong in src/adapters.' },
-            { group: ['node:fs', 'fs', 'node:http', 'http', 'node:https', 'https', 'node:net', 'net'], message: 'src/core does no I/O.' },
-            { group: ['../adapters/*', '../bot/*', '../slack/*', '../render/*', '../apply/*', '../../handlers/*', '../../jobs/*'], message: 'src/core imports only src/core.' },
+            {
+              group: ['@slack/*', '@kubernetes/*', 'axios', 'bull', 'ioredis', 'pino', 'undici'],
+              message: 'src/core is pure: SDKs belong in src/adapters.',
+            },
+            {
+              group: ['node:fs', 'fs', 'node:http', 'http', 'node:https', 'https', 'node:net', 'net'],
+              message: 'src/core does no I/O.',
+            },
+            {
+              group: [
+                '../adapters/*',
+                '../bot/*',
+                '../slack/*',
+                '../render/*',
+                '../apply/*',
+                '../../handlers/*',
+                '../../jobs/*',
+              ],
+              message: 'src/core imports only src/core.',
+            },
           ],
         },
       ],

@@ -69,9 +69,15 @@ export function alertmanagerWebhook(deps: WebhookDeps): (req: IncomingMessage, r
 async function handle(req: IncomingMessage, res: ServerResponse, deps: WebhookDeps): Promise<void> {
   const token = deps.config.alertmanager.token;
   if (token && !bearerMatches(req.headers.authorization, token)) {
-    deps.logger.warn({ remote: req.socket.remoteAddress }, 'alertmanager webhook refused: missing or wrong bearer token');
+    deps.logger.warn(
+      { remote: req.socket.remoteAddress },
+      'alertmanager webhook refused: missing or wrong bearer token',
+    );
     res.setHeader('WWW-Authenticate', 'Bearer');
-    answer(res, 401, { error: 'missing or wrong bearer token: set http_config.authorization.credentials to ALERTMANAGER_TOKEN in the Alertmanager receiver' });
+    answer(res, 401, {
+      error:
+        'missing or wrong bearer token: set http_config.authorization.credentials to ALERTMANAGER_TOKEN in the Alertmanager receiver',
+    });
     return;
   }
   if (!/^application\/json\b/i.test(req.headers['content-type'] ?? '')) {
@@ -84,7 +90,9 @@ async function handle(req: IncomingMessage, res: ServerResponse, deps: WebhookDe
   } catch (error) {
     const status = (error as { status?: number }).status ?? 400;
     if (status === 413) res.setHeader('Connection', 'close');
-    answer(res, status, { error: status === 413 ? `body larger than ${MAX_BODY_BYTES} bytes` : 'body is not valid JSON' });
+    answer(res, status, {
+      error: status === 413 ? `body larger than ${MAX_BODY_BYTES} bytes` : 'body is not valid JSON',
+    });
     return;
   }
   let plan;
@@ -99,19 +107,41 @@ async function handle(req: IncomingMessage, res: ServerResponse, deps: WebhookDe
     throw error;
   }
   const log = deps.logger.child({ groupId: plan.groupId, status: plan.status });
-  for (const ignored of plan.ignored) log.info({ alertname: ignored.alertname, why: ignored.why }, 'alert left alone');
+  for (const ignored of plan.ignored)
+    log.info({ alertname: ignored.alertname, why: ignored.why }, 'alert left alone');
   if (plan.targets.length === 0 && plan.undiagnosable.length === 0 && plan.status === 'firing') {
     answer(res, 200, { queued: 0, ignored: plan.ignored.length });
     return;
   }
-  const alertName = ((body as { commonLabels?: Record<string, string> }).commonLabels?.alertname ?? plan.targets[0]?.alertname ?? 'OOM alert').slice(0, 200);
+  const alertName = (
+    (body as { commonLabels?: Record<string, string> }).commonLabels?.alertname ??
+    plan.targets[0]?.alertname ??
+    'OOM alert'
+  ).slice(0, 200);
   // One job per delivery of a group state: a re-send of the same alerts is recognised and ignored.
-  const stateKey = `${plan.status}|${plan.targets.map((t) => t.id).sort().join(',')}|${plan.undiagnosable.map((u) => u.label).sort().join(',')}`;
+  const stateKey = `${plan.status}|${plan.targets
+    .map((t) => t.id)
+    .sort()
+    .join(',')}|${plan.undiagnosable
+    .map((u) => u.label)
+    .sort()
+    .join(',')}`;
   const jobId = `group-${plan.groupId}-${shortHash(stateKey)}`;
   try {
-    const result = await deps.queue.add({ kind: 'alert-group', receivedAt: deps.now?.() ?? Date.now(), plan, alertName }, jobId);
-    log.info({ jobId, targets: plan.targets.length, duplicate: result === 'duplicate' }, 'alert group queued');
-    answer(res, 200, { queued: result === 'added' ? plan.targets.length : 0, duplicate: result === 'duplicate', undiagnosable: plan.undiagnosable.length, ignored: plan.ignored.length });
+    const result = await deps.queue.add(
+      { kind: 'alert-group', receivedAt: deps.now?.() ?? Date.now(), plan, alertName },
+      jobId,
+    );
+    log.info(
+      { jobId, targets: plan.targets.length, duplicate: result === 'duplicate' },
+      'alert group queued',
+    );
+    answer(res, 200, {
+      queued: result === 'added' ? plan.targets.length : 0,
+      duplicate: result === 'duplicate',
+      undiagnosable: plan.undiagnosable.length,
+      ignored: plan.ignored.length,
+    });
   } catch (error) {
     if (error instanceof QueueUnavailableError) {
       log.error({ err: error.message }, 'cannot queue the alert group; Alertmanager will retry');

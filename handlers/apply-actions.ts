@@ -14,7 +14,13 @@ import type { ApplyOp, SuggestionRecord } from '../src/apply/types';
 import type { BotConfig } from '../src/bot/config';
 import type { JobQueue } from '../src/bot/queue';
 import type { StateStore } from '../src/bot/store';
-import { APPLY_IDS, checkingView, refusalMessage, refusedView, submittedView } from '../src/slack/apply-blocks';
+import {
+  APPLY_IDS,
+  checkingView,
+  refusalMessage,
+  refusedView,
+  submittedView,
+} from '../src/slack/apply-blocks';
 import { ACTION_IDS } from '../src/slack/blocks';
 
 export interface ApplyActionDeps {
@@ -32,12 +38,15 @@ const metadataSchema = z.strictObject({ s: z.string().regex(SUGGESTION_ID), op: 
 
 function stateRefusal(record: SuggestionRecord, op: ApplyOp): string | null {
   if (op === 'apply' && record.state !== 'open') {
-    if (record.state === 'applied' || record.state === 'applying') return `the fix was already applied${record.applied ? ` by ${record.applied.by}` : ''}`;
-    if (record.state === 'stale') return `the workload changed since this diagnosis: re-run the diagnosis for a new suggestion`;
+    if (record.state === 'applied' || record.state === 'applying')
+      return `the fix was already applied${record.applied ? ` by ${record.applied.by}` : ''}`;
+    if (record.state === 'stale')
+      return `the workload changed since this diagnosis: re-run the diagnosis for a new suggestion`;
     return 'the fix was applied and then undone: re-run the diagnosis for a new suggestion';
   }
   if (op === 'undo' && record.state !== 'applied') {
-    if (record.state === 'undone' || record.state === 'undoing') return `the fix was already undone${record.undone ? ` by ${record.undone.by}` : ''}`;
+    if (record.state === 'undone' || record.state === 'undoing')
+      return `the fix was already undone${record.undone ? ` by ${record.undone.by}` : ''}`;
     return 'the fix is not applied, so there is nothing to undo';
   }
   return null;
@@ -45,10 +54,12 @@ function stateRefusal(record: SuggestionRecord, op: ApplyOp): string | null {
 
 /** Who the user is, as far as applying goes: allowed or not (and why), and their relevant user groups. */
 async function authorize(deps: ApplyActionDeps, userId: string, record: SuggestionRecord) {
-  const groups = await deps.membership.groupsOf(userId, groupsToCheck(deps.config.apply)).catch((error: Error) => {
-    deps.logger.warn({ err: error.message }, 'could not read user-group membership from Slack');
-    return [] as string[];
-  });
+  const groups = await deps.membership
+    .groupsOf(userId, groupsToCheck(deps.config.apply))
+    .catch((error: Error) => {
+      deps.logger.warn({ err: error.message }, 'could not read user-group membership from Slack');
+      return [] as string[];
+    });
   return { groups, decision: decide(deps.config.apply, userId, groups, record.workload.namespace) };
 }
 
@@ -65,7 +76,8 @@ function auditBase(deps: ApplyActionDeps, record: SuggestionRecord | null, op: A
 }
 
 export function registerApplyActions(app: App, deps: ApplyActionDeps): void {
-  const onButton = (op: ApplyOp) =>
+  const onButton =
+    (op: ApplyOp) =>
     async ({ ack, body, action }: { ack: () => Promise<void>; body: BlockAction; action: ButtonAction }) => {
       await ack();
       const userId = body.user.id;
@@ -74,39 +86,90 @@ export function registerApplyActions(app: App, deps: ApplyActionDeps): void {
       const record = SUGGESTION_ID.test(id) ? await deps.store.getSuggestion(id) : null;
       const tell = async (reason: string) => {
         const where = record?.message.channel ?? channel;
-        if (where) await deps.slack.ephemeral(where, userId, refusalMessage(op, reason)).catch((error: Error) => deps.logger.warn({ err: error.message }, 'could not send an ephemeral refusal'));
+        if (where)
+          await deps.slack
+            .ephemeral(where, userId, refusalMessage(op, reason))
+            .catch((error: Error) =>
+              deps.logger.warn({ err: error.message }, 'could not send an ephemeral refusal'),
+            );
       };
       if (!record) {
-        await deps.audit.write({ ...auditBase(deps, null, op, userId), suggestionId: SUGGESTION_ID.test(id) ? id : null, event: 'refused', reason: 'unknown or expired suggestion', code: 'expired' });
+        await deps.audit.write({
+          ...auditBase(deps, null, op, userId),
+          suggestionId: SUGGESTION_ID.test(id) ? id : null,
+          event: 'refused',
+          reason: 'unknown or expired suggestion',
+          code: 'expired',
+        });
         await tell('this suggestion has expired or is unknown; re-run the diagnosis for a new one');
         return;
       }
       const { groups, decision } = await authorize(deps, userId, record);
       if (!decision.allowed) {
-        await deps.audit.write({ ...auditBase(deps, record, op, userId), event: 'refused', reason: decision.reason, code: decision.code });
+        await deps.audit.write({
+          ...auditBase(deps, record, op, userId),
+          event: 'refused',
+          reason: decision.reason,
+          code: decision.code,
+        });
         await tell(decision.reason);
         return;
       }
       const problem = stateRefusal(record, op);
       if (problem) {
-        await deps.audit.write({ ...auditBase(deps, record, op, userId), event: 'refused', reason: problem, code: 'state' });
+        await deps.audit.write({
+          ...auditBase(deps, record, op, userId),
+          event: 'refused',
+          reason: problem,
+          code: 'state',
+        });
         await tell(problem);
         return;
       }
       let viewId: string;
       try {
-        viewId = (await deps.interactive.openView(body.trigger_id, checkingView(op, record.workload, record.container))).id;
+        viewId = (
+          await deps.interactive.openView(
+            body.trigger_id,
+            checkingView(op, record.workload, record.container),
+          )
+        ).id;
       } catch (error) {
         deps.logger.warn({ err: (error as Error).message }, 'could not open the Apply modal');
         await tell('Slack did not open the confirmation in time; press the button again');
         return;
       }
-      await deps.audit.write({ ...auditBase(deps, record, op, userId), event: 'requested', reason: `modal opened (allowed by ${decision.via})`, code: 'opened' });
+      await deps.audit.write({
+        ...auditBase(deps, record, op, userId),
+        event: 'requested',
+        reason: `modal opened (allowed by ${decision.via})`,
+        code: 'opened',
+      });
       try {
-        await deps.queue.add({ kind: 'apply-preview', receivedAt: Date.now(), suggestionId: record.id, op, userId, userGroups: groups, viewId }, `apply-preview-${record.id}-${op}-${viewId}`);
+        await deps.queue.add(
+          {
+            kind: 'apply-preview',
+            receivedAt: Date.now(),
+            suggestionId: record.id,
+            op,
+            userId,
+            userGroups: groups,
+            viewId,
+          },
+          `apply-preview-${record.id}-${op}-${viewId}`,
+        );
       } catch (error) {
         deps.logger.error({ err: (error as Error).message }, 'cannot queue the Apply checks');
-        await deps.interactive.updateView(viewId, refusedView(op, 'The job queue is not available right now.', 'Nothing was changed. Try again in a minute.')).catch(() => undefined);
+        await deps.interactive
+          .updateView(
+            viewId,
+            refusedView(
+              op,
+              'The job queue is not available right now.',
+              'Nothing was changed. Try again in a minute.',
+            ),
+          )
+          .catch(() => undefined);
       }
     };
 
@@ -119,31 +182,73 @@ export function registerApplyActions(app: App, deps: ApplyActionDeps): void {
     try {
       metadata = metadataSchema.parse(JSON.parse(view.private_metadata || '{}'));
     } catch {
-      await ack({ response_action: 'update', view: refusedView('apply', 'This confirmation could not be read.', 'Nothing was changed. Press the button in the thread again.') });
+      await ack({
+        response_action: 'update',
+        view: refusedView(
+          'apply',
+          'This confirmation could not be read.',
+          'Nothing was changed. Press the button in the thread again.',
+        ),
+      });
       return;
     }
     const { op } = metadata;
     const record = await deps.store.getSuggestion(metadata.s);
     if (!record) {
-      await ack({ response_action: 'update', view: refusedView(op, 'This suggestion has expired.', 'Nothing was changed. Re-run the diagnosis for a new one.') });
+      await ack({
+        response_action: 'update',
+        view: refusedView(
+          op,
+          'This suggestion has expired.',
+          'Nothing was changed. Re-run the diagnosis for a new one.',
+        ),
+      });
       return;
     }
     // The same rules as on the button: the configuration or the groups may have changed since.
     const { groups, decision } = await authorize(deps, userId, record);
     if (!decision.allowed) {
       await ack({ response_action: 'update', view: refusedView(op, 'You cannot do this.', decision.reason) });
-      await deps.audit.write({ ...auditBase(deps, record, op, userId), event: 'refused', reason: decision.reason, code: decision.code });
+      await deps.audit.write({
+        ...auditBase(deps, record, op, userId),
+        event: 'refused',
+        reason: decision.reason,
+        code: decision.code,
+      });
       return;
     }
     try {
       // One job per modal: Slack re-sending the same submission finds it queued already.
-      await deps.queue.add({ kind: 'apply', receivedAt: Date.now(), suggestionId: record.id, op, userId, userGroups: groups, viewId: view.id }, `apply-${record.id}-${op}-${view.id}`);
+      await deps.queue.add(
+        {
+          kind: 'apply',
+          receivedAt: Date.now(),
+          suggestionId: record.id,
+          op,
+          userId,
+          userGroups: groups,
+          viewId: view.id,
+        },
+        `apply-${record.id}-${op}-${view.id}`,
+      );
     } catch (error) {
       deps.logger.error({ err: (error as Error).message }, 'cannot queue the change');
-      await ack({ response_action: 'update', view: refusedView(op, 'The job queue is not available right now.', 'Nothing was changed. Try again in a minute.') });
+      await ack({
+        response_action: 'update',
+        view: refusedView(
+          op,
+          'The job queue is not available right now.',
+          'Nothing was changed. Try again in a minute.',
+        ),
+      });
       return;
     }
     await ack({ response_action: 'update', view: submittedView(op, record.workload, record.container) });
-    await deps.audit.write({ ...auditBase(deps, record, op, userId), event: 'requested', reason: `confirmed in the modal (allowed by ${decision.via})`, code: 'confirmed' });
+    await deps.audit.write({
+      ...auditBase(deps, record, op, userId),
+      event: 'requested',
+      reason: `confirmed in the modal (allowed by ${decision.via})`,
+      code: 'confirmed',
+    });
   });
 }

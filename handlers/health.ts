@@ -13,14 +13,19 @@ export function healthz(): (req: IncomingMessage, res: ServerResponse) => void {
   };
 }
 
-export function readyz(checks: ReadinessCheck[], cacheMs = 5000): (req: IncomingMessage, res: ServerResponse) => void {
+export function readyz(
+  checks: ReadinessCheck[],
+  cacheMs = 5000,
+): (req: IncomingMessage, res: ServerResponse) => void {
   // Probes come every few seconds: cache the answer briefly rather than call Slack each time.
   let cached: { at: number; results: Record<string, boolean> } | null = null;
   return (_req, res) => {
     void (async () => {
       if (!cached || Date.now() - cached.at > cacheMs) {
         // Each check gets two seconds: a dependency that hangs is as unready as one that refuses.
-        const entries = await Promise.all(checks.map(async (c) => [c.name, await withTimeout(c.check(), 2000)] as const));
+        const entries = await Promise.all(
+          checks.map(async (c) => [c.name, await withTimeout(c.check(), 2000)] as const),
+        );
         cached = { at: Date.now(), results: Object.fromEntries(entries) };
       }
       const ok = Object.values(cached.results).every(Boolean);

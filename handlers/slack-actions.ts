@@ -11,7 +11,11 @@ export interface ActionDeps {
   logger: Logger;
 }
 
-const rerunValue = z.object({ namespace: z.string(), pod: z.string(), container: z.string().nullable().optional() });
+const rerunValue = z.object({
+  namespace: z.string(),
+  pod: z.string(),
+  container: z.string().nullable().optional(),
+});
 
 export function registerActions(app: App, deps: ActionDeps): void {
   app.action<BlockAction<ButtonAction>>(ACTION_IDS.rerun, async ({ ack, body, action, respond }) => {
@@ -19,31 +23,64 @@ export function registerActions(app: App, deps: ActionDeps): void {
     let target: { namespace: string; pod: string; container: string | null };
     try {
       const value = rerunValue.parse(JSON.parse(action.value ?? ''));
-      target = { namespace: parseNamespace(value.namespace), pod: parsePodName(value.pod), container: value.container ? parseContainerName(value.container) : null };
+      target = {
+        namespace: parseNamespace(value.namespace),
+        pod: parsePodName(value.pod),
+        container: value.container ? parseContainerName(value.container) : null,
+      };
     } catch {
       deps.logger.warn({ user: body.user.id }, 'a Re-run button carried a value that is not a target');
-      await respond({ response_type: 'ephemeral', replace_original: false, text: ':warning: That button no longer works. Run /oom <namespace>/<pod> instead.' });
+      await respond({
+        response_type: 'ephemeral',
+        replace_original: false,
+        text: ':warning: That button no longer works. Run /oom <namespace>/<pod> instead.',
+      });
       return;
     }
     const channel = body.channel?.id ?? body.container?.channel_id;
-    const threadTs = body.message?.thread_ts ?? body.message?.ts ?? body.container?.thread_ts ?? body.container?.message_ts;
+    const threadTs =
+      body.message?.thread_ts ?? body.message?.ts ?? body.container?.thread_ts ?? body.container?.message_ts;
     if (!channel || !threadTs) return;
-    await deps.queue.add({ kind: 'rerun', receivedAt: Date.now(), channel, threadTs, userId: body.user.id, ...target }, `rerun-${action.action_ts.replace('.', '')}-${body.user.id}`);
+    await deps.queue.add(
+      { kind: 'rerun', receivedAt: Date.now(), channel, threadTs, userId: body.user.id, ...target },
+      `rerun-${action.action_ts.replace('.', '')}-${body.user.id}`,
+    );
   });
 
-  app.action<BlockAction<ButtonAction>>(new RegExp(`^${ACTION_IDS.pickPodPrefix}\\d+$`), async ({ ack, body, action, respond }) => {
-    await ack();
-    const [namespaceText, podText] = (action.value ?? '').split('/');
-    try {
-      parseNamespace(namespaceText ?? '');
-      parsePodName(podText ?? '');
-    } catch {
-      await respond({ response_type: 'ephemeral', replace_original: false, text: ':warning: That choice could not be read. Run /oom <namespace>/<pod> instead.' });
-      return;
-    }
-    const channel = body.channel?.id ?? body.container?.channel_id;
-    if (!channel) return;
-    await deps.queue.add({ kind: 'command', receivedAt: Date.now(), channel, userId: body.user.id, text: `${namespaceText}/${podText}`, responseUrl: body.response_url ?? null }, `pick-${action.action_ts.replace('.', '')}-${body.user.id}`);
-    await respond({ response_type: 'ephemeral', replace_original: true, text: `Diagnosing \`${namespaceText}/${podText}\`…` });
-  });
+  app.action<BlockAction<ButtonAction>>(
+    new RegExp(`^${ACTION_IDS.pickPodPrefix}\\d+$`),
+    async ({ ack, body, action, respond }) => {
+      await ack();
+      const [namespaceText, podText] = (action.value ?? '').split('/');
+      try {
+        parseNamespace(namespaceText ?? '');
+        parsePodName(podText ?? '');
+      } catch {
+        await respond({
+          response_type: 'ephemeral',
+          replace_original: false,
+          text: ':warning: That choice could not be read. Run /oom <namespace>/<pod> instead.',
+        });
+        return;
+      }
+      const channel = body.channel?.id ?? body.container?.channel_id;
+      if (!channel) return;
+      await deps.queue.add(
+        {
+          kind: 'command',
+          receivedAt: Date.now(),
+          channel,
+          userId: body.user.id,
+          text: `${namespaceText}/${podText}`,
+          responseUrl: body.response_url ?? null,
+        },
+        `pick-${action.action_ts.replace('.', '')}-${body.user.id}`,
+      );
+      await respond({
+        response_type: 'ephemeral',
+        replace_original: true,
+        text: `Diagnosing \`${namespaceText}/${podText}\`…`,
+      });
+    },
+  );
 }

@@ -28,7 +28,10 @@ export function registerSlashCommand(app: App, deps: CommandDeps): void {
     const parsed = commandPayload.safeParse(command);
     if (!parsed.success) {
       deps.logger.warn({ issue: parsed.error.issues[0]?.message }, 'malformed slash command payload');
-      await ack({ response_type: 'ephemeral', text: ':warning: That request could not be read. Try again, or see /oom help.' });
+      await ack({
+        response_type: 'ephemeral',
+        text: ':warning: That request could not be read. Try again, or see /oom help.',
+      });
       return;
     }
     const payload = parsed.data;
@@ -41,19 +44,38 @@ export function registerSlashCommand(app: App, deps: CommandDeps): void {
     try {
       target = parseCommandTarget(text);
     } catch (error) {
-      await ack({ response_type: 'ephemeral', text: `:warning: ${(error as Error).message}\nTry \`${name} <namespace>/<pod>\`, \`${name} <pod>\` or \`${name} <namespace>/deploy/<name>\`.` });
+      await ack({
+        response_type: 'ephemeral',
+        text: `:warning: ${(error as Error).message}\nTry \`${name} <namespace>/<pod>\`, \`${name} <pod>\` or \`${name} <namespace>/deploy/<name>\`.`,
+      });
       return;
     }
     const allowed = deps.config.namespaces;
     if (allowed && target.kind !== 'bare' && !allowed.includes(target.namespace)) {
-      await ack({ response_type: 'ephemeral', text: `:no_entry: Namespace \`${target.namespace}\` is not one this bot may look into. It may read: ${allowed.map((n) => `\`${n}\``).join(', ')}.` });
+      await ack({
+        response_type: 'ephemeral',
+        text: `:no_entry: Namespace \`${target.namespace}\` is not one this bot may look into. It may read: ${allowed.map((n) => `\`${n}\``).join(', ')}.`,
+      });
       return;
     }
     try {
-      await deps.queue.add({ kind: 'command', receivedAt: Date.now(), channel: payload.channel_id, userId: payload.user_id, text, responseUrl: payload.response_url ?? null }, `cmd-${payload.trigger_id.replace(/[^A-Za-z0-9.]/g, '')}`);
+      await deps.queue.add(
+        {
+          kind: 'command',
+          receivedAt: Date.now(),
+          channel: payload.channel_id,
+          userId: payload.user_id,
+          text,
+          responseUrl: payload.response_url ?? null,
+        },
+        `cmd-${payload.trigger_id.replace(/[^A-Za-z0-9.]/g, '')}`,
+      );
     } catch (error) {
       deps.logger.error({ err: (error as Error).message }, 'cannot queue a /oom command');
-      await ack({ response_type: 'ephemeral', text: ':x: The diagnosis queue is not available right now. Try again in a minute.' });
+      await ack({
+        response_type: 'ephemeral',
+        text: ':x: The diagnosis queue is not available right now. Try again in a minute.',
+      });
       return;
     }
     await ack({ response_type: 'ephemeral', ...commandAck(text) });

@@ -17,7 +17,8 @@ export function withCache(reader: ClusterReader): ClusterReader {
   return {
     description: reader.description,
     readPod: (ns, name) => cached(`pod/${ns}/${name}`, () => reader.readPod(ns, name)),
-    readWorkload: (kind, ns, name) => cached(`${kind}/${ns}/${name}`, () => reader.readWorkload(kind, ns, name)),
+    readWorkload: (kind, ns, name) =>
+      cached(`${kind}/${ns}/${name}`, () => reader.readWorkload(kind, ns, name)),
     readNode: (name) => cached(`node/${name}`, () => reader.readNode(name)),
     listPods: (ns, selector) => reader.listPods(ns, selector),
     listPodsAllNamespaces: (selector) => reader.listPodsAllNamespaces(selector),

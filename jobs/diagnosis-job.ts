@@ -8,7 +8,14 @@ import { pickContainer, resolveWorkload, type ApiObject } from '../src/adapters/
 import type { SlackMessage, SlackPoster } from '../src/adapters/slack';
 import { SlackDeliveryError } from '../src/adapters/slack';
 import type { BotConfig } from '../src/bot/config';
-import { botJobSchema, type AlertGroupJob, type BotJob, type CommandJob, type DiagnoseAlertJob, type RerunJob } from '../src/bot/jobs';
+import {
+  botJobSchema,
+  type AlertGroupJob,
+  type BotJob,
+  type CommandJob,
+  type DiagnoseAlertJob,
+  type RerunJob,
+} from '../src/bot/jobs';
 import { PermanentJobError, type JobHandler, type JobMeta, type JobQueue } from '../src/bot/queue';
 import type { DiagnosedRecord, GroupThread, StateStore } from '../src/bot/store';
 import { CAUSE_TITLES } from '../src/core/classify';
@@ -18,7 +25,15 @@ import { parseCommandTarget } from '../src/core/target';
 import type { Diagnosis, TargetRequest, Verdict } from '../src/core/types';
 import { diagnose, resolvePod, type DiagnoseDeps } from '../src/diagnose';
 import { renderMemoryChartPngAsync, type MemoryChartInput } from '../src/render/chart';
-import { diagnosisMessage, failureMessage, groupParentMessage, podPickerMessage, progressMessage, responseUrlText, type ProgressStage } from '../src/slack/blocks';
+import {
+  diagnosisMessage,
+  failureMessage,
+  groupParentMessage,
+  podPickerMessage,
+  progressMessage,
+  responseUrlText,
+  type ProgressStage,
+} from '../src/slack/blocks';
 import { handleApply, handleApplyPreview, type ApplyDeps } from './apply-job';
 import { offerApply, storedApplyOptions } from './apply-offer';
 import { withCache } from './cached-cluster';
@@ -37,7 +52,12 @@ export interface WorkerDeps {
   logger: Logger;
   now?: () => number;
   /** Called when a diagnosis has been posted (for metrics and benchmarks). */
-  onDiagnosisPosted?: (info: { jobId: string; receivedAt: number; postedAt: number; verdict: Verdict }) => void;
+  onDiagnosisPosted?: (info: {
+    jobId: string;
+    receivedAt: number;
+    postedAt: number;
+    verdict: Verdict;
+  }) => void;
   /** What "Apply fix" jobs need (the cluster writer, modals, the audit log); absent when applying is off. */
   apply?: Omit<ApplyDeps, 'config' | 'store' | 'slack' | 'logger' | 'refreshDiagnosis'>;
 }
@@ -45,7 +65,10 @@ export interface WorkerDeps {
 export function createJobHandler(deps: WorkerDeps): JobHandler {
   return async (raw: BotJob, meta: JobMeta) => {
     const parsed = botJobSchema.safeParse(raw);
-    if (!parsed.success) throw new PermanentJobError(`job ${meta.id} has data this version cannot read: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
+    if (!parsed.success)
+      throw new PermanentJobError(
+        `job ${meta.id} has data this version cannot read: ${parsed.error.issues[0]?.message ?? 'invalid'}`,
+      );
     const job = parsed.data;
     const log = deps.logger.child({ jobId: meta.id, kind: job.kind, attempt: meta.attempt });
     try {
@@ -65,15 +88,30 @@ export function createJobHandler(deps: WorkerDeps): JobHandler {
       }
     } catch (error) {
       const permanent = isPermanent(error);
-      log[permanent || meta.attempt >= meta.maxAttempts ? 'error' : 'warn']({ err: (error as Error).message, permanent }, 'job failed');
-      throw permanent && !(error instanceof PermanentJobError) ? new PermanentJobError((error as Error).message) : error;
+      log[permanent || meta.attempt >= meta.maxAttempts ? 'error' : 'warn'](
+        { err: (error as Error).message, permanent },
+        'job failed',
+      );
+      throw permanent && !(error instanceof PermanentJobError)
+        ? new PermanentJobError((error as Error).message)
+        : error;
     }
   };
 }
 
 function applyDeps(deps: WorkerDeps, log: Logger): ApplyDeps {
-  if (!deps.apply) throw new PermanentJobError('an Apply job reached a worker where applying is not configured (APPLY_ENABLED)');
-  return { ...deps.apply, config: deps.config, store: deps.store, slack: deps.slack, logger: log, refreshDiagnosis: (channel, ts) => refreshDiagnosisMessage(deps, channel, ts) };
+  if (!deps.apply)
+    throw new PermanentJobError(
+      'an Apply job reached a worker where applying is not configured (APPLY_ENABLED)',
+    );
+  return {
+    ...deps.apply,
+    config: deps.config,
+    store: deps.store,
+    slack: deps.slack,
+    logger: log,
+    refreshDiagnosis: (channel, ts) => refreshDiagnosisMessage(deps, channel, ts),
+  };
 }
 
 /** Re-renders a posted diagnosis with its Apply button as the suggestion's state says. */
@@ -88,12 +126,18 @@ interface MessageExtras {
 }
 type StoredDiagnosis = Diagnosis & { extras?: MessageExtras };
 
-async function renderStored(deps: WorkerDeps, channel: string, ts: string, change: (extras: MessageExtras) => MessageExtras = (e) => e): Promise<void> {
+async function renderStored(
+  deps: WorkerDeps,
+  channel: string,
+  ts: string,
+  change: (extras: MessageExtras) => MessageExtras = (e) => e,
+): Promise<void> {
   const stored: StoredDiagnosis | null = await deps.store.getDiagnosis(channel, ts);
   if (!stored) return;
   const current = stored.extras ?? {};
   const extras = change(current);
-  if (extras !== current) await deps.store.setDiagnosis(channel, ts, { ...stored, extras } as StoredDiagnosis, WEEK_MS);
+  if (extras !== current)
+    await deps.store.setDiagnosis(channel, ts, { ...stored, extras } as StoredDiagnosis, WEEK_MS);
   const apply = await storedApplyOptions(deps.store, channel, ts);
   const reason = apply.applyUnavailableReason ?? extras.applyUnavailableReason;
   await deps.slack.update(
@@ -113,16 +157,20 @@ export async function refreshDiagnosisMessage(deps: WorkerDeps, channel: string,
 }
 
 function isPermanent(error: unknown): boolean {
-  if (error instanceof PermanentJobError || error instanceof NotFoundError || error instanceof ForbiddenError) return true;
+  if (error instanceof PermanentJobError || error instanceof NotFoundError || error instanceof ForbiddenError)
+    return true;
   if (error instanceof SlackDeliveryError) return error.permanent;
   return false;
 }
 
 /** Failure in words, for the placeholder a person is watching. */
 export function failureInWords(error: unknown): string {
-  if (error instanceof NotFoundError) return `${error.message}. The pod may have been replaced since the alert fired: try its workload, e.g. /oom <namespace>/deploy/<name>.`;
-  if (error instanceof ForbiddenError) return `the Kubernetes API refused: ${error.message}. The bot's RBAC role needs that permission.`;
-  if (error instanceof ClusterUnreachableError) return `${error.message}. Retried several times; check the bot's kubeconfig or in-cluster access.`;
+  if (error instanceof NotFoundError)
+    return `${error.message}. The pod may have been replaced since the alert fired: try its workload, e.g. /oom <namespace>/deploy/<name>.`;
+  if (error instanceof ForbiddenError)
+    return `the Kubernetes API refused: ${error.message}. The bot's RBAC role needs that permission.`;
+  if (error instanceof ClusterUnreachableError)
+    return `${error.message}. Retried several times; check the bot's kubeconfig or in-cluster access.`;
   if (error instanceof SlackDeliveryError) return error.message;
   return `an unexpected error: ${(error as Error).message}`;
 }
@@ -130,15 +178,27 @@ export function failureInWords(error: unknown): string {
 // ---------------------------------------------------------------------------------------------
 // Alert groups: one parent message per Alertmanager group, one job per alert.
 
-function parentMessage(group: GroupThread, lines: Array<{ label: string; status: string; link?: string }>, config: BotConfig): SlackMessage {
+function parentMessage(
+  group: GroupThread,
+  lines: Array<{ label: string; status: string; link?: string }>,
+  config: BotConfig,
+): SlackMessage {
   return groupParentMessage({
-    clusterName: group.title.kind === 'alert' ? group.title.clusterName : (config.clusterName ?? 'kubernetes'),
+    clusterName:
+      group.title.kind === 'alert' ? group.title.clusterName : (config.clusterName ?? 'kubernetes'),
     alertName: group.title.kind === 'alert' ? group.title.alertName : '',
     status: group.status,
-    workloads: lines.map((l, i) => ({ key: String(i), label: l.label, status: l.status, ...(l.link ? { link: l.link } : {}) })),
+    workloads: lines.map((l, i) => ({
+      key: String(i),
+      label: l.label,
+      status: l.status,
+      ...(l.link ? { link: l.link } : {}),
+    })),
     undiagnosable: group.undiagnosable,
     notOomCount: group.notOomCount,
-    ...(group.title.kind === 'command' ? { commandBy: { userId: group.title.userId, text: group.title.text } } : {}),
+    ...(group.title.kind === 'command'
+      ? { commandBy: { userId: group.title.userId, text: group.title.text } }
+      : {}),
   });
 }
 
@@ -154,7 +214,11 @@ async function refreshParent(groupId: string, deps: WorkerDeps): Promise<void> {
 async function handleAlertGroup(job: AlertGroupJob, deps: WorkerDeps): Promise<void> {
   const { plan } = job;
   if (plan.status === 'resolved') {
-    const updated = await deps.store.updateGroup(plan.groupId, (g) => ({ ...g, status: 'resolved' }), WEEK_MS);
+    const updated = await deps.store.updateGroup(
+      plan.groupId,
+      (g) => ({ ...g, status: 'resolved' }),
+      WEEK_MS,
+    );
     if (updated) await refreshParent(plan.groupId, deps);
     return;
   }
@@ -165,34 +229,75 @@ async function handleAlertGroup(job: AlertGroupJob, deps: WorkerDeps): Promise<v
       const draft: GroupThread = {
         channel,
         ts: '',
-        title: { kind: 'alert', alertName: job.alertName, clusterName: deps.config.clusterName ?? 'kubernetes' },
+        title: {
+          kind: 'alert',
+          alertName: job.alertName,
+          clusterName: deps.config.clusterName ?? 'kubernetes',
+        },
         status: 'firing',
         undiagnosable: plan.undiagnosable,
         notOomCount: 0,
       };
-      const posted = await deps.slack.post(channel, parentMessage(draft, plan.targets.map((t) => ({ label: `${t.namespace}/${t.pod}${t.container ? ` · ${t.container}` : ''}`, status: 'queued' })), deps.config));
+      const posted = await deps.slack.post(
+        channel,
+        parentMessage(
+          draft,
+          plan.targets.map((t) => ({
+            label: `${t.namespace}/${t.pod}${t.container ? ` · ${t.container}` : ''}`,
+            status: 'queued',
+          })),
+          deps.config,
+        ),
+      );
       return { ...draft, channel: posted.channel, ts: posted.ts };
     },
     WEEK_MS,
   );
   // A repeat of a group that had resolved fires again: mark it firing, add what is new.
   if (group.status === 'resolved' || plan.undiagnosable.length > 0) {
-    await deps.store.updateGroup(plan.groupId, (g) => ({ ...g, status: 'firing', undiagnosable: mergeByLabel(g.undiagnosable, plan.undiagnosable) }), WEEK_MS);
+    await deps.store.updateGroup(
+      plan.groupId,
+      (g) => ({ ...g, status: 'firing', undiagnosable: mergeByLabel(g.undiagnosable, plan.undiagnosable) }),
+      WEEK_MS,
+    );
   }
   for (const target of plan.targets) {
-    await deps.store.setWorkloadLine(plan.groupId, `pod:${target.namespace}/${target.pod}`, { label: `${target.namespace}/${target.pod}${target.container ? ` · ${target.container}` : ''}`, status: 'queued', order: 0 }, WEEK_MS);
-    await deps.queue.add({ kind: 'diagnose-alert', receivedAt: job.receivedAt, groupId: plan.groupId, target }, `alert-${target.id}`);
+    await deps.store.setWorkloadLine(
+      plan.groupId,
+      `pod:${target.namespace}/${target.pod}`,
+      {
+        label: `${target.namespace}/${target.pod}${target.container ? ` · ${target.container}` : ''}`,
+        status: 'queued',
+        order: 0,
+      },
+      WEEK_MS,
+    );
+    await deps.queue.add(
+      { kind: 'diagnose-alert', receivedAt: job.receivedAt, groupId: plan.groupId, target },
+      `alert-${target.id}`,
+    );
   }
   await refreshParent(plan.groupId, deps);
 }
 
-function mergeByLabel(a: Array<{ label: string; why: string }>, b: Array<{ label: string; why: string }>): Array<{ label: string; why: string }> {
+function mergeByLabel(
+  a: Array<{ label: string; why: string }>,
+  b: Array<{ label: string; why: string }>,
+): Array<{ label: string; why: string }> {
   const seen = new Set(a.map((x) => x.label));
   return [...a, ...b.filter((x) => !seen.has(x.label))];
 }
 
 function workloadLabel(kind: string, namespace: string, name: string, container: string): string {
-  const short: Record<string, string> = { Deployment: 'deploy', StatefulSet: 'sts', DaemonSet: 'ds', CronJob: 'cronjob', Job: 'job', ReplicaSet: 'rs', Pod: 'pod' };
+  const short: Record<string, string> = {
+    Deployment: 'deploy',
+    StatefulSet: 'sts',
+    DaemonSet: 'ds',
+    CronJob: 'cronjob',
+    Job: 'job',
+    ReplicaSet: 'rs',
+    Pod: 'pod',
+  };
   return `${namespace}/${short[kind] ?? kind.toLowerCase()}/${name} · ${container}`;
 }
 
@@ -212,7 +317,12 @@ function statusLine(d: Diagnosis): string {
   }
 }
 
-async function handleDiagnoseAlert(job: DiagnoseAlertJob, meta: JobMeta, deps: WorkerDeps, log: Logger): Promise<void> {
+async function handleDiagnoseAlert(
+  job: DiagnoseAlertJob,
+  meta: JobMeta,
+  deps: WorkerDeps,
+  log: Logger,
+): Promise<void> {
   const { target, groupId } = job;
   const group = await deps.store.getGroup(groupId);
   if (!group) throw new PermanentJobError(`the alert group ${groupId} is unknown (expired?)`);
@@ -224,13 +334,24 @@ async function handleDiagnoseAlert(job: DiagnoseAlertJob, meta: JobMeta, deps: W
     pod = await cluster.readPod(target.namespace, target.pod);
   } catch (error) {
     if (isPermanent(error) || meta.attempt >= meta.maxAttempts) {
-      await deps.store.setWorkloadLine(groupId, podLineKey, { label: `${target.namespace}/${target.pod}`, status: `could not diagnose: ${failureInWords(error)}`, order: 0 }, WEEK_MS);
+      await deps.store.setWorkloadLine(
+        groupId,
+        podLineKey,
+        {
+          label: `${target.namespace}/${target.pod}`,
+          status: `could not diagnose: ${failureInWords(error)}`,
+          order: 0,
+        },
+        WEEK_MS,
+      );
       await refreshParent(groupId, deps);
     }
     throw error;
   }
   const container = target.container ?? pickContainer(pod) ?? '';
-  const workload = await resolveWorkload(pod, (kind, ns, name) => cluster.readWorkload(kind, ns, name)).catch(() => null);
+  const workload = await resolveWorkload(pod, (kind, ns, name) => cluster.readWorkload(kind, ns, name)).catch(
+    () => null,
+  );
   const kind = workload?.kind ?? 'Pod';
   const name = workload?.name ?? target.pod;
   const label = workloadLabel(kind, target.namespace, name, container);
@@ -241,7 +362,11 @@ async function handleDiagnoseAlert(job: DiagnoseAlertJob, meta: JobMeta, deps: W
   // Claim this workload for one diagnosis within the dedupe window. A retry of our own job finds its reply.
   const ownReply = await deps.store.getReply(replyKey);
   if (!ownReply) {
-    const existing = await deps.store.claimDiagnosed(dedupeKey, { channel: '', ts: '', threadTs: '', link: null, firstAt: now, kills: 1, label }, deps.config.dedupeWindowMs);
+    const existing = await deps.store.claimDiagnosed(
+      dedupeKey,
+      { channel: '', ts: '', threadTs: '', link: null, firstAt: now, kills: 1, label },
+      deps.config.dedupeWindowMs,
+    );
     if (existing) {
       await recordRepeatKill(existing, { dedupeKey, groupId, group, podLineKey, label, now }, deps);
       return;
@@ -254,23 +379,47 @@ async function handleDiagnoseAlert(job: DiagnoseAlertJob, meta: JobMeta, deps: W
 
   let reply = ownReply;
   if (!reply && !target.crashLoop) {
-    const posted = await deps.slack.post(group.channel, progressMessage({ namespace: target.namespace, pod: target.pod, container }, 'queued'), group.ts);
+    const posted = await deps.slack.post(
+      group.channel,
+      progressMessage({ namespace: target.namespace, pod: target.pod, container }, 'queued'),
+      group.ts,
+    );
     reply = { channel: posted.channel, ts: posted.ts, threadTs: group.ts };
     await deps.store.setReply(replyKey, reply, WEEK_MS);
   }
-  const progress = progressUpdater(deps, reply, { namespace: target.namespace, pod: target.pod, container }, meta.attempt);
+  const progress = progressUpdater(
+    deps,
+    reply,
+    { namespace: target.namespace, pod: target.pod, container },
+    meta.attempt,
+  );
 
   let diagnosis: Diagnosis;
   try {
     diagnosis = await diagnose(
-      { target: { kind: 'pod', namespace: target.namespace, pod: target.pod }, ...(container ? { container } : {}), windowMs: deps.config.diagnosisWindowMs },
+      {
+        target: { kind: 'pod', namespace: target.namespace, pod: target.pod },
+        ...(container ? { container } : {}),
+        windowMs: deps.config.diagnosisWindowMs,
+      },
       { ...deps.engine(cluster), onProgress: progress },
     );
   } catch (error) {
     await deps.store.releaseDiagnosed(dedupeKey);
     if (reply && (isPermanent(error) || meta.attempt >= meta.maxAttempts)) {
-      await deps.slack.update(reply.channel, reply.ts, failureMessage({ namespace: target.namespace, pod: target.pod, container }, failureInWords(error), { rerunValue: rerunValue(target.namespace, target.pod, container) }));
-      await deps.store.setWorkloadLine(groupId, podLineKey, { label, status: 'could not diagnose', order: 0 }, WEEK_MS);
+      await deps.slack.update(
+        reply.channel,
+        reply.ts,
+        failureMessage({ namespace: target.namespace, pod: target.pod, container }, failureInWords(error), {
+          rerunValue: rerunValue(target.namespace, target.pod, container),
+        }),
+      );
+      await deps.store.setWorkloadLine(
+        groupId,
+        podLineKey,
+        { label, status: 'could not diagnose', order: 0 },
+        WEEK_MS,
+      );
       await refreshParent(groupId, deps);
     }
     throw error;
@@ -280,27 +429,57 @@ async function handleDiagnoseAlert(job: DiagnoseAlertJob, meta: JobMeta, deps: W
     // A crash loop that is not an OOM: counted in the parent, no reply.
     await deps.store.releaseDiagnosed(dedupeKey);
     await deps.store.updateGroup(groupId, (g) => ({ ...g, notOomCount: g.notOomCount + 1 }), WEEK_MS);
-    await deps.store.setWorkloadLine(groupId, podLineKey, { label, status: statusLine(diagnosis), order: 0 }, WEEK_MS);
+    await deps.store.setWorkloadLine(
+      groupId,
+      podLineKey,
+      { label, status: statusLine(diagnosis), order: 0 },
+      WEEK_MS,
+    );
     await refreshParent(groupId, deps);
     log.info({ verdict: diagnosis.verdict }, 'crash loop is not an OOM kill; no reply');
     return;
   }
   if (!reply) {
-    const posted = await deps.slack.post(group.channel, progressMessage({ namespace: target.namespace, pod: target.pod, container }, 'classifying'), group.ts);
+    const posted = await deps.slack.post(
+      group.channel,
+      progressMessage({ namespace: target.namespace, pod: target.pod, container }, 'classifying'),
+      group.ts,
+    );
     reply = { channel: posted.channel, ts: posted.ts, threadTs: group.ts };
     await deps.store.setReply(replyKey, reply, WEEK_MS);
   }
   await publishDiagnosis(diagnosis, reply, deps, cluster);
   const link = await deps.slack.permalink(reply.channel, reply.ts);
-  await deps.store.setDiagnosed(dedupeKey, { channel: reply.channel, ts: reply.ts, threadTs: reply.threadTs, link, firstAt: now, kills: 1, label }, deps.config.dedupeWindowMs);
-  await deps.store.setWorkloadLine(groupId, podLineKey, { label, status: statusLine(diagnosis), ...(link ? { link } : {}), order: 0 }, WEEK_MS);
+  await deps.store.setDiagnosed(
+    dedupeKey,
+    { channel: reply.channel, ts: reply.ts, threadTs: reply.threadTs, link, firstAt: now, kills: 1, label },
+    deps.config.dedupeWindowMs,
+  );
+  await deps.store.setWorkloadLine(
+    groupId,
+    podLineKey,
+    { label, status: statusLine(diagnosis), ...(link ? { link } : {}), order: 0 },
+    WEEK_MS,
+  );
   await refreshParent(groupId, deps);
-  deps.onDiagnosisPosted?.({ jobId: meta.id, receivedAt: job.receivedAt, postedAt: Date.now(), verdict: diagnosis.verdict });
+  deps.onDiagnosisPosted?.({
+    jobId: meta.id,
+    receivedAt: job.receivedAt,
+    postedAt: Date.now(),
+    verdict: diagnosis.verdict,
+  });
 }
 
 async function recordRepeatKill(
   existing: DiagnosedRecord,
-  ctx: { dedupeKey: string; groupId: string; group: GroupThread; podLineKey: string; label: string; now: number },
+  ctx: {
+    dedupeKey: string;
+    groupId: string;
+    group: GroupThread;
+    podLineKey: string;
+    label: string;
+    now: number;
+  },
   deps: WorkerDeps,
 ): Promise<void> {
   if (!existing.ts) {
@@ -314,13 +493,23 @@ async function recordRepeatKill(
   await deps.store.setWorkloadLine(
     ctx.groupId,
     ctx.podLineKey,
-    { label: ctx.label, status: sameThread ? `${ordinal(kills)} pod of this workload in the alert (diagnosed once)` : `${ordinal(kills)} OOM kill in ${sinceText}: already diagnosed`, ...(existing.link ? { link: existing.link } : {}), order: 0 },
+    {
+      label: ctx.label,
+      status: sameThread
+        ? `${ordinal(kills)} pod of this workload in the alert (diagnosed once)`
+        : `${ordinal(kills)} OOM kill in ${sinceText}: already diagnosed`,
+      ...(existing.link ? { link: existing.link } : {}),
+      order: 0,
+    },
     WEEK_MS,
   );
   await refreshParent(ctx.groupId, deps);
   // The earlier reply gets the running count.
   const subject = ctx.label.replace(/ · .*$/, '').replace(/\/(deploy|sts|ds|cronjob|job|rs|pod)\//, '/');
-  await renderStored(deps, existing.channel, existing.ts, (extras) => ({ ...extras, killCount: { count: kills, windowText: sinceText, subject } }));
+  await renderStored(deps, existing.channel, existing.ts, (extras) => ({
+    ...extras,
+    killCount: { count: kills, windowText: sinceText, subject },
+  }));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -330,7 +519,12 @@ function rerunValue(namespace: string, pod: string, container: string): string {
   return JSON.stringify({ namespace, pod, container });
 }
 
-function progressUpdater(deps: WorkerDeps, reply: { channel: string; ts: string } | null, target: { namespace: string; pod: string; container: string }, attempt: number) {
+function progressUpdater(
+  deps: WorkerDeps,
+  reply: { channel: string; ts: string } | null,
+  target: { namespace: string; pod: string; container: string },
+  attempt: number,
+) {
   let last = 0;
   let pending: Promise<void> = Promise.resolve();
   return (stage: ProgressStage) => {
@@ -339,7 +533,11 @@ function progressUpdater(deps: WorkerDeps, reply: { channel: string; ts: string 
     // At most one progress edit a second: Slack allows about 50 chat.update calls a minute.
     if (now - last < 1000 && stage !== 'querying-prometheus') return;
     last = now;
-    pending = pending.then(() => deps.slack.update(reply.channel, reply.ts, progressMessage(target, stage, attempt)).catch(() => undefined));
+    pending = pending.then(() =>
+      deps.slack
+        .update(reply.channel, reply.ts, progressMessage(target, stage, attempt))
+        .catch(() => undefined),
+    );
   };
 }
 
@@ -357,23 +555,46 @@ export function chartInput(diagnosis: Diagnosis): MemoryChartInput {
   };
 }
 
-async function publishDiagnosis(diagnosis: Diagnosis, reply: { channel: string; ts: string; threadTs: string }, deps: WorkerDeps, cluster: ClusterReader): Promise<void> {
+async function publishDiagnosis(
+  diagnosis: Diagnosis,
+  reply: { channel: string; ts: string; threadTs: string },
+  deps: WorkerDeps,
+  cluster: ClusterReader,
+): Promise<void> {
   // The job's cached reader: the workload the suggestion snapshots is the one the diagnosis read.
   const apply = await offerApply(diagnosis, reply, deps, cluster);
-  const message = diagnosisMessage(diagnosis, { ...apply, rerunValue: rerunValue(diagnosis.target.namespace, diagnosis.target.pod, diagnosis.target.container) });
+  const message = diagnosisMessage(diagnosis, {
+    ...apply,
+    rerunValue: rerunValue(diagnosis.target.namespace, diagnosis.target.pod, diagnosis.target.container),
+  });
   await deps.slack.update(reply.channel, reply.ts, message);
-  const extras: MessageExtras = apply.applyUnavailableReason ? { applyUnavailableReason: apply.applyUnavailableReason } : {};
-  await deps.store.setDiagnosis(reply.channel, reply.ts, { ...diagnosis, extras } as StoredDiagnosis, WEEK_MS);
+  const extras: MessageExtras = apply.applyUnavailableReason
+    ? { applyUnavailableReason: apply.applyUnavailableReason }
+    : {};
+  await deps.store.setDiagnosis(
+    reply.channel,
+    reply.ts,
+    { ...diagnosis, extras } as StoredDiagnosis,
+    WEEK_MS,
+  );
   if (diagnosis.series.points.length > 1) {
     const png = await renderMemoryChartPngAsync(chartInput(diagnosis));
-    await deps.slack.upload(reply.channel, reply.threadTs, { filename: `memory-${diagnosis.target.pod}.png`, title: `Memory of ${diagnosis.target.pod} (${diagnosis.target.container}) against its limit`, bytes: png });
+    await deps.slack.upload(reply.channel, reply.threadTs, {
+      filename: `memory-${diagnosis.target.pod}.png`,
+      title: `Memory of ${diagnosis.target.pod} (${diagnosis.target.container}) against its limit`,
+      bytes: png,
+    });
   }
 }
 
 // ---------------------------------------------------------------------------------------------
 // /oom and Re-run.
 
-async function findPods(request: TargetRequest | { kind: 'bare'; pod: string }, deps: WorkerDeps, cluster: ClusterReader): Promise<ApiObject[]> {
+async function findPods(
+  request: TargetRequest | { kind: 'bare'; pod: string },
+  deps: WorkerDeps,
+  cluster: ClusterReader,
+): Promise<ApiObject[]> {
   if (request.kind !== 'bare') return [await resolvePod(cluster, request)];
   const pods = await cluster.listPodsAllNamespaces(`metadata.name=${request.pod}`);
   const allowed = deps.config.namespaces;
@@ -394,18 +615,33 @@ async function handleCommand(job: CommandJob, meta: JobMeta, deps: WorkerDeps, l
     throw error;
   }
   if (pods.length === 0) {
-    await tellUser(job, { text: `:mag: No pod named \`${job.text.trim()}\` in the namespaces this bot may read.` }, deps);
+    await tellUser(
+      job,
+      { text: `:mag: No pod named \`${job.text.trim()}\` in the namespaces this bot may read.` },
+      deps,
+    );
     return;
   }
   if (pods.length > 1) {
-    await tellUser(job, podPickerMessage(job.text.trim(), pods.map((p) => ({ namespace: String(p.metadata?.namespace), pod: String(p.metadata?.name) }))), deps);
+    await tellUser(
+      job,
+      podPickerMessage(
+        job.text.trim(),
+        pods.map((p) => ({ namespace: String(p.metadata?.namespace), pod: String(p.metadata?.name) })),
+      ),
+      deps,
+    );
     return;
   }
   const pod = pods[0] as ApiObject;
   const namespace = String(pod.metadata?.namespace);
   const podName = String(pod.metadata?.name);
   if (deps.config.namespaces && !deps.config.namespaces.includes(namespace)) {
-    await tellUser(job, { text: `:no_entry: Namespace \`${namespace}\` is not one this bot may look into.` }, deps);
+    await tellUser(
+      job,
+      { text: `:no_entry: Namespace \`${namespace}\` is not one this bot may look into.` },
+      deps,
+    );
     return;
   }
   const container = pickContainer(pod) ?? '';
@@ -413,16 +649,42 @@ async function handleCommand(job: CommandJob, meta: JobMeta, deps: WorkerDeps, l
   let reply = await deps.store.getReply(replyKey);
   if (!reply) {
     try {
-      const parent = await deps.slack.post(job.channel, groupParentMessage({ clusterName: deps.config.clusterName ?? 'kubernetes', alertName: '', status: 'firing', workloads: [], undiagnosable: [], notOomCount: 0, commandBy: { userId: job.userId, text: `${namespace}/${podName}` } }));
-      const posted = await deps.slack.post(parent.channel, progressMessage({ namespace, pod: podName, container }, 'queued'), parent.ts);
+      const parent = await deps.slack.post(
+        job.channel,
+        groupParentMessage({
+          clusterName: deps.config.clusterName ?? 'kubernetes',
+          alertName: '',
+          status: 'firing',
+          workloads: [],
+          undiagnosable: [],
+          notOomCount: 0,
+          commandBy: { userId: job.userId, text: `${namespace}/${podName}` },
+        }),
+      );
+      const posted = await deps.slack.post(
+        parent.channel,
+        progressMessage({ namespace, pod: podName, container }, 'queued'),
+        parent.ts,
+      );
       reply = { channel: posted.channel, ts: posted.ts, threadTs: parent.ts };
       await deps.store.setReply(replyKey, reply, WEEK_MS);
     } catch (error) {
       // A private channel or a DM the bot is not in: answer through response_url, text only.
-      if (error instanceof SlackDeliveryError && (error.code === 'not_in_channel' || error.code === 'channel_not_found') && job.responseUrl) {
+      if (
+        error instanceof SlackDeliveryError &&
+        (error.code === 'not_in_channel' || error.code === 'channel_not_found') &&
+        job.responseUrl
+      ) {
         log.info({ channel: job.channel }, 'not in the channel; answering through response_url');
-        const diagnosis = await diagnose({ target: { kind: 'pod', namespace, pod: podName }, windowMs: deps.config.diagnosisWindowMs }, deps.engine(cluster));
-        await deps.slack.respond(job.responseUrl, { text: responseUrlText(diagnosis), response_type: 'in_channel', replace_original: false });
+        const diagnosis = await diagnose(
+          { target: { kind: 'pod', namespace, pod: podName }, windowMs: deps.config.diagnosisWindowMs },
+          deps.engine(cluster),
+        );
+        await deps.slack.respond(job.responseUrl, {
+          text: responseUrlText(diagnosis),
+          response_type: 'in_channel',
+          replace_original: false,
+        });
         return;
       }
       throw error;
@@ -431,21 +693,46 @@ async function handleCommand(job: CommandJob, meta: JobMeta, deps: WorkerDeps, l
   await diagnoseIntoReply({ namespace, pod: podName, container }, reply, meta, deps, cluster);
 }
 
-async function tellUser(job: CommandJob, message: { text: string; blocks?: unknown[] }, deps: WorkerDeps): Promise<void> {
-  if (job.responseUrl) await deps.slack.respond(job.responseUrl, { ...message, response_type: 'ephemeral', replace_original: false });
+async function tellUser(
+  job: CommandJob,
+  message: { text: string; blocks?: unknown[] },
+  deps: WorkerDeps,
+): Promise<void> {
+  if (job.responseUrl)
+    await deps.slack.respond(job.responseUrl, {
+      ...message,
+      response_type: 'ephemeral',
+      replace_original: false,
+    });
   else await deps.slack.ephemeral(job.channel, job.userId, message);
 }
 
-async function diagnoseIntoReply(target: { namespace: string; pod: string; container: string }, reply: { channel: string; ts: string; threadTs: string }, meta: JobMeta, deps: WorkerDeps, cluster: ClusterReader): Promise<void> {
+async function diagnoseIntoReply(
+  target: { namespace: string; pod: string; container: string },
+  reply: { channel: string; ts: string; threadTs: string },
+  meta: JobMeta,
+  deps: WorkerDeps,
+  cluster: ClusterReader,
+): Promise<void> {
   try {
     const diagnosis = await diagnose(
-      { target: { kind: 'pod', namespace: target.namespace, pod: target.pod }, ...(target.container ? { container: target.container } : {}), windowMs: deps.config.diagnosisWindowMs },
+      {
+        target: { kind: 'pod', namespace: target.namespace, pod: target.pod },
+        ...(target.container ? { container: target.container } : {}),
+        windowMs: deps.config.diagnosisWindowMs,
+      },
       { ...deps.engine(cluster), onProgress: progressUpdater(deps, reply, target, meta.attempt) },
     );
     await publishDiagnosis(diagnosis, reply, deps, cluster);
   } catch (error) {
     if (isPermanent(error) || meta.attempt >= meta.maxAttempts) {
-      await deps.slack.update(reply.channel, reply.ts, failureMessage(target, failureInWords(error), { rerunValue: rerunValue(target.namespace, target.pod, target.container) }));
+      await deps.slack.update(
+        reply.channel,
+        reply.ts,
+        failureMessage(target, failureInWords(error), {
+          rerunValue: rerunValue(target.namespace, target.pod, target.container),
+        }),
+      );
     }
     throw error;
   }

@@ -50,17 +50,35 @@ export interface CliIo {
 
 export interface CliDeps {
   /** Builds the adapters; tests replace it to count or fake calls. */
-  makeDeps?: (options: { kubeconfig?: string; context?: string; prometheusUrl?: string; env: NodeJS.ProcessEnv }) => DiagnoseDeps;
+  makeDeps?: (options: {
+    kubeconfig?: string;
+    context?: string;
+    prometheusUrl?: string;
+    env: NodeJS.ProcessEnv;
+  }) => DiagnoseDeps;
 }
 
 class UsageError extends Error {}
 
-function defaultDeps(options: { kubeconfig?: string; context?: string; prometheusUrl?: string; env: NodeJS.ProcessEnv }): DiagnoseDeps {
+function defaultDeps(options: {
+  kubeconfig?: string;
+  context?: string;
+  prometheusUrl?: string;
+  env: NodeJS.ProcessEnv;
+}): DiagnoseDeps {
   // Required here, not at the top: `oomdoctor serve --role web` never needs the Kubernetes client.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { KubernetesReader, loadKubeConfig } = require('./adapters/kubernetes') as typeof import('./adapters/kubernetes');
-  const cluster: ClusterReader = new KubernetesReader(loadKubeConfig({ ...(options.kubeconfig ? { kubeconfig: options.kubeconfig } : {}), ...(options.context ? { context: options.context } : {}) }));
-  const metrics: MetricsSource | null = options.prometheusUrl ? new PrometheusSource({ url: options.prometheusUrl, names: readMetricNames(options.env) }) : null;
+  const { KubernetesReader, loadKubeConfig } =
+    require('./adapters/kubernetes') as typeof import('./adapters/kubernetes');
+  const cluster: ClusterReader = new KubernetesReader(
+    loadKubeConfig({
+      ...(options.kubeconfig ? { kubeconfig: options.kubeconfig } : {}),
+      ...(options.context ? { context: options.context } : {}),
+    }),
+  );
+  const metrics: MetricsSource | null = options.prometheusUrl
+    ? new PrometheusSource({ url: options.prometheusUrl, names: readMetricNames(options.env) })
+    : null;
   return { cluster, metrics };
 }
 
@@ -69,9 +87,12 @@ export function validateUrl(text: string, what: string): string {
   try {
     url = new URL(text);
   } catch {
-    throw new UsageError(`${what} "${text.slice(0, 200)}" is not a URL: use the form http://prometheus.monitoring:9090`);
+    throw new UsageError(
+      `${what} "${text.slice(0, 200)}" is not a URL: use the form http://prometheus.monitoring:9090`,
+    );
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UsageError(`${what} must start with http:// or https://, not ${url.protocol}`);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new UsageError(`${what} must start with http:// or https://, not ${url.protocol}`);
   return text.replace(/\/+$/, '');
 }
 
@@ -85,7 +106,12 @@ function version(): string {
   }
 }
 
-export async function runCli(argv: string[], env: NodeJS.ProcessEnv, io: CliIo, cliDeps: CliDeps = {}): Promise<number> {
+export async function runCli(
+  argv: string[],
+  env: NodeJS.ProcessEnv,
+  io: CliIo,
+  cliDeps: CliDeps = {},
+): Promise<number> {
   const wantsJson = argv.includes('--json');
   const fail = (code: number, kind: string, message: string): number => {
     io.stderr(`oomdoctor: ${message}\n`);
@@ -128,27 +154,45 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv, io: CliIo, 
   }
   try {
     const [command, targetText, ...extra] = positionals;
-    if (command === undefined) throw new UsageError('no command given: try oomdoctor diagnose <namespace>/<pod>, or oomdoctor --help');
+    if (command === undefined)
+      throw new UsageError('no command given: try oomdoctor diagnose <namespace>/<pod>, or oomdoctor --help');
     if (command === 'help') {
       io.stdout(HELP);
       return EXIT.ok;
     }
     if (command === 'serve') {
-      if (targetText !== undefined) throw new UsageError(`serve takes no arguments, only --role (got "${targetText.slice(0, 50)}")`);
+      if (targetText !== undefined)
+        throw new UsageError(`serve takes no arguments, only --role (got "${targetText.slice(0, 50)}")`);
       const role = values.role ?? 'all';
-      if (role !== 'web' && role !== 'worker' && role !== 'all') throw new UsageError(`--role must be web, worker or all, not "${role.slice(0, 20)}"`);
+      if (role !== 'web' && role !== 'worker' && role !== 'all')
+        throw new UsageError(`--role must be web, worker or all, not "${role.slice(0, 20)}"`);
       return await serve(role, env, io);
     }
-    if (values.role !== undefined) throw new UsageError('--role goes with serve: oomdoctor serve --role worker');
-    if (command !== 'diagnose') throw new UsageError(`unknown command "${command.slice(0, 50)}": the commands are diagnose and serve, as in oomdoctor diagnose <namespace>/<pod>`);
-    if (targetText === undefined) throw new UsageError('diagnose needs a pod: oomdoctor diagnose <namespace>/<pod>');
-    if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]?.slice(0, 50)}": diagnose takes one pod`);
+    if (values.role !== undefined)
+      throw new UsageError('--role goes with serve: oomdoctor serve --role worker');
+    if (command !== 'diagnose')
+      throw new UsageError(
+        `unknown command "${command.slice(0, 50)}": the commands are diagnose and serve, as in oomdoctor diagnose <namespace>/<pod>`,
+      );
+    if (targetText === undefined)
+      throw new UsageError('diagnose needs a pod: oomdoctor diagnose <namespace>/<pod>');
+    if (extra.length > 0)
+      throw new UsageError(`unexpected argument "${extra[0]?.slice(0, 50)}": diagnose takes one pod`);
     const target = parseTargetRequest(targetText);
     const container = values.container !== undefined ? parseContainerName(values.container) : undefined;
     const windowMs = values.window !== undefined ? parseDuration(values.window, 'window') : 24 * 3_600_000;
-    if (windowMs > MAX_WINDOW_MS) throw new UsageError(`window ${values.window} is longer than 31d; Prometheus rarely keeps more, and the chart would say little`);
+    if (windowMs > MAX_WINDOW_MS)
+      throw new UsageError(
+        `window ${values.window} is longer than 31d; Prometheus rarely keeps more, and the chart would say little`,
+      );
     const prometheusText = values['prometheus-url'] ?? (env.PROMETHEUS_URL ? env.PROMETHEUS_URL : undefined);
-    const prometheusUrl = prometheusText !== undefined ? validateUrl(prometheusText, values['prometheus-url'] !== undefined ? '--prometheus-url' : 'PROMETHEUS_URL') : undefined;
+    const prometheusUrl =
+      prometheusText !== undefined
+        ? validateUrl(
+            prometheusText,
+            values['prometheus-url'] !== undefined ? '--prometheus-url' : 'PROMETHEUS_URL',
+          )
+        : undefined;
     const makeDeps = cliDeps.makeDeps ?? defaultDeps;
     const deps = makeDeps({
       ...(values.kubeconfig ? { kubeconfig: values.kubeconfig } : {}),
@@ -156,17 +200,32 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv, io: CliIo, 
       ...(prometheusUrl ? { prometheusUrl } : {}),
       env,
     });
-    const diagnosis = await diagnose({ target, ...(container ? { container } : {}), windowMs, guaranteedQos: values['guaranteed-qos'] ?? false }, deps);
+    const diagnosis = await diagnose(
+      {
+        target,
+        ...(container ? { container } : {}),
+        windowMs,
+        guaranteedQos: values['guaranteed-qos'] ?? false,
+      },
+      deps,
+    );
     io.stdout(values.json ? `${JSON.stringify(diagnosis, null, 2)}\n` : textReport(diagnosis));
     return EXIT.ok;
   } catch (error) {
-    if (error instanceof UsageError || error instanceof ParseError) return fail(EXIT.usage, 'usage', error.message);
+    if (error instanceof UsageError || error instanceof ParseError)
+      return fail(EXIT.usage, 'usage', error.message);
     if (error instanceof NotFoundError) return fail(EXIT.notFound, 'not-found', error.message);
     if (error instanceof ClusterUnreachableError) return fail(EXIT.unreachable, 'unreachable', error.message);
-    if (error instanceof ForbiddenError) return fail(EXIT.unreachable, 'forbidden', `the Kubernetes API refused: ${error.message}`);
+    if (error instanceof ForbiddenError)
+      return fail(EXIT.unreachable, 'forbidden', `the Kubernetes API refused: ${error.message}`);
     const message = error instanceof Error ? error.message : String(error);
-    if (/kubeconfig|ENOENT/.test(message)) return fail(EXIT.unreachable, 'unreachable', `cannot load the kubeconfig: ${message}`);
-    return fail(EXIT.internal, 'internal', `unexpected error: ${message} (this is a bug; please report it with the command you ran)`);
+    if (/kubeconfig|ENOENT/.test(message))
+      return fail(EXIT.unreachable, 'unreachable', `cannot load the kubeconfig: ${message}`);
+    return fail(
+      EXIT.internal,
+      'internal',
+      `unexpected error: ${message} (this is a bug; please report it with the command you ran)`,
+    );
   }
 }
 

@@ -49,14 +49,20 @@ export async function resolvePod(cluster: ClusterReader, request: TargetRequest)
     pods = await cluster.listPods(namespace, selectorText(labels));
     pods = pods.filter((p) => String(p.metadata?.ownerReferences?.[0]?.name ?? '').startsWith(`${name}-`));
   } else {
-    if (!(workloadKind in SELECTOR_KINDS)) throw new NotFoundError(`cannot look up pods of a ${workloadKind}`);
+    if (!(workloadKind in SELECTOR_KINDS))
+      throw new NotFoundError(`cannot look up pods of a ${workloadKind}`);
     const workload = await cluster.readWorkload(workloadKind as 'Deployment', namespace, name);
     if (!workload) throw new NotFoundError(`${workloadKind} ${namespace}/${name} not found`);
     pods = await cluster.listPods(namespace, selectorText(workload.spec?.selector?.matchLabels ?? {}));
   }
   if (pods.length === 0) throw new NotFoundError(`${workloadKind} ${namespace}/${name} has no pods`);
   // The most recently killed pod; with no kill anywhere, the newest pod.
-  const ranked = [...pods].sort((a, b) => lastKillAt(b) - lastKillAt(a) || (toDate(b.metadata?.creationTimestamp)?.getTime() ?? 0) - (toDate(a.metadata?.creationTimestamp)?.getTime() ?? 0));
+  const ranked = [...pods].sort(
+    (a, b) =>
+      lastKillAt(b) - lastKillAt(a) ||
+      (toDate(b.metadata?.creationTimestamp)?.getTime() ?? 0) -
+        (toDate(a.metadata?.creationTimestamp)?.getTime() ?? 0),
+  );
   return ranked[0] as ApiObject;
 }
 
@@ -74,7 +80,12 @@ function describeFailure(error: unknown): string {
 }
 
 /** Runs one gatherer; a failure is written down in `missing` and the diagnosis goes on. */
-async function attempt<T>(missing: string[], consequence: string, gather: () => Promise<T>, fallback: T): Promise<T> {
+async function attempt<T>(
+  missing: string[],
+  consequence: string,
+  gather: () => Promise<T>,
+  fallback: T,
+): Promise<T> {
   try {
     return await gather();
   } catch (error) {
@@ -94,7 +105,9 @@ export async function gatherEvidence(request: DiagnoseRequest, deps: DiagnoseDep
   const containerName = request.container ?? pickContainer(pod);
   const container = allContainers.find((c) => c.name === containerName);
   if (!containerName || !container) {
-    throw new NotFoundError(`no container "${containerName ?? ''}" in pod ${namespace}/${podName} (it has: ${allContainers.map((c) => c.name).join(', ')})`);
+    throw new NotFoundError(
+      `no container "${containerName ?? ''}" in pod ${namespace}/${podName} (it has: ${allContainers.map((c) => c.name).join(', ')})`,
+    );
   }
   const target: Target = { namespace, pod: podName, container: containerName };
   const missing: string[] = [];
@@ -105,25 +118,76 @@ export async function gatherEvidence(request: DiagnoseRequest, deps: DiagnoseDep
     if (deps.metrics) {
       deps.onProgress?.('querying-prometheus');
       const source = deps.metrics;
-      return attempt(missing, 'Without a memory history the causes rest on the pod status and runtime settings alone, so their confidence is lower', () => source.history(target, window), null);
+      return attempt(
+        missing,
+        'Without a memory history the causes rest on the pod status and runtime settings alone, so their confidence is lower',
+        () => source.history(target, window),
+        null,
+      );
     }
-    missing.push('prometheus: not configured (set PROMETHEUS_URL or --prometheus-url); using one current reading from the metrics API, so the shape of usage over time is unknown and cause confidence is lower');
-    return attempt(missing, '', async () => metricsApiReading(await deps.cluster.podMetrics(namespace, podName), containerName, now), null);
+    missing.push(
+      'prometheus: not configured (set PROMETHEUS_URL or --prometheus-url); using one current reading from the metrics API, so the shape of usage over time is unknown and cause confidence is lower',
+    );
+    return attempt(
+      missing,
+      '',
+      async () => metricsApiReading(await deps.cluster.podMetrics(namespace, podName), containerName, now),
+      null,
+    );
   })();
 
   const [events, node, nodeEvents, workload, configMaps, limitRanges, quotas, metrics] = await Promise.all([
-    attempt(missing, 'Evictions, probe kills and back-offs cannot be seen', () => deps.cluster.podEvents(namespace, podName), [] as ApiObject[]),
-    nodeName ? attempt(missing, "The node's allocatable memory and pressure are unknown", () => deps.cluster.readNode(nodeName), null as ApiObject | null) : Promise.resolve(null),
-    nodeName ? attempt(missing, "The node's kernel OOM events cannot be seen", () => deps.cluster.nodeEvents(nodeName), [] as ApiObject[]) : Promise.resolve([] as ApiObject[]),
-    attempt(missing, 'The patch names the pod, not its workload', () => resolveWorkload(pod, (kind, ns, name) => deps.cluster.readWorkload(kind, ns, name)), null as WorkloadRef | null),
+    attempt(
+      missing,
+      'Evictions, probe kills and back-offs cannot be seen',
+      () => deps.cluster.podEvents(namespace, podName),
+      [] as ApiObject[],
+    ),
+    nodeName
+      ? attempt(
+          missing,
+          "The node's allocatable memory and pressure are unknown",
+          () => deps.cluster.readNode(nodeName),
+          null as ApiObject | null,
+        )
+      : Promise.resolve(null),
+    nodeName
+      ? attempt(
+          missing,
+          "The node's kernel OOM events cannot be seen",
+          () => deps.cluster.nodeEvents(nodeName),
+          [] as ApiObject[],
+        )
+      : Promise.resolve([] as ApiObject[]),
+    attempt(
+      missing,
+      'The patch names the pod, not its workload',
+      () => resolveWorkload(pod, (kind, ns, name) => deps.cluster.readWorkload(kind, ns, name)),
+      null as WorkloadRef | null,
+    ),
     Promise.all(
       configMapsReferenced(container).map(async (name) => {
-        const cm = await attempt(missing, 'Runtime settings from it are unknown', () => deps.cluster.readConfigMap(namespace, name), null as ApiObject | null);
+        const cm = await attempt(
+          missing,
+          'Runtime settings from it are unknown',
+          () => deps.cluster.readConfigMap(namespace, name),
+          null as ApiObject | null,
+        );
         return [name, (cm?.data ?? {}) as Record<string, string>] as const;
       }),
     ),
-    attempt(missing, 'The LimitRange cap on the recommendation is unknown', () => deps.cluster.listLimitRanges(namespace), [] as ApiObject[]),
-    attempt(missing, 'The ResourceQuota cap on the recommendation is unknown', () => deps.cluster.listResourceQuotas(namespace), [] as ApiObject[]),
+    attempt(
+      missing,
+      'The LimitRange cap on the recommendation is unknown',
+      () => deps.cluster.listLimitRanges(namespace),
+      [] as ApiObject[],
+    ),
+    attempt(
+      missing,
+      'The ResourceQuota cap on the recommendation is unknown',
+      () => deps.cluster.listResourceQuotas(namespace),
+      [] as ApiObject[],
+    ),
     metricsPromise,
   ]);
 
@@ -143,7 +207,16 @@ function metricsApiReading(podMetrics: ApiObject, container: string, now: Date):
   const entry = (podMetrics.containers ?? []).find((c: ApiObject) => c.name === container);
   if (!entry?.usage?.memory) throw new SourceError('metrics-api', `no reading for container ${container}`);
   const at = toDate(podMetrics.timestamp)?.getTime() ?? now.getTime();
-  return { workingSet: [{ at, value: parseQuantity(String(entry.usage.memory)) }], stepMs: 0, limitBytes: null, requestBytes: null, restarts: [], oomEvents: [], starts: [], source: 'metrics-api' };
+  return {
+    workingSet: [{ at, value: parseQuantity(String(entry.usage.memory)) }],
+    stepMs: 0,
+    limitBytes: null,
+    requestBytes: null,
+    restarts: [],
+    oomEvents: [],
+    starts: [],
+    source: 'metrics-api',
+  };
 }
 
 /** Evidence to diagnosis: the pure part, exported for tests and for callers that gathered themselves. */

@@ -18,7 +18,11 @@ export interface ClusterWriter {
   /** The workload as the API has it now (as the bot: reads are never impersonated), or null when gone. */
   read(kind: PatchableKind, namespace: string, name: string): Promise<ApiObject | null>;
   /** A strategic-merge patch; `dryRun` sends dryRun=All, so admission and validation run and nothing is stored. */
-  patch(workload: WorkloadId, patch: Record<string, unknown>, options: { dryRun: boolean; as: KubeIdentity | null }): Promise<ApiObject>;
+  patch(
+    workload: WorkloadId,
+    patch: Record<string, unknown>,
+    options: { dryRun: boolean; as: KubeIdentity | null },
+  ): Promise<ApiObject>;
   /** A SelfSubjectAccessReview, as `as` when given: may that identity do this? */
   canI(check: AccessCheck, as: KubeIdentity | null): Promise<{ allowed: boolean; reason: string | null }>;
   /** Pods of a workload, for why a rollout is not progressing. */
@@ -60,7 +64,10 @@ export function resourceOf(kind: PatchableKind): { group: string; resource: stri
  * the API's own wording; the message itself when it does not follow it (a webhook's 403).
  */
 export function missingPermission(message: string): string {
-  const m = /User "([^"]*)" cannot (\S+) resource "([^"]+)" in API group "([^"]*)" (?:in the namespace "([^"]+)"|at the cluster scope)/.exec(message);
+  const m =
+    /User "([^"]*)" cannot (\S+) resource "([^"]+)" in API group "([^"]*)" (?:in the namespace "([^"]+)"|at the cluster scope)/.exec(
+      message,
+    );
   if (!m) return message;
   const [, user, verb, resource, group, namespace] = m;
   return `${verb} ${resource}${group ? `.${group}` : ''} ${namespace ? `in namespace ${namespace}` : 'at the cluster scope'} (for ${user})`;

@@ -15,7 +15,6 @@ import type {
   WorkloadRef,
 } from '../core/types';
 
- 
 export type ApiObject = Record<string, any>;
 
 export function toDate(value: unknown): Date | null {
@@ -27,7 +26,10 @@ export function toDate(value: unknown): Date | null {
   return null;
 }
 
-function memoryOf(resources: ApiObject | undefined, kind: 'requests' | 'limits'): { bytes: number | null; quantity: string | null } {
+function memoryOf(
+  resources: ApiObject | undefined,
+  kind: 'requests' | 'limits',
+): { bytes: number | null; quantity: string | null } {
   const raw = resources?.[kind]?.memory;
   if (raw === undefined || raw === null) return { bytes: null, quantity: null };
   const quantity = String(raw);
@@ -52,7 +54,13 @@ function termination(raw: ApiObject | undefined): Termination | null {
 
 export function containerStatus(raw: ApiObject): ContainerStatusEvidence {
   const state = raw.state ?? {};
-  const stateName: ContainerStatusEvidence['state'] = state.running ? 'running' : state.waiting ? 'waiting' : state.terminated ? 'terminated' : 'unknown';
+  const stateName: ContainerStatusEvidence['state'] = state.running
+    ? 'running'
+    : state.waiting
+      ? 'waiting'
+      : state.terminated
+        ? 'terminated'
+        : 'unknown';
   return {
     name: String(raw.name),
     restartCount: Number(raw.restartCount ?? 0),
@@ -83,7 +91,10 @@ export function configMapsReferenced(container: ApiObject): string[] {
  * The environment as the container sees it: envFrom first, then env entries (which win), with
  * `$(VAR)` references left as written. Secrets are never resolved: their values are not ours to read.
  */
-export function resolveEnv(container: ApiObject, configMaps: ReadonlyMap<string, Record<string, string>>): ResolvedEnvVar[] {
+export function resolveEnv(
+  container: ApiObject,
+  configMaps: ReadonlyMap<string, Record<string, string>>,
+): ResolvedEnvVar[] {
   const byName = new Map<string, ResolvedEnvVar>();
   for (const source of container.envFrom ?? []) {
     const cmName = source?.configMapRef?.name;
@@ -91,7 +102,11 @@ export function resolveEnv(container: ApiObject, configMaps: ReadonlyMap<string,
     if (!data) continue;
     const prefix = typeof source.prefix === 'string' ? source.prefix : '';
     for (const [key, value] of Object.entries(data)) {
-      byName.set(prefix + key, { name: prefix + key, value: String(value), configMap: { name: cmName, key } });
+      byName.set(prefix + key, {
+        name: prefix + key,
+        value: String(value),
+        configMap: { name: cmName, key },
+      });
     }
   }
   for (const e of container.env ?? []) {
@@ -101,13 +116,22 @@ export function resolveEnv(container: ApiObject, configMaps: ReadonlyMap<string,
     } else if (e.valueFrom?.configMapKeyRef) {
       const ref = e.valueFrom.configMapKeyRef;
       const value = configMaps.get(ref.name)?.[ref.key];
-      if (value !== undefined) byName.set(e.name, { name: e.name, value: String(value), configMap: { name: String(ref.name), key: String(ref.key) } });
+      if (value !== undefined)
+        byName.set(e.name, {
+          name: e.name,
+          value: String(value),
+          configMap: { name: String(ref.name), key: String(ref.key) },
+        });
     }
   }
   return [...byName.values()];
 }
 
-export function containerSpec(raw: ApiObject, kind: ContainerSpecEvidence['kind'], configMaps: ReadonlyMap<string, Record<string, string>>): ContainerSpecEvidence {
+export function containerSpec(
+  raw: ApiObject,
+  kind: ContainerSpecEvidence['kind'],
+  configMaps: ReadonlyMap<string, Record<string, string>>,
+): ContainerSpecEvidence {
   const request = memoryOf(raw.resources, 'requests');
   const limit = memoryOf(raw.resources, 'limits');
   const command = Array.isArray(raw.command) ? raw.command.map(String) : [];
@@ -135,7 +159,11 @@ export function podEvent(raw: ApiObject): PodEvent {
     message: String(raw.message ?? raw.note ?? ''),
     count: Number(raw.count ?? raw.series?.count ?? 1),
     firstAt: toDate(raw.firstTimestamp) ?? toDate(raw.eventTime) ?? toDate(raw.metadata?.creationTimestamp),
-    lastAt: toDate(raw.lastTimestamp) ?? toDate(raw.series?.lastObservedTime) ?? toDate(raw.eventTime) ?? toDate(raw.firstTimestamp),
+    lastAt:
+      toDate(raw.lastTimestamp) ??
+      toDate(raw.series?.lastObservedTime) ??
+      toDate(raw.eventTime) ??
+      toDate(raw.firstTimestamp),
     involvedKind: String(raw.involvedObject?.kind ?? raw.regarding?.kind ?? ''),
     involvedName: String(raw.involvedObject?.name ?? raw.regarding?.name ?? ''),
     ...(raw.involvedObject?.fieldPath ? { fieldPath: String(raw.involvedObject.fieldPath) } : {}),
@@ -143,16 +171,24 @@ export function podEvent(raw: ApiObject): PodEvent {
   };
 }
 
-export function podEvidence(pod: ApiObject, events: ApiObject[], configMaps: ReadonlyMap<string, Record<string, string>>): PodEvidence {
+export function podEvidence(
+  pod: ApiObject,
+  events: ApiObject[],
+  configMaps: ReadonlyMap<string, Record<string, string>>,
+): PodEvidence {
   const spec = pod.spec ?? {};
   const status = pod.status ?? {};
   // Native sidecars are init containers that keep running (restartPolicy: Always).
   const initContainers: ApiObject[] = spec.initContainers ?? [];
   const containers: ContainerSpecEvidence[] = [
-    ...initContainers.map((c) => containerSpec(c, c.restartPolicy === 'Always' ? 'sidecar' : 'init', configMaps)),
+    ...initContainers.map((c) =>
+      containerSpec(c, c.restartPolicy === 'Always' ? 'sidecar' : 'init', configMaps),
+    ),
     ...(spec.containers ?? []).map((c: ApiObject) => containerSpec(c, 'app', configMaps)),
   ];
-  const statuses = [...(status.initContainerStatuses ?? []), ...(status.containerStatuses ?? [])].map(containerStatus);
+  const statuses = [...(status.initContainerStatuses ?? []), ...(status.containerStatuses ?? [])].map(
+    containerStatus,
+  );
   return {
     namespace: String(pod.metadata?.namespace ?? ''),
     name: String(pod.metadata?.name ?? ''),
@@ -192,16 +228,30 @@ export function nodeEvidence(node: ApiObject, events: ApiObject[]): NodeEvidence
 
 /** The container to diagnose when none is named: newest OOM kill, else newest termination, else the default. */
 export function pickContainer(pod: ApiObject): string | null {
-  const statuses: ApiObject[] = [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])];
+  const statuses: ApiObject[] = [
+    ...(pod.status?.initContainerStatuses ?? []),
+    ...(pod.status?.containerStatuses ?? []),
+  ];
   const finished = (s: ApiObject): ApiObject | undefined => s.state?.terminated ?? s.lastState?.terminated;
   // A clean exit (an init container that Completed, exit 0) is not a death worth diagnosing.
   const succeeded = (t: ApiObject): boolean => Number(t.exitCode) === 0 || t.reason === 'Completed';
-  const failed = (s: ApiObject): ApiObject | undefined => [s.state?.terminated, s.lastState?.terminated].find((t: ApiObject | undefined) => t && !succeeded(t));
+  const failed = (s: ApiObject): ApiObject | undefined =>
+    [s.state?.terminated, s.lastState?.terminated].find((t: ApiObject | undefined) => t && !succeeded(t));
   const newest = (candidates: ApiObject[], termination: (s: ApiObject) => ApiObject | undefined) =>
-    candidates.sort((a, b) => (toDate(termination(b)?.finishedAt)?.getTime() ?? 0) - (toDate(termination(a)?.finishedAt)?.getTime() ?? 0))[0];
-  const oom = newest(statuses.filter((s) => finished(s)?.reason === 'OOMKilled'), finished);
+    candidates.sort(
+      (a, b) =>
+        (toDate(termination(b)?.finishedAt)?.getTime() ?? 0) -
+        (toDate(termination(a)?.finishedAt)?.getTime() ?? 0),
+    )[0];
+  const oom = newest(
+    statuses.filter((s) => finished(s)?.reason === 'OOMKilled'),
+    finished,
+  );
   if (oom) return String(oom.name);
-  const terminated = newest(statuses.filter((s) => failed(s) !== undefined), failed);
+  const terminated = newest(
+    statuses.filter((s) => failed(s) !== undefined),
+    failed,
+  );
   if (terminated) return String(terminated.name);
   const preferred = pod.metadata?.annotations?.['kubectl.kubernetes.io/default-container'];
   const names: string[] = (pod.spec?.containers ?? []).map((c: ApiObject) => String(c.name));
@@ -214,22 +264,27 @@ export function lastKillAt(pod: ApiObject): number {
   let newest = 0;
   for (const s of [...(pod.status?.containerStatuses ?? []), ...(pod.status?.initContainerStatuses ?? [])]) {
     for (const t of [s.state?.terminated, s.lastState?.terminated]) {
-      if (t && (t.reason === 'OOMKilled' || t.exitCode === 137)) newest = Math.max(newest, toDate(t.finishedAt)?.getTime() ?? 0);
+      if (t && (t.reason === 'OOMKilled' || t.exitCode === 137))
+        newest = Math.max(newest, toDate(t.finishedAt)?.getTime() ?? 0);
     }
   }
-  if (pod.status?.reason === 'Evicted') newest = Math.max(newest, toDate(pod.status?.startTime)?.getTime() ?? 1);
+  if (pod.status?.reason === 'Evicted')
+    newest = Math.max(newest, toDate(pod.status?.startTime)?.getTime() ?? 1);
   return newest;
 }
 
 export function controllerOf(obj: ApiObject): { kind: string; name: string } | null {
-  const owner = (obj.metadata?.ownerReferences ?? []).find((o: ApiObject) => o.controller) ?? obj.metadata?.ownerReferences?.[0];
+  const owner =
+    (obj.metadata?.ownerReferences ?? []).find((o: ApiObject) => o.controller) ??
+    obj.metadata?.ownerReferences?.[0];
   return owner ? { kind: String(owner.kind), name: String(owner.name) } : null;
 }
 
 /** maxSurge resolved against the replica count (rounded up, as the Deployment controller does). */
 export function surgeOf(workload: ApiObject, replicas: number): number {
   const strategy = workload.spec?.strategy ?? workload.spec?.updateStrategy;
-  if (workload.kind === 'StatefulSet' || strategy?.type === 'Recreate' || strategy?.type === 'OnDelete') return 0;
+  if (workload.kind === 'StatefulSet' || strategy?.type === 'Recreate' || strategy?.type === 'OnDelete')
+    return 0;
   const raw = strategy?.rollingUpdate?.maxSurge ?? (workload.kind === 'Deployment' ? '25%' : 0);
   if (typeof raw === 'number') return Math.max(0, raw);
   const match = /^(\d{1,3})%$/.exec(String(raw));
@@ -239,7 +294,10 @@ export function surgeOf(workload: ApiObject, replicas: number): number {
 }
 
 export function workloadRef(kind: WorkloadKind, obj: ApiObject): WorkloadRef {
-  const replicas = kind === 'Deployment' || kind === 'StatefulSet' || kind === 'ReplicaSet' ? Number(obj.spec?.replicas ?? 1) : 1;
+  const replicas =
+    kind === 'Deployment' || kind === 'StatefulSet' || kind === 'ReplicaSet'
+      ? Number(obj.spec?.replicas ?? 1)
+      : 1;
   return {
     kind,
     namespace: String(obj.metadata?.namespace ?? ''),
@@ -276,7 +334,8 @@ export function namespaceLimits(limitRanges: ApiObject[], quotas: ApiObject[]): 
     const hard = quota.status?.hard?.['limits.memory'] ?? quota.spec?.hard?.['limits.memory'];
     if (hard === undefined) continue;
     try {
-      const headroom = parseQuantity(String(hard)) - parseQuantity(String(quota.status?.used?.['limits.memory'] ?? '0'));
+      const headroom =
+        parseQuantity(String(hard)) - parseQuantity(String(quota.status?.used?.['limits.memory'] ?? '0'));
       if (quotaHeadroomBytes === null || headroom < quotaHeadroomBytes) {
         quotaHeadroomBytes = Math.max(0, headroom);
         quotaName = String(quota.metadata?.name ?? '');
@@ -288,7 +347,11 @@ export function namespaceLimits(limitRanges: ApiObject[], quotas: ApiObject[]): 
   return { limitRangeMaxBytes, limitRangeName, quotaHeadroomBytes, quotaName };
 }
 
-export type OwnerLookup = (kind: 'ReplicaSet' | 'Deployment' | 'StatefulSet' | 'DaemonSet' | 'Job' | 'CronJob', namespace: string, name: string) => Promise<ApiObject | null>;
+export type OwnerLookup = (
+  kind: 'ReplicaSet' | 'Deployment' | 'StatefulSet' | 'DaemonSet' | 'Job' | 'CronJob',
+  namespace: string,
+  name: string,
+) => Promise<ApiObject | null>;
 
 /**
  * Follows controller references from a pod to the workload a fix must change: ReplicaSet to

@@ -51,20 +51,37 @@ export function impersonatingHttp(identity: KubeIdentity): HttpLibrary {
         const body = context.getBody();
         const transport = url.protocol === 'https:' ? https : http;
         const signal = context.getSignal();
-        const request = transport.request(url, { method: context.getHttpMethod(), headers, agent: context.getAgent(), ...(signal ? { signal } : {}) }, (response) => {
-          const chunks: Buffer[] = [];
-          response.on('data', (chunk: Buffer) => chunks.push(chunk));
-          response.on('error', reject);
-          response.on('end', () => {
-            const bytes = Buffer.concat(chunks);
-            const responseHeaders: Record<string, string> = {};
-            for (const [key, value] of Object.entries(response.headers)) if (value !== undefined) responseHeaders[key] = Array.isArray(value) ? value.join(', ') : value;
-            resolve(new ResponseContext(response.statusCode ?? 0, responseHeaders, { text: async () => bytes.toString('utf8'), binary: async () => bytes }));
-          });
-        });
+        const request = transport.request(
+          url,
+          {
+            method: context.getHttpMethod(),
+            headers,
+            agent: context.getAgent(),
+            ...(signal ? { signal } : {}),
+          },
+          (response) => {
+            const chunks: Buffer[] = [];
+            response.on('data', (chunk: Buffer) => chunks.push(chunk));
+            response.on('error', reject);
+            response.on('end', () => {
+              const bytes = Buffer.concat(chunks);
+              const responseHeaders: Record<string, string> = {};
+              for (const [key, value] of Object.entries(response.headers))
+                if (value !== undefined)
+                  responseHeaders[key] = Array.isArray(value) ? value.join(', ') : value;
+              resolve(
+                new ResponseContext(response.statusCode ?? 0, responseHeaders, {
+                  text: async () => bytes.toString('utf8'),
+                  binary: async () => bytes,
+                }),
+              );
+            });
+          },
+        );
         request.on('error', reject);
         if (body === undefined || body === null) request.end();
-        else request.end(typeof body === 'string' ? body : Buffer.isBuffer(body) ? body : JSON.stringify(body));
+        else
+          request.end(typeof body === 'string' ? body : Buffer.isBuffer(body) ? body : JSON.stringify(body));
       });
       return new Observable(promise);
     },
@@ -89,10 +106,12 @@ export class KubernetesWriter implements ClusterWriter {
   private fail(error: unknown, what: string): Error {
     if (error instanceof ApiException) {
       const message = bodyMessage(error);
-      if (error.code === 409) return new ConflictError(`${what} changed while the patch was on its way: ${message}`);
+      if (error.code === 409)
+        return new ConflictError(`${what} changed while the patch was on its way: ${message}`);
       if (error.code === 400 || error.code === 422) return new PatchRejectedError(error.code, message);
       // A webhook may refuse with 403 too; RBAC's 403 names the verb and resource.
-      if (error.code === 403 && /^admission webhook/.test(message)) return new PatchRejectedError(403, message);
+      if (error.code === 403 && /^admission webhook/.test(message))
+        return new PatchRejectedError(403, message);
     }
     return translate(error, what, this.description);
   }
@@ -102,13 +121,13 @@ export class KubernetesWriter implements ClusterWriter {
     try {
       switch (kind) {
         case 'Deployment':
-          return (await this.apps.readNamespacedDeployment(args));
+          return await this.apps.readNamespacedDeployment(args);
         case 'StatefulSet':
-          return (await this.apps.readNamespacedStatefulSet(args));
+          return await this.apps.readNamespacedStatefulSet(args);
         case 'DaemonSet':
-          return (await this.apps.readNamespacedDaemonSet(args));
+          return await this.apps.readNamespacedDaemonSet(args);
         case 'CronJob':
-          return (await this.batch.readNamespacedCronJob(args));
+          return await this.batch.readNamespacedCronJob(args);
       }
     } catch (error) {
       const failure = this.fail(error, `${kind} ${namespace}/${name}`);
@@ -117,36 +136,66 @@ export class KubernetesWriter implements ClusterWriter {
     }
   }
 
-  async patch(workload: WorkloadId, body: Record<string, unknown>, options: { dryRun: boolean; as: KubeIdentity | null }): Promise<ApiObject> {
+  async patch(
+    workload: WorkloadId,
+    body: Record<string, unknown>,
+    options: { dryRun: boolean; as: KubeIdentity | null },
+  ): Promise<ApiObject> {
     const { kind, namespace, name } = workload;
-    const params = { namespace, name, body, fieldManager: 'oomdoctor', ...(options.dryRun ? { dryRun: 'All' } : {}) };
+    const params = {
+      namespace,
+      name,
+      body,
+      fieldManager: 'oomdoctor',
+      ...(options.dryRun ? { dryRun: 'All' } : {}),
+    };
     // Without the Content-Type option client-node sends a JSON Patch (RFC 6902), which this body is not.
-    const config = { ...setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch), ...(options.as ? { httpApi: impersonatingHttp(options.as) } : {}) };
+    const config = {
+      ...setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch),
+      ...(options.as ? { httpApi: impersonatingHttp(options.as) } : {}),
+    };
     try {
       switch (kind) {
         case 'Deployment':
-          return (await this.apps.patchNamespacedDeployment(params, config));
+          return await this.apps.patchNamespacedDeployment(params, config);
         case 'StatefulSet':
-          return (await this.apps.patchNamespacedStatefulSet(params, config));
+          return await this.apps.patchNamespacedStatefulSet(params, config);
         case 'DaemonSet':
-          return (await this.apps.patchNamespacedDaemonSet(params, config));
+          return await this.apps.patchNamespacedDaemonSet(params, config);
         case 'CronJob':
-          return (await this.batch.patchNamespacedCronJob(params, config));
+          return await this.batch.patchNamespacedCronJob(params, config);
       }
     } catch (error) {
       throw this.fail(error, `${kind} ${namespace}/${name}`);
     }
   }
 
-  async canI(check: AccessCheck, as: KubeIdentity | null): Promise<{ allowed: boolean; reason: string | null }> {
+  async canI(
+    check: AccessCheck,
+    as: KubeIdentity | null,
+  ): Promise<{ allowed: boolean; reason: string | null }> {
     const body = {
       apiVersion: 'authorization.k8s.io/v1',
       kind: 'SelfSubjectAccessReview',
-      spec: { resourceAttributes: { verb: check.verb, group: check.group, resource: check.resource, namespace: check.namespace, ...(check.name ? { name: check.name } : {}) } },
+      spec: {
+        resourceAttributes: {
+          verb: check.verb,
+          group: check.group,
+          resource: check.resource,
+          namespace: check.namespace,
+          ...(check.name ? { name: check.name } : {}),
+        },
+      },
     };
     try {
-      const review = await this.authz.createSelfSubjectAccessReview({ body }, as ? { httpApi: impersonatingHttp(as) } : undefined);
-      return { allowed: review.status?.allowed === true, reason: review.status?.reason ?? review.status?.evaluationError ?? null };
+      const review = await this.authz.createSelfSubjectAccessReview(
+        { body },
+        as ? { httpApi: impersonatingHttp(as) } : undefined,
+      );
+      return {
+        allowed: review.status?.allowed === true,
+        reason: review.status?.reason ?? review.status?.evaluationError ?? null,
+      };
     } catch (error) {
       throw this.fail(error, 'a SelfSubjectAccessReview');
     }
@@ -163,4 +212,11 @@ export class KubernetesWriter implements ClusterWriter {
 }
 
 export { ForbiddenError };
-export { ConflictError, missingPermission, PatchRejectedError, resourceOf, type AccessCheck, type ClusterWriter } from './cluster-writer';
+export {
+  ConflictError,
+  missingPermission,
+  PatchRejectedError,
+  resourceOf,
+  type AccessCheck,
+  type ClusterWriter,
+} from './cluster-writer';

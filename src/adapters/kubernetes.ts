@@ -20,7 +20,11 @@ export interface ClusterReader {
   podEvents(namespace: string, podName: string): Promise<ApiObject[]>;
   nodeEvents(nodeName: string): Promise<ApiObject[]>;
   readNode(name: string): Promise<ApiObject>;
-  readWorkload(kind: 'ReplicaSet' | 'Deployment' | 'StatefulSet' | 'DaemonSet' | 'Job' | 'CronJob', namespace: string, name: string): Promise<ApiObject | null>;
+  readWorkload(
+    kind: 'ReplicaSet' | 'Deployment' | 'StatefulSet' | 'DaemonSet' | 'Job' | 'CronJob',
+    namespace: string,
+    name: string,
+  ): Promise<ApiObject | null>;
   readConfigMap(namespace: string, name: string): Promise<ApiObject | null>;
   listLimitRanges(namespace: string): Promise<ApiObject[]>;
   listResourceQuotas(namespace: string): Promise<ApiObject[]>;
@@ -46,12 +50,21 @@ export function loadKubeConfig(options: KubeConfigOptions = {}): KubeConfig {
   }
   if (options.context) {
     if (!kc.getContexts().some((c) => c.name === options.context)) {
-      throw new ClusterUnreachableError(`no context "${options.context}" in the kubeconfig (it has: ${kc.getContexts().map((c) => c.name).join(', ') || 'none'})`);
+      throw new ClusterUnreachableError(
+        `no context "${options.context}" in the kubeconfig (it has: ${
+          kc
+            .getContexts()
+            .map((c) => c.name)
+            .join(', ') || 'none'
+        })`,
+      );
     }
     kc.setCurrentContext(options.context);
   }
   if (!kc.getCurrentCluster()) {
-    throw new ClusterUnreachableError('no Kubernetes cluster configured: set KUBECONFIG or pass --kubeconfig, or run inside a cluster');
+    throw new ClusterUnreachableError(
+      'no Kubernetes cluster configured: set KUBECONFIG or pass --kubeconfig, or run inside a cluster',
+    );
   }
   return kc;
 }
@@ -66,20 +79,38 @@ function statusMessage(error: ApiException<unknown>): string {
   return `HTTP ${error.code}`;
 }
 
-const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'ECONNRESET', 'EHOSTUNREACH', 'CERT_HAS_EXPIRED', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE']);
+const UNREACHABLE = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ETIMEDOUT',
+  'ECONNRESET',
+  'EHOSTUNREACH',
+  'CERT_HAS_EXPIRED',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+]);
 
 /** Maps an SDK failure onto the adapter's errors; `what` names the object for the message. */
 export function translate(error: unknown, what: string, server: string): Error {
   if (error instanceof ApiException) {
     if (error.code === 404) return new NotFoundError(`${what} not found`);
     if (error.code === 403) return new ForbiddenError(statusMessage(error));
-    if (error.code === 401) return new ClusterUnreachableError(`the Kubernetes API at ${server} refused the credentials (401 Unauthorized): check the kubeconfig's user or token`);
+    if (error.code === 401)
+      return new ClusterUnreachableError(
+        `the Kubernetes API at ${server} refused the credentials (401 Unauthorized): check the kubeconfig's user or token`,
+      );
     return new Error(`Kubernetes API answered ${error.code} for ${what}: ${statusMessage(error)}`);
   }
   const cause = error as { code?: string; cause?: { code?: string }; message?: string };
   const code = cause.code ?? cause.cause?.code;
-  if ((code && UNREACHABLE.has(code)) || /ECONNREFUSED|ENOTFOUND|socket hang up|fetch failed/.test(cause.message ?? '')) {
-    return new ClusterUnreachableError(`cannot reach the Kubernetes API at ${server} (${code ?? cause.message})`);
+  if (
+    (code && UNREACHABLE.has(code)) ||
+    /ECONNREFUSED|ENOTFOUND|socket hang up|fetch failed/.test(cause.message ?? '')
+  ) {
+    return new ClusterUnreachableError(
+      `cannot reach the Kubernetes API at ${server} (${code ?? cause.message})`,
+    );
   }
   return error instanceof Error ? error : new Error(String(error));
 }
@@ -117,29 +148,40 @@ export class KubernetesReader implements ClusterReader {
   }
 
   readPod(namespace: string, name: string): Promise<ApiObject> {
-    return this.call(`pod ${namespace}/${name}`, () => this.core.readNamespacedPod({ namespace, name }) as Promise<ApiObject>);
+    return this.call(
+      `pod ${namespace}/${name}`,
+      () => this.core.readNamespacedPod({ namespace, name }) as Promise<ApiObject>,
+    );
   }
 
   async listPods(namespace: string, labelSelector: string): Promise<ApiObject[]> {
-    const list = await this.call(`pods in ${namespace}`, () => this.core.listNamespacedPod({ namespace, labelSelector }));
+    const list = await this.call(`pods in ${namespace}`, () =>
+      this.core.listNamespacedPod({ namespace, labelSelector }),
+    );
     return list.items;
   }
 
   async listPodsAllNamespaces(fieldSelector: string): Promise<ApiObject[]> {
-    const list = await this.call('pods in all namespaces', () => this.core.listPodForAllNamespaces({ fieldSelector }));
+    const list = await this.call('pods in all namespaces', () =>
+      this.core.listPodForAllNamespaces({ fieldSelector }),
+    );
     return list.items;
   }
 
   async podEvents(namespace: string, podName: string): Promise<ApiObject[]> {
     const fieldSelector = `involvedObject.kind=Pod,involvedObject.name=${podName}`;
-    const list = await this.call(`events of pod ${namespace}/${podName}`, () => this.core.listNamespacedEvent({ namespace, fieldSelector }));
+    const list = await this.call(`events of pod ${namespace}/${podName}`, () =>
+      this.core.listNamespacedEvent({ namespace, fieldSelector }),
+    );
     return list.items;
   }
 
   async nodeEvents(nodeName: string): Promise<ApiObject[]> {
     // Node events (kubelet's SystemOOM, node-problem-detector's OOMKilling) live in "default", but not always.
     const fieldSelector = `involvedObject.kind=Node,involvedObject.name=${nodeName}`;
-    const list = await this.call(`events of node ${nodeName}`, () => this.core.listEventForAllNamespaces({ fieldSelector }));
+    const list = await this.call(`events of node ${nodeName}`, () =>
+      this.core.listEventForAllNamespaces({ fieldSelector }),
+    );
     return list.items;
   }
 
@@ -147,7 +189,11 @@ export class KubernetesReader implements ClusterReader {
     return this.call(`node ${name}`, () => this.core.readNode({ name }) as Promise<ApiObject>);
   }
 
-  readWorkload(kind: 'ReplicaSet' | 'Deployment' | 'StatefulSet' | 'DaemonSet' | 'Job' | 'CronJob', namespace: string, name: string): Promise<ApiObject | null> {
+  readWorkload(
+    kind: 'ReplicaSet' | 'Deployment' | 'StatefulSet' | 'DaemonSet' | 'Job' | 'CronJob',
+    namespace: string,
+    name: string,
+  ): Promise<ApiObject | null> {
     const what = `${kind} ${namespace}/${name}`;
     const args = { namespace, name };
     switch (kind) {
@@ -167,22 +213,37 @@ export class KubernetesReader implements ClusterReader {
   }
 
   readConfigMap(namespace: string, name: string): Promise<ApiObject | null> {
-    return this.optional(`ConfigMap ${namespace}/${name}`, () => this.core.readNamespacedConfigMap({ namespace, name }) as Promise<ApiObject>);
+    return this.optional(
+      `ConfigMap ${namespace}/${name}`,
+      () => this.core.readNamespacedConfigMap({ namespace, name }) as Promise<ApiObject>,
+    );
   }
 
   async listLimitRanges(namespace: string): Promise<ApiObject[]> {
-    const list = await this.call(`LimitRanges in ${namespace}`, () => this.core.listNamespacedLimitRange({ namespace }));
+    const list = await this.call(`LimitRanges in ${namespace}`, () =>
+      this.core.listNamespacedLimitRange({ namespace }),
+    );
     return list.items;
   }
 
   async listResourceQuotas(namespace: string): Promise<ApiObject[]> {
-    const list = await this.call(`ResourceQuotas in ${namespace}`, () => this.core.listNamespacedResourceQuota({ namespace }));
+    const list = await this.call(`ResourceQuotas in ${namespace}`, () =>
+      this.core.listNamespacedResourceQuota({ namespace }),
+    );
     return list.items;
   }
 
   podMetrics(namespace: string, name: string): Promise<ApiObject> {
-    return this.call(`metrics of pod ${namespace}/${name}`, () =>
-      this.custom.getNamespacedCustomObject({ group: 'metrics.k8s.io', version: 'v1beta1', namespace, plural: 'pods', name }) as Promise<ApiObject>,
+    return this.call(
+      `metrics of pod ${namespace}/${name}`,
+      () =>
+        this.custom.getNamespacedCustomObject({
+          group: 'metrics.k8s.io',
+          version: 'v1beta1',
+          namespace,
+          plural: 'pods',
+          name,
+        }) as Promise<ApiObject>,
     );
   }
 }

@@ -47,10 +47,19 @@ const matrixResponse = z.object({
   status: z.literal('success'),
   data: z.object({
     resultType: z.literal('matrix'),
-    result: z.array(z.object({ metric: z.record(z.string(), z.string()), values: z.array(z.tuple([z.number(), z.string()])) })),
+    result: z.array(
+      z.object({
+        metric: z.record(z.string(), z.string()),
+        values: z.array(z.tuple([z.number(), z.string()])),
+      }),
+    ),
   }),
 });
-const errorResponse = z.object({ status: z.literal('error'), errorType: z.string().optional(), error: z.string().optional() });
+const errorResponse = z.object({
+  status: z.literal('error'),
+  errorType: z.string().optional(),
+  error: z.string().optional(),
+});
 
 type Matrix = z.infer<typeof matrixResponse>['data']['result'];
 
@@ -75,7 +84,9 @@ export class PrometheusSource implements MetricsSource {
   constructor(private readonly options: PrometheusOptions) {
     this.names = { ...DEFAULT_METRIC_NAMES, ...options.names };
     this.maxPoints = options.maxPoints ?? 1440;
-    this.http = options.http ?? axios.create({ baseURL: options.url.replace(/\/+$/, ''), timeout: options.timeoutMs ?? 10_000 });
+    this.http =
+      options.http ??
+      axios.create({ baseURL: options.url.replace(/\/+$/, ''), timeout: options.timeoutMs ?? 10_000 });
   }
 
   /** The working-set query: the exact container (never the pod's "" aggregate nor the "POD" pause container), peaks kept. */
@@ -89,7 +100,8 @@ export class PrometheusSource implements MetricsSource {
   contextQuery(target: Target): string {
     const n = this.names;
     const selector = this.selector(target);
-    const part = (tag: string, expr: string) => `label_replace(${expr}, "oomdoctor_series", "${tag}", "", "")`;
+    const part = (tag: string, expr: string) =>
+      `label_replace(${expr}, "oomdoctor_series", "${tag}", "", "")`;
     return [
       part('limit', `max(${n.limits}{${selector}, resource="memory"})`),
       part('request', `max(${n.requests}{${selector}, resource="memory"})`),
@@ -106,7 +118,10 @@ export class PrometheusSource implements MetricsSource {
       this.queryRange(this.contextQuery(target), window, stepMs),
     ]);
     if (workingSetMatrix.length === 0) {
-      throw new SourceError('prometheus', `no ${this.names.workingSet} series for ${target.namespace}/${target.pod} container ${target.container} at ${this.options.url} (is cAdvisor scraped, and are the label names right?)`);
+      throw new SourceError(
+        'prometheus',
+        `no ${this.names.workingSet} series for ${target.namespace}/${target.pod} container ${target.container} at ${this.options.url} (is cAdvisor scraped, and are the label names right?)`,
+      );
     }
     const tagged = (tag: string) => contextMatrix.find((s) => s.metric.oomdoctor_series === tag);
     const samples = (tag: string) => toSamples(tagged(tag)?.values ?? []);
@@ -132,7 +147,11 @@ export class PrometheusSource implements MetricsSource {
     return `${n.namespaceLabel}=${promString(target.namespace)}, ${n.podLabel}=${promString(target.pod)}, ${n.containerLabel}=${promString(target.container)}`;
   }
 
-  private async queryRange(query: string, window: { start: Date; end: Date }, stepMs: number): Promise<Matrix> {
+  private async queryRange(
+    query: string,
+    window: { start: Date; end: Date },
+    stepMs: number,
+  ): Promise<Matrix> {
     const params = new URLSearchParams({
       query,
       start: (window.start.getTime() / 1000).toFixed(3),
@@ -148,16 +167,27 @@ export class PrometheusSource implements MetricsSource {
       });
       body = response.data;
       if (response.status >= 500 || (response.status >= 400 && !errorResponse.safeParse(body).success)) {
-        throw new SourceError('prometheus', `HTTP ${response.status} from ${this.options.url}/api/v1/query_range`);
+        throw new SourceError(
+          'prometheus',
+          `HTTP ${response.status} from ${this.options.url}/api/v1/query_range`,
+        );
       }
     } catch (error) {
       if (error instanceof SourceError) throw error;
       throw new SourceError('prometheus', describeNetworkError(error, this.options.url));
     }
     const failed = errorResponse.safeParse(body);
-    if (failed.success) throw new SourceError('prometheus', `query refused by ${this.options.url}/api/v1/query_range (${failed.data.errorType ?? 'error'}): ${failed.data.error ?? 'no detail'}`);
+    if (failed.success)
+      throw new SourceError(
+        'prometheus',
+        `query refused by ${this.options.url}/api/v1/query_range (${failed.data.errorType ?? 'error'}): ${failed.data.error ?? 'no detail'}`,
+      );
     const parsed = matrixResponse.safeParse(body);
-    if (!parsed.success) throw new SourceError('prometheus', `unexpected answer from ${this.options.url}/api/v1/query_range (is this a Prometheus API?)`);
+    if (!parsed.success)
+      throw new SourceError(
+        'prometheus',
+        `unexpected answer from ${this.options.url}/api/v1/query_range (is this a Prometheus API?)`,
+      );
     return parsed.data.data.result;
   }
 }

@@ -71,7 +71,9 @@ export function auditRecord(input: AuditInput): AuditRecord {
     cluster: input.cluster ?? null,
     suggestionId: input.suggestionId ?? null,
     diagnosisId: input.diagnosisId ?? null,
-    workload: input.workload ? `${input.workload.kind} ${input.workload.namespace}/${input.workload.name}` : null,
+    workload: input.workload
+      ? `${input.workload.kind} ${input.workload.namespace}/${input.workload.name}`
+      : null,
     container: input.container ?? null,
     before: diff ? Object.fromEntries(diff.map((d) => [d.field, d.before])) : null,
     after: diff ? Object.fromEntries(diff.map((d) => [d.field, d.after])) : null,
@@ -97,7 +99,9 @@ export class AuditLog {
         await mkdir(dirname(file), { recursive: true });
         await appendFile(file, '');
       } catch (error) {
-        throw new Error(`AUDIT_LOG_FILE ${file} cannot be written: ${(error as Error).message}`, { cause: error });
+        throw new Error(`AUDIT_LOG_FILE ${file} cannot be written: ${(error as Error).message}`, {
+          cause: error,
+        });
       }
     }
     return new AuditLog(logger, file);
@@ -108,12 +112,17 @@ export class AuditLog {
     const record = auditRecord(input);
     const key = `${record.op}.${record.event}`;
     this.counts.set(key, (this.counts.get(key) ?? 0) + 1);
-    this.logger.info(record, `audit: ${record.op} ${record.event}${record.workload ? ` ${record.workload}` : ''} by ${record.user}`);
+    this.logger.info(
+      record,
+      `audit: ${record.op} ${record.event}${record.workload ? ` ${record.workload}` : ''} by ${record.user}`,
+    );
     if (this.file) {
       const line = `${JSON.stringify(record)}\n`;
       const file = this.file;
       this.pending = this.pending.then(() =>
-        appendFile(file, line).catch((error: Error) => this.logger.error({ err: error.message, file }, 'could not append to AUDIT_LOG_FILE')),
+        appendFile(file, line).catch((error: Error) =>
+          this.logger.error({ err: error.message, file }, 'could not append to AUDIT_LOG_FILE'),
+        ),
       );
       await this.pending;
     }

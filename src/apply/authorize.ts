@@ -2,7 +2,11 @@
 // user. Every refusal carries a reason a person can act on, and a code for the audit log.
 import { isSystemNamespace, type ApplyConfig, type KubeIdentity } from './config';
 
-export type Refusal = { allowed: false; code: 'disabled' | 'namespace' | 'user' | 'no-identity'; reason: string };
+export type Refusal = {
+  allowed: false;
+  code: 'disabled' | 'namespace' | 'user' | 'no-identity';
+  reason: string;
+};
 export type Decision = { allowed: true; via: string } | Refusal;
 
 export function namespaceAllowed(config: ApplyConfig, namespace: string): boolean {
@@ -20,7 +24,11 @@ export function namespaceRefusal(config: ApplyConfig, namespace: string): string
 }
 
 /** The configured user groups a user belongs to, in configuration order, given the groups' members. */
-export function groupsOf(userId: string, groupIds: string[], membersOf: (groupId: string) => readonly string[] | null): string[] {
+export function groupsOf(
+  userId: string,
+  groupIds: string[],
+  membersOf: (groupId: string) => readonly string[] | null,
+): string[] {
   return groupIds.filter((g) => membersOf(g)?.includes(userId) ?? false);
 }
 
@@ -28,22 +36,43 @@ export function groupsOf(userId: string, groupIds: string[], membersOf: (groupId
  * Whether `userId` may apply a fix in `namespace`. `userGroups` are the Slack user groups the
  * user is known to belong to (the caller asks Slack; membership is not in the payload).
  */
-export function decide(config: ApplyConfig, userId: string, userGroups: readonly string[], namespace: string): Decision {
-  if (!config.enabled) return { allowed: false, code: 'disabled', reason: 'applying fixes is turned off for this bot (APPLY_ENABLED)' };
+export function decide(
+  config: ApplyConfig,
+  userId: string,
+  userGroups: readonly string[],
+  namespace: string,
+): Decision {
+  if (!config.enabled)
+    return {
+      allowed: false,
+      code: 'disabled',
+      reason: 'applying fixes is turned off for this bot (APPLY_ENABLED)',
+    };
   const ns = namespaceRefusal(config, namespace);
   if (ns) return { allowed: false, code: 'namespace', reason: ns };
   if (config.allowedUsers.includes(userId)) return { allowed: true, via: 'APPLY_ALLOWED_USERS' };
   const group = config.allowedGroups.find((g) => userGroups.includes(g));
   if (group) return { allowed: true, via: `user group ${group}` };
-  const groups = config.allowedGroups.length > 0 ? ` or a member of the user group${config.allowedGroups.length > 1 ? 's' : ''} ${config.allowedGroups.join(', ')}` : '';
-  return { allowed: false, code: 'user', reason: `only the people in APPLY_ALLOWED_USERS${groups} may apply fixes, and you are not one of them` };
+  const groups =
+    config.allowedGroups.length > 0
+      ? ` or a member of the user group${config.allowedGroups.length > 1 ? 's' : ''} ${config.allowedGroups.join(', ')}`
+      : '';
+  return {
+    allowed: false,
+    code: 'user',
+    reason: `only the people in APPLY_ALLOWED_USERS${groups} may apply fixes, and you are not one of them`,
+  };
 }
 
 /**
  * The Kubernetes identity a Slack user acts as: the user's own entry first, then the first of the
  * user's groups (in the map's order) that has one. Null when none is mapped.
  */
-export function identityFor(config: ApplyConfig, userId: string, userGroups: readonly string[]): { key: string; identity: KubeIdentity } | null {
+export function identityFor(
+  config: ApplyConfig,
+  userId: string,
+  userGroups: readonly string[],
+): { key: string; identity: KubeIdentity } | null {
   const own = config.impersonateMap[userId];
   if (own) return { key: userId, identity: own };
   for (const [key, identity] of Object.entries(config.impersonateMap)) {

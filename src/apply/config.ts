@@ -67,7 +67,10 @@ const kubeName = z
   .trim()
   .min(1, 'must not be empty')
   .max(253, 'must be at most 253 characters')
-  .regex(/^[^\s\u0000-\u001f\u007f]([^\u0000-\u001f\u007f]*[^\s\u0000-\u001f\u007f])?$/, 'must be printable text without leading or trailing spaces');
+  .regex(
+    /^[^\s\u0000-\u001f\u007f]([^\u0000-\u001f\u007f]*[^\s\u0000-\u001f\u007f])?$/,
+    'must be printable text without leading or trailing spaces',
+  );
 
 const identitySchema = z.strictObject({
   user: kubeName,
@@ -75,7 +78,12 @@ const identitySchema = z.strictObject({
 });
 
 const mapSchema = z.record(
-  z.string().regex(new RegExp(`${SLACK_USER.source}|${SLACK_GROUP.source}`), 'keys must be Slack user ids (U…/W…) or user-group ids (S…)'),
+  z
+    .string()
+    .regex(
+      new RegExp(`${SLACK_USER.source}|${SLACK_GROUP.source}`),
+      'keys must be Slack user ids (U…/W…) or user-group ids (S…)',
+    ),
   identitySchema,
 );
 
@@ -103,7 +111,10 @@ function zodProblems(name: string, error: z.ZodError): string[] {
     const where = issue.path.map(String).join('.');
     if (seen.has(where)) continue; // the first problem of a field is the one to fix
     seen.add(where);
-    const message = issue.code === 'invalid_key' ? 'keys must be Slack user ids (U…/W…) or user-group ids (S…)' : issue.message;
+    const message =
+      issue.code === 'invalid_key'
+        ? 'keys must be Slack user ids (U…/W…) or user-group ids (S…)'
+        : issue.message;
     lines.push(`${name}${where ? ` ${where}` : ''}: ${message}`);
   }
   return lines.slice(0, 10);
@@ -117,13 +128,17 @@ export function readApplyConfig(get: (name: string) => string | undefined, probl
   const enabled = flag('APPLY_ENABLED', get('APPLY_ENABLED'), problems);
   // Read either way: a refusal of a stale or forged button is audited even with applying off.
   const auditLogFile = get('AUDIT_LOG_FILE') ?? null;
-  if (auditLogFile !== null && (auditLogFile.length > 1024 || /[\u0000-\u001f]/.test(auditLogFile))) problems.push('AUDIT_LOG_FILE must be a file path');
-  if (!enabled) return { ...APPLY_DISABLED, namespaces: { all: false, names: [] }, impersonateMap: {}, auditLogFile };
+  if (auditLogFile !== null && (auditLogFile.length > 1024 || /[\u0000-\u001f]/.test(auditLogFile)))
+    problems.push('AUDIT_LOG_FILE must be a file path');
+  if (!enabled)
+    return { ...APPLY_DISABLED, namespaces: { all: false, names: [] }, impersonateMap: {}, auditLogFile };
 
   const namespaces = { all: false, names: [] as string[] };
   const namespaceText = list(get('APPLY_NAMESPACES'));
   if (namespaceText.length === 0) {
-    problems.push('APPLY_ENABLED=true needs APPLY_NAMESPACES: the comma-separated namespaces where fixes may be applied (or * for every namespace but the system ones)');
+    problems.push(
+      'APPLY_ENABLED=true needs APPLY_NAMESPACES: the comma-separated namespaces where fixes may be applied (or * for every namespace but the system ones)',
+    );
   }
   for (const ns of namespaceText) {
     if (ns === '*') {
@@ -138,18 +153,28 @@ export function readApplyConfig(get: (name: string) => string | undefined, probl
   }
 
   const allowedUsers = list(get('APPLY_ALLOWED_USERS'));
-  for (const id of allowedUsers) if (!SLACK_USER.test(id)) problems.push(`APPLY_ALLOWED_USERS "${id.slice(0, 40)}" is not a Slack user id (U0123ABCD; a profile's "Copy member ID")`);
+  for (const id of allowedUsers)
+    if (!SLACK_USER.test(id))
+      problems.push(
+        `APPLY_ALLOWED_USERS "${id.slice(0, 40)}" is not a Slack user id (U0123ABCD; a profile's "Copy member ID")`,
+      );
   const allowedGroups = list(get('APPLY_ALLOWED_GROUPS'));
-  for (const id of allowedGroups) if (!SLACK_GROUP.test(id)) problems.push(`APPLY_ALLOWED_GROUPS "${id.slice(0, 40)}" is not a Slack user-group id (S0123ABCD)`);
+  for (const id of allowedGroups)
+    if (!SLACK_GROUP.test(id))
+      problems.push(`APPLY_ALLOWED_GROUPS "${id.slice(0, 40)}" is not a Slack user-group id (S0123ABCD)`);
   if (allowedUsers.length === 0 && allowedGroups.length === 0) {
-    problems.push('APPLY_ENABLED=true needs APPLY_ALLOWED_USERS or APPLY_ALLOWED_GROUPS: the Slack users or user groups who may press Apply');
+    problems.push(
+      'APPLY_ENABLED=true needs APPLY_ALLOWED_USERS or APPLY_ALLOWED_GROUPS: the Slack users or user groups who may press Apply',
+    );
   }
 
   const impersonate = flag('APPLY_IMPERSONATE', get('APPLY_IMPERSONATE'), problems);
   let impersonateMap: Record<string, KubeIdentity> = {};
   const mapText = get('APPLY_IMPERSONATE_MAP');
   if (impersonate && !mapText) {
-    problems.push('APPLY_IMPERSONATE=true needs APPLY_IMPERSONATE_MAP: JSON from Slack user or user-group id to {"user": "...", "groups": ["..."]}');
+    problems.push(
+      'APPLY_IMPERSONATE=true needs APPLY_IMPERSONATE_MAP: JSON from Slack user or user-group id to {"user": "...", "groups": ["..."]}',
+    );
   }
   if (mapText) {
     let json: unknown;
@@ -163,7 +188,10 @@ export function readApplyConfig(get: (name: string) => string | undefined, probl
       if (parsed.success) impersonateMap = parsed.data;
       else problems.push(...zodProblems('APPLY_IMPERSONATE_MAP', parsed.error));
     }
-    if (!impersonate && mapText) problems.push('APPLY_IMPERSONATE_MAP is set but APPLY_IMPERSONATE is not true: set APPLY_IMPERSONATE=true to use it, or remove the map');
+    if (!impersonate && mapText)
+      problems.push(
+        'APPLY_IMPERSONATE_MAP is set but APPLY_IMPERSONATE is not true: set APPLY_IMPERSONATE=true to use it, or remove the map',
+      );
   }
 
   let rolloutTimeoutMs = APPLY_DISABLED.rolloutTimeoutMs;
@@ -171,7 +199,8 @@ export function readApplyConfig(get: (name: string) => string | undefined, probl
   if (timeoutText) {
     try {
       rolloutTimeoutMs = parseDuration(timeoutText, 'APPLY_ROLLOUT_TIMEOUT');
-      if (rolloutTimeoutMs < 10_000 || rolloutTimeoutMs > 6 * 3_600_000) problems.push(`APPLY_ROLLOUT_TIMEOUT "${timeoutText}" must be between 10s and 6h`);
+      if (rolloutTimeoutMs < 10_000 || rolloutTimeoutMs > 6 * 3_600_000)
+        problems.push(`APPLY_ROLLOUT_TIMEOUT "${timeoutText}" must be between 10s and 6h`);
     } catch (error) {
       problems.push(`APPLY_ROLLOUT_TIMEOUT: ${(error as Error).message}`);
     }

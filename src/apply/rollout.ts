@@ -27,32 +27,59 @@ function condition(obj: ApiObject, type: string): ApiObject | undefined {
 export function rolloutStatus(kind: PatchableKind, obj: ApiObject, generation: number): RolloutStatus {
   if (kind === 'CronJob') {
     const schedule = obj.spec?.schedule ? ` (schedule ${String(obj.spec.schedule)})` : '';
-    const suspended = obj.spec?.suspend === true ? ' The CronJob is suspended, so no run is due until it is resumed.' : '';
-    return { phase: 'complete', summary: `the next run${schedule} takes the new values; a Job already running keeps the old ones.${suspended}` };
+    const suspended =
+      obj.spec?.suspend === true ? ' The CronJob is suspended, so no run is due until it is resumed.' : '';
+    return {
+      phase: 'complete',
+      summary: `the next run${schedule} takes the new values; a Job already running keeps the old ones.${suspended}`,
+    };
   }
   const observed = n(obj.status?.observedGeneration);
-  if (observed < generation) return { phase: 'progressing', summary: `waiting for the ${kind} controller to pick up the change (generation ${generation})` };
+  if (observed < generation)
+    return {
+      phase: 'progressing',
+      summary: `waiting for the ${kind} controller to pick up the change (generation ${generation})`,
+    };
 
   if (kind === 'Deployment') {
     const progressing = condition(obj, 'Progressing');
     if (progressing?.status === 'False' && progressing.reason === 'ProgressDeadlineExceeded') {
-      return { phase: 'stuck', summary: `stuck: ${String(progressing.message ?? 'the progress deadline was exceeded')}` };
+      return {
+        phase: 'stuck',
+        summary: `stuck: ${String(progressing.message ?? 'the progress deadline was exceeded')}`,
+      };
     }
     const failure = condition(obj, 'ReplicaFailure');
-    if (failure?.status === 'True') return { phase: 'stuck', summary: `stuck: ${String(failure.message ?? failure.reason ?? 'replicas cannot be created')}` };
+    if (failure?.status === 'True')
+      return {
+        phase: 'stuck',
+        summary: `stuck: ${String(failure.message ?? failure.reason ?? 'replicas cannot be created')}`,
+      };
     const want = n(obj.spec?.replicas ?? 1);
     const updated = n(obj.status?.updatedReplicas);
     const total = n(obj.status?.replicas);
     const available = n(obj.status?.availableReplicas);
     if (updated < want) return { phase: 'progressing', summary: `${updated} of ${want} pods updated` };
-    if (total > updated) return { phase: 'progressing', summary: `${updated} of ${want} pods updated; ${total - updated} old pod${total - updated === 1 ? '' : 's'} still terminating` };
-    if (available < updated) return { phase: 'progressing', summary: `${available} of ${updated} updated pods available` };
-    return { phase: 'complete', summary: `rolled out: ${updated} of ${want} pod${want === 1 ? '' : 's'} updated and available` };
+    if (total > updated)
+      return {
+        phase: 'progressing',
+        summary: `${updated} of ${want} pods updated; ${total - updated} old pod${total - updated === 1 ? '' : 's'} still terminating`,
+      };
+    if (available < updated)
+      return { phase: 'progressing', summary: `${available} of ${updated} updated pods available` };
+    return {
+      phase: 'complete',
+      summary: `rolled out: ${updated} of ${want} pod${want === 1 ? '' : 's'} updated and available`,
+    };
   }
 
   if (kind === 'StatefulSet') {
     if (obj.spec?.updateStrategy?.type === 'OnDelete') {
-      return { phase: 'complete', summary: 'the StatefulSet updates pods only when they are deleted (updateStrategy OnDelete): delete them one by one to take the new values' };
+      return {
+        phase: 'complete',
+        summary:
+          'the StatefulSet updates pods only when they are deleted (updateStrategy OnDelete): delete them one by one to take the new values',
+      };
     }
     const want = n(obj.spec?.replicas ?? 1);
     const partition = n(obj.spec?.updateStrategy?.rollingUpdate?.partition);
@@ -60,25 +87,44 @@ export function rolloutStatus(kind: PatchableKind, obj: ApiObject, generation: n
     const ready = n(obj.status?.readyReplicas);
     if (partition > 0) {
       const target = Math.max(0, want - partition);
-      if (updated < target) return { phase: 'progressing', summary: `${updated} of ${target} pods updated (partition ${partition})` };
+      if (updated < target)
+        return {
+          phase: 'progressing',
+          summary: `${updated} of ${target} pods updated (partition ${partition})`,
+        };
       return { phase: 'complete', summary: `rolled out to the ${target} pods above partition ${partition}` };
     }
     if (updated < want) return { phase: 'progressing', summary: `${updated} of ${want} pods updated` };
     if (ready < want) return { phase: 'progressing', summary: `${ready} of ${want} pods ready` };
-    if (obj.status?.updateRevision && obj.status?.currentRevision !== obj.status?.updateRevision) return { phase: 'progressing', summary: `${updated} of ${want} pods updated; waiting for the revision to settle` };
-    return { phase: 'complete', summary: `rolled out: ${want} of ${want} pod${want === 1 ? '' : 's'} updated and ready` };
+    if (obj.status?.updateRevision && obj.status?.currentRevision !== obj.status?.updateRevision)
+      return {
+        phase: 'progressing',
+        summary: `${updated} of ${want} pods updated; waiting for the revision to settle`,
+      };
+    return {
+      phase: 'complete',
+      summary: `rolled out: ${want} of ${want} pod${want === 1 ? '' : 's'} updated and ready`,
+    };
   }
 
   // DaemonSet
   if (obj.spec?.updateStrategy?.type === 'OnDelete') {
-    return { phase: 'complete', summary: 'the DaemonSet updates pods only when they are deleted (updateStrategy OnDelete): delete them to take the new values' };
+    return {
+      phase: 'complete',
+      summary:
+        'the DaemonSet updates pods only when they are deleted (updateStrategy OnDelete): delete them to take the new values',
+    };
   }
   const desired = n(obj.status?.desiredNumberScheduled);
   const updated = n(obj.status?.updatedNumberScheduled);
   const available = n(obj.status?.numberAvailable);
   if (updated < desired) return { phase: 'progressing', summary: `${updated} of ${desired} pods updated` };
-  if (available < desired) return { phase: 'progressing', summary: `${available} of ${desired} updated pods available` };
-  return { phase: 'complete', summary: `rolled out: ${updated} of ${desired} pod${desired === 1 ? '' : 's'} updated and available` };
+  if (available < desired)
+    return { phase: 'progressing', summary: `${available} of ${desired} updated pods available` };
+  return {
+    phase: 'complete',
+    summary: `rolled out: ${updated} of ${desired} pod${desired === 1 ? '' : 's'} updated and available`,
+  };
 }
 
 /**
@@ -90,15 +136,22 @@ export function podTrouble(pods: ApiObject[], since: number): string | null {
     const created = Date.parse(String(pod.metadata?.creationTimestamp ?? ''));
     if (Number.isFinite(created) && created < since - 1000) continue; // an old pod: not this rollout's
     const name = String(pod.metadata?.name ?? 'a pod');
-    const unschedulable = (pod.status?.conditions ?? []).find((c: ApiObject) => c?.type === 'PodScheduled' && c.status === 'False');
-    if (unschedulable) return `pod ${name} cannot be scheduled: ${String(unschedulable.message ?? unschedulable.reason ?? 'Unschedulable')}`;
-    for (const s of [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])]) {
+    const unschedulable = (pod.status?.conditions ?? []).find(
+      (c: ApiObject) => c?.type === 'PodScheduled' && c.status === 'False',
+    );
+    if (unschedulable)
+      return `pod ${name} cannot be scheduled: ${String(unschedulable.message ?? unschedulable.reason ?? 'Unschedulable')}`;
+    for (const s of [
+      ...(pod.status?.initContainerStatuses ?? []),
+      ...(pod.status?.containerStatuses ?? []),
+    ]) {
       const waiting = s?.state?.waiting?.reason;
       const last = s?.lastState?.terminated?.reason;
       if (waiting && waiting !== 'ContainerCreating' && waiting !== 'PodInitializing') {
         return `pod ${name}, container ${String(s.name)}: ${String(waiting)}${last ? ` (last exit: ${String(last)})` : ''}`;
       }
-      if (last === 'OOMKilled') return `pod ${name}, container ${String(s.name)} was OOMKilled again with the new values`;
+      if (last === 'OOMKilled')
+        return `pod ${name}, container ${String(s.name)} was OOMKilled again with the new values`;
     }
   }
   return null;

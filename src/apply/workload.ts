@@ -2,7 +2,15 @@
 // (GitOps, Helm), what the diagnosis saw of it, whether it changed since, the patches and the diff.
 import { createHash } from 'node:crypto';
 import type { ApiObject } from '../adapters/kubernetes-objects';
-import type { ContainerList, ContainerState, DesiredChange, DiffLine, EnvEntry, PatchableKind, WorkloadSnapshot } from './types';
+import type {
+  ContainerList,
+  ContainerState,
+  DesiredChange,
+  DiffLine,
+  EnvEntry,
+  PatchableKind,
+  WorkloadSnapshot,
+} from './types';
 
 const PATCHABLE: readonly string[] = ['Deployment', 'StatefulSet', 'DaemonSet', 'CronJob'];
 
@@ -32,21 +40,30 @@ export function unpatchableReason(kind: string, namespace: string, name: string)
 
 /** The pod spec inside a workload's template. */
 export function podTemplateSpec(kind: PatchableKind, workload: ApiObject): ApiObject | null {
-  const spec = kind === 'CronJob' ? workload.spec?.jobTemplate?.spec?.template?.spec : workload.spec?.template?.spec;
+  const spec =
+    kind === 'CronJob' ? workload.spec?.jobTemplate?.spec?.template?.spec : workload.spec?.template?.spec;
   return spec && typeof spec === 'object' ? spec : null;
 }
 
-export function findContainer(kind: PatchableKind, workload: ApiObject, name: string): { list: ContainerList; container: ApiObject } | null {
+export function findContainer(
+  kind: PatchableKind,
+  workload: ApiObject,
+  name: string,
+): { list: ContainerList; container: ApiObject } | null {
   const spec = podTemplateSpec(kind, workload);
   for (const list of ['containers', 'initContainers'] as const) {
-    const found = (Array.isArray(spec?.[list]) ? (spec?.[list] as ApiObject[]) : []).find((c) => c?.name === name);
+    const found = (Array.isArray(spec?.[list]) ? (spec?.[list] as ApiObject[]) : []).find(
+      (c) => c?.name === name,
+    );
     if (found) return { list, container: found };
   }
   return null;
 }
 
 function digest(value: unknown): string {
-  return createHash('sha256').update(JSON.stringify(value ?? null)).digest('hex');
+  return createHash('sha256')
+    .update(JSON.stringify(value ?? null))
+    .digest('hex');
 }
 
 /** Object keys sorted, so that two JSON texts of equal objects are equal. */
@@ -62,7 +79,11 @@ function canonical(value: unknown): unknown {
   return value;
 }
 
-export function snapshotOf(kind: PatchableKind, workload: ApiObject, containerName: string): WorkloadSnapshot | null {
+export function snapshotOf(
+  kind: PatchableKind,
+  workload: ApiObject,
+  containerName: string,
+): WorkloadSnapshot | null {
   const found = findContainer(kind, workload, containerName);
   if (!found) return null;
   const c = found.container;
@@ -88,16 +109,24 @@ function memoryOf(resources: Record<string, unknown>, section: 'requests' | 'lim
  * updates (a crash-looping workload's restarts, replica counts) do not count: only the generation,
  * which moves with the spec, and the container's own resources, env and args.
  */
-export function changesSince(expected: WorkloadSnapshot, kind: PatchableKind, live: ApiObject, containerName: string): string[] {
+export function changesSince(
+  expected: WorkloadSnapshot,
+  kind: PatchableKind,
+  live: ApiObject,
+  containerName: string,
+): string[] {
   const now = snapshotOf(kind, live, containerName);
   if (!now) return [`container ${containerName} is no longer in its pod template`];
   const reasons: string[] = [];
-  if (now.generation !== expected.generation) reasons.push(`its spec changed (metadata.generation ${expected.generation} → ${now.generation})`);
+  if (now.generation !== expected.generation)
+    reasons.push(`its spec changed (metadata.generation ${expected.generation} → ${now.generation})`);
   if (!jsonEqual(now.resources, expected.resources)) {
     const detail = (['requests', 'limits'] as const)
       .filter((s) => memoryOf(now.resources, s) !== memoryOf(expected.resources, s))
       .map((s) => `${s}.memory ${memoryOf(expected.resources, s)} → ${memoryOf(now.resources, s)}`);
-    reasons.push(`container ${containerName}'s resources changed${detail.length > 0 ? ` (${detail.join(', ')})` : ''}`);
+    reasons.push(
+      `container ${containerName}'s resources changed${detail.length > 0 ? ` (${detail.join(', ')})` : ''}`,
+    );
   }
   if (now.envDigest !== expected.envDigest) reasons.push(`container ${containerName}'s environment changed`);
   if (now.argsDigest !== expected.argsDigest) reasons.push(`container ${containerName}'s args changed`);
@@ -118,13 +147,26 @@ export interface GitOpsManager {
  * too) or Flux (its kustomize or helm controller labels). A change made in the cluster would be
  * reverted by the controller at its next sync.
  */
-export function gitOpsManager(workload: ApiObject, options: { argocdInstanceLabel: boolean }): GitOpsManager | null {
+export function gitOpsManager(
+  workload: ApiObject,
+  options: { argocdInstanceLabel: boolean },
+): GitOpsManager | null {
   const labels: Record<string, string> = workload.metadata?.labels ?? {};
   const annotations: Record<string, string> = workload.metadata?.annotations ?? {};
-  if (annotations['argocd.argoproj.io/tracking-id']) return { tool: 'Argo CD', evidence: `annotation argocd.argoproj.io/tracking-id=${annotations['argocd.argoproj.io/tracking-id']}` };
-  if (options.argocdInstanceLabel && labels['app.kubernetes.io/instance']) return { tool: 'Argo CD', evidence: `label app.kubernetes.io/instance=${labels['app.kubernetes.io/instance']}` };
+  if (annotations['argocd.argoproj.io/tracking-id'])
+    return {
+      tool: 'Argo CD',
+      evidence: `annotation argocd.argoproj.io/tracking-id=${annotations['argocd.argoproj.io/tracking-id']}`,
+    };
+  if (options.argocdInstanceLabel && labels['app.kubernetes.io/instance'])
+    return {
+      tool: 'Argo CD',
+      evidence: `label app.kubernetes.io/instance=${labels['app.kubernetes.io/instance']}`,
+    };
   for (const prefix of ['kustomize.toolkit.fluxcd.io/', 'helm.toolkit.fluxcd.io/']) {
-    const key = Object.keys(labels).sort().find((k) => k.startsWith(prefix));
+    const key = Object.keys(labels)
+      .sort()
+      .find((k) => k.startsWith(prefix));
     if (key) return { tool: 'Flux', evidence: `label ${key}=${labels[key]}` };
   }
   return null;
@@ -135,7 +177,8 @@ export function helmRelease(workload: ApiObject): string | null {
   const labels: Record<string, string> = workload.metadata?.labels ?? {};
   const annotations: Record<string, string> = workload.metadata?.annotations ?? {};
   if (annotations['meta.helm.sh/release-name']) return String(annotations['meta.helm.sh/release-name']);
-  if (labels['app.kubernetes.io/managed-by'] === 'Helm') return String(labels['app.kubernetes.io/instance'] ?? labels.release ?? '(unnamed release)');
+  if (labels['app.kubernetes.io/managed-by'] === 'Helm')
+    return String(labels['app.kubernetes.io/instance'] ?? labels.release ?? '(unnamed release)');
   return null;
 }
 
@@ -154,8 +197,12 @@ function envEntry(raw: ApiObject | undefined): EnvEntry | null {
 export function containerState(container: ApiObject, change: DesiredChange): ContainerState {
   const env: ApiObject[] = Array.isArray(container.env) ? container.env : [];
   const state: ContainerState = {
-    requestsMemory: container.resources?.requests?.memory !== undefined ? String(container.resources.requests.memory) : null,
-    limitsMemory: container.resources?.limits?.memory !== undefined ? String(container.resources.limits.memory) : null,
+    requestsMemory:
+      container.resources?.requests?.memory !== undefined
+        ? String(container.resources.requests.memory)
+        : null,
+    limitsMemory:
+      container.resources?.limits?.memory !== undefined ? String(container.resources.limits.memory) : null,
     env: change.env.map((e) => ({ name: e.name, entry: envEntry(env.find((x) => x?.name === e.name)) })),
   };
   if (change.args !== null) state.args = Array.isArray(container.args) ? container.args.map(String) : null;
@@ -175,27 +222,47 @@ export function targetState(before: ContainerState, change: DesiredChange): Cont
 
 /** Whether the container already has the values of `state` (a retried job after its patch went through). */
 export function hasState(container: ApiObject, state: ContainerState): boolean {
-  const change: DesiredChange = { requestsMemory: null, limitsMemory: null, env: state.env.map((e) => ({ name: e.name, value: '' })), args: state.args === undefined ? null : [] };
+  const change: DesiredChange = {
+    requestsMemory: null,
+    limitsMemory: null,
+    env: state.env.map((e) => ({ name: e.name, value: '' })),
+    args: state.args === undefined ? null : [],
+  };
   const now = containerState(container, change);
   return jsonEqual(now, state);
 }
 
-function wrap(kind: PatchableKind, list: ContainerList, container: Record<string, unknown>): Record<string, unknown> {
+function wrap(
+  kind: PatchableKind,
+  list: ContainerList,
+  container: Record<string, unknown>,
+): Record<string, unknown> {
   const podSpec = { [list]: [container] };
-  return kind === 'CronJob' ? { spec: { jobTemplate: { spec: { template: { spec: podSpec } } } } } : { spec: { template: { spec: podSpec } } };
+  return kind === 'CronJob'
+    ? { spec: { jobTemplate: { spec: { template: { spec: podSpec } } } } }
+    : { spec: { template: { spec: podSpec } } };
 }
 
 /**
  * The strategic-merge patch that moves one container to `state`: memory requests and limits (null
  * removes them), the touched variables (merged by name; an absent one is deleted), and args.
  */
-export function patchTo(kind: PatchableKind, list: ContainerList, containerName: string, state: ContainerState): Record<string, unknown> {
+export function patchTo(
+  kind: PatchableKind,
+  list: ContainerList,
+  containerName: string,
+  state: ContainerState,
+): Record<string, unknown> {
   const container: Record<string, unknown> = {
     name: containerName,
     resources: { requests: { memory: state.requestsMemory }, limits: { memory: state.limitsMemory } },
   };
   if (state.env.length > 0) {
-    container.env = state.env.map(({ name, entry }) => (entry === null ? { name, $patch: 'delete' } : { name, value: entry.value ?? null, valueFrom: entry.valueFrom ?? null }));
+    container.env = state.env.map(({ name, entry }) =>
+      entry === null
+        ? { name, $patch: 'delete' }
+        : { name, value: entry.value ?? null, valueFrom: entry.valueFrom ?? null },
+    );
   }
   if (state.args !== undefined) container.args = state.args;
   return wrap(kind, list, container);
@@ -214,24 +281,40 @@ function envText(entry: EnvEntry | null): string {
 /** The lines that differ between two states. Args are compared element by element, so only the changed flags are shown. */
 export function diffStates(before: ContainerState, after: ContainerState): DiffLine[] {
   const lines: DiffLine[] = [];
-  if (before.requestsMemory !== after.requestsMemory) lines.push({ field: 'requests.memory', before: shown(before.requestsMemory), after: shown(after.requestsMemory) });
-  if (before.limitsMemory !== after.limitsMemory) lines.push({ field: 'limits.memory', before: shown(before.limitsMemory), after: shown(after.limitsMemory) });
+  if (before.requestsMemory !== after.requestsMemory)
+    lines.push({
+      field: 'requests.memory',
+      before: shown(before.requestsMemory),
+      after: shown(after.requestsMemory),
+    });
+  if (before.limitsMemory !== after.limitsMemory)
+    lines.push({
+      field: 'limits.memory',
+      before: shown(before.limitsMemory),
+      after: shown(after.limitsMemory),
+    });
   for (const e of after.env) {
     const old = before.env.find((b) => b.name === e.name)?.entry ?? null;
-    if (!jsonEqual(old, e.entry)) lines.push({ field: `env ${e.name}`, before: envText(old), after: envText(e.entry) });
+    if (!jsonEqual(old, e.entry))
+      lines.push({ field: `env ${e.name}`, before: envText(old), after: envText(e.entry) });
   }
   if (after.args !== undefined && !jsonEqual(before.args ?? null, after.args)) {
     const a = before.args ?? [];
     const b = after.args ?? [];
     for (let i = 0; i < Math.max(a.length, b.length); i += 1) {
-      if (a[i] !== b[i]) lines.push({ field: `args[${i}]`, before: a[i] ?? '(none)', after: b[i] ?? '(none)' });
+      if (a[i] !== b[i])
+        lines.push({ field: `args[${i}]`, before: a[i] ?? '(none)', after: b[i] ?? '(none)' });
     }
   }
   return lines;
 }
 
 /** The change a Recommendation describes, ready to store with the suggestion. */
-export function desiredChange(recommendation: { resources: { requests: { memory: string }; limits: { memory: string } }; env: Array<{ name: string; value: string }>; args: string[] | null }): DesiredChange {
+export function desiredChange(recommendation: {
+  resources: { requests: { memory: string }; limits: { memory: string } };
+  env: Array<{ name: string; value: string }>;
+  args: string[] | null;
+}): DesiredChange {
   return {
     requestsMemory: recommendation.resources.requests.memory || null,
     limitsMemory: recommendation.resources.limits.memory || null,

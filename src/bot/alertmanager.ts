@@ -40,9 +40,16 @@ export function parseWebhook(body: unknown): WebhookPayload {
   if (!result.success) {
     const issue = result.error.issues[0];
     const where = issue?.path.length ? issue.path.join('.') : 'body';
-    throw new ParseError('alertmanager webhook', `not an Alertmanager webhook payload: ${where}: ${issue?.message ?? 'invalid'}`);
+    throw new ParseError(
+      'alertmanager webhook',
+      `not an Alertmanager webhook payload: ${where}: ${issue?.message ?? 'invalid'}`,
+    );
   }
-  if (result.data.version !== '4') throw new ParseError('alertmanager webhook', `webhook payload version "${result.data.version}" is not supported: oomdoctor reads version 4`);
+  if (result.data.version !== '4')
+    throw new ParseError(
+      'alertmanager webhook',
+      `webhook payload version "${result.data.version}" is not supported: oomdoctor reads version 4`,
+    );
   return result.data;
 }
 
@@ -76,7 +83,8 @@ export function shortHash(text: string): string {
 }
 
 function alertId(alert: WebhookAlert): string {
-  if (alert.fingerprint && /^[A-Za-z0-9]+$/.test(alert.fingerprint)) return `${alert.fingerprint}-${shortHash(alert.startsAt).slice(0, 8)}`;
+  if (alert.fingerprint && /^[A-Za-z0-9]+$/.test(alert.fingerprint))
+    return `${alert.fingerprint}-${shortHash(alert.startsAt).slice(0, 8)}`;
   // Older Alertmanagers send no fingerprint: hash the sorted labels instead.
   const sorted = Object.keys(alert.labels)
     .sort()
@@ -95,7 +103,10 @@ function channelLabel(text: string | undefined): string | null {
   return text && /^(#?[a-z0-9][a-z0-9._-]{0,79}|[CG][A-Z0-9]{2,20})$/.test(text) ? text : null;
 }
 
-export function planAlerts(payload: WebhookPayload, config: Pick<BotConfig, 'alerts' | 'clusterName' | 'namespaces'>): AlertPlan {
+export function planAlerts(
+  payload: WebhookPayload,
+  config: Pick<BotConfig, 'alerts' | 'clusterName' | 'namespaces'>,
+): AlertPlan {
   const { labels: names } = config.alerts;
   const targets: AlertTarget[] = [];
   const undiagnosable: AlertPlan['undiagnosable'] = [];
@@ -108,14 +119,23 @@ export function planAlerts(payload: WebhookPayload, config: Pick<BotConfig, 'ale
     }
     const cluster = alert.labels[names.cluster];
     if (config.clusterName && cluster !== undefined && cluster !== config.clusterName) {
-      ignored.push({ alertname, why: clip(`for cluster ${cluster}, and this bot serves ${config.clusterName}`, 500) });
+      ignored.push({
+        alertname,
+        why: clip(`for cluster ${cluster}, and this bot serves ${config.clusterName}`, 500),
+      });
       continue;
     }
     const namespaceText = alert.labels[names.namespace];
     const podText = alert.labels[names.pod];
-    const label = clip(`${alertname}${namespaceText ? ` in ${namespaceText}` : ''}${podText ? `/${podText}` : ''}`, 500);
+    const label = clip(
+      `${alertname}${namespaceText ? ` in ${namespaceText}` : ''}${podText ? `/${podText}` : ''}`,
+      500,
+    );
     if (!podText || !namespaceText) {
-      undiagnosable.push({ label, why: `no ${!podText ? names.pod : names.namespace} label, so there is no pod to look at` });
+      undiagnosable.push({
+        label,
+        why: `no ${!podText ? names.pod : names.namespace} label, so there is no pod to look at`,
+      });
       continue;
     }
     try {
@@ -124,14 +144,35 @@ export function planAlerts(payload: WebhookPayload, config: Pick<BotConfig, 'ale
       const containerText = alert.labels[names.container];
       const container = containerText ? parseContainerName(containerText) : null;
       if (config.namespaces && !config.namespaces.includes(namespace)) {
-        undiagnosable.push({ label, why: `namespace ${namespace} is not one this bot may read (OOM_NAMESPACES)` });
+        undiagnosable.push({
+          label,
+          why: `namespace ${namespace} is not one this bot may read (OOM_NAMESPACES)`,
+        });
         continue;
       }
-      targets.push({ id: alertId(alert), alertname, namespace, pod, container, channel: channelLabel(alert.labels[names.channel]), startsAt: alert.startsAt, crashLoop: config.alerts.crashLoopNames.includes(alertname) });
+      targets.push({
+        id: alertId(alert),
+        alertname,
+        namespace,
+        pod,
+        container,
+        channel: channelLabel(alert.labels[names.channel]),
+        startsAt: alert.startsAt,
+        crashLoop: config.alerts.crashLoopNames.includes(alertname),
+      });
     } catch (error) {
       undiagnosable.push({ label, why: clip((error as Error).message, 500) });
     }
   }
-  const channel = targets.find((t) => t.channel)?.channel ?? channelLabel(payload.commonLabels[names.channel]);
-  return { status: payload.status, groupKey: payload.groupKey, groupId: shortHash(payload.groupKey), targets, undiagnosable, ignored, channel };
+  const channel =
+    targets.find((t) => t.channel)?.channel ?? channelLabel(payload.commonLabels[names.channel]);
+  return {
+    status: payload.status,
+    groupKey: payload.groupKey,
+    groupId: shortHash(payload.groupKey),
+    targets,
+    undiagnosable,
+    ignored,
+    channel,
+  };
 }

@@ -52,30 +52,56 @@ export interface RunningBot {
 }
 
 export async function startBot(config: BotConfig, overrides: BotOverrides = {}): Promise<RunningBot> {
-  const logger = overrides.logger ?? pino({ level: config.logLevel, base: { app: 'oomdoctor', role: config.role } });
-  const metrics = config.prometheusUrl ? new PrometheusSource({ url: config.prometheusUrl, names: config.metricNames }) : null;
-  if (!metrics) logger.warn('PROMETHEUS_URL is not set: diagnoses will use one reading from the metrics API, without memory history');
-  const slack = overrides.slack ?? new WebSlackPoster({ token: config.slack.botToken, apiUrl: config.slack.apiUrl, logger: boltLoggerFrom(logger.child({ component: 'slack' })) });
+  const logger =
+    overrides.logger ?? pino({ level: config.logLevel, base: { app: 'oomdoctor', role: config.role } });
+  const metrics = config.prometheusUrl
+    ? new PrometheusSource({ url: config.prometheusUrl, names: config.metricNames })
+    : null;
+  if (!metrics)
+    logger.warn(
+      'PROMETHEUS_URL is not set: diagnoses will use one reading from the metrics API, without memory history',
+    );
+  const slack =
+    overrides.slack ??
+    new WebSlackPoster({
+      token: config.slack.botToken,
+      apiUrl: config.slack.apiUrl,
+      logger: boltLoggerFrom(logger.child({ component: 'slack' })),
+    });
   const audit = await AuditLog.open(logger.child({ component: 'audit' }), config.apply.auditLogFile);
-  const interactive = overrides.interactive ?? new WebSlackInteractive({ token: config.slack.botToken, apiUrl: config.slack.apiUrl });
+  const interactive =
+    overrides.interactive ??
+    new WebSlackInteractive({ token: config.slack.botToken, apiUrl: config.slack.apiUrl });
   const stopping = new AbortController();
 
   let queue: JobQueue;
   let store: StateStore;
   let redis: Redis | null = null;
   if (config.redisUrl) {
-    redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 2, enableOfflineQueue: false, lazyConnect: false });
+    redis = new Redis(config.redisUrl, {
+      maxRetriesPerRequest: 2,
+      enableOfflineQueue: false,
+      lazyConnect: false,
+    });
     redis.on('error', (error: Error) => logger.warn({ err: error.message }, 'redis connection problem'));
     // Commands fail fast while disconnected (no offline queue), so wait for the first connection.
     const connected = await waitForRedis(redis, 5000);
-    if (!connected) logger.error({ redis: config.redisUrl.replace(/\/\/[^@]*@/, '//***@') }, 'Redis is not reachable yet; /readyz reports it until it is');
+    if (!connected)
+      logger.error(
+        { redis: config.redisUrl.replace(/\/\/[^@]*@/, '//***@') },
+        'Redis is not reachable yet; /readyz reports it until it is',
+      );
     store = new RedisStore(redis);
     queue = new BullJobQueue(config.redisUrl, overrides.queueName, {
       ...(overrides.queueBackoffMs ? { backoffMs: overrides.queueBackoffMs } : {}),
-      ...(overrides.queueStalledMs ? { stalledIntervalMs: overrides.queueStalledMs, lockDurationMs: overrides.queueStalledMs } : {}),
+      ...(overrides.queueStalledMs
+        ? { stalledIntervalMs: overrides.queueStalledMs, lockDurationMs: overrides.queueStalledMs }
+        : {}),
     });
   } else {
-    logger.warn('REDIS_URL is not set: jobs are queued in memory, and alerts queued when the process stops are lost. Set REDIS_URL in production.');
+    logger.warn(
+      'REDIS_URL is not set: jobs are queued in memory, and alerts queued when the process stops are lost. Set REDIS_URL in production.',
+    );
     store = new MemoryStore();
     queue = new MemoryJobQueue(overrides.queueBackoffMs ?? 2000);
   }
@@ -91,7 +117,12 @@ export async function startBot(config: BotConfig, overrides: BotOverrides = {}):
   ];
   const web = config.role === 'web' || config.role === 'all';
   const worker = config.role === 'worker' || config.role === 'all';
-  if (web) routes.push({ path: '/alertmanager', method: ['POST'], handler: alertmanagerWebhook({ config, queue, logger: logger.child({ component: 'webhook' }) }) });
+  if (web)
+    routes.push({
+      path: '/alertmanager',
+      method: ['POST'],
+      handler: alertmanagerWebhook({ config, queue, logger: logger.child({ component: 'webhook' }) }),
+    });
 
   if (worker) {
     const cluster = overrides.cluster ?? kubernetesReader(config);
@@ -106,7 +137,17 @@ export async function startBot(config: BotConfig, overrides: BotOverrides = {}):
         engine: (c) => ({ cluster: c, metrics }),
         logger: logger.child({ component: 'worker' }),
         ...(overrides.onDiagnosisPosted ? { onDiagnosisPosted: overrides.onDiagnosisPosted } : {}),
-        ...(config.apply.enabled ? { apply: { writer: overrides.writer ?? kubernetesWriter(config), interactive, audit, pollMs: overrides.applyPollMs ?? 5000, stopping: stopping.signal } } : {}),
+        ...(config.apply.enabled
+          ? {
+              apply: {
+                writer: overrides.writer ?? kubernetesWriter(config),
+                interactive,
+                audit,
+                pollMs: overrides.applyPollMs ?? 5000,
+                stopping: stopping.signal,
+              },
+            }
+          : {}),
       }),
     );
   }
@@ -122,21 +163,60 @@ export async function startBot(config: BotConfig, overrides: BotOverrides = {}):
     if (config.slack.appToken) {
       // Socket Mode: Slack's events come over a WebSocket; Alertmanager and probes still use HTTP.
       // installerOptions.clientOptions is how the receiver's WebSocket client learns SLACK_API_URL.
-      const receiver = new SocketModeReceiver({ appToken: config.slack.appToken, customRoutes: routes, installerOptions: { port: config.port, clientOptions: { slackApiUrl: config.slack.apiUrl } }, logger: boltLogger });
-      const app = new App({ token: config.slack.botToken, receiver, clientOptions: { slackApiUrl: config.slack.apiUrl }, logger: boltLogger });
+      const receiver = new SocketModeReceiver({
+        appToken: config.slack.appToken,
+        customRoutes: routes,
+        installerOptions: { port: config.port, clientOptions: { slackApiUrl: config.slack.apiUrl } },
+        logger: boltLogger,
+      });
+      const app = new App({
+        token: config.slack.botToken,
+        receiver,
+        clientOptions: { slackApiUrl: config.slack.apiUrl },
+        logger: boltLogger,
+      });
       registerSlashCommand(app, { config, queue, logger });
       registerActions(app, { queue, logger });
-      registerApplyActions(app, { config, store, queue, slack, interactive, membership, audit, logger: logger.child({ component: 'apply' }) });
+      registerApplyActions(app, {
+        config,
+        store,
+        queue,
+        slack,
+        interactive,
+        membership,
+        audit,
+        logger: logger.child({ component: 'apply' }),
+      });
       await app.start();
       server = (receiver as unknown as { httpServer: Server }).httpServer;
       stopSlack = () => app.stop() as Promise<void>;
     } else {
-      const receiver = new HTTPReceiver({ signingSecret: config.slack.signingSecret as string, endpoints: '/slack/events', customRoutes: routes, logger: boltLogger, unhandledRequestTimeoutMillis: 2500 });
-      const app = new App({ token: config.slack.botToken, receiver, clientOptions: { slackApiUrl: config.slack.apiUrl }, logger: boltLogger });
+      const receiver = new HTTPReceiver({
+        signingSecret: config.slack.signingSecret as string,
+        endpoints: '/slack/events',
+        customRoutes: routes,
+        logger: boltLogger,
+        unhandledRequestTimeoutMillis: 2500,
+      });
+      const app = new App({
+        token: config.slack.botToken,
+        receiver,
+        clientOptions: { slackApiUrl: config.slack.apiUrl },
+        logger: boltLogger,
+      });
       registerSlashCommand(app, { config, queue, logger });
       registerActions(app, { queue, logger });
-      registerApplyActions(app, { config, store, queue, slack, interactive, membership, audit, logger: logger.child({ component: 'apply' }) });
-      server = (await app.start(config.port));
+      registerApplyActions(app, {
+        config,
+        store,
+        queue,
+        slack,
+        interactive,
+        membership,
+        audit,
+        logger: logger.child({ component: 'apply' }),
+      });
+      server = await app.start(config.port);
       stopSlack = () => app.stop() as Promise<void>;
     }
   } else {
@@ -150,7 +230,16 @@ export async function startBot(config: BotConfig, overrides: BotOverrides = {}):
   }
   if (!server.listening) await new Promise<void>((resolve) => server.once('listening', () => resolve()));
   const port = (server.address() as AddressInfo).port;
-  logger.info({ port, role: config.role, socketMode: Boolean(config.slack.appToken), redis: Boolean(config.redisUrl), prometheus: Boolean(metrics) }, 'oomdoctor is running');
+  logger.info(
+    {
+      port,
+      role: config.role,
+      socketMode: Boolean(config.slack.appToken),
+      redis: Boolean(config.redisUrl),
+      prometheus: Boolean(metrics),
+    },
+    'oomdoctor is running',
+  );
 
   return {
     url: `http://127.0.0.1:${port}`,
@@ -181,17 +270,29 @@ export async function startBot(config: BotConfig, overrides: BotOverrides = {}):
  */
 function kubernetesReader(config: BotConfig): ClusterReader {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { KubernetesReader, loadKubeConfig } = require('../adapters/kubernetes') as typeof import('../adapters/kubernetes');
-  return new KubernetesReader(loadKubeConfig({ ...(config.kubeconfig ? { kubeconfig: config.kubeconfig } : {}), ...(config.kubeContext ? { context: config.kubeContext } : {}) }));
+  const { KubernetesReader, loadKubeConfig } =
+    require('../adapters/kubernetes') as typeof import('../adapters/kubernetes');
+  return new KubernetesReader(
+    loadKubeConfig({
+      ...(config.kubeconfig ? { kubeconfig: config.kubeconfig } : {}),
+      ...(config.kubeContext ? { context: config.kubeContext } : {}),
+    }),
+  );
 }
 
 /** Like the reader, loaded only where jobs run, and only when applying is enabled. */
 function kubernetesWriter(config: BotConfig): ClusterWriter {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { KubernetesWriter } = require('../adapters/kubernetes-writer') as typeof import('../adapters/kubernetes-writer');
+  const { KubernetesWriter } =
+    require('../adapters/kubernetes-writer') as typeof import('../adapters/kubernetes-writer');
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { loadKubeConfig } = require('../adapters/kubernetes') as typeof import('../adapters/kubernetes');
-  return new KubernetesWriter(loadKubeConfig({ ...(config.kubeconfig ? { kubeconfig: config.kubeconfig } : {}), ...(config.kubeContext ? { context: config.kubeContext } : {}) }));
+  return new KubernetesWriter(
+    loadKubeConfig({
+      ...(config.kubeconfig ? { kubeconfig: config.kubeconfig } : {}),
+      ...(config.kubeContext ? { context: config.kubeContext } : {}),
+    }),
+  );
 }
 
 function waitForRedis(redis: Redis, timeoutMs: number): Promise<boolean> {

@@ -76,45 +76,78 @@ export function readBotConfig(env: NodeJS.ProcessEnv, role: Role = 'all'): BotCo
   };
 
   const botToken = get('SLACK_BOT_TOKEN');
-  if (!botToken) problems.push('SLACK_BOT_TOKEN is not set: use the bot token (xoxb-…) from your Slack app\'s "OAuth & Permissions" page');
-  else if (!botToken.startsWith('xoxb-')) problems.push('SLACK_BOT_TOKEN must be a bot token starting with xoxb- (a user token, xoxp-, would act as a person)');
+  if (!botToken)
+    problems.push(
+      'SLACK_BOT_TOKEN is not set: use the bot token (xoxb-…) from your Slack app\'s "OAuth & Permissions" page',
+    );
+  else if (!botToken.startsWith('xoxb-'))
+    problems.push(
+      'SLACK_BOT_TOKEN must be a bot token starting with xoxb- (a user token, xoxp-, would act as a person)',
+    );
 
   const appToken = get('SLACK_APP_TOKEN') ?? null;
-  if (appToken && !appToken.startsWith('xapp-')) problems.push('SLACK_APP_TOKEN must be an app-level token starting with xapp- (Basic Information, App-Level Tokens, with connections:write)');
+  if (appToken && !appToken.startsWith('xapp-'))
+    problems.push(
+      'SLACK_APP_TOKEN must be an app-level token starting with xapp- (Basic Information, App-Level Tokens, with connections:write)',
+    );
   const signingSecret = get('SLACK_SIGNING_SECRET') ?? null;
   if (!signingSecret && !appToken && role !== 'worker') {
-    problems.push('SLACK_SIGNING_SECRET is not set: copy it from your Slack app\'s "Basic Information" page (or set SLACK_APP_TOKEN to use Socket Mode)');
+    problems.push(
+      'SLACK_SIGNING_SECRET is not set: copy it from your Slack app\'s "Basic Information" page (or set SLACK_APP_TOKEN to use Socket Mode)',
+    );
   }
 
   const alertChannel = get('SLACK_ALERT_CHANNEL');
-  if (!alertChannel) problems.push('SLACK_ALERT_CHANNEL is not set: the channel id (C0123ABCD) or #name where alert threads go');
-  else if (!SLACK_ID.test(alertChannel) && !CHANNEL_NAME.test(alertChannel)) problems.push(`SLACK_ALERT_CHANNEL "${alertChannel.slice(0, 40)}" is neither a channel id (C0123ABCD) nor a #channel-name`);
+  if (!alertChannel)
+    problems.push(
+      'SLACK_ALERT_CHANNEL is not set: the channel id (C0123ABCD) or #name where alert threads go',
+    );
+  else if (!SLACK_ID.test(alertChannel) && !CHANNEL_NAME.test(alertChannel))
+    problems.push(
+      `SLACK_ALERT_CHANNEL "${alertChannel.slice(0, 40)}" is neither a channel id (C0123ABCD) nor a #channel-name`,
+    );
 
   const apiUrl = get('SLACK_API_URL') ?? 'https://slack.com/api/';
-  if (!/^https?:\/\/[^/]+(\/.*)?\/api\/$/.test(apiUrl)) problems.push(`SLACK_API_URL "${apiUrl.slice(0, 80)}" must be an http(s) URL ending in /api/, like https://slack.com/api/`);
+  if (!/^https?:\/\/[^/]+(\/.*)?\/api\/$/.test(apiUrl))
+    problems.push(
+      `SLACK_API_URL "${apiUrl.slice(0, 80)}" must be an http(s) URL ending in /api/, like https://slack.com/api/`,
+    );
 
   const alertmanagerToken = get('ALERTMANAGER_TOKEN') ?? null;
   const allowUnauthenticated = truthy(get('ALERTMANAGER_ALLOW_UNAUTHENTICATED'));
   if (!alertmanagerToken && !allowUnauthenticated && role !== 'worker') {
-    problems.push('ALERTMANAGER_TOKEN is not set: choose a long random secret and give it to Alertmanager as http_config.authorization.credentials (or set ALERTMANAGER_ALLOW_UNAUTHENTICATED=true to accept unauthenticated alerts on purpose)');
+    problems.push(
+      'ALERTMANAGER_TOKEN is not set: choose a long random secret and give it to Alertmanager as http_config.authorization.credentials (or set ALERTMANAGER_ALLOW_UNAUTHENTICATED=true to accept unauthenticated alerts on purpose)',
+    );
   } else if (alertmanagerToken && alertmanagerToken.length < 16) {
-    problems.push('ALERTMANAGER_TOKEN is shorter than 16 characters: use a long random secret (openssl rand -hex 32)');
+    problems.push(
+      'ALERTMANAGER_TOKEN is shorter than 16 characters: use a long random secret (openssl rand -hex 32)',
+    );
   }
 
   const redisUrl = get('REDIS_URL') ?? null;
-  if (redisUrl && !/^rediss?:\/\/.+/.test(redisUrl)) problems.push(`REDIS_URL "${redisUrl.slice(0, 60)}" must look like redis://host:6379 (or rediss:// for TLS)`);
-  if (!redisUrl && role !== 'all') problems.push(`--role ${role} needs REDIS_URL: web and worker processes share their queue through Redis`);
+  if (redisUrl && !/^rediss?:\/\/.+/.test(redisUrl))
+    problems.push(
+      `REDIS_URL "${redisUrl.slice(0, 60)}" must look like redis://host:6379 (or rediss:// for TLS)`,
+    );
+  if (!redisUrl && role !== 'all')
+    problems.push(`--role ${role} needs REDIS_URL: web and worker processes share their queue through Redis`);
 
   const prometheusUrl = get('PROMETHEUS_URL') ?? null;
-  if (prometheusUrl && !/^https?:\/\/.+/.test(prometheusUrl)) problems.push(`PROMETHEUS_URL "${prometheusUrl.slice(0, 60)}" must be an http(s) URL, like http://prometheus.monitoring:9090`);
+  if (prometheusUrl && !/^https?:\/\/.+/.test(prometheusUrl))
+    problems.push(
+      `PROMETHEUS_URL "${prometheusUrl.slice(0, 60)}" must be an http(s) URL, like http://prometheus.monitoring:9090`,
+    );
 
   const portText = get('PORT') ?? '3000';
   const port = Number(portText);
-  if (!/^\d{1,5}$/.test(portText) || port > 65535) problems.push(`PORT "${portText.slice(0, 20)}" must be a number from 0 to 65535`);
+  if (!/^\d{1,5}$/.test(portText) || port > 65535)
+    problems.push(`PORT "${portText.slice(0, 20)}" must be a number from 0 to 65535`);
 
   const concurrencyText = get('WORKER_CONCURRENCY') ?? '4';
   const workerConcurrency = Number(concurrencyText);
-  if (!/^\d{1,3}$/.test(concurrencyText) || workerConcurrency < 1 || workerConcurrency > 64) problems.push(`WORKER_CONCURRENCY "${concurrencyText.slice(0, 20)}" must be a whole number from 1 to 64`);
+  if (!/^\d{1,3}$/.test(concurrencyText) || workerConcurrency < 1 || workerConcurrency > 64)
+    problems.push(`WORKER_CONCURRENCY "${concurrencyText.slice(0, 20)}" must be a whole number from 1 to 64`);
 
   const duration = (name: string, fallback: string): number => {
     try {
@@ -128,12 +161,16 @@ export function readBotConfig(env: NodeJS.ProcessEnv, role: Role = 'all'): BotCo
   const diagnosisWindowMs = duration('DIAGNOSIS_WINDOW', '24h');
 
   const names = get('OOM_ALERT_NAMES') ? list(get('OOM_ALERT_NAMES')) : DEFAULT_ALERTS;
-  if (names.length === 0) problems.push('OOM_ALERT_NAMES is empty: name at least one alert, e.g. ContainerOOMKilled');
-  const crashLoopNames = get('CRASHLOOP_ALERT_NAMES') ? list(get('CRASHLOOP_ALERT_NAMES')) : ['KubePodCrashLooping', 'KubernetesPodCrashLooping'];
+  if (names.length === 0)
+    problems.push('OOM_ALERT_NAMES is empty: name at least one alert, e.g. ContainerOOMKilled');
+  const crashLoopNames = get('CRASHLOOP_ALERT_NAMES')
+    ? list(get('CRASHLOOP_ALERT_NAMES'))
+    : ['KubePodCrashLooping', 'KubernetesPodCrashLooping'];
 
   const label = (name: string, fallback: string): string => {
     const value = get(name) ?? fallback;
-    if (!LABEL_NAME.test(value)) problems.push(`${name} "${value.slice(0, 40)}" is not a valid Prometheus label name`);
+    if (!LABEL_NAME.test(value))
+      problems.push(`${name} "${value.slice(0, 40)}" is not a valid Prometheus label name`);
     return value;
   };
   const labels = {
@@ -157,17 +194,26 @@ export function readBotConfig(env: NodeJS.ProcessEnv, role: Role = 'all'): BotCo
   }
 
   const logLevelText = (get('LOG_LEVEL') ?? 'info').toLowerCase();
-  if (!(LOG_LEVELS as readonly string[]).includes(logLevelText)) problems.push(`LOG_LEVEL "${logLevelText.slice(0, 20)}" must be one of ${LOG_LEVELS.join(', ')}`);
+  if (!(LOG_LEVELS as readonly string[]).includes(logLevelText))
+    problems.push(`LOG_LEVEL "${logLevelText.slice(0, 20)}" must be one of ${LOG_LEVELS.join(', ')}`);
 
   const metricNames = readMetricNamesSafe(env, problems);
   const commandName = get('SLACK_COMMAND') ?? '/oom';
-  if (!/^\/[a-z0-9_-]{1,31}$/.test(commandName)) problems.push(`SLACK_COMMAND "${commandName.slice(0, 40)}" must look like /oom`);
+  if (!/^\/[a-z0-9_-]{1,31}$/.test(commandName))
+    problems.push(`SLACK_COMMAND "${commandName.slice(0, 40)}" must look like /oom`);
   const apply = readApplyConfig(get, problems);
 
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     role,
-    slack: { botToken: botToken as string, signingSecret, appToken, alertChannel: alertChannel as string, apiUrl, commandName },
+    slack: {
+      botToken: botToken as string,
+      signingSecret,
+      appToken,
+      alertChannel: alertChannel as string,
+      apiUrl,
+      commandName,
+    },
     alertmanager: { token: alertmanagerToken },
     redisUrl,
     prometheusUrl: prometheusUrl ? prometheusUrl.replace(/\/+$/, '') : null,

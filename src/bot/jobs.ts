@@ -28,7 +28,12 @@ export const botJobSchema = z.discriminatedUnion('kind', [
     }),
     alertName: z.string().max(256),
   }),
-  z.object({ kind: z.literal('diagnose-alert'), receivedAt: z.number(), groupId: z.string().max(64), target: alertTarget }),
+  z.object({
+    kind: z.literal('diagnose-alert'),
+    receivedAt: z.number(),
+    groupId: z.string().max(64),
+    target: alertTarget,
+  }),
   z.object({
     kind: z.literal('command'),
     receivedAt: z.number(),

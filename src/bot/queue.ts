@@ -43,7 +43,11 @@ const KEEP_DONE_MS = 24 * 3_600_000;
 export class BullJobQueue implements JobQueue {
   private readonly queue: Bull.Queue<BotJob>;
 
-  constructor(redisUrl: string, name = 'oomdoctor-diagnoses', options: { backoffMs?: number; stalledIntervalMs?: number; lockDurationMs?: number } = {}) {
+  constructor(
+    redisUrl: string,
+    name = 'oomdoctor-diagnoses',
+    options: { backoffMs?: number; stalledIntervalMs?: number; lockDurationMs?: number } = {},
+  ) {
     this.queue = new Bull<BotJob>(name, redisUrl, {
       defaultJobOptions: {
         attempts: MAX_ATTEMPTS,
@@ -54,21 +58,33 @@ export class BullJobQueue implements JobQueue {
       },
       // A worker that dies mid-job leaves it "stalled"; another worker picks it up after this interval.
       // A worker holds a lock on its job, renewed every half lockDuration; a dead worker's lock lapses.
-      settings: { stalledInterval: options.stalledIntervalMs ?? 30_000, lockDuration: options.lockDurationMs ?? 30_000, maxStalledCount: 2 },
+      settings: {
+        stalledInterval: options.stalledIntervalMs ?? 30_000,
+        lockDuration: options.lockDurationMs ?? 30_000,
+        maxStalledCount: 2,
+      },
     });
     this.queue.on('error', () => undefined); // Connection errors surface through ready() and add().
   }
 
   async add(job: BotJob, id: string): Promise<'added' | 'duplicate'> {
     if (this.queue.client.status !== 'ready') {
-      await Promise.race([this.queue.isReady(), timeout(2000, 'Redis is not reachable')]).catch((error: Error) => {
-        throw new QueueUnavailableError(error.message);
-      });
+      await Promise.race([this.queue.isReady(), timeout(2000, 'Redis is not reachable')]).catch(
+        (error: Error) => {
+          throw new QueueUnavailableError(error.message);
+        },
+      );
     }
     try {
-      const existing = await Promise.race([this.queue.getJob(id), timeout(2000, 'Redis did not answer in time')]);
+      const existing = await Promise.race([
+        this.queue.getJob(id),
+        timeout(2000, 'Redis did not answer in time'),
+      ]);
       if (existing) return 'duplicate';
-      await Promise.race([this.queue.add(job, { jobId: id }), timeout(3000, 'Redis did not store the job in time')]);
+      await Promise.race([
+        this.queue.add(job, { jobId: id }),
+        timeout(3000, 'Redis did not store the job in time'),
+      ]);
       return 'added';
     } catch (error) {
       throw new QueueUnavailableError((error as Error).message);
@@ -104,7 +120,10 @@ export class BullJobQueue implements JobQueue {
     });
     if ((await Promise.race([graceful, late])) === 'late') {
       // Give up on the running job (bull hands it to another worker as stalled) and on a dead connection.
-      await Promise.race([this.queue.close(true).catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 2000).unref())]);
+      await Promise.race([
+        this.queue.close(true).catch(() => undefined),
+        new Promise((resolve) => setTimeout(resolve, 2000).unref()),
+      ]);
       for (const client of this.queue.clients) client.disconnect();
     }
     clearTimeout(timer);
@@ -157,11 +176,14 @@ export class MemoryJobQueue implements JobQueue {
       void handler(next.job, { id: next.id, attempt: next.attempt, maxAttempts: MAX_ATTEMPTS })
         .catch((error: unknown) => {
           if (error instanceof PermanentJobError || next.attempt >= MAX_ATTEMPTS || this.closed) return;
-          const timer = setTimeout(() => {
-            this.timers.delete(timer);
-            this.pending.push({ ...next, attempt: next.attempt + 1 });
-            this.pump();
-          }, this.backoffMs * 2 ** (next.attempt - 1));
+          const timer = setTimeout(
+            () => {
+              this.timers.delete(timer);
+              this.pending.push({ ...next, attempt: next.attempt + 1 });
+              this.pump();
+            },
+            this.backoffMs * 2 ** (next.attempt - 1),
+          );
           this.timers.add(timer);
         })
         .finally(() => {
@@ -181,7 +203,10 @@ export class MemoryJobQueue implements JobQueue {
     for (const timer of this.timers) clearTimeout(timer);
     if (this.running === 0) return;
     let timer: NodeJS.Timeout | undefined;
-    await Promise.race([new Promise<void>((resolve) => this.idle.push(resolve)), new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)))]);
+    await Promise.race([
+      new Promise<void>((resolve) => this.idle.push(resolve)),
+      new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs))),
+    ]);
     clearTimeout(timer);
   }
 }

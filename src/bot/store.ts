@@ -7,7 +7,9 @@ import type { Diagnosis } from '../core/types';
 export interface GroupThread {
   channel: string;
   ts: string;
-  title: { kind: 'alert'; alertName: string; clusterName: string } | { kind: 'command'; userId: string; text: string };
+  title:
+    | { kind: 'alert'; alertName: string; clusterName: string }
+    | { kind: 'command'; userId: string; text: string };
   status: 'firing' | 'resolved';
   undiagnosable: Array<{ label: string; why: string }>;
   notOomCount: number;
@@ -41,7 +43,11 @@ export interface StateStore {
   /** Creates the record if absent; returns the one that won (this one or an earlier). */
   claimGroup(groupId: string, create: () => Promise<GroupThread>, ttlMs: number): Promise<GroupThread>;
   getGroup(groupId: string): Promise<GroupThread | null>;
-  updateGroup(groupId: string, change: (group: GroupThread) => GroupThread, ttlMs: number): Promise<GroupThread | null>;
+  updateGroup(
+    groupId: string,
+    change: (group: GroupThread) => GroupThread,
+    ttlMs: number,
+  ): Promise<GroupThread | null>;
   setWorkloadLine(groupId: string, key: string, line: WorkloadLine, ttlMs: number): Promise<WorkloadLine[]>;
   getWorkloadLines(groupId: string): Promise<WorkloadLine[]>;
   getReply(jobKey: string): Promise<ReplyRecord | null>;
@@ -65,7 +71,10 @@ export interface StateStore {
    * Replaces a suggestion with `change(current)` atomically (one change at a time per id, across
    * processes), keeping its expiry; `change` returns null to leave it as it is. Null when unknown.
    */
-  updateSuggestion(id: string, change: (record: SuggestionRecord) => SuggestionRecord | null): Promise<{ record: SuggestionRecord; changed: boolean } | null>;
+  updateSuggestion(
+    id: string,
+    change: (record: SuggestionRecord) => SuggestionRecord | null,
+  ): Promise<{ record: SuggestionRecord; changed: boolean } | null>;
   ping(): Promise<boolean>;
   close(): Promise<void>;
 }
@@ -121,7 +130,11 @@ export class MemoryStore implements StateStore {
     return this.read<GroupThread>(`group:${groupId}`);
   }
 
-  async updateGroup(groupId: string, change: (group: GroupThread) => GroupThread, ttlMs: number): Promise<GroupThread | null> {
+  async updateGroup(
+    groupId: string,
+    change: (group: GroupThread) => GroupThread,
+    ttlMs: number,
+  ): Promise<GroupThread | null> {
     const existing = this.read<GroupThread>(`group:${groupId}`);
     if (!existing) return null;
     const next = change(existing);
@@ -129,7 +142,12 @@ export class MemoryStore implements StateStore {
     return next;
   }
 
-  async setWorkloadLine(groupId: string, key: string, line: WorkloadLine, ttlMs: number): Promise<WorkloadLine[]> {
+  async setWorkloadLine(
+    groupId: string,
+    key: string,
+    line: WorkloadLine,
+    ttlMs: number,
+  ): Promise<WorkloadLine[]> {
     const lines = this.read<Record<string, WorkloadLine>>(`lines:${groupId}`) ?? {};
     const order = lines[key]?.order ?? Object.keys(lines).length;
     lines[key] = { ...line, order };
@@ -138,7 +156,9 @@ export class MemoryStore implements StateStore {
   }
 
   async getWorkloadLines(groupId: string): Promise<WorkloadLine[]> {
-    return Object.values(this.read<Record<string, WorkloadLine>>(`lines:${groupId}`) ?? {}).sort((a, b) => a.order - b.order);
+    return Object.values(this.read<Record<string, WorkloadLine>>(`lines:${groupId}`) ?? {}).sort(
+      (a, b) => a.order - b.order,
+    );
   }
 
   async getReply(jobKey: string): Promise<ReplyRecord | null> {
@@ -203,7 +223,10 @@ export class MemoryStore implements StateStore {
     return id ? this.read<SuggestionRecord>(`suggestion:${id}`) : null;
   }
 
-  async updateSuggestion(id: string, change: (record: SuggestionRecord) => SuggestionRecord | null): Promise<{ record: SuggestionRecord; changed: boolean } | null> {
+  async updateSuggestion(
+    id: string,
+    change: (record: SuggestionRecord) => SuggestionRecord | null,
+  ): Promise<{ record: SuggestionRecord; changed: boolean } | null> {
     // No await between the read and the write: atomic in one process.
     const current = this.read<SuggestionRecord>(`suggestion:${id}`);
     if (!current) return null;
@@ -254,7 +277,11 @@ export class RedisStore implements StateStore {
     return this.readJson<GroupThread>(`group:${groupId}`);
   }
 
-  async updateGroup(groupId: string, change: (group: GroupThread) => GroupThread, ttlMs: number): Promise<GroupThread | null> {
+  async updateGroup(
+    groupId: string,
+    change: (group: GroupThread) => GroupThread,
+    ttlMs: number,
+  ): Promise<GroupThread | null> {
     const existing = await this.readJson<GroupThread>(`group:${groupId}`);
     if (!existing) return null;
     const next = change(existing);
@@ -262,12 +289,23 @@ export class RedisStore implements StateStore {
     return next;
   }
 
-  async setWorkloadLine(groupId: string, key: string, line: WorkloadLine, ttlMs: number): Promise<WorkloadLine[]> {
+  async setWorkloadLine(
+    groupId: string,
+    key: string,
+    line: WorkloadLine,
+    ttlMs: number,
+  ): Promise<WorkloadLine[]> {
     const hash = this.key(`lines:${groupId}`);
     const current = await this.redis.hget(hash, key);
     // A counter, not the hash's length: two new lines written at once must not share a position.
-    const order = current ? (JSON.parse(current) as WorkloadLine).order : (await this.redis.hincrby(hash, SEQUENCE_FIELD, 1)) - 1;
-    await this.redis.multi().hset(hash, key, JSON.stringify({ ...line, order })).pexpire(hash, ttlMs).exec();
+    const order = current
+      ? (JSON.parse(current) as WorkloadLine).order
+      : (await this.redis.hincrby(hash, SEQUENCE_FIELD, 1)) - 1;
+    await this.redis
+      .multi()
+      .hset(hash, key, JSON.stringify({ ...line, order }))
+      .pexpire(hash, ttlMs)
+      .exec();
     return this.getWorkloadLines(groupId);
   }
 
@@ -330,7 +368,12 @@ export class RedisStore implements StateStore {
       return await work();
     } finally {
       // Release only our own lock (a compare-and-delete, atomic in Lua).
-      await this.redis.eval("if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end", 1, lockKey, token);
+      await this.redis.eval(
+        "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end",
+        1,
+        lockKey,
+        token,
+      );
     }
   }
 
@@ -351,7 +394,10 @@ export class RedisStore implements StateStore {
     return id ? this.getSuggestion(id) : null;
   }
 
-  async updateSuggestion(id: string, change: (record: SuggestionRecord) => SuggestionRecord | null): Promise<{ record: SuggestionRecord; changed: boolean } | null> {
+  async updateSuggestion(
+    id: string,
+    change: (record: SuggestionRecord) => SuggestionRecord | null,
+  ): Promise<{ record: SuggestionRecord; changed: boolean } | null> {
     // The lock makes read-change-write one step for every process sharing this Redis.
     return this.withLock(`suggestion:${id}`, async () => {
       const current = await this.readJson<SuggestionRecord>(`suggestion:${id}`);

@@ -27,11 +27,15 @@ export function readMetricNames(env: NodeJS.ProcessEnv): MetricNames {
     if (value === undefined || value === '') continue;
     const pattern = key.endsWith('Label') ? LABEL : METRIC;
     if (!pattern.test(value)) {
-      bad.push({ variable, problem: `${variable}="${value.slice(0, 80)}" is not a valid Prometheus ${key.endsWith('Label') ? 'label' : 'metric'} name (letters, digits and underscores${key.endsWith('Label') ? '' : ', colons'}; not starting with a digit)` });
+      bad.push({
+        variable,
+        problem: `${variable}="${value.slice(0, 80)}" is not a valid Prometheus ${key.endsWith('Label') ? 'label' : 'metric'} name (letters, digits and underscores${key.endsWith('Label') ? '' : ', colons'}; not starting with a digit)`,
+      });
       continue;
     }
     names[key] = value;
   }
-  if (bad.length > 0) throw new ParseError(bad.map((b) => b.variable).join(', '), bad.map((b) => b.problem).join('; '));
+  if (bad.length > 0)
+    throw new ParseError(bad.map((b) => b.variable).join(', '), bad.map((b) => b.problem).join('; '));
   return names;
 }

@@ -52,7 +52,10 @@ function terminationsOf(status: ContainerStatusEvidence | undefined): Terminatio
 
 function inWindow(evidence: Evidence, at: Date | null): boolean {
   if (!at) return true; // The API does not always say when (startedAt: null in old kubelets); keep it.
-  return at.getTime() >= evidence.window.start.getTime() - HOUR && at.getTime() <= evidence.window.end.getTime() + HOUR;
+  return (
+    at.getTime() >= evidence.window.start.getTime() - HOUR &&
+    at.getTime() <= evidence.window.end.getTime() + HOUR
+  );
 }
 
 /** Times at which a counter went up, with how much. */
@@ -95,7 +98,11 @@ export function collectKills(evidence: Evidence): Kill[] {
     const at = lastBefore ? Math.min(restartAt, lastBefore.at + (evidence.metrics?.stepMs ?? 0)) : restartAt;
     if (kills.some((k) => Math.abs(k.at.getTime() - at) < 10 * MINUTE)) continue;
     const oomNear = ooms.some((o) => o >= at - 10 * MINUTE && o <= restartAt + 10 * MINUTE);
-    kills.push({ at: new Date(at), reason: oomNear ? 'OOMKilled' : 'restarted (reason not recorded)', exitCode: oomNear ? 137 : null });
+    kills.push({
+      at: new Date(at),
+      reason: oomNear ? 'OOMKilled' : 'restarted (reason not recorded)',
+      exitCode: oomNear ? 137 : null,
+    });
   }
   return kills.sort((a, b) => a.at.getTime() - b.at.getTime());
 }
@@ -116,11 +123,16 @@ const PRESSURE_RESOURCES: Record<string, string> = {
 };
 
 /** "Container egg was using 5053216Ki, which exceeds its request of 0." and the newer kubelet wording. */
-export function parseEvictionMessage(message: string): { resource: string | null; containers: Array<{ name: string; using: string; request: string }> } {
+export function parseEvictionMessage(message: string): {
+  resource: string | null;
+  containers: Array<{ name: string; using: string; request: string }>;
+} {
   const condition = /condition: \[?(MemoryPressure|DiskPressure|PIDPressure)/.exec(message)?.[1];
-  const resource = /low on resource: ([a-z-]+)/i.exec(message)?.[1] ?? (condition ? PRESSURE_RESOURCES[condition] : null);
+  const resource =
+    /low on resource: ([a-z-]+)/i.exec(message)?.[1] ?? (condition ? PRESSURE_RESOURCES[condition] : null);
   const containers: Array<{ name: string; using: string; request: string }> = [];
-  const pattern = /Container ([a-z0-9-]{1,63}) was using ([0-9.]+[A-Za-z]*), (?:which exceeds its request of|request is) ([0-9.]+[A-Za-z]*)/g;
+  const pattern =
+    /Container ([a-z0-9-]{1,63}) was using ([0-9.]+[A-Za-z]*), (?:which exceeds its request of|request is) ([0-9.]+[A-Za-z]*)/g;
   for (const match of message.slice(0, 4000).matchAll(pattern)) {
     containers.push({ name: match[1] ?? '', using: match[2] ?? '', request: match[3] ?? '' });
   }
@@ -140,7 +152,9 @@ function readable(quantity: string): string {
 function nodeOomNear(evidence: Evidence, at: Date): PodEvent | undefined {
   const events = evidence.node?.events ?? [];
   return events.find((e) => {
-    const systemWide = e.reason === 'SystemOOM' || (e.reason === 'OOMKilling' && /^(\(combined from similar events\):\s*)?Out of memory/i.test(e.message));
+    const systemWide =
+      e.reason === 'SystemOOM' ||
+      (e.reason === 'OOMKilling' && /^(\(combined from similar events\):\s*)?Out of memory/i.test(e.message));
     const when = e.lastAt ?? e.firstAt;
     return systemWide && when !== null && Math.abs(when.getTime() - at.getTime()) <= 10 * MINUTE;
   });
@@ -167,7 +181,10 @@ function probeEvents(evidence: Evidence): PodEvent[] {
 }
 
 function stopTimeoutEvents(evidence: Evidence): PodEvent[] {
-  return evidence.pod.events.filter((e) => e.reason === 'ExceededGracePeriod' || (e.reason === 'Killing' && /stopping container/i.test(e.message)));
+  return evidence.pod.events.filter(
+    (e) =>
+      e.reason === 'ExceededGracePeriod' || (e.reason === 'Killing' && /stopping container/i.test(e.message)),
+  );
 }
 
 function lastReadingLine(before: Sample | undefined, limit: number): string {
@@ -195,11 +212,18 @@ export function classify(evidence: Evidence): Classification {
     if (parsed.resource === 'memory' || parsed.resource === null) {
       const evidenceLines = [`The pod was evicted: "${eviction.message.slice(0, 300)}"`];
       for (const c of parsed.containers) {
-        evidenceLines.push(`Container ${c.name} was using ${readable(c.using)} against a request of ${readable(c.request)}: pods using more than they request are evicted first.`);
+        evidenceLines.push(
+          `Container ${c.name} was using ${readable(c.using)} against a request of ${readable(c.request)}: pods using more than they request are evicted first.`,
+        );
       }
       const pressure = evidence.node?.memoryPressure;
-      if (pressure === 'True') evidenceLines.push(`Node ${evidence.node?.name} reports MemoryPressure=True${evidence.node?.memoryPressureSince ? ` since ${formatTime(evidence.node.memoryPressureSince.getTime())}` : ''}.`);
-      evidenceLines.push('This is not the container hitting its own limit: the node ran low, and the kubelet chose this pod.');
+      if (pressure === 'True')
+        evidenceLines.push(
+          `Node ${evidence.node?.name} reports MemoryPressure=True${evidence.node?.memoryPressureSince ? ` since ${formatTime(evidence.node.memoryPressureSince.getTime())}` : ''}.`,
+        );
+      evidenceLines.push(
+        'This is not the container hitting its own limit: the node ran low, and the kubelet chose this pod.',
+      );
       return {
         verdict: 'node-pressure-eviction',
         kills: [...kills, { at: eviction.at ?? evidence.window.end, reason: 'Evicted', exitCode: null }],
@@ -230,7 +254,10 @@ export function classify(evidence: Evidence): Classification {
           ? 'The container has no memory limit, so its own cgroup cannot have run out: the node did.'
           : `Usage was ${formatBytes(before?.value ?? 0)} (${percent(before?.value ?? 0, limit)} of the ${formatBytes(limit)} limit) just before the kill: far from its own limit.`,
       ];
-      if (nodeOom) lines.push(`The node logged ${nodeOom.reason} at ${formatTime((nodeOom.lastAt ?? nodeOom.firstAt ?? killAt).getTime())}: "${nodeOom.message.slice(0, 200)}"`);
+      if (nodeOom)
+        lines.push(
+          `The node logged ${nodeOom.reason} at ${formatTime((nodeOom.lastAt ?? nodeOom.firstAt ?? killAt).getTime())}: "${nodeOom.message.slice(0, 200)}"`,
+        );
       return {
         verdict: 'node-pressure-eviction',
         headline: `Killed by the node's OOM killer: node ${evidence.pod.nodeName ?? '(unknown)'} ran out of memory${limit === null ? ' (this container has no memory limit)' : ''}. Not the container's own limit.`,
@@ -274,21 +301,30 @@ export function classify(evidence: Evidence): Classification {
         causes,
       };
     }
-    const lines = [`Exit code ${sigkill.exitCode} (SIGKILL) at ${formatTime(killAt)} with reason ${sigkill.reason}, not OOMKilled: something other than the OOM killer sent the signal.`];
+    const lines = [
+      `Exit code ${sigkill.exitCode} (SIGKILL) at ${formatTime(killAt)} with reason ${sigkill.reason}, not OOMKilled: something other than the OOM killer sent the signal.`,
+    ];
     const probes = probeEvents(evidence);
     const stops = stopTimeoutEvents(evidence);
     let sender = 'an outside SIGKILL';
     if (probes.length > 0) {
       const p = probes[probes.length - 1] as PodEvent;
       sender = 'a failed liveness probe';
-      lines.push(`The kubelet reported ${p.reason}${p.count > 1 ? ` (x${p.count})` : ''}: "${p.message.slice(0, 200)}": it restarts the container with SIGKILL when the grace period runs out.`);
+      lines.push(
+        `The kubelet reported ${p.reason}${p.count > 1 ? ` (x${p.count})` : ''}: "${p.message.slice(0, 200)}": it restarts the container with SIGKILL when the grace period runs out.`,
+      );
     } else if (stops.length > 0) {
       const s = stops[stops.length - 1] as PodEvent;
       sender = 'a stop that outlived its grace period';
-      lines.push(`The kubelet reported ${s.reason}: "${s.message.slice(0, 200)}": a container that ignores SIGTERM is killed when terminationGracePeriodSeconds runs out.`);
+      lines.push(
+        `The kubelet reported ${s.reason}: "${s.message.slice(0, 200)}": a container that ignores SIGTERM is killed when terminationGracePeriodSeconds runs out.`,
+      );
     }
     const before = lastSampleBefore(evidence, killAt);
-    if (before && limit) lines.push(`Memory was ${formatBytes(before.value)} (${percent(before.value, limit)} of the ${formatBytes(limit)} limit) just before: ${before.value >= AT_LIMIT * limit ? 'close to the limit, so keep an eye on it, but the kernel did not report an OOM kill' : 'not near the limit'}.`);
+    if (before && limit)
+      lines.push(
+        `Memory was ${formatBytes(before.value)} (${percent(before.value, limit)} of the ${formatBytes(limit)} limit) just before: ${before.value >= AT_LIMIT * limit ? 'close to the limit, so keep an eye on it, but the kernel did not report an OOM kill' : 'not near the limit'}.`,
+      );
     return {
       verdict: 'sigkill-not-oom',
       headline: `Not an OOM kill: ${where(evidence)} got exit 137 from ${sender}. More memory will not fix this.`,
@@ -337,17 +373,30 @@ export function classify(evidence: Evidence): Classification {
       `container_oom_events_total rose ${plural(silentOoms.length, 'time')} in the last ${windowText}, last at ${formatTime(last)}, while the container did not restart.`,
       'The kernel killed a process inside the container (a child or worker), not its main process, so Kubernetes shows no OOMKilled status.',
     ];
-    const kernelEvent = (evidence.node?.events ?? []).find((e) => e.reason === 'OOMKilling' && /memory cgroup/i.test(e.message));
-    if (kernelEvent) lines.push(`The node's kernel log names the process: "${kernelEvent.message.slice(0, 200)}"`);
+    const kernelEvent = (evidence.node?.events ?? []).find(
+      (e) => e.reason === 'OOMKilling' && /memory cgroup/i.test(e.message),
+    );
+    if (kernelEvent)
+      lines.push(`The node's kernel log names the process: "${kernelEvent.message.slice(0, 200)}"`);
     if (limit !== null) {
       const peak = Math.max(0, ...(evidence.metrics?.workingSet ?? []).map((s) => s.value));
-      if (peak > 0) lines.push(`Peak working set ${formatBytes(peak)}, ${percent(peak, limit)} of the ${formatBytes(limit)} limit.`);
+      if (peak > 0)
+        lines.push(
+          `Peak working set ${formatBytes(peak)}, ${percent(peak, limit)} of the ${formatBytes(limit)} limit.`,
+        );
     }
     return {
       verdict: 'child-process-oom',
       headline: `Hidden OOM kill: a process inside ${where(evidence)} was OOM-killed while the container kept running, so it may be limping along half-broken.`,
       verdictEvidence: lines,
-      kills: [...kills, ...silentOoms.map((at) => ({ at: new Date(at), reason: 'OOM kill of a process inside the container', exitCode: null }))],
+      kills: [
+        ...kills,
+        ...silentOoms.map((at) => ({
+          at: new Date(at),
+          reason: 'OOM kill of a process inside the container',
+          exitCode: null,
+        })),
+      ],
       causes: [],
     };
   }
@@ -358,7 +407,8 @@ export function classify(evidence: Evidence): Classification {
       ? `${status.restartCount === 0 ? 'Has not restarted' : `Restarted ${plural(status.restartCount, 'time')}`}; ${lastTermination ? `last termination: ${lastTermination.reason}, exit code ${lastTermination.exitCode}${lastTermination.finishedAt ? ` at ${formatTime(lastTermination.finishedAt.getTime())}` : ''}` : 'no termination recorded'}.`
       : `No status for container ${evidence.target.container}.`,
   ];
-  if (evidence.metrics && evidence.metrics.oomEvents.length > 0) lines.push(`container_oom_events_total did not rise in the last ${windowText}.`);
+  if (evidence.metrics && evidence.metrics.oomEvents.length > 0)
+    lines.push(`container_oom_events_total did not rise in the last ${windowText}.`);
   return {
     verdict: 'no-oom-found',
     headline: `No OOM kill found for ${where(evidence)} in the last ${windowText}.`,
@@ -381,7 +431,11 @@ export interface Lifetime {
 }
 
 /** The container's lifetimes in the window, and those that ended in a kill. */
-export function analyseLifetimes(evidence: Evidence, kills: Kill[], limit: number): { all: Lifetime[]; killed: Lifetime[] } {
+export function analyseLifetimes(
+  evidence: Evidence,
+  kills: Kill[],
+  limit: number,
+): { all: Lifetime[]; killed: Lifetime[] } {
   const samples = evidence.metrics?.source === 'prometheus' ? evidence.metrics.workingSet : [];
   const killTimes = kills.map((k) => k.at.getTime());
   const all: Lifetime[] = splitIntoLifetimes(samples, restartsInWindow(evidence), killTimes)
@@ -391,7 +445,12 @@ export function analyseLifetimes(evidence: Evidence, kills: Kill[], limit: numbe
   // A kill just after the last sample (the window ends at it) closes the last lifetime too.
   const last = all[all.length - 1];
   const lastKill = killTimes[killTimes.length - 1];
-  if (killed.length === 0 && last && lastKill !== undefined && lastKill >= (samples[samples.length - 1]?.at ?? 0) - 15 * MINUTE) {
+  if (
+    killed.length === 0 &&
+    last &&
+    lastKill !== undefined &&
+    lastKill >= (samples[samples.length - 1]?.at ?? 0) - 15 * MINUTE
+  ) {
     killed.push({ ...last, killAt: lastKill });
   }
   return { all, killed };
@@ -408,7 +467,13 @@ export function leakRate(evidence: Evidence): number | null {
 
 function isRamp(l: Lifetime, limit: number): boolean {
   const f = l.features;
-  return f.fit.slope > 0 && f.fit.r2 >= 0.6 && f.monotonic >= 0.7 && f.last - f.startLevel >= 0.3 * limit && f.durationMs >= 30 * MINUTE;
+  return (
+    f.fit.slope > 0 &&
+    f.fit.r2 >= 0.6 &&
+    f.monotonic >= 0.7 &&
+    f.last - f.startLevel >= 0.3 * limit &&
+    f.durationMs >= 30 * MINUTE
+  );
 }
 
 /** The causes of a cgroup OOM, best first. Each confidence stands alone. */
@@ -430,13 +495,22 @@ export function rankCauses(evidence: Evidence, kills: Kill[], limit: number): Ca
     const burst = burstCause(killed, limit);
     if (burst) causes.push(burst);
   } else {
-    const reading = evidence.metrics?.source === 'metrics-api' ? evidence.metrics.workingSet[evidence.metrics.workingSet.length - 1] : undefined;
+    const reading =
+      evidence.metrics?.source === 'metrics-api'
+        ? evidence.metrics.workingSet[evidence.metrics.workingSet.length - 1]
+        : undefined;
     causes.push({
       id: 'limit-too-small',
-      confidence: clampConfidence(0.4 * historyPenalty + (reading && reading.value >= 0.85 * limit ? 0.2 : 0)),
+      confidence: clampConfidence(
+        0.4 * historyPenalty + (reading && reading.value >= 0.85 * limit ? 0.2 : 0),
+      ),
       evidence: [
         'No memory history for this container, so the shape of its usage (plateau, ramp or spikes) cannot be read.',
-        ...(reading ? [`Current reading from the metrics API: ${formatBytes(reading.value)}, ${percent(reading.value, limit)} of the ${formatBytes(limit)} limit.`] : []),
+        ...(reading
+          ? [
+              `Current reading from the metrics API: ${formatBytes(reading.value)}, ${percent(reading.value, limit)} of the ${formatBytes(limit)} limit.`,
+            ]
+          : []),
         'Most OOM kills with no other sign are a limit set below the real working set.',
       ],
     });
@@ -465,13 +539,20 @@ function heapCause(evidence: Evidence, limit: number, killed: Lifetime[]): Cause
     const spread = (Math.max(...peaks) - Math.min(...peaks)) / limit;
     if (spread <= 0.05) {
       confidence += 0.05;
-      lines.push(`All ${peaks.length} kills came at the same fill level (${formatBytes(Math.min(...peaks))} to ${formatBytes(Math.max(...peaks))}).`);
+      lines.push(
+        `All ${peaks.length} kills came at the same fill level (${formatBytes(Math.min(...peaks))} to ${formatBytes(Math.max(...peaks))}).`,
+      );
     }
   }
   return { id: 'runtime-heap-misconfigured', confidence: clampConfidence(confidence), evidence: lines };
 }
 
-function leakCause(killed: Lifetime[], all: Lifetime[], limit: number, heapMisconfigured: boolean): Cause | null {
+function leakCause(
+  killed: Lifetime[],
+  all: Lifetime[],
+  limit: number,
+  heapMisconfigured: boolean,
+): Cause | null {
   const ramps = killed.filter((l) => isRamp(l, limit));
   if (ramps.length === 0) return null;
   const share = ramps.length / killed.length;
@@ -485,9 +566,17 @@ function leakCause(killed: Lifetime[], all: Lifetime[], limit: number, heapMisco
   let confidence = 0.35 + 0.35 * meanR2 + 0.15 * share + (ramps.length >= 2 ? 0.1 : 0);
   // The lifetime in progress ramping too makes the story stronger.
   const current = all[all.length - 1];
-  if (current && current.killAt === null && current.features.fit.slope > 0 && current.features.fit.r2 >= 0.6) {
+  if (
+    current &&
+    current.killAt === null &&
+    current.features.fit.slope > 0 &&
+    current.features.fit.r2 >= 0.6
+  ) {
     const left = (limit - current.features.last) / current.features.fit.slope;
-    if (left > 0 && Number.isFinite(left)) lines.push(`The running container is climbing again and will reach the limit in about ${formatDuration(left)}.`);
+    if (left > 0 && Number.isFinite(left))
+      lines.push(
+        `The running container is climbing again and will reach the limit in about ${formatDuration(left)}.`,
+      );
     confidence += 0.05;
   }
   if (heapMisconfigured) {
@@ -501,7 +590,12 @@ function leakCause(killed: Lifetime[], all: Lifetime[], limit: number, heapMisco
 function plateauCause(killed: Lifetime[], limit: number): Cause | null {
   const plateaus = killed.filter((l) => {
     const p = l.features.plateau;
-    return p !== null && p.durationMs >= Math.max(20 * MINUTE, 0.3 * l.features.durationMs) && l.killAt !== null && l.killAt - p.endsAt <= Math.max(30 * MINUTE, 0.15 * l.features.durationMs);
+    return (
+      p !== null &&
+      p.durationMs >= Math.max(20 * MINUTE, 0.3 * l.features.durationMs) &&
+      l.killAt !== null &&
+      l.killAt - p.endsAt <= Math.max(30 * MINUTE, 0.15 * l.features.durationMs)
+    );
   });
   if (plateaus.length === 0) {
     // Killed while near the limit, but not for long: weak evidence of an undersized limit.
@@ -511,7 +605,9 @@ function plateauCause(killed: Lifetime[], limit: number): Cause | null {
     return {
       id: 'limit-too-small',
       confidence: 0.3,
-      evidence: [`Normal usage sits at ${formatBytes(level)}, ${percent(level, limit)} of the ${formatBytes(limit)} limit, leaving little headroom.`],
+      evidence: [
+        `Normal usage sits at ${formatBytes(level)}, ${percent(level, limit)} of the ${formatBytes(limit)} limit, leaving little headroom.`,
+      ],
     };
   }
   const latest = plateaus[plateaus.length - 1] as Lifetime;
@@ -520,10 +616,12 @@ function plateauCause(killed: Lifetime[], limit: number): Cause | null {
     `Steady at ${formatBytes(p.level)}, ${percent(p.level, limit)} of the ${formatBytes(limit)} limit, for ${formatDuration(p.durationMs)} before the kill at ${formatTime(latest.killAt ?? p.endsAt)}.`,
     'Usage levels off just under the limit in normal operation: the working set simply does not fit.',
   ];
-  if (plateaus.length > 1) lines.push(`The same plateau came before ${plural(plateaus.length, 'kill')} in the window.`);
+  if (plateaus.length > 1)
+    lines.push(`The same plateau came before ${plural(plateaus.length, 'kill')} in the window.`);
   const coverage = p.durationMs / Math.max(1, latest.features.durationMs);
   const ramping = latest.features.fit.r2 >= 0.8 && latest.features.monotonic >= 0.8;
-  const confidence = 0.55 + 0.3 * Math.min(1, coverage / 0.6) + (plateaus.length > 1 ? 0.1 : 0) - (ramping ? 0.3 : 0);
+  const confidence =
+    0.55 + 0.3 * Math.min(1, coverage / 0.6) + (plateaus.length > 1 ? 0.1 : 0) - (ramping ? 0.3 : 0);
   return { id: 'limit-too-small', confidence: clampConfidence(confidence), evidence: lines };
 }
 
@@ -542,15 +640,25 @@ function burstCause(killed: Lifetime[], limit: number): Cause | null {
   ];
   const suddenEnds = bursts.filter((l) => l.features.last <= 0.75 * limit);
   if (suddenEnds.length > 0) {
-    lines.push(`${suddenEnds.length === bursts.length ? 'Every' : plural(suddenEnds.length, 'kill')} ${suddenEnds.length === bursts.length ? 'kill' : 'of them'} came within one sample of a normal reading (${formatBytes(median(suddenEnds.map((l) => l.features.last)))}): the allocation was faster than the scrape interval.`);
+    lines.push(
+      `${suddenEnds.length === bursts.length ? 'Every' : plural(suddenEnds.length, 'kill')} ${suddenEnds.length === bursts.length ? 'kill' : 'of them'} came within one sample of a normal reading (${formatBytes(median(suddenEnds.map((l) => l.features.last)))}): the allocation was faster than the scrape interval.`,
+    );
   } else {
-    lines.push(`Usage jumped from about ${formatBytes(baseline)} to the limit just before ${plural(bursts.length, 'kill')}.`);
+    lines.push(
+      `Usage jumped from about ${formatBytes(baseline)} to the limit just before ${plural(bursts.length, 'kill')}.`,
+    );
   }
   if (spikes.length > 0) {
     const highest = Math.max(...spikes.map((s) => s.height));
-    lines.push(`${plural(spikes.length, 'spike')} in the window, the highest to ${formatBytes(highest)} (${percent(highest, limit)} of the limit): they look like request-driven bursts.`);
+    lines.push(
+      `${plural(spikes.length, 'spike')} in the window, the highest to ${formatBytes(highest)} (${percent(highest, limit)} of the limit): they look like request-driven bursts.`,
+    );
   }
   const share = bursts.length / killed.length;
-  const confidence = 0.45 + 0.3 * share + 0.15 * Math.min(1, (0.7 * limit - baseline) / (0.3 * limit)) + (spikes.length > 0 ? 0.05 : 0);
+  const confidence =
+    0.45 +
+    0.3 * share +
+    0.15 * Math.min(1, (0.7 * limit - baseline) / (0.3 * limit)) +
+    (spikes.length > 0 ? 0.05 : 0);
   return { id: 'burst-allocation', confidence: clampConfidence(confidence), evidence: lines };
 }

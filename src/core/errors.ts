@@ -61,7 +61,10 @@ export function checkInputText(text: unknown, field: string, maxLength: number, 
   const trimmed = trimAscii(text);
   if (trimmed === '') throw new ParseError(field, `${field} is empty: ${hint}`);
   if (trimmed.length > maxLength) {
-    throw new ParseError(field, `${field} is too long (${trimmed.length} characters, at most ${maxLength}): ${hint}`);
+    throw new ParseError(
+      field,
+      `${field} is too long (${trimmed.length} characters, at most ${maxLength}): ${hint}`,
+    );
   }
   for (const ch of trimmed) {
     const code = ch.codePointAt(0) ?? 0;

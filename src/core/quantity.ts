@@ -73,7 +73,8 @@ function suggestion(text: string): string {
     return ` (here: ${number}${unit}, without the space)`;
   }
   const lower = unit.toLowerCase();
-  if (lower === 'b' || lower === 'byte' || lower === 'bytes') return ` (here: ${number}, a plain number of bytes)`;
+  if (lower === 'b' || lower === 'byte' || lower === 'bytes')
+    return ` (here: ${number}, a plain number of bytes)`;
   const letter = UNIT_MISTAKES.get(lower);
   if (letter === undefined) return '';
   const binary = letter === 'k' ? 'Ki' : `${letter}i`;
@@ -88,13 +89,19 @@ function suggestion(text: string): string {
 export function parseQuantity(text: string, field = 'memory quantity'): number {
   const trimmed = checkInputText(text, field, MAX_QUANTITY_LENGTH, HINT);
   if (trimmed.startsWith('-')) {
-    throw new ParseError(field, `${field} ${quoteInput(trimmed)} is negative: use zero or more, such as 512Mi, 2Gi or 1.5G`);
+    throw new ParseError(
+      field,
+      `${field} ${quoteInput(trimmed)} is negative: use zero or more, such as 512Mi, 2Gi or 1.5G`,
+    );
   }
   const m = QUANTITY.exec(trimmed);
   const intDigits = m?.[1] ?? '';
   const fracDigits = m?.[2] ?? '';
   if (!m || (intDigits === '' && fracDigits === '')) {
-    throw new ParseError(field, `${field} ${quoteInput(trimmed)} is not valid: ${HINT}${suggestion(trimmed)}`);
+    throw new ParseError(
+      field,
+      `${field} ${quoteInput(trimmed)} is not valid: ${HINT}${suggestion(trimmed)}`,
+    );
   }
   const suffix = m[3];
   const exponentText = m[4];
@@ -127,7 +134,10 @@ const BYTE_UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB', 'EiB'] as const;
 /** 3 significant digits without trailing zeros; whole numbers of bytes. */
 function threeDigits(value: number, unit: number): string {
   const decimals = unit === 0 || value >= 100 ? 0 : value >= 10 ? 1 : 2;
-  return value.toFixed(decimals).replace(/\.0+$/, '').replace(/(\.\d*?)0+$/, '$1');
+  return value
+    .toFixed(decimals)
+    .replace(/\.0+$/, '')
+    .replace(/(\.\d*?)0+$/, '$1');
 }
 
 /** Bytes for people, 3 significant digits and binary units: "12 B", "830 KiB", "512 MiB", "1.94 GiB". */

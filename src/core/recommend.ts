@@ -6,7 +6,14 @@ import { formatDuration } from './duration';
 import { formatBytes, parseQuantity, roundUpReadable, toQuantity } from './quantity';
 import { formatGoMemLimit, formatJvmHeap, formatNodeOldSpace, rewriteFlag } from './runtime-settings';
 import { quantile, sortedNumbers } from './series';
-import type { Classification, ContainerSpecEvidence, Evidence, Recommendation, RuntimeSetting, WorkloadKind } from './types';
+import type {
+  Classification,
+  ContainerSpecEvidence,
+  Evidence,
+  Recommendation,
+  RuntimeSetting,
+  WorkloadKind,
+} from './types';
 
 const MIB = 2 ** 20;
 const HOUR = 3_600_000;
@@ -21,7 +28,11 @@ interface Cap {
   why: string;
 }
 
-export function recommend(evidence: Evidence, classification: Classification, options: RecommendOptions = {}): Recommendation | null {
+export function recommend(
+  evidence: Evidence,
+  classification: Classification,
+  options: RecommendOptions = {},
+): Recommendation | null {
   const { verdict } = classification;
   if (verdict === 'sigkill-not-oom' || verdict === 'no-oom-found') return null;
   const spec = targetSpec(evidence);
@@ -38,7 +49,9 @@ export function recommend(evidence: Evidence, classification: Classification, op
   // 1. The limit.
   let wanted: number | null = limit;
   if (verdict === 'cgroup-oom' || verdict === 'child-process-oom') {
-    const heapOnly = top?.id === 'runtime-heap-misconfigured' && !classification.causes.some((c) => c.id === 'limit-too-small' && c.confidence >= 0.5);
+    const heapOnly =
+      top?.id === 'runtime-heap-misconfigured' &&
+      !classification.causes.some((c) => c.id === 'limit-too-small' && c.confidence >= 0.5);
     if (limit === null) {
       wanted = peak ? roundUpReadable(peak * 1.4) : null;
     } else if (heapOnly) {
@@ -55,7 +68,9 @@ export function recommend(evidence: Evidence, classification: Classification, op
   } else if (verdict === 'node-pressure-eviction') {
     if (limit === null && peak) {
       wanted = roundUpReadable(peak * 1.4);
-      notes.push(`A limit of ${formatBytes(wanted)} (40% above the measured peak of ${formatBytes(peak)}) keeps one container from starving the node.`);
+      notes.push(
+        `A limit of ${formatBytes(wanted)} (40% above the measured peak of ${formatBytes(peak)}) keeps one container from starving the node.`,
+      );
     }
   }
 
@@ -68,10 +83,14 @@ export function recommend(evidence: Evidence, classification: Classification, op
       const capped = Math.floor(binding.bytes / MIB) * MIB;
       if (limit !== null && capped <= limit) {
         newLimit = limit;
-        notes.push(`The limit cannot be raised: ${binding.why} (${formatBytes(binding.bytes)}) allows no more than the ${formatBytes(limit)} in force. Raise that first, or make the workload use less.`);
+        notes.push(
+          `The limit cannot be raised: ${binding.why} (${formatBytes(binding.bytes)}) allows no more than the ${formatBytes(limit)} in force. Raise that first, or make the workload use less.`,
+        );
       } else {
         newLimit = capped;
-        notes.push(`Capped at ${formatBytes(capped)} by ${binding.why}: a larger limit would be refused or never scheduled.`);
+        notes.push(
+          `Capped at ${formatBytes(capped)} by ${binding.why}: a larger limit would be refused or never scheduled.`,
+        );
       }
     }
   }
@@ -80,16 +99,26 @@ export function recommend(evidence: Evidence, classification: Classification, op
   let newRequest: number | null = request;
   if (options.guaranteedQos && newLimit !== null) {
     newRequest = newLimit;
-    notes.push('Requests equal limits: Guaranteed QoS, the last class the kubelet evicts under node pressure, at the cost of reserving the full limit.');
+    notes.push(
+      'Requests equal limits: Guaranteed QoS, the last class the kubelet evicts under node pressure, at the cost of reserving the full limit.',
+    );
   } else {
-    const measured = verdict === 'node-pressure-eviction' ? Math.max(peak ?? 0, evictedUsage(evidence) ?? 0) || null : typical;
+    const measured =
+      verdict === 'node-pressure-eviction'
+        ? Math.max(peak ?? 0, evictedUsage(evidence) ?? 0) || null
+        : typical;
     if (measured !== null && (newRequest === null || newRequest < measured)) {
       newRequest = roundUpReadable(measured);
-      if (verdict === 'node-pressure-eviction') notes.push(`Pods that use more than they request are evicted first: the request rises to the measured peak, ${formatBytes(measured)}.`);
+      if (verdict === 'node-pressure-eviction')
+        notes.push(
+          `Pods that use more than they request are evicted first: the request rises to the measured peak, ${formatBytes(measured)}.`,
+        );
     }
     if (newRequest !== null && newLimit !== null && newRequest > newLimit) newRequest = newLimit;
     if (verdict === 'node-pressure-eviction' || causeIds.includes('limit-too-small')) {
-      notes.push('If this pod must not be the first to go under node pressure, set requests equal to limits (Guaranteed QoS); rerun with --guaranteed-qos for that patch.');
+      notes.push(
+        'If this pod must not be the first to go under node pressure, set requests equal to limits (Guaranteed QoS); rerun with --guaranteed-qos for that patch.',
+      );
     }
   }
   if (newRequest === null) newRequest = newLimit;
@@ -100,12 +129,17 @@ export function recommend(evidence: Evidence, classification: Classification, op
   // 5. Cause-specific advice that no resource change gives.
   // Leak advice only where the leak is the leading story, not a shadow of an oversized heap.
   const leak = classification.causes.find((c) => c.id === 'memory-leak');
-  if (leak && (top?.id === 'memory-leak' || leak.confidence >= 0.6)) notes.push(...leakAdvice(evidence, spec, newLimit));
+  if (leak && (top?.id === 'memory-leak' || leak.confidence >= 0.6))
+    notes.push(...leakAdvice(evidence, spec, newLimit));
   if (causeIds.includes('burst-allocation')) {
-    notes.push('Bursts: stream large payloads instead of buffering them, cap request body sizes and per-request concurrency, and bound queue depths.');
+    notes.push(
+      'Bursts: stream large payloads instead of buffering them, cap request body sizes and per-request concurrency, and bound queue depths.',
+    );
   }
   if (verdict === 'child-process-oom') {
-    notes.push('Find which process was killed (the node\'s kernel log: dmesg -T | grep -i "memory cgroup"), and make the main process notice a dead worker, or it will limp along half-broken.');
+    notes.push(
+      'Find which process was killed (the node\'s kernel log: dmesg -T | grep -i "memory cgroup"), and make the main process notice a dead worker, or it will limp along half-broken.',
+    );
   }
 
   const workload = evidence.workload ?? {
@@ -118,7 +152,13 @@ export function recommend(evidence: Evidence, classification: Classification, op
     requests: { memory: newRequest !== null ? toQuantity(newRequest) : '' },
     limits: { memory: newLimit !== null ? toQuantity(newLimit) : '' },
   };
-  const containerPatch: Record<string, unknown> = { name: spec.name, resources: { requests: { memory: resources.requests.memory }, limits: { memory: resources.limits.memory } } };
+  const containerPatch: Record<string, unknown> = {
+    name: spec.name,
+    resources: {
+      requests: { memory: resources.requests.memory },
+      limits: { memory: resources.limits.memory },
+    },
+  };
   if (!resources.requests.memory) delete (containerPatch.resources as Record<string, unknown>).requests;
   if (!resources.limits.memory) delete (containerPatch.resources as Record<string, unknown>).limits;
   if (runtime.env.length > 0) containerPatch.env = runtime.env;
@@ -132,12 +172,19 @@ export function recommend(evidence: Evidence, classification: Classification, op
   } else if (workload.kind === 'Job') {
     // A Job's spec.template is immutable: the API server refuses any patch to it.
     kubectl = `# ${workload.namespace}/${workload.name} is a Job: its pod template cannot be changed; change the manifest and re-create it.`;
-    notes.push('This Job has no CronJob: its pod template cannot be patched, so the patch shows the change to make in its manifest before you re-create it.');
+    notes.push(
+      'This Job has no CronJob: its pod template cannot be patched, so the patch shows the change to make in its manifest before you re-create it.',
+    );
   } else {
     kubectl = `kubectl -n ${workload.namespace} patch ${workload.kind.toLowerCase()} ${workload.name} --type strategic -p ${shellQuote(JSON.stringify(patch))}`;
   }
   return {
-    workload: { kind: workload.kind, namespace: workload.namespace, name: workload.name, generation: workload.generation },
+    workload: {
+      kind: workload.kind,
+      namespace: workload.namespace,
+      name: workload.name,
+      generation: workload.generation,
+    },
     container: spec.name,
     resources,
     env: runtime.env,
@@ -151,7 +198,8 @@ export function recommend(evidence: Evidence, classification: Classification, op
 
 /** What the kubelet said the target container was using when it evicted the pod. */
 function evictedUsage(evidence: Evidence): number | null {
-  const message = evidence.pod.message ?? evidence.pod.events.find((e) => e.reason === 'Evicted')?.message ?? '';
+  const message =
+    evidence.pod.message ?? evidence.pod.events.find((e) => e.reason === 'Evicted')?.message ?? '';
   const entry = parseEvictionMessage(message).containers.find((c) => c.name === evidence.target.container);
   if (!entry) return null;
   try {
@@ -164,9 +212,11 @@ function evictedUsage(evidence: Evidence): number | null {
 function capsFor(evidence: Evidence, currentLimit: number | null): Cap[] {
   const caps: Cap[] = [];
   const node = evidence.node;
-  if (node?.allocatableBytes) caps.push({ bytes: node.allocatableBytes, why: `node ${node.name}'s allocatable memory` });
+  if (node?.allocatableBytes)
+    caps.push({ bytes: node.allocatableBytes, why: `node ${node.name}'s allocatable memory` });
   const ns = evidence.namespaceLimits;
-  if (ns?.limitRangeMaxBytes) caps.push({ bytes: ns.limitRangeMaxBytes, why: `LimitRange ${ns.limitRangeName}'s max per container` });
+  if (ns?.limitRangeMaxBytes)
+    caps.push({ bytes: ns.limitRangeMaxBytes, why: `LimitRange ${ns.limitRangeName}'s max per container` });
   if (ns?.quotaHeadroomBytes !== null && ns?.quotaHeadroomBytes !== undefined) {
     // During a rollout, replicas + surge pods run the new limit while the old pods' share is released.
     const workload = evidence.workload;
@@ -214,7 +264,10 @@ function desiredValue(setting: RuntimeSetting, limit: number): { flag: string; b
     case 'MaxRAMPercentage':
     case 'MaxRAMFraction': {
       if ((setting.percent ?? 0) <= 80) return null;
-      return { flag: setting.setting === 'MaxRAMPercentage' ? '75.0' : '2', bytes: setting.setting === 'MaxRAMPercentage' ? 0.75 * limit : 0.5 * limit };
+      return {
+        flag: setting.setting === 'MaxRAMPercentage' ? '75.0' : '2',
+        bytes: setting.setting === 'MaxRAMPercentage' ? 0.75 * limit : 0.5 * limit,
+      };
     }
     case 'GOMEMLIMIT': {
       if ((setting.bytes ?? 0) <= 0.97 * limit) return null;
@@ -229,7 +282,8 @@ function desiredValue(setting: RuntimeSetting, limit: number): { flag: string; b
   }
 }
 
-const MEMORY_TOKEN = /^(-Xmx\S+|-Xms\S+|-XX:(Max|Initial|Min)RAM(Percentage|Fraction)=\S+|-XX:MaxHeapSize=\S+|--max[-_]old[-_]space[-_]size=\S+)$/;
+const MEMORY_TOKEN =
+  /^(-Xmx\S+|-Xms\S+|-XX:(Max|Initial|Min)RAM(Percentage|Fraction)=\S+|-XX:MaxHeapSize=\S+|--max[-_]old[-_]space[-_]size=\S+)$/;
 
 function runtimeFix(spec: ContainerSpecEvidence, limit: number, notes: string[]): RuntimeFix {
   const env: RuntimeFix['env'] = [];
@@ -238,29 +292,45 @@ function runtimeFix(spec: ContainerSpecEvidence, limit: number, notes: string[])
     const desired = desiredValue(setting, limit);
     if (!desired) continue;
     const after = afterText(setting, desired.flag);
-    const why = `${setting.value} (${setting.source}) gives the runtime ${formatBytes(setting.bytes ?? (setting.percent ?? 0) * limit / 100)} of a ${formatBytes(limit)} limit; ${after} leaves room for what is not heap`;
+    const why = `${setting.value} (${setting.source}) gives the runtime ${formatBytes(setting.bytes ?? ((setting.percent ?? 0) * limit) / 100)} of a ${formatBytes(limit)} limit; ${after} leaves room for what is not heap`;
     const location = setting.location;
     if (location.kind === 'args') {
       args ??= [...spec.args];
       args[location.index] = rewriteFlag(args[location.index] ?? '', setting.setting, desired.flag);
       notes.push(`${why}: the patch changes args[${location.index}].`);
     } else if (location.kind === 'command') {
-      notes.push(`${why}: the flag is in the container's command (command[${location.index}]); change it there to ${after}.`);
+      notes.push(
+        `${why}: the flag is in the container's command (command[${location.index}]); change it there to ${after}.`,
+      );
     } else if (location.kind === 'env-configmap') {
-      notes.push(`${why}: change it in key ${location.key} of ConfigMap ${location.configMap}. The ConfigMap is not patched here, since other workloads may share it.`);
+      notes.push(
+        `${why}: change it in key ${location.key} of ConfigMap ${location.configMap}. The ConfigMap is not patched here, since other workloads may share it.`,
+      );
     } else {
       const current = spec.env.find((e) => e.name === location.name)?.value ?? '';
-      const onlyMemoryFlags = setting.setting === 'GOMEMLIMIT' || current.trim().split(/\s+/).every((token) => MEMORY_TOKEN.test(token));
+      const onlyMemoryFlags =
+        setting.setting === 'GOMEMLIMIT' ||
+        current
+          .trim()
+          .split(/\s+/)
+          .every((token) => MEMORY_TOKEN.test(token));
       if (onlyMemoryFlags) {
-        const value = setting.setting === 'GOMEMLIMIT' ? desired.flag : rewriteFlag(current, setting.setting, desired.flag);
+        const value =
+          setting.setting === 'GOMEMLIMIT'
+            ? desired.flag
+            : rewriteFlag(current, setting.setting, desired.flag);
         env.push({ name: location.name, value });
         notes.push(`${why}: the patch sets ${location.name}.`);
       } else if (setting.runtime === 'jvm' && !spec.env.some((e) => e.name === '_JAVA_OPTIONS')) {
         // _JAVA_OPTIONS is read last by the JVM, so it overrides the flag without rewriting (and quoting) the rest of the variable.
         env.push({ name: '_JAVA_OPTIONS', value: after });
-        notes.push(`${why}: the patch adds _JAVA_OPTIONS=${after}, which the JVM reads last, rather than rewriting ${location.name}, whose other contents are not shown.`);
+        notes.push(
+          `${why}: the patch adds _JAVA_OPTIONS=${after}, which the JVM reads last, rather than rewriting ${location.name}, whose other contents are not shown.`,
+        );
       } else {
-        notes.push(`${why}: change it to ${after} in ${location.name} (the rest of that variable is left alone and not shown: it may carry secrets).`);
+        notes.push(
+          `${why}: change it to ${after} in ${location.name} (the rest of that variable is left alone and not shown: it may carry secrets).`,
+        );
       }
     }
   }
@@ -302,13 +372,19 @@ function leakAdvice(evidence: Evidence, spec: ContainerSpecEvidence, newLimit: n
   const rate = leakRate(evidence);
   const limit = limitInForce(evidence);
   if (rate && newLimit && limit && newLimit > limit) {
-    lines.push(`At about ${formatBytes(rate * HOUR)} per hour, the new limit buys roughly ${formatDuration((newLimit - limit) / rate)} more between kills.`);
+    lines.push(
+      `At about ${formatBytes(rate * HOUR)} per hour, the new limit buys roughly ${formatDuration((newLimit - limit) / rate)} more between kills.`,
+    );
   }
   return lines;
 }
 
 function podPrefix(evidence: Evidence, pod: string): string {
   const workload = evidence.workload;
-  if (workload && (workload.kind === 'Deployment' || workload.kind === 'StatefulSet' || workload.kind === 'DaemonSet')) return `${workload.name}-`;
+  if (
+    workload &&
+    (workload.kind === 'Deployment' || workload.kind === 'StatefulSet' || workload.kind === 'DaemonSet')
+  )
+    return `${workload.name}-`;
   return pod;
 }

@@ -15,7 +15,13 @@
 //   Go:   GOMEMLIMIT only.
 
 import { ParseError, quoteInput } from './errors';
-import type { ResolvedEnvVar, RuntimeKind, RuntimeSetting, RuntimeSettingName, SettingLocation } from './types';
+import type {
+  ResolvedEnvVar,
+  RuntimeKind,
+  RuntimeSetting,
+  RuntimeSettingName,
+  SettingLocation,
+} from './types';
 
 const MiB = 1024 ** 2;
 const MAX_BYTES = 2 ** 63;
@@ -246,7 +252,8 @@ export function findRuntimeSettings(container: {
 
   const commandLineFlags = [...JVM_FLAGS, ...NODE_FLAGS];
   (container.command ?? []).forEach((word, index) => {
-    if (typeof word === 'string') found.push(...settingsIn(word, commandLineFlags, { kind: 'command', index }));
+    if (typeof word === 'string')
+      found.push(...settingsIn(word, commandLineFlags, { kind: 'command', index }));
   });
   (container.args ?? []).forEach((word, index) => {
     if (typeof word === 'string') found.push(...settingsIn(word, commandLineFlags, { kind: 'args', index }));
@@ -292,9 +299,17 @@ export function effectiveSettings(settings: RuntimeSetting[]): RuntimeSetting[] 
   const ordered = byPrecedence(settings);
   const jvm = ordered.filter((s) => s.runtime === 'jvm');
   const winners = [
-    lastOf(jvm, ['Xmx', 'MaxHeapSize']) ?? lastOf(jvm, ['MaxRAMPercentage']) ?? lastOf(jvm, ['MaxRAMFraction']),
-    lastOf(ordered.filter((s) => s.runtime === 'go'), ['GOMEMLIMIT']),
-    lastOf(ordered.filter((s) => s.runtime === 'node'), ['max-old-space-size']),
+    lastOf(jvm, ['Xmx', 'MaxHeapSize']) ??
+      lastOf(jvm, ['MaxRAMPercentage']) ??
+      lastOf(jvm, ['MaxRAMFraction']),
+    lastOf(
+      ordered.filter((s) => s.runtime === 'go'),
+      ['GOMEMLIMIT'],
+    ),
+    lastOf(
+      ordered.filter((s) => s.runtime === 'node'),
+      ['max-old-space-size'],
+    ),
   ];
   return winners.filter((s): s is RuntimeSetting => s !== undefined);
 }
@@ -310,7 +325,12 @@ export function effectiveHeapBytes(settings: RuntimeSetting[], limitBytes: numbe
   for (const setting of effectiveSettings(settings)) {
     let budget: number | null = null;
     if (setting.bytes !== undefined) budget = setting.bytes;
-    else if (setting.percent !== undefined && limitBytes !== null && Number.isFinite(limitBytes) && limitBytes > 0) {
+    else if (
+      setting.percent !== undefined &&
+      limitBytes !== null &&
+      Number.isFinite(limitBytes) &&
+      limitBytes > 0
+    ) {
       budget = Math.floor((limitBytes * setting.percent) / 100);
     }
     if (budget !== null && (best === null || budget > best)) best = budget;
@@ -383,7 +403,11 @@ export function rewriteFlag(text: string, setting: RuntimeSettingName, newValue:
       const prefix = prefixes.find((p) => hit.text.startsWith(p)) as string;
       const raw = source.slice(hit.start, hit.end);
       const quote = raw[0];
-      const quoted = (quote === '"' || quote === "'") && raw.length >= 2 && raw.endsWith(quote) && raw.slice(1, -1) === hit.text;
+      const quoted =
+        (quote === '"' || quote === "'") &&
+        raw.length >= 2 &&
+        raw.endsWith(quote) &&
+        raw.slice(1, -1) === hit.text;
       const flag = `${prefix}${newValue}`;
       out = out.slice(0, hit.start) + (quoted ? `${quote}${flag}${quote}` : flag) + out.slice(hit.end);
     }

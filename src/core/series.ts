@@ -96,7 +96,11 @@ export function linearFit(samples: readonly Sample[]): LinearFit {
  * Splits a history into container lifetimes. Restarts come from the container's start times when
  * known, else from kills, else from sharp drops (a restart frees all memory at once).
  */
-export function splitIntoLifetimes(samples: readonly Sample[], restartsAt: readonly number[], killsAt: readonly number[]): Segment[] {
+export function splitIntoLifetimes(
+  samples: readonly Sample[],
+  restartsAt: readonly number[],
+  killsAt: readonly number[],
+): Segment[] {
   if (samples.length === 0) return [];
   const boundaries = new Set<number>();
   for (const at of restartsAt) boundaries.add(at);
@@ -108,12 +112,20 @@ export function splitIntoLifetimes(samples: readonly Sample[], restartsAt: reado
     for (let i = 1; i < samples.length; i++) {
       const before = samples[i - 1];
       const now = samples[i];
-      if (before && now && before.value > 0 && now.value < before.value * 0.5 && before.value - now.value > 32 * 2 ** 20) {
+      if (
+        before &&
+        now &&
+        before.value > 0 &&
+        now.value < before.value * 0.5 &&
+        before.value - now.value > 32 * 2 ** 20
+      ) {
         boundaries.add(now.at - 1);
       }
     }
   }
-  const cuts = [...boundaries].filter((b) => b > (samples[0]?.at ?? 0) && b <= (samples[samples.length - 1]?.at ?? 0) + 60_000).sort((a, b) => a - b);
+  const cuts = [...boundaries]
+    .filter((b) => b > (samples[0]?.at ?? 0) && b <= (samples[samples.length - 1]?.at ?? 0) + 60_000)
+    .sort((a, b) => a - b);
   const segments: Segment[] = [];
   let current: Sample[] = [];
   let cutIndex = 0;
@@ -144,7 +156,8 @@ export function splitIntoLifetimes(samples: readonly Sample[], restartsAt: reado
 function nearestKill(killsAt: readonly number[], at: number): number | null {
   let best: number | null = null;
   for (const k of killsAt) {
-    if (Math.abs(k - at) <= 15 * 60_000 && (best === null || Math.abs(k - at) < Math.abs(best - at))) best = k;
+    if (Math.abs(k - at) <= 15 * 60_000 && (best === null || Math.abs(k - at) < Math.abs(best - at)))
+      best = k;
   }
   return best;
 }
@@ -247,13 +260,20 @@ export function findSpikes(samples: readonly Sample[], limitBytes: number | null
     if (count < 3) continue;
     for (let k = 0; k < count; k++) previous[k] = samples[from + k]?.value ?? 0;
     const window = previous.subarray(0, count).sort();
-    const baseline = count % 2 === 1 ? (window[(count - 1) / 2] ?? 0) : ((window[count / 2 - 1] ?? 0) + (window[count / 2] ?? 0)) / 2;
+    const baseline =
+      count % 2 === 1
+        ? (window[(count - 1) / 2] ?? 0)
+        : ((window[count / 2 - 1] ?? 0) + (window[count / 2] ?? 0)) / 2;
     const threshold = limitBytes ? 0.2 * limitBytes : 0.5 * baseline;
     const above = sample.value - baseline;
     if (above >= threshold) {
       const lastSpike = spikes[spikes.length - 1];
       // Consecutive high points are one spike: keep its highest point.
-      if (lastSpike && i > 0 && sample.at - lastSpike.at <= 3 * ((samples[1]?.at ?? 0) - (samples[0]?.at ?? 0) || 60_000)) {
+      if (
+        lastSpike &&
+        i > 0 &&
+        sample.at - lastSpike.at <= 3 * ((samples[1]?.at ?? 0) - (samples[0]?.at ?? 0) || 60_000)
+      ) {
         if (sample.value > lastSpike.height) {
           lastSpike.height = sample.value;
           lastSpike.above = above;

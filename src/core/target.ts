@@ -29,14 +29,20 @@ type NameStyle = 'label' | 'subdomain';
 
 /** Why a name is not an RFC 1123 label or subdomain, as a clause ending a sentence, or null when it is fine. */
 function nameProblem(name: string, style: NameStyle): string | null {
-  const allowed = style === 'label' ? 'lower-case letters, digits and "-"' : 'lower-case letters, digits, "-" and "."';
+  const allowed =
+    style === 'label' ? 'lower-case letters, digits and "-"' : 'lower-case letters, digits, "-" and "."';
   const max = style === 'label' ? MAX_LABEL : MAX_SUBDOMAIN;
   if (name === '') return `it is empty, use ${allowed}`;
   let upper = false;
   for (const ch of name) {
     if (ch >= 'A' && ch <= 'Z') {
       upper = true;
-    } else if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch === '-' || (ch === '.' && style === 'subdomain'))) {
+    } else if (!(
+      (ch >= 'a' && ch <= 'z') ||
+      (ch >= '0' && ch <= '9') ||
+      ch === '-' ||
+      (ch === '.' && style === 'subdomain')
+    )) {
       return `${quoteInput(ch)} is not allowed, use ${allowed}`;
     }
   }
@@ -58,7 +64,8 @@ function nameProblem(name: string, style: NameStyle): string | null {
 }
 
 function parseName(text: string, field: string, style: NameStyle): string {
-  const kind = style === 'label' ? 'a lower-case name such as "shop"' : 'a lower-case name such as "api-7d9f8-x2x"';
+  const kind =
+    style === 'label' ? 'a lower-case name such as "shop"' : 'a lower-case name such as "api-7d9f8-x2x"';
   const name = checkInputText(text, field, style === 'label' ? MAX_LABEL : MAX_SUBDOMAIN, `use ${kind}`);
   const problem = nameProblem(name, style);
   if (problem !== null) throw new ParseError(field, `${field} ${quoteInput(name)} is not valid: ${problem}`);
@@ -115,12 +122,18 @@ export function parseTargetRequest(text: string): TargetRequest {
     // When lower-casing is all it takes, say so for the whole target; otherwise report the other problem.
     if (nameProblem(ns, 'label') === null && nameProblem(lowered, 'subdomain') === null) {
       const example = [ns, ...(kindWord === null ? [] : [kindWord]), lowered].join('/');
-      throw new ParseError(field, `${field} ${q} is not valid: Kubernetes names are lower case, e.g. ${example}`);
+      throw new ParseError(
+        field,
+        `${field} ${q} is not valid: Kubernetes names are lower case, e.g. ${example}`,
+      );
     }
   }
   const nsProblem = nameProblem(namespace, 'label');
   if (nsProblem !== null) {
-    throw new ParseError(field, `${field} ${q} has an invalid namespace ${quoteInput(namespace)}: ${nsProblem}`);
+    throw new ParseError(
+      field,
+      `${field} ${q} has an invalid namespace ${quoteInput(namespace)}: ${nsProblem}`,
+    );
   }
   const problem = nameProblem(name, 'subdomain');
   if (problem !== null) {

@@ -12,7 +12,8 @@ export type TargetRequest =
   | { kind: 'pod'; namespace: string; pod: string }
   | { kind: 'workload'; namespace: string; workloadKind: WorkloadKind; name: string };
 
-export type WorkloadKind = 'Deployment' | 'StatefulSet' | 'DaemonSet' | 'CronJob' | 'Job' | 'ReplicaSet' | 'Pod';
+export type WorkloadKind =
+  'Deployment' | 'StatefulSet' | 'DaemonSet' | 'CronJob' | 'Job' | 'ReplicaSet' | 'Pod';
 
 export interface WorkloadRef {
   kind: WorkloadKind;
@@ -38,12 +39,7 @@ export type SettingLocation =
   | { kind: 'command'; index: number };
 
 export type RuntimeSettingName =
-  | 'Xmx'
-  | 'MaxHeapSize'
-  | 'MaxRAMPercentage'
-  | 'MaxRAMFraction'
-  | 'GOMEMLIMIT'
-  | 'max-old-space-size';
+  'Xmx' | 'MaxHeapSize' | 'MaxRAMPercentage' | 'MaxRAMFraction' | 'GOMEMLIMIT' | 'max-old-space-size';
 
 /**
  * A memory setting of a managed runtime. Only the memory flag itself is kept: the variables and
@@ -191,7 +187,8 @@ export interface Evidence {
   missing: string[];
 }
 
-export type Verdict = 'cgroup-oom' | 'node-pressure-eviction' | 'sigkill-not-oom' | 'child-process-oom' | 'no-oom-found';
+export type Verdict =
+  'cgroup-oom' | 'node-pressure-eviction' | 'sigkill-not-oom' | 'child-process-oom' | 'no-oom-found';
 
 export type CauseId = 'limit-too-small' | 'runtime-heap-misconfigured' | 'memory-leak' | 'burst-allocation';
 
@@ -246,5 +243,10 @@ export interface Diagnosis {
   recommendation: Recommendation | null;
   missing: string[];
   /** Memory history for charts, in the same units as the evidence (not part of the stable contract). */
-  series: { stepMs: number; points: Array<[number, number]>; limitBytes: number | null; requestBytes: number | null };
+  series: {
+    stepMs: number;
+    points: Array<[number, number]>;
+    limitBytes: number | null;
+    requestBytes: number | null;
+  };
 }

@@ -61,14 +61,24 @@ const MAX_KILL_LABELS = 6;
 // Text
 
 // Characters XML 1.0 forbids (resvg would refuse the whole document), C1 controls and lone surrogates.
-const INVALID_XML = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+const INVALID_XML =
+  /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 // Bidirectional overrides and isolates, which could make a pod name read as something else.
 const BIDI_CONTROLS = /[\u200E\u200F\u202A-\u202E\u2066-\u2069]/g;
-const ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' };
+const ENTITIES: Record<string, string> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&apos;',
+};
 
 /** One line of displayable text: no line breaks, no characters XML forbids, no bidi overrides. */
 function cleanText(text: string): string {
-  return text.replace(/[\t\n\r\u2028\u2029]+/g, ' ').replace(INVALID_XML, '\uFFFD').replace(BIDI_CONTROLS, '');
+  return text
+    .replace(/[\t\n\r\u2028\u2029]+/g, ' ')
+    .replace(INVALID_XML, '\uFFFD')
+    .replace(BIDI_CONTROLS, '');
 }
 
 /** Text for an XML element or attribute. */
@@ -104,7 +114,11 @@ function fitText(text: string, maxWidth: number, fontSize: number, bold = false)
   // No title that fits is longer than a few hundred characters; start there, whatever the input.
   let head = Math.min(Math.ceil(chars.length / 2), 200);
   let tail = Math.min(chars.length - head, 200);
-  const candidate = (): string => `${chars.slice(0, head).join('').trimEnd()}…${chars.slice(chars.length - tail).join('').trimStart()}`;
+  const candidate = (): string =>
+    `${chars.slice(0, head).join('').trimEnd()}…${chars
+      .slice(chars.length - tail)
+      .join('')
+      .trimStart()}`;
   while (head + tail > 0 && textWidth(candidate(), fontSize, bold) > maxWidth) {
     if (head >= tail) head -= 1;
     else tail -= 1;
@@ -326,11 +340,22 @@ export function memoryChartSvg(input: MemoryChartInput, options: MemoryChartSize
 
   // Title, then the legend on the left and the window on the right.
   const title = fitText(cleanText(input.title), width - 2 * margin, titleSize, true);
-  if (title !== '') text(margin, px(42), title, `class="title" font-size="${n(titleSize)}" font-weight="bold" fill="${COLOR.title}"`);
+  if (title !== '')
+    text(
+      margin,
+      px(42),
+      title,
+      `class="title" font-size="${n(titleSize)}" font-weight="bold" fill="${COLOR.title}"`,
+    );
 
   const windowText = `${dateTime(start, withSeconds)} – ${dateTime(end, withSeconds)} UTC`;
   const legendY = px(80);
-  text(width - margin, legendY, windowText, `font-size="${n(legendSize)}" fill="${COLOR.muted}" text-anchor="end"`);
+  text(
+    width - margin,
+    legendY,
+    windowText,
+    `font-size="${n(legendSize)}" fill="${COLOR.muted}" text-anchor="end"`,
+  );
 
   const kills = input.kills
     .filter((kill) => Number.isFinite(kill.at) && kill.at >= start && kill.at <= end)
@@ -346,7 +371,8 @@ export function memoryChartSvg(input: MemoryChartInput, options: MemoryChartSize
   if (limit !== null) {
     legend.push({
       label: 'limit',
-      swatch: (x, y) => `<path d="M${n(x)},${n(y)}H${n(x + px(28))}" stroke="${COLOR.limit}" stroke-width="${n(px(2.5))}" stroke-dasharray="${n(px(8))} ${n(px(5))}"/>`,
+      swatch: (x, y) =>
+        `<path d="M${n(x)},${n(y)}H${n(x + px(28))}" stroke="${COLOR.limit}" stroke-width="${n(px(2.5))}" stroke-dasharray="${n(px(8))} ${n(px(5))}"/>`,
     });
   }
   if (request !== null) {
@@ -379,7 +405,9 @@ export function memoryChartSvg(input: MemoryChartInput, options: MemoryChartSize
   if (hasScale) text(labelX, plot.bottom + tickSize * 0.35, '0', '');
   for (let i = 1; i * gridStep < top * (1 - 1e-9); i++) {
     const y = yOf(i * gridStep);
-    out.push(`<path d="M${n(plot.left)},${n(y)}H${n(plot.right)}" stroke="${COLOR.grid}" stroke-width="${n(px(1))}"/>`);
+    out.push(
+      `<path d="M${n(plot.left)},${n(y)}H${n(plot.right)}" stroke="${COLOR.grid}" stroke-width="${n(px(1))}"/>`,
+    );
     if (hasScale) text(labelX, y + tickSize * 0.35, formatBytes(i * gridStep), '');
   }
   out.push('</g>');
@@ -395,7 +423,9 @@ export function memoryChartSvg(input: MemoryChartInput, options: MemoryChartSize
     if (!first || !last) continue;
     if (drawn.length === 1) {
       pixelRuns.push([[xOf(first[0]), yOf(first[1])]]);
-      out.push(`<circle class="ws-dot" cx="${n(xOf(first[0]))}" cy="${n(yOf(first[1]))}" r="${n(px(4))}" fill="${COLOR.workingSet}"/>`);
+      out.push(
+        `<circle class="ws-dot" cx="${n(xOf(first[0]))}" cy="${n(yOf(first[1]))}" r="${n(px(4))}" fill="${COLOR.workingSet}"/>`,
+      );
       continue;
     }
     pixelRuns.push(drawn.map(([at, v]) => [xOf(at), yOf(v)]));
@@ -409,7 +439,9 @@ export function memoryChartSvg(input: MemoryChartInput, options: MemoryChartSize
   }
 
   // The x axis.
-  out.push(`<path d="M${n(plot.left)},${n(plot.bottom)}H${n(plot.right)}" stroke="${COLOR.axis}" stroke-width="${n(px(1.5))}"/>`);
+  out.push(
+    `<path d="M${n(plot.left)},${n(plot.bottom)}H${n(plot.right)}" stroke="${COLOR.axis}" stroke-width="${n(px(1.5))}"/>`,
+  );
 
   // Request and limit: dotted and dashed lines across the plot, labelled further down.
   const lineLabels: Array<{ y: number; text: string; color: string; cls: string }> = [];
@@ -418,7 +450,12 @@ export function memoryChartSvg(input: MemoryChartInput, options: MemoryChartSize
     out.push(
       `<path class="request" d="M${n(plot.left)},${n(y)}H${n(plot.right)}" stroke="${COLOR.request}" stroke-width="${n(px(2.5))}" stroke-linecap="round" stroke-dasharray="0 ${n(px(7))}"/>`,
     );
-    lineLabels.push({ y, text: `request ${formatBytes(request)}`, color: COLOR.request, cls: 'request-label' });
+    lineLabels.push({
+      y,
+      text: `request ${formatBytes(request)}`,
+      color: COLOR.request,
+      cls: 'request-label',
+    });
   }
   if (limit !== null) {
     const y = yOf(limit);
@@ -443,7 +480,12 @@ export function memoryChartSvg(input: MemoryChartInput, options: MemoryChartSize
       const cx = Math.min(Math.max(x, half + px(2)), width - half - px(2));
       if (cx - half < killLabelRight + px(6)) continue;
       killLabelRight = cx + half;
-      text(cx, plot.top - px(15), label, `class="kill-label" font-size="${n(killLabelSize)}" fill="${COLOR.kill}" text-anchor="middle"`);
+      text(
+        cx,
+        plot.top - px(15),
+        label,
+        `class="kill-label" font-size="${n(killLabelSize)}" fill="${COLOR.kill}" text-anchor="middle"`,
+      );
     }
   }
 
@@ -456,7 +498,12 @@ export function memoryChartSvg(input: MemoryChartInput, options: MemoryChartSize
     let best: { box: Box; score: number } | undefined;
     for (const [i, right] of rights.entries()) {
       for (const [j, baseline] of [label.y - px(7), label.y + labelSize + px(4)].entries()) {
-        const box = { left: right - w, right, top: baseline - labelSize * 0.8, bottom: baseline + labelSize * 0.2 };
+        const box = {
+          left: right - w,
+          right,
+          top: baseline - labelSize * 0.8,
+          bottom: baseline + labelSize * 0.2,
+        };
         let score = lineOverlap(pixelRuns, box) + j * 3 + i * 100;
         if (box.top < plot.top || box.bottom > plot.bottom || box.left < plot.left) score += 1000;
         if (placed.some((other) => overlaps(box, other))) score += 1000;
@@ -466,7 +513,12 @@ export function memoryChartSvg(input: MemoryChartInput, options: MemoryChartSize
     if (!best) continue;
     placed.push(best.box);
     const baseline = best.box.bottom - labelSize * 0.2;
-    text(best.box.right, baseline, label.text, `class="${label.cls}" font-size="${n(labelSize)}" fill="${label.color}" text-anchor="end" ${halo}`);
+    text(
+      best.box.right,
+      baseline,
+      label.text,
+      `class="${label.cls}" font-size="${n(labelSize)}" fill="${label.color}" text-anchor="end" ${halo}`,
+    );
   }
 
   // Time ticks, after the "UTC" note in the label column; labels that would overlap are dropped.
@@ -478,7 +530,9 @@ export function memoryChartSvg(input: MemoryChartInput, options: MemoryChartSize
   let right = margin + textWidth('UTC', tickSize);
   for (let at = Math.ceil(start / step) * step; at <= end; at += step) {
     const x = xOf(at);
-    out.push(`<path d="M${n(x)},${n(plot.bottom)}v${n(px(6))}" stroke="${COLOR.axis}" stroke-width="${n(px(1.5))}"/>`);
+    out.push(
+      `<path d="M${n(x)},${n(plot.bottom)}v${n(px(6))}" stroke="${COLOR.axis}" stroke-width="${n(px(1.5))}"/>`,
+    );
     const label = multiDay ? (step >= DAY ? day(at) : dateTime(at)) : clock(at, seconds);
     const half = textWidth(label, tickSize) / 2;
     const cx = Math.min(x, width - px(4) - half);
@@ -489,7 +543,12 @@ export function memoryChartSvg(input: MemoryChartInput, options: MemoryChartSize
   out.push('</g>');
 
   if (pointCount === 0) {
-    text((plot.left + plot.right) / 2, (plot.top + plot.bottom) / 2, 'no memory history', `class="empty" font-size="${n(px(22))}" fill="${COLOR.muted}" text-anchor="middle" ${halo}`);
+    text(
+      (plot.left + plot.right) / 2,
+      (plot.top + plot.bottom) / 2,
+      'no memory history',
+      `class="empty" font-size="${n(px(22))}" fill="${COLOR.muted}" text-anchor="middle" ${halo}`,
+    );
   }
 
   out.push('</svg>');
@@ -542,7 +601,9 @@ function triangle(x: number, tipY: number, half: number): string {
 function fontFiles(): string[] {
   const regular = path.join(FONT_DIR, FONT_REGULAR);
   if (!fs.existsSync(regular)) {
-    throw new Error(`the chart needs the DejaVu Sans font (${regular} is missing): install the fonts: apt-get install -y fonts-dejavu-core`);
+    throw new Error(
+      `the chart needs the DejaVu Sans font (${regular} is missing): install the fonts: apt-get install -y fonts-dejavu-core`,
+    );
   }
   const bold = path.join(FONT_DIR, FONT_BOLD);
   return fs.existsSync(bold) ? [regular, bold] : [regular];
@@ -571,10 +632,15 @@ export function renderMemoryChartPng(input: MemoryChartInput, options: MemoryCha
  * The same, rasterised on libuv's thread pool: about 70 ms of work that would otherwise hold up the
  * event loop, and with it the webhook's acknowledgements, in a process that serves both.
  */
-export async function renderMemoryChartPngAsync(input: MemoryChartInput, options: MemoryChartSize = {}): Promise<Buffer> {
+export async function renderMemoryChartPngAsync(
+  input: MemoryChartInput,
+  options: MemoryChartSize = {},
+): Promise<Buffer> {
   // One render at a time: each holds its own font database and pixmap, and a burst of kills would
   // otherwise hold several at once.
-  const turn = renderQueue.then(async () => (await renderAsync(memoryChartSvg(input, options), resvgOptions())).asPng());
+  const turn = renderQueue.then(async () =>
+    (await renderAsync(memoryChartSvg(input, options), resvgOptions())).asPng(),
+  );
   renderQueue = turn.then(
     () => undefined,
     () => undefined,

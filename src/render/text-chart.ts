@@ -23,16 +23,30 @@ export function textChart(input: ChartInput, width = 60, height = 8): string[] {
   }
   const peak = Math.max(...columns, input.limitBytes ?? 0);
   const top = peak * 1.05 || 1;
-  const limitRow = input.limitBytes ? Math.min(height - 1, Math.floor((input.limitBytes / top) * height)) : -1;
+  const limitRow = input.limitBytes
+    ? Math.min(height - 1, Math.floor((input.limitBytes / top) * height))
+    : -1;
   const lines: string[] = [];
   for (let row = height - 1; row >= 0; row--) {
     let line = '';
     for (const value of columns) {
       const filled = value < 0 ? 0 : (value / top) * height - row;
-      const cell = filled >= 1 ? BLOCKS[8] : filled > 0 ? BLOCKS[Math.max(1, Math.round(filled * 8))] : row === limitRow ? '-' : ' ';
+      const cell =
+        filled >= 1
+          ? BLOCKS[8]
+          : filled > 0
+            ? BLOCKS[Math.max(1, Math.round(filled * 8))]
+            : row === limitRow
+              ? '-'
+              : ' ';
       line += cell;
     }
-    const label = row === limitRow && input.limitBytes ? ` limit ${formatBytes(input.limitBytes)}` : row === height - 1 ? ` ${formatBytes(top)}` : '';
+    const label =
+      row === limitRow && input.limitBytes
+        ? ` limit ${formatBytes(input.limitBytes)}`
+        : row === height - 1
+          ? ` ${formatBytes(top)}`
+          : '';
     lines.push(`│${line}│${label}`);
   }
   let marks = '';

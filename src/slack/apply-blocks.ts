@@ -28,11 +28,19 @@ function section(text: string): SectionBlock {
 }
 
 function context(...texts: string[]): ContextBlock {
-  return { type: 'context', elements: texts.slice(0, 10).map((t) => ({ type: 'mrkdwn', text: truncate(t, SECTION_MAX) || ' ' })) };
+  return {
+    type: 'context',
+    elements: texts.slice(0, 10).map((t) => ({ type: 'mrkdwn', text: truncate(t, SECTION_MAX) || ' ' })),
+  };
 }
 
 function button(text: string, actionId: string, value: string, style?: 'primary' | 'danger'): Button {
-  const b: Button = { type: 'button', text: { type: 'plain_text', text: truncate(plainText(text), 75), emoji: true }, action_id: actionId, value: value.slice(0, 2000) };
+  const b: Button = {
+    type: 'button',
+    text: { type: 'plain_text', text: truncate(plainText(text), 75), emoji: true },
+    action_id: actionId,
+    value: value.slice(0, 2000),
+  };
   if (style) b.style = style;
   return b;
 }
@@ -66,7 +74,9 @@ function mention(userId: string): string {
 /** The diff as one line per field: `limits.memory`: `512Mi` → `768Mi`. */
 export function diffText(lines: DiffLine[], max = 2500): string {
   if (lines.length === 0) return '_No field changes: the workload already has these values._';
-  const rendered = lines.map((l) => `• ${code(l.field, 120)}: ${code(l.before, 300)} → ${code(l.after, 300)}`);
+  const rendered = lines.map(
+    (l) => `• ${code(l.field, 120)}: ${code(l.before, 300)} → ${code(l.after, 300)}`,
+  );
   let text = '';
   for (let i = 0; i < rendered.length; i += 1) {
     const next = `${text}${text ? '\n' : ''}${rendered[i]}`;
@@ -77,7 +87,14 @@ export function diffText(lines: DiffLine[], max = 2500): string {
 }
 
 function modal(title: string, blocks: KnownBlock[], extra: Partial<ModalView> = {}): ModalView {
-  return { type: 'modal', callback_id: APPLY_IDS.confirm, title: { type: 'plain_text', text: truncate(title, 24) }, close: { type: 'plain_text', text: 'Close' }, blocks, ...extra };
+  return {
+    type: 'modal',
+    callback_id: APPLY_IDS.confirm,
+    title: { type: 'plain_text', text: truncate(title, 24) },
+    close: { type: 'plain_text', text: 'Close' },
+    blocks,
+    ...extra,
+  };
 }
 
 function opTitle(op: ApplyOp): string {
@@ -90,7 +107,9 @@ function opTitle(op: ApplyOp): string {
 /** Opened at once when the button is pressed (the trigger expires in 3 s), then updated. */
 export function checkingView(op: ApplyOp, workload: WorkloadId, container: string): ModalView {
   return modal(opTitle(op), [
-    section(`:hourglass_flowing_sand: Checking ${workloadWords(workload, container)}: reading it, comparing it with what the diagnosis saw, and sending the change as a server-side dry run…`),
+    section(
+      `:hourglass_flowing_sand: Checking ${workloadWords(workload, container)}: reading it, comparing it with what the diagnosis saw, and sending the change as a server-side dry run…`,
+    ),
   ]);
 }
 
@@ -119,10 +138,18 @@ export function confirmView(props: ConfirmProps): ModalView {
     ),
   ];
   if (props.helmRelease) {
-    blocks.push(section(`:warning: Helm release ${code(props.helmRelease, 200)} manages this ${escapeMrkdwn(workload.kind)}: the next ${code('helm upgrade')} puts the chart's values back. Change them in the chart's values too.`));
+    blocks.push(
+      section(
+        `:warning: Helm release ${code(props.helmRelease, 200)} manages this ${escapeMrkdwn(workload.kind)}: the next ${code('helm upgrade')} puts the chart's values back. Change them in the chart's values too.`,
+      ),
+    );
   }
   for (const s of props.configMapSettings.slice(0, 5)) {
-    blocks.push(section(`:information_source: ${code(s.value, 200)} comes from ${untrusted(s.source, 300)}: it is not changed here, since other workloads may share that ConfigMap. Edit that key yourself.`));
+    blocks.push(
+      section(
+        `:information_source: ${code(s.value, 200)} comes from ${untrusted(s.source, 300)}: it is not changed here, since other workloads may share that ConfigMap. Edit that key yourself.`,
+      ),
+    );
   }
   const restart =
     workload.kind === 'CronJob'
@@ -138,12 +165,20 @@ export function confirmView(props: ConfirmProps): ModalView {
 
 /** The modal when a check failed: why, and nothing to submit. */
 export function refusedView(op: ApplyOp, headline: string, reason: string, extra: string[] = []): ModalView {
-  return modal(opTitle(op), [section(`:no_entry: ${headline}`), section(untrusted(reason, 2500)), ...extra.map((e) => section(e))]);
+  return modal(opTitle(op), [
+    section(`:no_entry: ${headline}`),
+    section(untrusted(reason, 2500)),
+    ...extra.map((e) => section(e)),
+  ]);
 }
 
 /** After submit: the job runs, the thread tells the result. */
 export function submittedView(op: ApplyOp, workload: WorkloadId, container: string): ModalView {
-  return modal(opTitle(op), [section(`:hourglass_flowing_sand: ${op === 'apply' ? 'Applying the fix to' : 'Undoing the fix on'} ${workloadWords(workload, container)}… The diagnosis thread shows the result and follows the rollout.`)]);
+  return modal(opTitle(op), [
+    section(
+      `:hourglass_flowing_sand: ${op === 'apply' ? 'Applying the fix to' : 'Undoing the fix on'} ${workloadWords(workload, container)}… The diagnosis thread shows the result and follows the rollout.`,
+    ),
+  ]);
 }
 
 /** After the job: done, or why not. */
@@ -164,15 +199,32 @@ export function rerunValue(target: { namespace: string; pod: string; container: 
 }
 
 /** Nothing was applied because the workload changed since the diagnosis: say what, offer a fresh diagnosis. */
-export function raceMessage(props: { op: ApplyOp; userId: string; workload: WorkloadId; container: string; reasons: string[]; target: { namespace: string; pod: string; container: string } }): SlackMessage {
+export function raceMessage(props: {
+  op: ApplyOp;
+  userId: string;
+  workload: WorkloadId;
+  container: string;
+  reasons: string[];
+  target: { namespace: string; pod: string; container: string };
+}): SlackMessage {
   const what = props.op === 'apply' ? 'since this diagnosis' : 'since the fix was applied';
   const line = `${mention(props.userId)} asked to ${props.op === 'apply' ? 'apply the fix' : 'undo the fix'}, but ${workloadWords(props.workload, props.container)} changed ${what}: nothing was changed.`;
-  const blocks: KnownBlock[] = [section(`:warning: ${line}`), section(props.reasons.map((r) => `• ${untrusted(r, 400)}`).join('\n') || ' ')];
+  const blocks: KnownBlock[] = [
+    section(`:warning: ${line}`),
+    section(props.reasons.map((r) => `• ${untrusted(r, 400)}`).join('\n') || ' '),
+  ];
   if (props.op === 'apply') {
-    blocks.push(context('The suggestion was made for the workload as it was. Re-run the diagnosis for one that fits it now.'));
+    blocks.push(
+      context(
+        'The suggestion was made for the workload as it was. Re-run the diagnosis for one that fits it now.',
+      ),
+    );
     blocks.push(actions(button('Re-run diagnosis', ACTION_IDS.rerun, rerunValue(props.target))));
   }
-  return { text: `Not ${props.op === 'apply' ? 'applied' : 'undone'}: ${workloadPlain(props.workload)} changed ${what}`, blocks };
+  return {
+    text: `Not ${props.op === 'apply' ? 'applied' : 'undone'}: ${workloadPlain(props.workload)} changed ${what}`,
+    blocks,
+  };
 }
 
 /** A GitOps-managed workload: why Apply is not offered, for the diagnosis message. */
@@ -188,7 +240,11 @@ export interface AppliedProps {
   container: string;
   diff: DiffLine[];
   identity: string | null;
-  rollout: { phase: 'progressing' | 'complete' | 'stuck' | 'timeout' | 'stopped'; summary: string; trouble?: string | null };
+  rollout: {
+    phase: 'progressing' | 'complete' | 'stuck' | 'timeout' | 'stopped';
+    summary: string;
+    trouble?: string | null;
+  };
   /** The suggestion id, for Undo; null when Undo is not offered (after an undo, or once it was undone). */
   undoId: string | null;
   /** A later note, e.g. "Undone by @bob at …". */
@@ -216,9 +272,18 @@ export function appliedMessage(props: AppliedProps): SlackMessage {
 }
 
 /** The change was sent and refused (the API's permission or validation): nothing changed. */
-export function failedMessage(props: { op: ApplyOp; userId: string; workload: WorkloadId; container: string; reason: string }): SlackMessage {
+export function failedMessage(props: {
+  op: ApplyOp;
+  userId: string;
+  workload: WorkloadId;
+  container: string;
+  reason: string;
+}): SlackMessage {
   const line = `${mention(props.userId)} asked to ${props.op === 'apply' ? 'apply the fix to' : 'undo the fix on'} ${workloadWords(props.workload, props.container)}, and the Kubernetes API refused: nothing was changed.`;
-  return { text: `Not ${props.op === 'apply' ? 'applied' : 'undone'}: the Kubernetes API refused`, blocks: [section(`:x: ${line}`), section(codeBlock(truncate(props.reason, 2500)))] };
+  return {
+    text: `Not ${props.op === 'apply' ? 'applied' : 'undone'}: the Kubernetes API refused`,
+    blocks: [section(`:x: ${line}`), section(codeBlock(truncate(props.reason, 2500)))],
+  };
 }
 
 /** "Undone by @bob at …" for the applied message's footnote. */

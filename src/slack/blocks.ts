@@ -1,7 +1,14 @@
 // Block Kit messages for the Slack bot. Pure: props in, `{ text, blocks }` out; no SDK calls, no I/O.
 // Every value that comes from the cluster is escaped (escape.ts), and every builder stays inside
 // Slack's limits (LIMITS), cutting long evidence with "…and N more" rather than failing to post.
-import type { ActionsBlock, Button, ContextBlock, KnownBlock, MrkdwnElement, SectionBlock } from '@slack/types';
+import type {
+  ActionsBlock,
+  Button,
+  ContextBlock,
+  KnownBlock,
+  MrkdwnElement,
+  SectionBlock,
+} from '@slack/types';
 import { CAUSE_TITLES } from '../core/classify';
 import { formatTime, ordinal, plural } from '../core/format';
 import type { Cause, Diagnosis, Recommendation, Verdict } from '../core/types';
@@ -104,9 +111,16 @@ function context(...texts: string[]): ContextBlock {
 
 function button(text: string, actionId: string, value: string, style?: 'primary' | 'danger'): Button {
   if (value.length > LIMITS.buttonValue) {
-    throw new RangeError(`button ${actionId}: value has ${value.length} characters, Slack allows ${LIMITS.buttonValue}`);
+    throw new RangeError(
+      `button ${actionId}: value has ${value.length} characters, Slack allows ${LIMITS.buttonValue}`,
+    );
   }
-  const b: Button = { type: 'button', text: { type: 'plain_text', text: truncate(plainText(text) || ' ', LIMITS.buttonText), emoji: true }, action_id: actionId, value };
+  const b: Button = {
+    type: 'button',
+    text: { type: 'plain_text', text: truncate(plainText(text) || ' ', LIMITS.buttonText), emoji: true },
+    action_id: actionId,
+    value,
+  };
   if (style) b.style = style;
   return b;
 }
@@ -192,7 +206,8 @@ export function blockTextSize(value: unknown): number {
   if (Array.isArray(value)) return value.reduce((sum: number, v) => sum + blockTextSize(v), 0);
   if (value === null || typeof value !== 'object') return 0;
   let sum = 0;
-  for (const [key, v] of Object.entries(value)) sum += key === 'text' && typeof v === 'string' ? v.length : blockTextSize(v);
+  for (const [key, v] of Object.entries(value))
+    sum += key === 'text' && typeof v === 'string' ? v.length : blockTextSize(v);
   return sum;
 }
 
@@ -202,7 +217,11 @@ function capBlocks(blocks: KnownBlock[], keepTail: number): KnownBlock[] {
   const tail = blocks.slice(blocks.length - keepTail);
   const head = blocks.slice(0, LIMITS.blocks - keepTail - 1);
   const cut = blocks.length - keepTail - head.length;
-  return [...head, context(`…and ${plural(cut, 'more section')}, cut to fit Slack's limit of ${LIMITS.blocks} blocks`), ...tail];
+  return [
+    ...head,
+    context(`…and ${plural(cut, 'more section')}, cut to fit Slack's limit of ${LIMITS.blocks} blocks`),
+    ...tail,
+  ];
 }
 
 function messageText(text: string): string {
@@ -249,7 +268,9 @@ function change(before: string | null, after: string): string {
 }
 
 function runtimeNow(d: Diagnosis): string {
-  return d.current.runtime.map((r) => `${code(r.value, 200)} (${escapeMrkdwn(truncate(oneLine(r.source), 200))})`).join(', ');
+  return d.current.runtime
+    .map((r) => `${code(r.value, 200)} (${escapeMrkdwn(truncate(oneLine(r.source), 200))})`)
+    .join(', ');
 }
 
 function nowLine(d: Diagnosis): string {
@@ -273,7 +294,12 @@ function causeSection(cause: Cause, index: number, heading: string, maxChars: nu
   const title = capitalize(CAUSE_TITLES[cause.id] ?? String(cause.id));
   const confidence = Number.isFinite(cause.confidence) ? cause.confidence.toFixed(2) : '0.00';
   const head = `${heading}*${index + 1}. ${escapeMrkdwn(truncate(oneLine(title), 200))}* · confidence ${confidence} ${confidenceBar(cause.confidence)}`;
-  return section(packBullets(cause.evidence.map((e) => untrusted(e)), { title: head, maxChars })[0] ?? head);
+  return section(
+    packBullets(
+      cause.evidence.map((e) => untrusted(e)),
+      { title: head, maxChars },
+    )[0] ?? head,
+  );
 }
 
 /** The suggested change: where, and old → new in a field grid (requests, limits, env, args). */
@@ -282,19 +308,34 @@ function fixSection(d: Diagnosis, r: Recommendation): SectionBlock {
   const runtime = truncate(runtimeNow(d), 600);
   const where = `${escapeMrkdwn(r.workload.kind)} ${code(`${r.workload.namespace}/${r.workload.name}`, 320)}, container ${code(r.container, 100)}`;
   const fields: MrkdwnElement[] = [
-    mrkdwn(`*requests.memory*\n${change(current.requests.memory, r.resources.requests.memory)}`, LIMITS.fieldText),
+    mrkdwn(
+      `*requests.memory*\n${change(current.requests.memory, r.resources.requests.memory)}`,
+      LIMITS.fieldText,
+    ),
     mrkdwn(`*limits.memory*\n${change(current.limits.memory, r.resources.limits.memory)}`, LIMITS.fieldText),
   ];
-  const extra: string[] = [...r.env.map((e) => `*env* ${code(e.name, 100)}\n${code(e.value, 200)}`), ...(r.args ? ['*args*\nchanged (see the patch)'] : [])];
+  const extra: string[] = [
+    ...r.env.map((e) => `*env* ${code(e.name, 100)}\n${code(e.value, 200)}`),
+    ...(r.args ? ['*args*\nchanged (see the patch)'] : []),
+  ];
   const room = LIMITS.fields - fields.length;
   const fits = extra.length <= room ? extra : extra.slice(0, room - 1);
   for (const f of fits) fields.push(mrkdwn(f, LIMITS.fieldText));
-  if (fits.length < extra.length) fields.push(mrkdwn(`*…and ${extra.length - fits.length} more*\nsee the patch`, LIMITS.fieldText));
-  return { type: 'section', text: mrkdwn(`:wrench: *Suggested fix* for ${where}${runtime ? `\nNow: ${runtime}` : ''}`), fields };
+  if (fits.length < extra.length)
+    fields.push(mrkdwn(`*…and ${extra.length - fits.length} more*\nsee the patch`, LIMITS.fieldText));
+  return {
+    type: 'section',
+    text: mrkdwn(`:wrench: *Suggested fix* for ${where}${runtime ? `\nNow: ${runtime}` : ''}`),
+    fields,
+  };
 }
 
 /** The kubectl line in a code block, whole or not at all: a cut command must never be pasted. */
-function kubectlSection(d: Diagnosis, r: Recommendation, maxChars: number): { block: SectionBlock; shown: boolean } {
+function kubectlSection(
+  d: Diagnosis,
+  r: Recommendation,
+  maxChars: number,
+): { block: SectionBlock; shown: boolean } {
   const text = `*Apply with:*\n${codeBlock(r.kubectl)}`;
   if (text.length <= Math.min(maxChars, LIMITS.sectionText)) return { block: section(text), shown: true };
   return {
@@ -311,8 +352,13 @@ function yamlSection(yaml: string, kubectlShown: boolean, maxChars: number): str
   const title = '*Or as YAML* (strategic merge patch):\n';
   const full = `${title}${codeBlock(yaml)}`;
   if (full.length <= max) return full;
-  const lines = yaml.trimEnd().split('\n').map((l) => truncate(l, 400));
-  const where = kubectlShown ? 'the kubectl command above has the whole patch' : 'run oomdoctor in a terminal for the whole patch';
+  const lines = yaml
+    .trimEnd()
+    .split('\n')
+    .map((l) => truncate(l, 400));
+  const where = kubectlShown
+    ? 'the kubectl command above has the whole patch'
+    : 'run oomdoctor in a terminal for the whole patch';
   for (let keep = lines.length - 1; keep >= 1; keep -= 1) {
     const note = `# …${plural(lines.length - keep, 'more line')} cut: ${where}`;
     const text = `${title}${codeBlock([...lines.slice(0, keep), note].join('\n'))}`;
@@ -358,31 +404,89 @@ function diagnosisBody(d: Diagnosis, opts: DiagnosisMessageOptions, budget: numb
     return block;
   };
   /** A share of what is left for one part, at least `min`, at most a section. */
-  const share = (fraction: number, min: number) => Math.max(min, Math.min(LIMITS.sectionText, Math.floor(remaining * fraction)));
+  const share = (fraction: number, min: number) =>
+    Math.max(min, Math.min(LIMITS.sectionText, Math.floor(remaining * fraction)));
 
   // Built in order of importance, shown in reading order.
   const headline = oneLine(d.headline) || `Verdict: ${d.verdict}`;
-  const head: KnownBlock[] = [spend(section(`${VERDICT_EMOJI[d.verdict] ?? ':mag:'} ${slackDates(truncate(escapeMrkdwn(headline), 700))}`))];
+  const head: KnownBlock[] = [
+    spend(
+      section(`${VERDICT_EMOJI[d.verdict] ?? ':mag:'} ${slackDates(truncate(escapeMrkdwn(headline), 700))}`),
+    ),
+  ];
   if (opts.killCount && opts.killCount.count > 0) {
     const subject = opts.killCount.subject ?? `${d.target.namespace}/${d.target.pod}`;
-    head.push(spend(context(`:repeat: ${ordinal(opts.killCount.count)} OOM kill of ${code(subject, 320)} in ${escapeMrkdwn(truncate(oneLine(opts.killCount.windowText), 100))}`)));
+    head.push(
+      spend(
+        context(
+          `:repeat: ${ordinal(opts.killCount.count)} OOM kill of ${code(subject, 320)} in ${escapeMrkdwn(truncate(oneLine(opts.killCount.windowText), 100))}`,
+        ),
+      ),
+    );
   }
   const r = d.recommendation;
   const fix: KnownBlock[] = r
     ? [spend(fixSection(d, r))]
-    : [spend(section(`:information_source: ${noChangeLine(d.verdict)}`)), spend(context(truncate(nowLine(d), 1000)))];
+    : [
+        spend(section(`:information_source: ${noChangeLine(d.verdict)}`)),
+        spend(context(truncate(nowLine(d), 1000))),
+      ];
   const kubectl = r ? kubectlSection(d, r, remaining - 2500) : null;
   if (kubectl) spend(kubectl.block);
   const verdictTitle = `*Verdict* ${code(d.verdict, 60)}`;
-  const verdict = spend(d.verdictEvidence.length > 0 ? bulletSection(verdictTitle, d.verdictEvidence.map((e) => untrusted(e)), share(0.3, 400)) : section(verdictTitle));
+  const verdict = spend(
+    d.verdictEvidence.length > 0
+      ? bulletSection(
+          verdictTitle,
+          d.verdictEvidence.map((e) => untrusted(e)),
+          share(0.3, 400),
+        )
+      : section(verdictTitle),
+  );
   const shownCauses = d.causes.slice(0, MAX_CAUSES);
-  const causes: KnownBlock[] = shownCauses.map((cause, i) => spend(causeSection(cause, i, i === 0 ? '*Causes, most likely first*\n' : '', share(i === 0 ? 0.3 : 0.2, 250))));
-  if (d.causes.length > shownCauses.length) causes.push(spend(context(`…and ${plural(d.causes.length - shownCauses.length, 'more cause')}`)));
-  const missing = d.missing.length > 0 ? [spend(bulletSection(':warning: *Could not gather*', d.missing.map((m) => untrusted(m)), share(0.4, 250)))] : [];
+  const causes: KnownBlock[] = shownCauses.map((cause, i) =>
+    spend(
+      causeSection(cause, i, i === 0 ? '*Causes, most likely first*\n' : '', share(i === 0 ? 0.3 : 0.2, 250)),
+    ),
+  );
+  if (d.causes.length > shownCauses.length)
+    causes.push(spend(context(`…and ${plural(d.causes.length - shownCauses.length, 'more cause')}`)));
+  const missing =
+    d.missing.length > 0
+      ? [
+          spend(
+            bulletSection(
+              ':warning: *Could not gather*',
+              d.missing.map((m) => untrusted(m)),
+              share(0.4, 250),
+            ),
+          ),
+        ]
+      : [];
   const yaml = r ? [spend(section(yamlSection(r.yaml, kubectl?.shown ?? false, share(0.5, 200))))] : [];
-  const notes = r && r.notes.length > 0 ? [spend(bulletSection('*Notes*', r.notes.map((n) => untrusted(n)), share(1, 250)))] : [];
+  const notes =
+    r && r.notes.length > 0
+      ? [
+          spend(
+            bulletSection(
+              '*Notes*',
+              r.notes.map((n) => untrusted(n)),
+              share(1, 250),
+            ),
+          ),
+        ]
+      : [];
 
-  return [...head, verdict, ...causes, ...fix, ...notes, ...(kubectl ? [kubectl.block] : []), ...yaml, ...missing];
+  return [
+    ...head,
+    verdict,
+    ...causes,
+    ...fix,
+    ...notes,
+    ...(kubectl ? [kubectl.block] : []),
+    ...yaml,
+    ...missing,
+  ];
 }
 
 /** The diagnosis as the threaded reply: verdict, evidence, ranked causes, the suggested fix, buttons. */
@@ -399,7 +503,8 @@ export function diagnosisMessage(d: Diagnosis, opts: DiagnosisMessageOptions): S
   // Last resort: drop the largest blocks after the headline.
   while (blockTextSize(body) > limit && body.length > 1) {
     let largest = 1;
-    for (let i = 2; i < body.length; i += 1) if (blockTextSize(body[i]) > blockTextSize(body[largest])) largest = i;
+    for (let i = 2; i < body.length; i += 1)
+      if (blockTextSize(body[i]) > blockTextSize(body[largest])) largest = i;
     body = [...body.slice(0, largest), ...body.slice(largest + 1)];
   }
   const headline = oneLine(d.headline) || `Verdict: ${d.verdict}`;
@@ -428,9 +533,19 @@ export function progressMessage(target: TargetRef, stage: ProgressStage, attempt
 }
 
 /** The reply when a job gives up: the reason in words, and a Re-run button. */
-export function failureMessage(target: TargetRef, reason: string, opts: { rerunValue: string }): SlackMessage {
+export function failureMessage(
+  target: TargetRef,
+  reason: string,
+  opts: { rerunValue: string },
+): SlackMessage {
   const line = `Could not diagnose ${targetWords(target)}: ${escapeMrkdwn(truncate(oneLine(reason) || 'unknown error', 1500))}`;
-  return { text: messageText(line), blocks: [section(`:x: ${line}`), actions([button('Re-run diagnosis', ACTION_IDS.rerun, opts.rerunValue)])] };
+  return {
+    text: messageText(line),
+    blocks: [
+      section(`:x: ${line}`),
+      actions([button('Re-run diagnosis', ACTION_IDS.rerun, opts.rerunValue)]),
+    ],
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -462,19 +577,32 @@ export function groupParentMessage(props: GroupParentProps): SlackMessage {
   });
   // Leave room for the undiagnosable list (at most 1500 characters) and the not-OOM note.
   const workloadChars = LIMITS.blockText - blockTextSize(blocks) - 1700;
-  for (const t of packBullets(lines, { maxBlocks: LIMITS.blocks - 3, maxLines: lines.length, totalChars: workloadChars })) blocks.push(section(t));
+  for (const t of packBullets(lines, {
+    maxBlocks: LIMITS.blocks - 3,
+    maxLines: lines.length,
+    totalChars: workloadChars,
+  }))
+    blocks.push(section(t));
   if (props.undiagnosable.length > 0) {
     blocks.push(
       section(
         packBullets(
-          props.undiagnosable.map((u) => `${code(u.label, 200)}: ${escapeMrkdwn(truncate(oneLine(u.why), 300))}`),
+          props.undiagnosable.map(
+            (u) => `${code(u.label, 200)}: ${escapeMrkdwn(truncate(oneLine(u.why), 300))}`,
+          ),
           { title: ':grey_question: *Could not diagnose*', maxLines: 30, maxChars: 1500 },
         )[0] ?? ' ',
       ),
     );
   }
   if (props.notOomCount > 0) {
-    blocks.push(context(props.notOomCount === 1 ? '1 crash loop was not an OOM kill' : `${props.notOomCount} crash loops were not OOM kills`));
+    blocks.push(
+      context(
+        props.notOomCount === 1
+          ? '1 crash loop was not an OOM kill'
+          : `${props.notOomCount} crash loops were not OOM kills`,
+      ),
+    );
   }
   return { text: messageText(text), blocks: capBlocks(blocks, 0) };
 }
@@ -483,7 +611,10 @@ export function groupParentMessage(props: GroupParentProps): SlackMessage {
 // 5.–7. The slash command's ephemeral answers
 
 /** "Which pod?" when a bare pod name matched several pods: one button per match. */
-export function podPickerMessage(query: string, matches: Array<{ namespace: string; pod: string }>): SlackMessage {
+export function podPickerMessage(
+  query: string,
+  matches: Array<{ namespace: string; pod: string }>,
+): SlackMessage {
   const q = code(query, 300);
   if (matches.length === 0) {
     const line = `No pod matches ${q}. Try ${code('/oom <namespace>/<pod>')}.`;
@@ -493,10 +624,18 @@ export function podPickerMessage(query: string, matches: Array<{ namespace: stri
   const line = `${plural(matches.length, 'pod')} ${matches.length === 1 ? 'matches' : 'match'} ${q}. Which one?`;
   const blocks: KnownBlock[] = [
     section(`:mag: ${line}`),
-    actions(shown.map((m, i) => button(`${m.namespace}/${m.pod}`, `${ACTION_IDS.pickPodPrefix}${i}`, `${m.namespace}/${m.pod}`))),
+    actions(
+      shown.map((m, i) =>
+        button(`${m.namespace}/${m.pod}`, `${ACTION_IDS.pickPodPrefix}${i}`, `${m.namespace}/${m.pod}`),
+      ),
+    ),
   ];
   if (matches.length > shown.length) {
-    blocks.push(context(`…and ${matches.length - shown.length} more matched: type ${code('/oom <namespace>/<pod>')} to name one exactly.`));
+    blocks.push(
+      context(
+        `…and ${matches.length - shown.length} more matched: type ${code('/oom <namespace>/<pod>')} to name one exactly.`,
+      ),
+    );
   }
   return { text: messageText(line), blocks };
 }
@@ -512,7 +651,10 @@ export function helpMessage(commandName = '/oom'): SlackMessage {
     `${cmd('help')}: this message`,
   ];
   const intro = `:stethoscope: ${code(c, 60)} tells you why a container was killed with exit 137 (OOMKilled or not) and what to change, in a thread in this channel.`;
-  return { text: messageText(`${escapeMrkdwn(c)}: why a container was OOMKilled, and what to change`), blocks: [section(intro), section(packBullets(lines, { title: '*Usage*' })[0] ?? '*Usage*')] };
+  return {
+    text: messageText(`${escapeMrkdwn(c)}: why a container was OOMKilled, and what to change`),
+    blocks: [section(intro), section(packBullets(lines, { title: '*Usage*' })[0] ?? '*Usage*')],
+  };
 }
 
 /** The ephemeral acknowledgement of a /oom request. `target` is what the user typed. */
@@ -527,8 +669,15 @@ export function commandAck(target: string): SlackMessage {
 /** The diagnosis as one mrkdwn text (no blocks, no thread): headline, top causes, the kubectl line. At most 3000 characters. */
 export function responseUrlText(d: Diagnosis): string {
   const max = LIMITS.messageText;
-  const parts: string[] = [`${VERDICT_EMOJI[d.verdict] ?? ':mag:'} ${untrusted(d.headline || `Verdict: ${d.verdict}`, 1000)}`];
-  const causes = d.causes.slice(0, 3).map((c, i) => `${i + 1}. ${escapeMrkdwn(capitalize(CAUSE_TITLES[c.id] ?? String(c.id)))} (confidence ${Number.isFinite(c.confidence) ? c.confidence.toFixed(2) : '0.00'})`);
+  const parts: string[] = [
+    `${VERDICT_EMOJI[d.verdict] ?? ':mag:'} ${untrusted(d.headline || `Verdict: ${d.verdict}`, 1000)}`,
+  ];
+  const causes = d.causes
+    .slice(0, 3)
+    .map(
+      (c, i) =>
+        `${i + 1}. ${escapeMrkdwn(capitalize(CAUSE_TITLES[c.id] ?? String(c.id)))} (confidence ${Number.isFinite(c.confidence) ? c.confidence.toFixed(2) : '0.00'})`,
+    );
   if (causes.length > 0) parts.push(`*Causes, most likely first*\n${causes.join('\n')}`);
   const r = d.recommendation;
   if (r) {
@@ -543,5 +692,8 @@ export function responseUrlText(d: Diagnosis): string {
   if (!r) return head;
   const kubectl = codeBlock(r.kubectl);
   if (head.length + 2 + kubectl.length <= max) return `${head}\n\n${kubectl}`;
-  return truncate(`${head}\n\nThe kubectl command is too long for this reply: run \`oomdoctor diagnose\` in a terminal for it.`, max);
+  return truncate(
+    `${head}\n\nThe kubectl command is too long for this reply: run \`oomdoctor diagnose\` in a terminal for it.`,
+    max,
+  );
 }

@@ -39,7 +39,10 @@ export function plainText(text: string): string {
  * removed (they would end the span), the rest is escaped. `max` bounds the value's length before wrapping.
  */
 export function code(text: string, max = Number.POSITIVE_INFINITY): string {
-  const value = text.replace(/`/g, '').replace(/[\r\n]+/g, ' ').trim();
+  const value = text
+    .replace(/`/g, '')
+    .replace(/[\r\n]+/g, ' ')
+    .trim();
   if (value === '') return '_(empty)_';
   return `\`${truncate(escapeMrkdwn(value), max)}\``;
 }
@@ -63,12 +66,15 @@ export function oneLine(text: string): string {
  * reader sees the time in their own zone; the original text is the fallback. Run it after escaping.
  */
 export function slackDates(escapedText: string): string {
-  return escapedText.replace(new RegExp(EVIDENCE_TIME_PATTERN.source, 'g'), (match: string, date: string, time: string) => {
-    const ms = Date.parse(`${date}T${time}:00Z`);
-    // Reject what Date.parse quietly rolls over (2026-02-30, 24:00): the token would show another time.
-    if (!Number.isFinite(ms) || new Date(ms).toISOString().slice(0, 16) !== `${date}T${time}`) return match;
-    return `<!date^${ms / 1000}^{date_short_pretty} {time}|${match}>`;
-  });
+  return escapedText.replace(
+    new RegExp(EVIDENCE_TIME_PATTERN.source, 'g'),
+    (match: string, date: string, time: string) => {
+      const ms = Date.parse(`${date}T${time}:00Z`);
+      // Reject what Date.parse quietly rolls over (2026-02-30, 24:00): the token would show another time.
+      if (!Number.isFinite(ms) || new Date(ms).toISOString().slice(0, 16) !== `${date}T${time}`) return match;
+      return `<!date^${ms / 1000}^{date_short_pretty} {time}|${match}>`;
+    },
+  );
 }
 
 /**
@@ -84,7 +90,13 @@ export function truncate(text: string, max: number): string {
   if (before >= 0xd800 && before <= 0xdbff) cut -= 1;
   // An entity cut open: "&am" (at most "&#x10ffff;" long).
   const amp = text.lastIndexOf('&', cut - 1);
-  if (amp >= 0 && cut - amp < 10 && !text.slice(amp, cut).includes(';') && /^&#?[a-z0-9]*$/i.test(text.slice(amp, cut))) cut = amp;
+  if (
+    amp >= 0 &&
+    cut - amp < 10 &&
+    !text.slice(amp, cut).includes(';') &&
+    /^&#?[a-z0-9]*$/i.test(text.slice(amp, cut))
+  )
+    cut = amp;
   // A token cut open: "<!date^123^{time}|2026-".
   const open = text.lastIndexOf('<', cut - 1);
   if (open >= 0 && !text.slice(open, cut).includes('>')) cut = open;

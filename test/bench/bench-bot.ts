@@ -27,7 +27,9 @@ function memoryOf(pid: number): { rss: number; peak: number } {
 
 /** The node flags of `npm start`, so the bench measures the bot as it is run. */
 function startFlags(): string[] {
-  const pkg = JSON.parse(readFileSync(join(resolve(__dirname, '..', '..', '..'), 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+  const pkg = JSON.parse(
+    readFileSync(join(resolve(__dirname, '..', '..', '..'), 'package.json'), 'utf8'),
+  ) as { scripts: Record<string, string> };
   const start = pkg.scripts.start ?? '';
   return start.split(/\s+/).filter((word) => word.startsWith('--'));
 }
@@ -44,18 +46,33 @@ async function main(): Promise<void> {
   console.log(`oomdoctor bot bench: ${ALERTS} alerts for ${ALERTS} workloads at ${RATE_PER_SECOND}/s\n`);
   const setupStarted = performance.now();
   // One sample a minute and only the labels the engine reads: 100 full histories fit in one backfill.
-  const services = await startServices(specs(), { scrapeMs: 60_000, keepLabels: ['namespace', 'pod', 'container', 'id', 'resource', 'unit'] });
-  console.log(`services ready in ${((performance.now() - setupStarted) / 1000).toFixed(1)} s (Prometheus with ${ALERTS} 24h histories, Redis, fake Kubernetes API and Slack)`);
+  const services = await startServices(specs(), {
+    scrapeMs: 60_000,
+    keepLabels: ['namespace', 'pod', 'container', 'id', 'resource', 'unit'],
+  });
+  console.log(
+    `services ready in ${((performance.now() - setupStarted) / 1000).toFixed(1)} s (Prometheus with ${ALERTS} 24h histories, Redis, fake Kubernetes API and Slack)`,
+  );
   // The bot runs as `npm start` runs it: the same node flags (read from package.json), its own process.
   const flags = startFlags();
   const split = process.env.BENCH_SPLIT === '1';
   const port = await freePort();
   const cli = join(resolve(__dirname, '..', '..'), 'cli.js');
   const env = { ...process.env, ...botEnvironment(services, { PORT: String(port), LOG_LEVEL: 'warn' }) };
-  const bot = spawn(process.execPath, [...flags, cli, 'serve', '--role', split ? 'web' : 'all'], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+  const bot = spawn(process.execPath, [...flags, cli, 'serve', '--role', split ? 'web' : 'all'], {
+    env,
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
   const workerPort = await freePort();
-  const worker = split ? spawn(process.execPath, [...flags, cli, 'serve', '--role', 'worker'], { env: { ...env, PORT: String(workerPort) }, stdio: ['ignore', 'ignore', 'inherit'] }) : null;
-  console.log(`bot: node ${flags.join(' ')} dist/cli.js serve --role ${split ? 'web, and a second process with --role worker' : 'all'}`);
+  const worker = split
+    ? spawn(process.execPath, [...flags, cli, 'serve', '--role', 'worker'], {
+        env: { ...env, PORT: String(workerPort) },
+        stdio: ['ignore', 'ignore', 'inherit'],
+      })
+    : null;
+  console.log(
+    `bot: node ${flags.join(' ')} dist/cli.js serve --role ${split ? 'web, and a second process with --role worker' : 'all'}`,
+  );
   try {
     await waitForHttp(`http://127.0.0.1:${port}/readyz`, { timeoutMs: 30_000 });
     if (worker) await waitForHttp(`http://127.0.0.1:${workerPort}/readyz`, { timeoutMs: 30_000 });
@@ -79,7 +96,17 @@ async function main(): Promise<void> {
         const body = JSON.stringify({
           receiver: 'oomdoctor',
           status: 'firing',
-          alerts: [{ status: 'firing', labels, annotations: {}, startsAt: new Date(Date.now() - 60_000).toISOString(), endsAt: '0001-01-01T00:00:00Z', generatorURL: '', fingerprint: `bench${i.toString(16).padStart(11, '0')}` }],
+          alerts: [
+            {
+              status: 'firing',
+              labels,
+              annotations: {},
+              startsAt: new Date(Date.now() - 60_000).toISOString(),
+              endsAt: '0001-01-01T00:00:00Z',
+              generatorURL: '',
+              fingerprint: `bench${i.toString(16).padStart(11, '0')}`,
+            },
+          ],
           groupLabels: labels,
           commonLabels: labels,
           commonAnnotations: {},
@@ -90,15 +117,33 @@ async function main(): Promise<void> {
         });
         const sent = Date.now();
         const t0 = performance.now();
-        const response = await fetch(`http://127.0.0.1:${port}/alertmanager`, { method: 'POST', headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${ALERTMANAGER_TOKEN}`, 'User-Agent': 'Alertmanager/0.25.0' }, body });
+        const response = await fetch(`http://127.0.0.1:${port}/alertmanager`, {
+          method: 'POST',
+          headers: {
+            'Content-Type': 'application/json',
+            Authorization: `Bearer ${ALERTMANAGER_TOKEN}`,
+            'User-Agent': 'Alertmanager/0.25.0',
+          },
+          body,
+        });
         acks.push(performance.now() - t0);
         if (response.status !== 200) throw new Error(`webhook answered ${response.status} for ${pod}`);
         sentAt.set(pod, sent);
       }),
     );
     // The diagnosis is in the thread when its placeholder is updated into a message with the Re-run button.
-    const done = () => services.slack.calls.filter((c) => c.method === 'chat.update' && JSON.stringify(c.args.blocks ?? '').includes('oom_rerun'));
-    await services.slack.waitFor(() => new Set(done().map((c) => JSON.stringify(c.args.blocks).match(/"pod\\":\\"([^\\]+)\\"/)?.[1])).size >= ALERTS, 120_000).catch(() => undefined);
+    const done = () =>
+      services.slack.calls.filter(
+        (c) => c.method === 'chat.update' && JSON.stringify(c.args.blocks ?? '').includes('oom_rerun'),
+      );
+    await services.slack
+      .waitFor(
+        () =>
+          new Set(done().map((c) => JSON.stringify(c.args.blocks).match(/"pod\\":\\"([^\\]+)\\"/)?.[1]))
+            .size >= ALERTS,
+        120_000,
+      )
+      .catch(() => undefined);
     clearInterval(sampler);
     const latencies: number[] = [];
     for (const [pod, sent] of sentAt) {
@@ -107,12 +152,23 @@ async function main(): Promise<void> {
     }
     const total = (performance.now() - started) / 1000;
     const after = memoryOf(bot.pid as number);
-    console.log(`\nwebhook acknowledged: p50 ${percentile(acks, 0.5).toFixed(1)} ms, p95 ${percentile(acks, 0.95).toFixed(1)} ms, max ${Math.max(...acks).toFixed(1)} ms   (target: p95 under 50 ms)`);
-    console.log(`POST to diagnosis in the thread: ${latencies.length}/${ALERTS} posted, p50 ${percentile(latencies, 0.5).toFixed(0)} ms, p95 ${percentile(latencies, 0.95).toFixed(0)} ms, max ${Math.max(...latencies).toFixed(0)} ms   (target: p95 under 2 s)`);
+    console.log(
+      `\nwebhook acknowledged: p50 ${percentile(acks, 0.5).toFixed(1)} ms, p95 ${percentile(acks, 0.95).toFixed(1)} ms, max ${Math.max(...acks).toFixed(1)} ms   (target: p95 under 50 ms)`,
+    );
+    console.log(
+      `POST to diagnosis in the thread: ${latencies.length}/${ALERTS} posted, p50 ${percentile(latencies, 0.5).toFixed(0)} ms, p95 ${percentile(latencies, 0.95).toFixed(0)} ms, max ${Math.max(...latencies).toFixed(0)} ms   (target: p95 under 2 s)`,
+    );
     const mib = (n: number) => (n / 2 ** 20).toFixed(0);
-    console.log(`bot${split ? ' (web role)' : ''} resident memory: ${mib(idle.rss)} MiB idle, ${mib(peakRss)} MiB at the peak of the run (sampled), high-water mark ${mib(after.peak)} MiB   (target: under 150 MiB)`);
-    if (worker && workerIdle) console.log(`worker role resident memory: ${mib(workerIdle.rss)} MiB idle, ${mib(workerPeak)} MiB at the peak (sampled), high-water mark ${mib(memoryOf(worker.pid as number).peak)} MiB`);
-    console.log(`Slack Web API calls: ${services.slack.calls.length} for ${ALERTS} alerts; run took ${total.toFixed(1)} s`);
+    console.log(
+      `bot${split ? ' (web role)' : ''} resident memory: ${mib(idle.rss)} MiB idle, ${mib(peakRss)} MiB at the peak of the run (sampled), high-water mark ${mib(after.peak)} MiB   (target: under 150 MiB)`,
+    );
+    if (worker && workerIdle)
+      console.log(
+        `worker role resident memory: ${mib(workerIdle.rss)} MiB idle, ${mib(workerPeak)} MiB at the peak (sampled), high-water mark ${mib(memoryOf(worker.pid as number).peak)} MiB`,
+      );
+    console.log(
+      `Slack Web API calls: ${services.slack.calls.length} for ${ALERTS} alerts; run took ${total.toFixed(1)} s`,
+    );
   } finally {
     for (const child of [bot, worker]) {
       if (!child) continue;

@@ -24,7 +24,12 @@ const run = promisify(execFile);
 function stats(values: number[]): { mean: number; p50: number; p95: number; max: number } {
   const sorted = [...values].sort((a, b) => a - b);
   const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
-  return { mean: values.reduce((a, b) => a + b, 0) / values.length, p50: at(0.5), p95: at(0.95), max: sorted[sorted.length - 1] ?? NaN };
+  return {
+    mean: values.reduce((a, b) => a + b, 0) / values.length,
+    p50: at(0.5),
+    p95: at(0.95),
+    max: sorted[sorted.length - 1] ?? NaN,
+  };
 }
 
 const ms = (n: number) => `${n.toFixed(n < 10 ? 2 : 0)} ms`;
@@ -46,7 +51,12 @@ async function classifierTime(): Promise<void> {
     demoSpecs().map(async (spec, i) => {
       const scenario = generateScenario(spec, { now, windowMs: WINDOW, scrapeMs: 30_000, seed: 11 + i });
       const evidence = await scenarioEvidence(scenario, { start: now - WINDOW, end: now });
-      if (evidence.metrics) evidence.metrics = { ...evidence.metrics, workingSet: atDefaultResolution(evidence.metrics.workingSet, stepMs), stepMs };
+      if (evidence.metrics)
+        evidence.metrics = {
+          ...evidence.metrics,
+          workingSet: atDefaultResolution(evidence.metrics.workingSet, stepMs),
+          stepMs,
+        };
       return evidence;
     }),
   );
@@ -61,8 +71,12 @@ async function classifierTime(): Promise<void> {
   }
   const s = stats(times);
   const points = evidences[0]?.metrics?.workingSet.length ?? 0;
-  console.log(`classification of a 24h history (${points} points, step ${stepMs / 1000}s), ${times.length} runs over ${evidences.length} scenarios:`);
-  console.log(`  mean ${ms(s.mean)}, p50 ${ms(s.p50)}, p95 ${ms(s.p95)}, max ${ms(s.max)}   (target: under 5 ms)`);
+  console.log(
+    `classification of a 24h history (${points} points, step ${stepMs / 1000}s), ${times.length} runs over ${evidences.length} scenarios:`,
+  );
+  console.log(
+    `  mean ${ms(s.mean)}, p50 ${ms(s.p50)}, p95 ${ms(s.p95)}, max ${ms(s.max)}   (target: under 5 ms)`,
+  );
 }
 
 async function endToEnd(): Promise<void> {
@@ -85,28 +99,55 @@ async function endToEnd(): Promise<void> {
         const kubeBefore = cluster.kube.requests.length;
         const promBefore = prometheusRequests;
         const started = performance.now();
-        await diagnose({ target: { kind: 'pod', namespace: scenario.target.namespace, pod: scenario.target.pod }, windowMs: WINDOW }, deps);
+        await diagnose(
+          {
+            target: { kind: 'pod', namespace: scenario.target.namespace, pod: scenario.target.pod },
+            windowMs: WINDOW,
+          },
+          deps,
+        );
         const elapsed = performance.now() - started;
         if (round > 0) times.push(elapsed); // the first round warms connections and the JIT
         requests.push(cluster.kube.requests.length - kubeBefore + prometheusRequests - promBefore);
       }
     }
     const r = stats(requests);
-    console.log(`HTTP requests per diagnosis (Kubernetes + Prometheus): mean ${r.mean.toFixed(1)}, max ${r.max}   (target: at most 12)`);
+    console.log(
+      `HTTP requests per diagnosis (Kubernetes + Prometheus): mean ${r.mean.toFixed(1)}, max ${r.max}   (target: at most 12)`,
+    );
     const kubeOnly = cluster.kube.requests.length / requests.length;
-    console.log(`  of which Kubernetes ${kubeOnly.toFixed(1)} and Prometheus ${(prometheusRequests / requests.length).toFixed(1)} on average`);
+    console.log(
+      `  of which Kubernetes ${kubeOnly.toFixed(1)} and Prometheus ${(prometheusRequests / requests.length).toFixed(1)} on average`,
+    );
     const t = stats(times);
-    console.log(`end-to-end diagnose() in-process, ${times.length} runs: mean ${ms(t.mean)}, p50 ${ms(t.p50)}, p95 ${ms(t.p95)}, max ${ms(t.max)}   (target: under 1 s)`);
+    console.log(
+      `end-to-end diagnose() in-process, ${times.length} runs: mean ${ms(t.mean)}, p50 ${ms(t.p50)}, p95 ${ms(t.p95)}, max ${ms(t.max)}   (target: under 1 s)`,
+    );
 
     const cliTimes: number[] = [];
     const cli = join(resolve(__dirname, '..', '..'), 'cli.js');
     for (const scenario of cluster.scenarios) {
       const started = performance.now();
-      await run(process.execPath, [cli, 'diagnose', `${scenario.target.namespace}/${scenario.target.pod}`, '--json', '--prometheus-url', cluster.prometheus.url, '--kubeconfig', cluster.kubeconfigPath], { maxBuffer: 2 ** 26 });
+      await run(
+        process.execPath,
+        [
+          cli,
+          'diagnose',
+          `${scenario.target.namespace}/${scenario.target.pod}`,
+          '--json',
+          '--prometheus-url',
+          cluster.prometheus.url,
+          '--kubeconfig',
+          cluster.kubeconfigPath,
+        ],
+        { maxBuffer: 2 ** 26 },
+      );
       cliTimes.push(performance.now() - started);
     }
     const c = stats(cliTimes);
-    console.log(`the oomdoctor command as a process (node start-up included), ${cliTimes.length} runs: p50 ${ms(c.p50)}, max ${ms(c.max)}`);
+    console.log(
+      `the oomdoctor command as a process (node start-up included), ${cliTimes.length} runs: p50 ${ms(c.p50)}, max ${ms(c.max)}`,
+    );
   } finally {
     await cluster.stop();
   }

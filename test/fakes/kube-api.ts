@@ -122,7 +122,12 @@ const EVENT_FIELDS = [
 ] as const;
 const TEMPLATE_POD_SPEC = ['spec', 'template', 'spec'] as const;
 
-function workload(kind: string, plural: string, group: string, extra: Partial<ResourceType> = {}): ResourceType {
+function workload(
+  kind: string,
+  plural: string,
+  group: string,
+  extra: Partial<ResourceType> = {},
+): ResourceType {
   return {
     kind,
     plural,
@@ -170,10 +175,19 @@ function metrics(kind: string, plural: string, namespaced: boolean): ResourceTyp
 }
 
 const RESOURCE_TYPES: readonly ResourceType[] = [
-  core('Pod', 'pods', { fieldLabels: POD_FIELDS, patchable: true, statusSubresource: true, podSpecPath: ['spec'] }),
+  core('Pod', 'pods', {
+    fieldLabels: POD_FIELDS,
+    patchable: true,
+    statusSubresource: true,
+    podSpecPath: ['spec'],
+  }),
   core('Event', 'events', { fieldLabels: EVENT_FIELDS }),
   core('Node', 'nodes', { namespaced: false, fieldLabels: ['spec.unschedulable'], statusSubresource: true }),
-  core('Namespace', 'namespaces', { namespaced: false, fieldLabels: ['status.phase'], statusSubresource: true }),
+  core('Namespace', 'namespaces', {
+    namespaced: false,
+    fieldLabels: ['status.phase'],
+    statusSubresource: true,
+  }),
   core('ConfigMap', 'configmaps'),
   core('LimitRange', 'limitranges'),
   core('ResourceQuota', 'resourcequotas', { statusSubresource: true }),
@@ -217,7 +231,9 @@ function qualifiedKind(type: ResourceType): string {
 function typeByKind(kind: string): ResourceType {
   const type = RESOURCE_TYPES.find((t) => t.kind === kind);
   if (!type) {
-    throw new Error(`FakeKubeApi: unknown kind "${kind}"; known: ${RESOURCE_TYPES.map((t) => t.kind).join(', ')}`);
+    throw new Error(
+      `FakeKubeApi: unknown kind "${kind}"; known: ${RESOURCE_TYPES.map((t) => t.kind).join(', ')}`,
+    );
   }
   return type;
 }
@@ -307,20 +323,36 @@ function badRequest(message: string): ApiError {
 
 function notFound(type: ResourceType, name: string): ApiError {
   return new ApiError(
-    makeStatus(404, 'NotFound', `${qualifiedResource(type)} "${name}" not found`, resourceDetails(type, name)),
+    makeStatus(
+      404,
+      'NotFound',
+      `${qualifiedResource(type)} "${name}" not found`,
+      resourceDetails(type, name),
+    ),
   );
 }
 
 /** metrics-server's NotFound: `podmetrics.metrics.k8s.io "shop/api-1" not found`, or `pods "shop/api-1"` without the pod. */
-function metricsNotFound(type: ResourceType, name: string, namespace: string | undefined, subjectExists: boolean): ApiError {
+function metricsNotFound(
+  type: ResourceType,
+  name: string,
+  namespace: string | undefined,
+  subjectExists: boolean,
+): ApiError {
   const id = namespace === undefined ? name : `${namespace}/${name}`;
   if (!subjectExists) {
     const subject = type.kind === 'PodMetrics' ? 'pods' : 'nodes';
-    return new ApiError(makeStatus(404, 'NotFound', `${subject} "${id}" not found`, { name: id, kind: subject }));
+    return new ApiError(
+      makeStatus(404, 'NotFound', `${subject} "${id}" not found`, { name: id, kind: subject }),
+    );
   }
   const resource = type.notFoundResource ?? type.plural;
   return new ApiError(
-    makeStatus(404, 'NotFound', `${resource}.${type.group} "${id}" not found`, { name: id, group: type.group, kind: resource }),
+    makeStatus(404, 'NotFound', `${resource}.${type.group} "${id}" not found`, {
+      name: id,
+      group: type.group,
+      kind: resource,
+    }),
   );
 }
 
@@ -328,7 +360,14 @@ const PATH_NOT_FOUND = (): ApiError =>
   new ApiError(makeStatus(404, 'NotFound', 'the server could not find the requested resource', {}));
 
 const METHOD_NOT_ALLOWED = (): ApiError =>
-  new ApiError(makeStatus(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource', {}));
+  new ApiError(
+    makeStatus(
+      405,
+      'MethodNotAllowed',
+      'the server does not allow this method on the requested resource',
+      {},
+    ),
+  );
 
 interface FieldError {
   field: string;
@@ -358,7 +397,13 @@ function fieldErrorMessage(e: FieldError): string {
 }
 
 /** 422 Invalid, worded like apimachinery's errors.NewInvalid. */
-function invalid(kindLabel: string, group: string | undefined, kind: string, name: string, errors: FieldError[]): ApiError {
+function invalid(
+  kindLabel: string,
+  group: string | undefined,
+  kind: string,
+  name: string,
+  errors: FieldError[],
+): ApiError {
   const rendered = errors.map((e) => `${e.field}: ${fieldErrorMessage(e)}`);
   const summary = rendered.length === 1 ? rendered[0] : `[${rendered.join(', ')}]`;
   // Empty fields are omitted, as Go's omitempty does.
@@ -366,7 +411,11 @@ function invalid(kindLabel: string, group: string | undefined, kind: string, nam
   if (name) details.name = name;
   if (group) details.group = group;
   if (kind) details.kind = kind;
-  details.causes = errors.map((e) => ({ reason: FIELD_ERROR_REASON[e.type], message: fieldErrorMessage(e), field: e.field }));
+  details.causes = errors.map((e) => ({
+    reason: FIELD_ERROR_REASON[e.type],
+    message: fieldErrorMessage(e),
+    field: e.field,
+  }));
   return new ApiError(makeStatus(422, 'Invalid', `${kindLabel} "${name}" is invalid: ${summary}`, details));
 }
 
@@ -375,18 +424,29 @@ function injectedFailure(code: number): ApiError {
   switch (code) {
     case 429:
       return new ApiError(
-        makeStatus(429, 'TooManyRequests', 'Too many requests, please try again later.', { retryAfterSeconds: 1 }),
+        makeStatus(429, 'TooManyRequests', 'Too many requests, please try again later.', {
+          retryAfterSeconds: 1,
+        }),
         { 'Retry-After': '1' },
       );
     case 500:
       return new ApiError(
-        makeStatus(500, 'InternalError', 'Internal error occurred: injected failure', { causes: [{ message: 'injected failure' }] }),
+        makeStatus(500, 'InternalError', 'Internal error occurred: injected failure', {
+          causes: [{ message: 'injected failure' }],
+        }),
       );
     case 503:
-      return new ApiError(makeStatus(503, 'ServiceUnavailable', 'the server is currently unable to handle the request', {}));
+      return new ApiError(
+        makeStatus(503, 'ServiceUnavailable', 'the server is currently unable to handle the request', {}),
+      );
     case 504:
       return new ApiError(
-        makeStatus(504, 'Timeout', 'Timeout: request did not complete within requested timeout - context deadline exceeded', {}),
+        makeStatus(
+          504,
+          'Timeout',
+          'Timeout: request did not complete within requested timeout - context deadline exceeded',
+          {},
+        ),
       );
     default: {
       const reasons: Record<number, string> = {
@@ -400,7 +460,9 @@ function injectedFailure(code: number): ApiError {
         415: 'UnsupportedMediaType',
         422: 'Invalid',
       };
-      return new ApiError(makeStatus(code, reasons[code] ?? 'Unknown', http.STATUS_CODES[code] ?? `HTTP ${code}`, {}));
+      return new ApiError(
+        makeStatus(code, reasons[code] ?? 'Unknown', http.STATUS_CODES[code] ?? `HTTP ${code}`, {}),
+      );
     }
   }
 }
@@ -432,7 +494,9 @@ function splitTopLevel(selector: string): string[] {
 
 const LABEL_KEY = '[A-Za-z0-9][-A-Za-z0-9_./]*';
 const LABEL_VALUE = '[-A-Za-z0-9_.]*';
-const LABEL_TERMS: ReadonlyArray<[RegExp, (m: RegExpMatchArray) => (labels: Record<string, string>) => boolean]> = [
+const LABEL_TERMS: ReadonlyArray<
+  [RegExp, (m: RegExpMatchArray) => (labels: Record<string, string>) => boolean]
+> = [
   [new RegExp(`^!\\s*(${LABEL_KEY})$`), (m) => (l) => !(m[1]! in l)],
   [
     new RegExp(`^(${LABEL_KEY})\\s+(in|notin)\\s*\\(([^()]*)\\)$`),
@@ -461,7 +525,9 @@ function parseLabelSelector(selector: string): Matcher {
       const m = term.match(pattern);
       if (m) return build(m);
     }
-    throw badRequest(`unable to parse requirement: found '${term}', expected: in, notin, =, ==, !=, or a label key`);
+    throw badRequest(
+      `unable to parse requirement: found '${term}', expected: in, notin, =, ==, !=, or a label key`,
+    );
   });
   return (obj) => {
     const labels = (isPlainObject(obj.metadata?.labels) ? obj.metadata.labels : {}) as Record<string, string>;
@@ -526,7 +592,7 @@ function parseFieldSelector(selector: string, type: ResourceType): Matcher {
     const negate = split.op === '!=';
     return (obj: KubeObject): boolean => {
       const raw = getPath(obj, FIELD_PATHS[label] ?? label);
-      const actual = raw === undefined || raw === null ? FIELD_DEFAULTS[label] ?? '' : String(raw);
+      const actual = raw === undefined || raw === null ? (FIELD_DEFAULTS[label] ?? '') : String(raw);
       return negate ? actual !== want : actual === want;
     };
   });
@@ -605,8 +671,10 @@ function hasMalformedQuantity(type: ResourceType, obj: KubeObject): boolean {
 function validateContainers(type: ResourceType, obj: KubeObject): FieldError[] {
   const errors: FieldError[] = [];
   for (const { field, container } of containersOf(type, obj)) {
-    if (typeof container.name !== 'string' || container.name === '') errors.push({ field: `${field}.name`, type: 'Required' });
-    if (typeof container.image !== 'string' || container.image === '') errors.push({ field: `${field}.image`, type: 'Required' });
+    if (typeof container.name !== 'string' || container.name === '')
+      errors.push({ field: `${field}.name`, type: 'Required' });
+    if (typeof container.image !== 'string' || container.image === '')
+      errors.push({ field: `${field}.image`, type: 'Required' });
     const limits = getPath(container, 'resources.limits');
     const requests = getPath(container, 'resources.requests');
     if (!isPlainObject(limits) || !isPlainObject(requests)) continue;
@@ -682,7 +750,10 @@ interface Route {
 function resolveRoute(pathname: string): Route | undefined {
   let segments: string[];
   try {
-    segments = pathname.split('/').filter((s) => s !== '').map(decodeURIComponent);
+    segments = pathname
+      .split('/')
+      .filter((s) => s !== '')
+      .map(decodeURIComponent);
   } catch {
     return undefined;
   }
@@ -732,7 +803,9 @@ function decodeContinue(token: string): string {
   } catch {
     // fall through
   }
-  throw badRequest('continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)');
+  throw badRequest(
+    'continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)',
+  );
 }
 
 /** `fieldsV1` for a managedFields entry: the fields a patch sets, in the server's f:/k: notation. */
@@ -783,7 +856,10 @@ export class FakeKubeApi {
     });
     const { port } = server.address() as AddressInfo;
     const fake = new FakeKubeApi(server, `http://127.0.0.1:${port}`, options.user ?? DEFAULT_USER);
-    server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => void fake.onRequest(req, res));
+    server.on(
+      'request',
+      (req: http.IncomingMessage, res: http.ServerResponse) => void fake.onRequest(req, res),
+    );
     try {
       for (const obj of options.objects ?? []) {
         if (typeof obj.kind !== 'string') {
@@ -805,11 +881,14 @@ export class FakeKubeApi {
       throw new Error(`FakeKubeApi.put: object kind "${String(obj.kind)}" does not match "${kind}"`);
     }
     if (obj.apiVersion !== undefined && obj.apiVersion !== apiVersionOf(type)) {
-      throw new Error(`FakeKubeApi.put: ${kind} must be apiVersion "${apiVersionOf(type)}", got "${String(obj.apiVersion)}"`);
+      throw new Error(
+        `FakeKubeApi.put: ${kind} must be apiVersion "${apiVersionOf(type)}", got "${String(obj.apiVersion)}"`,
+      );
     }
     const name: unknown = obj.metadata?.name;
     const namespace: unknown = obj.metadata?.namespace;
-    if (typeof name !== 'string' || name === '') throw new Error(`FakeKubeApi.put: ${kind} without metadata.name`);
+    if (typeof name !== 'string' || name === '')
+      throw new Error(`FakeKubeApi.put: ${kind} without metadata.name`);
     if (type.namespaced && (typeof namespace !== 'string' || namespace === '')) {
       throw new Error(`FakeKubeApi.put: ${kind} "${name}" without metadata.namespace`);
     }
@@ -827,7 +906,10 @@ export class FakeKubeApi {
   /** Removes an object; removing one that does not exist is a no-op. */
   remove(kind: string, namespace: string | undefined, name: string): void {
     const type = typeByKind(kind);
-    if (this.bucket(type).delete(objectKey(type.namespaced ? namespace : undefined, name)) && !type.synthetic) {
+    if (
+      this.bucket(type).delete(objectKey(type.namespaced ? namespace : undefined, name)) &&
+      !type.synthetic
+    ) {
       this.resourceVersion++; // a delete is a write in etcd too
     }
   }
@@ -851,7 +933,12 @@ export class FakeKubeApi {
    * Replaces fields of an object's status, as its controller would through the status subresource:
    * resourceVersion moves, generation does not.
    */
-  setStatus(kind: string, namespace: string | undefined, name: string, status: Record<string, unknown>): void {
+  setStatus(
+    kind: string,
+    namespace: string | undefined,
+    name: string,
+    status: Record<string, unknown>,
+  ): void {
     const type = typeByKind(kind);
     const stored = this.bucket(type).get(objectKey(type.namespaced ? namespace : undefined, name));
     if (!stored) throw new Error(`FakeKubeApi.setStatus: no ${kind} ${namespace ?? ''}/${name}`);
@@ -867,7 +954,8 @@ export class FakeKubeApi {
   }
 
   failNext(status: number, count = 1): void {
-    if (!Number.isInteger(status) || status < 400 || status > 599) throw new Error(`FakeKubeApi.failNext: ${status} is not an error status`);
+    if (!Number.isInteger(status) || status < 400 || status > 599)
+      throw new Error(`FakeKubeApi.failNext: ${status} is not an error status`);
     for (let i = 0; i < count; i++) this.failures.push(status);
   }
 
@@ -904,7 +992,9 @@ export class FakeKubeApi {
 
   async stop(): Promise<void> {
     if (!this.server.listening) return;
-    const closed = new Promise<void>((resolve, reject) => this.server.close((err) => (err ? reject(err) : resolve())));
+    const closed = new Promise<void>((resolve, reject) =>
+      this.server.close((err) => (err ? reject(err) : resolve())),
+    );
     // Keep-alive sockets from the client would otherwise hold close() open (and jest with it).
     this.server.closeAllConnections();
     await closed;
@@ -934,7 +1024,8 @@ export class FakeKubeApi {
     meta.resourceVersion = this.nextResourceVersion();
     if (type.hasGeneration && meta.generation === undefined) {
       const prev = previous?.metadata?.generation;
-      meta.generation = typeof prev === 'number' ? (jsonEqual(previous?.spec, stored.spec) ? prev : prev + 1) : 1;
+      meta.generation =
+        typeof prev === 'number' ? (jsonEqual(previous?.spec, stored.spec) ? prev : prev + 1) : 1;
     }
   }
 
@@ -979,7 +1070,9 @@ export class FakeKubeApi {
     res.end(text);
   }
 
-  private async handle(req: http.IncomingMessage): Promise<{ code: number; body: unknown; headers?: Record<string, string> }> {
+  private async handle(
+    req: http.IncomingMessage,
+  ): Promise<{ code: number; body: unknown; headers?: Record<string, string> }> {
     const raw = await readBody(req);
     const url = new URL(req.url ?? '/', 'http://fake.invalid');
     const method = (req.method ?? 'GET').toUpperCase();
@@ -989,7 +1082,8 @@ export class FakeKubeApi {
     if (body !== undefined) recorded.body = body;
     const impersonateUser = req.headersDistinct['impersonate-user']?.[0];
     const impersonateGroups = req.headersDistinct['impersonate-group'] ?? [];
-    if (impersonateUser !== undefined || impersonateGroups.length > 0) recorded.impersonation = { user: impersonateUser ?? '', groups: [...impersonateGroups] };
+    if (impersonateUser !== undefined || impersonateGroups.length > 0)
+      recorded.impersonation = { user: impersonateUser ?? '', groups: [...impersonateGroups] };
     this.requests.push(recorded);
 
     const failure = this.failures.shift();
@@ -1020,7 +1114,10 @@ export class FakeKubeApi {
         return { code: 200, body: this.list(route, query) };
       case 'patch':
         this.admit(route, query);
-        return { code: 200, body: this.patch(route, query, req.headers['content-type'], raw, method, req.headers['user-agent']) };
+        return {
+          code: 200,
+          body: this.patch(route, query, req.headers['content-type'], raw, method, req.headers['user-agent']),
+        };
       case 'create':
         return { code: 201, body: this.create(route, query, raw, req.headers['user-agent']) };
       default:
@@ -1044,10 +1141,20 @@ export class FakeKubeApi {
   private impersonate(impersonation: RecordedRequest['impersonation']): string {
     if (!impersonation) return this.user;
     const check = (resource: 'users' | 'groups', name: string) => {
-      const denied = this.forbidden.some((r) => r.verb === 'impersonate' && r.resource === resource && (r.user === undefined || r.user === this.user));
+      const denied = this.forbidden.some(
+        (r) =>
+          r.verb === 'impersonate' &&
+          r.resource === resource &&
+          (r.user === undefined || r.user === this.user),
+      );
       if (denied) {
         throw new ApiError(
-          makeStatus(403, 'Forbidden', `${resource} "${name}" is forbidden: User "${this.user}" cannot impersonate resource "${resource}" in API group "" at the cluster scope`, { name, kind: resource }),
+          makeStatus(
+            403,
+            'Forbidden',
+            `${resource} "${name}" is forbidden: User "${this.user}" cannot impersonate resource "${resource}" in API group "" at the cluster scope`,
+            { name, kind: resource },
+          ),
         );
       }
     };
@@ -1057,7 +1164,12 @@ export class FakeKubeApi {
     return impersonation.user;
   }
 
-  private denies(verb: string, resourceMatches: (rule: ForbiddenRule) => boolean, namespace: string | undefined, user: string): boolean {
+  private denies(
+    verb: string,
+    resourceMatches: (rule: ForbiddenRule) => boolean,
+    namespace: string | undefined,
+    user: string,
+  ): boolean {
     return this.forbidden.some(
       (rule) =>
         rule.verb === verb &&
@@ -1076,7 +1188,8 @@ export class FakeKubeApi {
     const namespace = type.kind === 'Namespace' && route.name !== undefined ? route.name : route.namespace;
     if (!this.denies(verb, (rule) => ruleNamesType(rule.resource, type), namespace, user)) return;
 
-    const subject = route.name !== undefined ? `${qualifiedResource(type)} "${route.name}"` : qualifiedResource(type);
+    const subject =
+      route.name !== undefined ? `${qualifiedResource(type)} "${route.name}"` : qualifiedResource(type);
     const scope = namespace !== undefined ? `in the namespace "${namespace}"` : 'at the cluster scope';
     const message =
       `${subject} is forbidden: User "${user}" cannot ${verb} resource "${type.plural}" ` +
@@ -1086,38 +1199,70 @@ export class FakeKubeApi {
 
   /** POST selfsubjectaccessreviews: may the requesting (or impersonated) user do this? Per the forbid() rules. */
   private selfSubjectAccessReview(body: unknown, user: string): KubeObject {
-    if (!isPlainObject(body) || !isPlainObject(body.spec)) throw badRequest('the body of the request must be a SelfSubjectAccessReview');
+    if (!isPlainObject(body) || !isPlainObject(body.spec))
+      throw badRequest('the body of the request must be a SelfSubjectAccessReview');
     const attributes = body.spec.resourceAttributes;
     if (!isPlainObject(attributes)) {
-      throw invalid('SelfSubjectAccessReview.authorization.k8s.io', 'authorization.k8s.io', 'SelfSubjectAccessReview', '', [
-        { field: 'spec.resourceAttributes', type: 'Invalid', value: '', detail: 'exactly one of nonResourceAttributes or resourceAttributes must be specified' },
-      ]);
+      throw invalid(
+        'SelfSubjectAccessReview.authorization.k8s.io',
+        'authorization.k8s.io',
+        'SelfSubjectAccessReview',
+        '',
+        [
+          {
+            field: 'spec.resourceAttributes',
+            type: 'Invalid',
+            value: '',
+            detail: 'exactly one of nonResourceAttributes or resourceAttributes must be specified',
+          },
+        ],
+      );
     }
     const verb = String(attributes.verb ?? '');
     const group = String(attributes.group ?? '');
     const resource = String(attributes.resource ?? '');
-    const namespace = attributes.namespace === undefined || attributes.namespace === '' ? undefined : String(attributes.namespace);
+    const namespace =
+      attributes.namespace === undefined || attributes.namespace === ''
+        ? undefined
+        : String(attributes.namespace);
     const qualified = group ? `${resource}.${group}` : resource;
     const type = RESOURCE_TYPES.find((t) => t.group === group && t.plural === resource);
-    const denied = this.denies(verb, (rule) => (type ? ruleNamesType(rule.resource, type) : rule.resource === qualified || rule.resource === resource), namespace, user);
+    const denied = this.denies(
+      verb,
+      (rule) =>
+        type ? ruleNamesType(rule.resource, type) : rule.resource === qualified || rule.resource === resource,
+      namespace,
+      user,
+    );
     return {
       kind: 'SelfSubjectAccessReview',
       apiVersion: 'authorization.k8s.io/v1',
       metadata: { creationTimestamp: null },
       spec: cloneJson(body.spec),
-      status: denied ? { allowed: false } : { allowed: true, reason: `RBAC: allowed by the fake for User "${user}"` },
+      status: denied
+        ? { allowed: false }
+        : { allowed: true, reason: `RBAC: allowed by the fake for User "${user}"` },
     };
   }
 
   /** Validating admission webhooks: they see dry runs too, so a dry run catches their refusal. */
   private admit(route: Route, _query: Record<string, string>): void {
     const denial = this.denials.find(
-      (d) => d.kind === route.type.kind && (d.namespace === undefined || d.namespace === route.namespace) && (d.name === undefined || d.name === route.name),
+      (d) =>
+        d.kind === route.type.kind &&
+        (d.namespace === undefined || d.namespace === route.namespace) &&
+        (d.name === undefined || d.name === route.name),
     );
     if (!denial) return;
     const webhook = denial.webhook ?? 'validate.policy.example.com';
     const reasons: Record<number, string> = { 400: 'BadRequest', 403: 'Forbidden', 422: 'Invalid' };
-    throw new ApiError(makeStatus(denial.code, reasons[denial.code] ?? 'BadRequest', `admission webhook "${webhook}" denied the request: ${denial.message}`));
+    throw new ApiError(
+      makeStatus(
+        denial.code,
+        reasons[denial.code] ?? 'BadRequest',
+        `admission webhook "${webhook}" denied the request: ${denial.message}`,
+      ),
+    );
   }
 
   private lookup(route: Route & { name: string }): KubeObject {
@@ -1156,7 +1301,8 @@ export class FakeKubeApi {
     if (!type.synthetic) metadata.resourceVersion = String(this.resourceVersion);
     if (query.limit !== undefined && query.limit !== '') {
       const limit = Number(query.limit);
-      if (!Number.isInteger(limit) || limit < 0) throw badRequest(`limit: Invalid value: "${query.limit}": must be a non-negative integer`);
+      if (!Number.isInteger(limit) || limit < 0)
+        throw badRequest(`limit: Invalid value: "${query.limit}": must be a non-negative integer`);
       if (limit > 0 && entries.length > limit) {
         const remaining = entries.length - limit;
         entries = entries.slice(0, limit);
@@ -1184,7 +1330,13 @@ export class FakeKubeApi {
         {
           group: 'meta.k8s.io',
           kind: optionsKind,
-          causes: [{ reason: 'FieldValueNotSupported', message: `Unsupported value: []string{"${query.dryRun}"}: supported values: "All"`, field: 'dryRun' }],
+          causes: [
+            {
+              reason: 'FieldValueNotSupported',
+              message: `Unsupported value: []string{"${query.dryRun}"}: supported values: "All"`,
+              field: 'dryRun',
+            },
+          ],
         },
       ),
     );
@@ -1201,7 +1353,10 @@ export class FakeKubeApi {
     const type = route.type;
     const name = route.name!;
     const patchType = mediaType(contentType);
-    if (patchType !== 'application/strategic-merge-patch+json' && patchType !== 'application/merge-patch+json') {
+    if (
+      patchType !== 'application/strategic-merge-patch+json' &&
+      patchType !== 'application/merge-patch+json'
+    ) {
       throw new ApiError(
         makeStatus(
           415,
@@ -1225,7 +1380,11 @@ export class FakeKubeApi {
     let patched: KubeObject;
     try {
       const base = this.present(type, original);
-      patched = (patchType === 'application/merge-patch+json' ? applyMergePatch(base, patch) : applyStrategicMergePatch(base, patch)) as KubeObject;
+      patched = (
+        patchType === 'application/merge-patch+json'
+          ? applyMergePatch(base, patch)
+          : applyStrategicMergePatch(base, patch)
+      ) as KubeObject;
     } catch (err) {
       if (err instanceof PatchError) throw badRequest(err.message);
       throw err;
@@ -1237,7 +1396,12 @@ export class FakeKubeApi {
     // Preconditions carried in the patch (optimistic locking).
     if (meta.uid !== undefined && meta.uid !== origMeta.uid) {
       throw new ApiError(
-        makeStatus(409, 'Conflict', `Precondition failed: UID in precondition: ${String(meta.uid)}, UID in object meta: ${String(origMeta.uid)}`, resourceDetails(type, name)),
+        makeStatus(
+          409,
+          'Conflict',
+          `Precondition failed: UID in precondition: ${String(meta.uid)}, UID in object meta: ${String(origMeta.uid)}`,
+          resourceDetails(type, name),
+        ),
       );
     }
     if (meta.resourceVersion !== undefined && meta.resourceVersion !== origMeta.resourceVersion) {
@@ -1251,13 +1415,21 @@ export class FakeKubeApi {
       );
     }
     if (meta.name !== name || (type.namespaced && meta.namespace !== route.namespace)) {
-      throw badRequest(`the name of the object (${String(meta.name)}) does not match the name on the URL (${name})`);
+      throw badRequest(
+        `the name of the object (${String(meta.name)}) does not match the name on the URL (${name})`,
+      );
     }
 
     // Fields the client cannot change through this endpoint are reset, as the real strategies do.
     delete patched.kind;
     delete patched.apiVersion;
-    for (const key of ['uid', 'creationTimestamp', 'resourceVersion', 'generation', 'managedFields'] as const) {
+    for (const key of [
+      'uid',
+      'creationTimestamp',
+      'resourceVersion',
+      'generation',
+      'managedFields',
+    ] as const) {
       if (origMeta[key] === undefined) delete meta[key];
       else meta[key] = cloneJson(origMeta[key]);
     }
@@ -1269,17 +1441,28 @@ export class FakeKubeApi {
     if (hasMalformedQuantity(type, patched)) {
       // Decoding the patched object fails before validation; the two patch paths word it differently.
       if (patchType === 'application/merge-patch+json') {
-        throw badRequest(`${type.kind} in version "${type.version}" cannot be handled as a ${type.kind}: quantities must match the regular expression ${QUANTITY_REGEXP_TEXT}`);
+        throw badRequest(
+          `${type.kind} in version "${type.version}" cannot be handled as a ${type.kind}: quantities must match the regular expression ${QUANTITY_REGEXP_TEXT}`,
+        );
       }
       throw invalid('', undefined, '', '', [
-        { field: 'patch', type: 'Invalid', value: JSON.stringify(patch), detail: `quantities must match the regular expression ${QUANTITY_REGEXP_TEXT}` },
+        {
+          field: 'patch',
+          type: 'Invalid',
+          value: JSON.stringify(patch),
+          detail: `quantities must match the regular expression ${QUANTITY_REGEXP_TEXT}`,
+        },
       ]);
     }
     const errors = validateContainers(type, patched);
-    if (type.kind === 'Pod' && !jsonEqual(podSpecMutableStripped(original.spec), podSpecMutableStripped(patched.spec))) {
+    if (
+      type.kind === 'Pod' &&
+      !jsonEqual(podSpecMutableStripped(original.spec), podSpecMutableStripped(patched.spec))
+    ) {
       errors.push({ field: 'spec', type: 'Forbidden', detail: POD_UPDATE_FORBIDDEN });
     }
-    if (errors.length > 0) throw invalid(qualifiedKind(type), type.group || undefined, type.kind, name, errors);
+    if (errors.length > 0)
+      throw invalid(qualifiedKind(type), type.group || undefined, type.kind, name, errors);
 
     if (jsonEqual(original, patched)) {
       return this.present(type, original); // a no-op patch writes nothing, so resourceVersion stays
@@ -1295,7 +1478,12 @@ export class FakeKubeApi {
     return this.present(type, patched);
   }
 
-  private create(route: Route, query: Record<string, string>, raw: string, userAgent: string | undefined): KubeObject {
+  private create(
+    route: Route,
+    query: Record<string, string>,
+    raw: string,
+    userAgent: string | undefined,
+  ): KubeObject {
     const type = route.type;
     const dryRun = this.dryRun(query, 'CreateOptions');
     let obj: unknown;
@@ -1306,7 +1494,9 @@ export class FakeKubeApi {
     }
     if (!isPlainObject(obj)) throw badRequest('the body of the request must be a JSON object');
     if (obj.kind !== undefined && obj.kind !== type.kind) {
-      throw badRequest(`the API version in the data (${String(obj.apiVersion)}) does not match the expected API version (${apiVersionOf(type)})`);
+      throw badRequest(
+        `the API version in the data (${String(obj.apiVersion)}) does not match the expected API version (${apiVersionOf(type)})`,
+      );
     }
     const stored: KubeObject = cloneJson(obj);
     delete stored.kind;
@@ -1315,7 +1505,9 @@ export class FakeKubeApi {
     const meta = stored.metadata as KubeObject;
     if (type.namespaced) {
       if (meta.namespace !== undefined && meta.namespace !== route.namespace) {
-        throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
+        throw badRequest(
+          'the namespace of the provided object does not match the namespace sent on the request',
+        );
       }
       meta.namespace = route.namespace;
     }
@@ -1332,15 +1524,26 @@ export class FakeKubeApi {
       throw notFound(typeByKind('Namespace'), route.namespace);
     }
     if (this.bucket(type).has(objectKey(route.namespace, name))) {
-      throw new ApiError(makeStatus(409, 'AlreadyExists', `${qualifiedResource(type)} "${name}" already exists`, resourceDetails(type, name)));
+      throw new ApiError(
+        makeStatus(
+          409,
+          'AlreadyExists',
+          `${qualifiedResource(type)} "${name}" already exists`,
+          resourceDetails(type, name),
+        ),
+      );
     }
     if (hasMalformedQuantity(type, stored)) {
-      throw badRequest(`${type.kind} in version "${type.version}" cannot be handled as a ${type.kind}: quantities must match the regular expression ${QUANTITY_REGEXP_TEXT}`);
+      throw badRequest(
+        `${type.kind} in version "${type.version}" cannot be handled as a ${type.kind}: quantities must match the regular expression ${QUANTITY_REGEXP_TEXT}`,
+      );
     }
     const errors = validateContainers(type, stored);
-    if (errors.length > 0) throw invalid(qualifiedKind(type), type.group || undefined, type.kind, name, errors);
+    if (errors.length > 0)
+      throw invalid(qualifiedKind(type), type.group || undefined, type.kind, name, errors);
 
-    for (const key of ['uid', 'resourceVersion', 'generation', 'creationTimestamp', 'managedFields'] as const) delete meta[key];
+    for (const key of ['uid', 'resourceVersion', 'generation', 'creationTimestamp', 'managedFields'] as const)
+      delete meta[key];
     if (type.statusSubresource) delete stored.status;
     this.recordManager(type, meta, query.fieldManager, userAgent, obj);
     if (dryRun) {
@@ -1354,12 +1557,22 @@ export class FakeKubeApi {
   }
 
   /** Adds/updates the managedFields entry of the writer, like the server's field manager. */
-  private recordManager(type: ResourceType, meta: KubeObject, fieldManager: string | undefined, userAgent: string | undefined, applied: unknown): void {
+  private recordManager(
+    type: ResourceType,
+    meta: KubeObject,
+    fieldManager: string | undefined,
+    userAgent: string | undefined,
+    applied: unknown,
+  ): void {
     // Without ?fieldManager= the server names the manager after the User-Agent, up to its first '/'.
     const manager = fieldManager || (userAgent ? userAgent.split('/')[0]! : 'unknown');
     const entries: KubeObject[] = Array.isArray(meta.managedFields) ? meta.managedFields : [];
-    const existing = entries.find((e) => e.manager === manager && e.operation === 'Update' && e.subresource === undefined);
-    const fields = fieldsOf(isPlainObject(applied) ? { ...applied, kind: undefined, apiVersion: undefined } : {});
+    const existing = entries.find(
+      (e) => e.manager === manager && e.operation === 'Update' && e.subresource === undefined,
+    );
+    const fields = fieldsOf(
+      isPlainObject(applied) ? { ...applied, kind: undefined, apiVersion: undefined } : {},
+    );
     const entry: KubeObject = {
       manager,
       operation: 'Update',

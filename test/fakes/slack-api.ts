@@ -98,7 +98,12 @@ interface WsSocket {
 }
 
 interface WsServer {
-  handleUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer, cb: (socket: WsSocket) => void): void;
+  handleUpgrade(
+    req: http.IncomingMessage,
+    socket: Duplex,
+    head: Buffer,
+    cb: (socket: WsSocket) => void,
+  ): void;
   close(cb?: (err?: Error) => void): void;
 }
 
@@ -354,7 +359,8 @@ function blockErrors(blocks: unknown, pointer: string, maxBlocks: number): strin
     if (typeof block.type !== 'string') return err('missing required field: type', at);
     if (!BLOCK_TYPES.has(block.type)) return err(`unsupported type: ${block.type}`, `${at}/type`);
     if (block.block_id !== undefined) {
-      if (typeof block.block_id !== 'string' || block.block_id.length > 255) err('must be a string of at most 255 characters', `${at}/block_id`);
+      if (typeof block.block_id !== 'string' || block.block_id.length > 255)
+        err('must be a string of at most 255 characters', `${at}/block_id`);
       else if (blockIds.has(block.block_id)) err(`duplicate block_id: ${block.block_id}`, `${at}/block_id`);
       else blockIds.add(block.block_id);
     }
@@ -365,7 +371,8 @@ function blockErrors(blocks: unknown, pointer: string, maxBlocks: number): strin
     };
     switch (block.type) {
       case 'section':
-        if (block.text === undefined && block.fields === undefined) err('must provide either text or fields', at);
+        if (block.text === undefined && block.fields === undefined)
+          err('must provide either text or fields', at);
         if (block.text !== undefined) textObject(block.text, `${at}/text`, 3000);
         if (block.fields !== undefined) {
           if (!Array.isArray(block.fields)) err('must be an array', `${at}/fields`);
@@ -392,7 +399,8 @@ function blockErrors(blocks: unknown, pointer: string, maxBlocks: number): strin
         if (!isObject(block.element)) err('missing required field: element', at);
         break;
       case 'image':
-        if (typeof block.image_url !== 'string' && !isObject(block.slack_file)) err('must provide either image_url or slack_file', at);
+        if (typeof block.image_url !== 'string' && !isObject(block.slack_file))
+          err('must provide either image_url or slack_file', at);
         if (typeof block.alt_text !== 'string') err('missing required field: alt_text', at);
         break;
       case 'markdown':
@@ -411,7 +419,10 @@ function viewErrors(view: unknown): string[] {
     errors.push(`[ERROR] ${message} [json-pointer:/view${at}]`);
   };
   if (view.type !== 'modal' && view.type !== 'home') {
-    err(view.type === undefined ? 'missing required field: type' : `unsupported type: ${String(view.type)}`, '/type');
+    err(
+      view.type === undefined ? 'missing required field: type' : `unsupported type: ${String(view.type)}`,
+      '/type',
+    );
     return errors;
   }
   const plain = (value: unknown, at: string, max: number): void => {
@@ -431,10 +442,13 @@ function viewErrors(view: unknown): string[] {
   else {
     errors.push(...blockErrors(view.blocks, '/view/blocks', 100));
     const hasInput = Array.isArray(view.blocks) && view.blocks.some((b) => isObject(b) && b.type === 'input');
-    if (view.type === 'modal' && hasInput && view.submit === undefined) err('must provide a submit property when using input blocks', '');
+    if (view.type === 'modal' && hasInput && view.submit === undefined)
+      err('must provide a submit property when using input blocks', '');
   }
-  if (typeof view.private_metadata === 'string' && view.private_metadata.length > 3000) err('must be less than 3001 characters', '/private_metadata');
-  if (typeof view.callback_id === 'string' && view.callback_id.length > 255) err('must be less than 256 characters', '/callback_id');
+  if (typeof view.private_metadata === 'string' && view.private_metadata.length > 3000)
+    err('must be less than 3001 characters', '/private_metadata');
+  if (typeof view.callback_id === 'string' && view.callback_id.length > 255)
+    err('must be less than 256 characters', '/callback_id');
   return errors;
 }
 
@@ -553,7 +567,13 @@ export class FakeSlackApi {
     this.teamId = options.teamId ?? 'T0001';
     this.appToken = options.appToken ?? 'xapp-test';
     this.appId = options.appId ?? 'A0TEST';
-    this.users.set(this.botUserId, { id: this.botUserId, name: 'oomdoctor', tz: 'America/Los_Angeles', groups: [], is_bot: true });
+    this.users.set(this.botUserId, {
+      id: this.botUserId,
+      name: 'oomdoctor',
+      tz: 'America/Los_Angeles',
+      groups: [],
+      is_bot: true,
+    });
   }
 
   static async start(options: FakeSlackOptions = {}): Promise<FakeSlackApi> {
@@ -564,8 +584,13 @@ export class FakeSlackApi {
     });
     const { port } = server.address() as AddressInfo;
     const fake = new FakeSlackApi(server, `http://127.0.0.1:${port}`, options);
-    server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => void fake.onRequest(req, res));
-    server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => fake.onUpgrade(req, socket, head));
+    server.on(
+      'request',
+      (req: http.IncomingMessage, res: http.ServerResponse) => void fake.onRequest(req, res),
+    );
+    server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) =>
+      fake.onUpgrade(req, socket, head),
+    );
     return fake;
   }
 
@@ -591,13 +616,33 @@ export class FakeSlackApi {
   addUser(user: { id: string; name: string; tz?: string; groups?: string[] }): void {
     const tz = user.tz ?? 'America/Los_Angeles';
     tzInfo(tz); // throws a RangeError for an unknown zone, here rather than in the middle of a request
-    this.users.set(user.id, { id: user.id, name: user.name, tz, groups: [...(user.groups ?? [])], is_bot: false });
+    this.users.set(user.id, {
+      id: user.id,
+      name: user.name,
+      tz,
+      groups: [...(user.groups ?? [])],
+      is_bot: false,
+    });
   }
 
   /** A message somebody else wrote (a person answering in a thread, say). Not part of the wire API. */
-  addMessage(message: { channel: string; user: string; text: string; ts?: string; thread_ts?: string; blocks?: unknown[] }): FakeMessage {
-    if (!this.channels.has(message.channel)) throw new Error(`FakeSlackApi.addMessage: unknown channel ${message.channel}`);
-    const stored: FakeMessage = { channel: message.channel, ts: message.ts ?? this.nextTs(), text: message.text, user: message.user, edits: 0 };
+  addMessage(message: {
+    channel: string;
+    user: string;
+    text: string;
+    ts?: string;
+    thread_ts?: string;
+    blocks?: unknown[];
+  }): FakeMessage {
+    if (!this.channels.has(message.channel))
+      throw new Error(`FakeSlackApi.addMessage: unknown channel ${message.channel}`);
+    const stored: FakeMessage = {
+      channel: message.channel,
+      ts: message.ts ?? this.nextTs(),
+      text: message.text,
+      user: message.user,
+      edits: 0,
+    };
     if (message.thread_ts !== undefined) stored.thread_ts = message.thread_ts;
     if (message.blocks !== undefined) stored.blocks = message.blocks;
     this.messages.push(stored);
@@ -612,7 +657,9 @@ export class FakeSlackApi {
 
   rateLimitNext(method: string, retryAfterSeconds: number, count = 1): void {
     if (!Number.isInteger(retryAfterSeconds) || retryAfterSeconds < 0) {
-      throw new Error(`FakeSlackApi.rateLimitNext: Retry-After must be a whole number of seconds, got ${retryAfterSeconds}`);
+      throw new Error(
+        `FakeSlackApi.rateLimitNext: Retry-After must be a whole number of seconds, got ${retryAfterSeconds}`,
+      );
     }
     const queue = this.rateLimits.get(method) ?? [];
     for (let i = 0; i < count; i++) queue.push(retryAfterSeconds);
@@ -635,7 +682,8 @@ export class FakeSlackApi {
   async waitFor(predicate: () => boolean, timeoutMs = 5000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (!predicate()) {
-      if (Date.now() >= deadline) throw new Error(`FakeSlackApi.waitFor: condition not met within ${timeoutMs} ms`);
+      if (Date.now() >= deadline)
+        throw new Error(`FakeSlackApi.waitFor: condition not met within ${timeoutMs} ms`);
       await sleep(10);
     }
   }
@@ -661,13 +709,20 @@ export class FakeSlackApi {
       }
     }
     const socket = open();
-    if (!socket || this.stopped) throw new Error('FakeSlackApi.sendSocketEnvelope: no Socket Mode client connected (or the fake stopped)');
+    if (!socket || this.stopped)
+      throw new Error(
+        'FakeSlackApi.sendSocketEnvelope: no Socket Mode client connected (or the fake stopped)',
+      );
     const envelopeId = randomUUID();
     const ackTimeoutMs = options.ackTimeoutMs ?? 3000;
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pendingEnvelopes.delete(envelopeId);
-        reject(new Error(`FakeSlackApi.sendSocketEnvelope: no ack for ${envelope.type} envelope ${envelopeId} within ${ackTimeoutMs} ms`));
+        reject(
+          new Error(
+            `FakeSlackApi.sendSocketEnvelope: no ack for ${envelope.type} envelope ${envelopeId} within ${ackTimeoutMs} ms`,
+          ),
+        );
       }, ackTimeoutMs);
       this.pendingEnvelopes.set(envelopeId, { resolve, reject, timer });
       const frame = {
@@ -701,7 +756,9 @@ export class FakeSlackApi {
     const wss = this.wss;
     if (wss) await new Promise<void>((resolve) => wss.close(() => resolve()));
     if (!this.server.listening) return;
-    const closed = new Promise<void>((resolve, reject) => this.server.close((err) => (err ? reject(err) : resolve())));
+    const closed = new Promise<void>((resolve, reject) =>
+      this.server.close((err) => (err ? reject(err) : resolve())),
+    );
     // Keep-alive sockets from fetch would otherwise hold close() open (and jest with it).
     this.server.closeAllConnections();
     await closed;
@@ -739,11 +796,21 @@ export class FakeSlackApi {
       this.onApiCall(m[1]!, req, url, raw, res);
     } catch (err) {
       // A bug in the fake: answer as Slack does when it breaks, but say what broke.
-      this.sendJson(res, 500, { ok: false, error: 'fatal_error', detail: err instanceof Error ? err.message : String(err) });
+      this.sendJson(res, 500, {
+        ok: false,
+        error: 'fatal_error',
+        detail: err instanceof Error ? err.message : String(err),
+      });
     }
   }
 
-  private onApiCall(method: string, req: http.IncomingMessage, url: URL, raw: Buffer, res: http.ServerResponse): void {
+  private onApiCall(
+    method: string,
+    req: http.IncomingMessage,
+    url: URL,
+    raw: Buffer,
+    res: http.ServerResponse,
+  ): void {
     const parsed = parseApiRequest(req, url, raw);
     this.calls.push({ method, args: parsed.args, token: parsed.token, at: Date.now() });
 
@@ -833,7 +900,12 @@ export class FakeSlackApi {
     }
   }
 
-  private sendJson(res: http.ServerResponse, code: number, body: unknown, headers: Record<string, string> = {}): void {
+  private sendJson(
+    res: http.ServerResponse,
+    code: number,
+    body: unknown,
+    headers: Record<string, string> = {},
+  ): void {
     const text = JSON.stringify(body);
     res.writeHead(code, {
       'Content-Type': 'application/json; charset=utf-8',
@@ -845,7 +917,10 @@ export class FakeSlackApi {
   }
 
   private sendText(res: http.ServerResponse, code: number, text: string): void {
-    res.writeHead(code, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': String(Buffer.byteLength(text)) });
+    res.writeHead(code, {
+      'Content-Type': 'text/plain; charset=utf-8',
+      'Content-Length': String(Buffer.byteLength(text)),
+    });
     res.end(text);
   }
 
@@ -875,7 +950,15 @@ export class FakeSlackApi {
     const id = `D${userId.replace(/^[UW]/, '')}`;
     let im = this.channels.get(id);
     if (!im) {
-      im = { id, name: id, is_private: true, is_im: true, user: userId, members: new Set([userId, this.botUserId]), created: BASE_TS_SECONDS };
+      im = {
+        id,
+        name: id,
+        is_private: true,
+        is_im: true,
+        user: userId,
+        members: new Set([userId, this.botUserId]),
+        created: BASE_TS_SECONDS,
+      };
       this.channels.set(id, im);
     }
     return im;
@@ -886,13 +969,20 @@ export class FakeSlackApi {
   }
 
   /** text/blocks/attachments as chat.postMessage and friends validate them. */
-  private content(args: Args, requireSome: boolean): { text?: string; blocks?: unknown[]; attachments?: unknown[] } {
+  private content(
+    args: Args,
+    requireSome: boolean,
+  ): { text?: string; blocks?: unknown[]; attachments?: unknown[] } {
     const out: { text?: string; blocks?: unknown[]; attachments?: unknown[] } = {};
     if (typeof args.text === 'string' || typeof args.text === 'number') out.text = String(args.text);
     if (present(args, 'blocks')) {
       if (!Array.isArray(args.blocks)) throw new SlackApiError('invalid_blocks_format');
       const errors = blockErrors(args.blocks, '/blocks', 50);
-      if (errors.length > 0) throw new SlackApiError('invalid_blocks', { errors: errors.map((e) => e.replace(/^\[ERROR\] /, '')), response_metadata: { messages: errors } });
+      if (errors.length > 0)
+        throw new SlackApiError('invalid_blocks', {
+          errors: errors.map((e) => e.replace(/^\[ERROR\] /, '')),
+          response_metadata: { messages: errors },
+        });
       out.blocks = args.blocks;
     }
     if (present(args, 'attachments')) {
@@ -901,7 +991,8 @@ export class FakeSlackApi {
       out.attachments = args.attachments;
     }
     if ((out.text ?? '').length > 40000) throw new SlackApiError('msg_too_long');
-    if (requireSome && !out.text && !out.blocks?.length && !out.attachments?.length) throw new SlackApiError('no_text');
+    if (requireSome && !out.text && !out.blocks?.length && !out.attachments?.length)
+      throw new SlackApiError('no_text');
     return out;
   }
 
@@ -930,7 +1021,8 @@ export class FakeSlackApi {
       };
     }
     if (message.blocks) out.blocks = message.blocks;
-    if (message.attachments) out.attachments = message.attachments.map((a, i) => (isObject(a) ? { id: i + 1, ...a } : a));
+    if (message.attachments)
+      out.attachments = message.attachments.map((a, i) => (isObject(a) ? { id: i + 1, ...a } : a));
     if (message.thread_ts !== undefined) {
       out.thread_ts = message.thread_ts;
       const parent = this.findMessage(message.channel, message.thread_ts);
@@ -943,7 +1035,13 @@ export class FakeSlackApi {
     const channel = this.resolveTarget(str(args, 'channel'));
     this.requireMember(channel);
     const content = this.content(args, true);
-    const message: FakeMessage = { channel: channel.id, ts: this.nextTs(), text: content.text ?? '', user: this.botUserId, edits: 0 };
+    const message: FakeMessage = {
+      channel: channel.id,
+      ts: this.nextTs(),
+      text: content.text ?? '',
+      user: this.botUserId,
+      edits: 0,
+    };
     if (content.blocks) message.blocks = content.blocks;
     if (content.attachments) message.attachments = content.attachments;
     // The real API accepts a thread_ts that names no message (the reply then shows up nowhere); so does this.
@@ -965,7 +1063,12 @@ export class FakeSlackApi {
     message.edits++;
     const wire = this.wire(message);
     delete wire.ts;
-    return { channel: channel.id, ts: message.ts, text: message.text, message: { ...wire, edited: { user: this.botUserId, ts: this.nextTs() } } };
+    return {
+      channel: channel.id,
+      ts: message.ts,
+      text: message.text,
+      message: { ...wire, edited: { user: this.botUserId, ts: this.nextTs() } },
+    };
   }
 
   private deleteMessage(args: Args): Answer {
@@ -984,7 +1087,12 @@ export class FakeSlackApi {
     if (user === undefined) throw invalidArguments('[ERROR] missing required field: user');
     if (!channel.members.has(user)) throw new SlackApiError('user_not_in_channel');
     const content = this.content(args, true);
-    const ephemeral: FakeEphemeral = { channel: channel.id, user, text: content.text ?? '', message_ts: this.nextTs() };
+    const ephemeral: FakeEphemeral = {
+      channel: channel.id,
+      user,
+      text: content.text ?? '',
+      message_ts: this.nextTs(),
+    };
     if (content.blocks) ephemeral.blocks = content.blocks;
     const threadTs = str(args, 'thread_ts');
     if (threadTs !== undefined) ephemeral.thread_ts = threadTs;
@@ -994,7 +1102,15 @@ export class FakeSlackApi {
 
   private channelInfo(channel: ChannelState): Answer {
     if (channel.is_im) {
-      return { id: channel.id, created: channel.created, is_im: true, is_org_shared: false, user: channel.user, is_user_deleted: false, priority: 0 };
+      return {
+        id: channel.id,
+        created: channel.created,
+        is_im: true,
+        is_org_shared: false,
+        user: channel.user,
+        is_user_deleted: false,
+        priority: 0,
+      };
     }
     return {
       id: channel.id,
@@ -1037,7 +1153,8 @@ export class FakeSlackApi {
   private conversationInfo(args: Args): Answer {
     const channel = this.channelById(str(args, 'channel'));
     // A private channel the bot is not in does not exist, as far as the bot can tell.
-    if (channel.is_private && !channel.members.has(this.botUserId)) throw new SlackApiError('channel_not_found');
+    if (channel.is_private && !channel.members.has(this.botUserId))
+      throw new SlackApiError('channel_not_found');
     return { channel: this.channelInfo(channel) };
   }
 
@@ -1048,7 +1165,13 @@ export class FakeSlackApi {
     const user = id === undefined ? undefined : this.users.get(id);
     if (!user) throw new SlackApiError('user_not_found');
     const { tz_label, tz_offset } = tzInfo(user.tz);
-    const profile: Answer = { real_name: user.name, display_name: user.name, real_name_normalized: user.name, display_name_normalized: user.name, team: this.teamId };
+    const profile: Answer = {
+      real_name: user.name,
+      display_name: user.name,
+      real_name_normalized: user.name,
+      display_name_normalized: user.name,
+      team: this.teamId,
+    };
     if (user.is_bot) {
       profile.bot_id = this.botId;
       profile.api_app_id = this.appId;
@@ -1094,9 +1217,15 @@ export class FakeSlackApi {
     if (filename === undefined) messages.push('[ERROR] missing required field: filename');
     if (lengthText === undefined) messages.push('[ERROR] missing required field: length');
     const length = Number(lengthText);
-    if (lengthText !== undefined && (!Number.isInteger(length) || length < 1)) messages.push('[ERROR] must be a positive integer [json-pointer:/length]');
+    if (lengthText !== undefined && (!Number.isInteger(length) || length < 1))
+      messages.push('[ERROR] must be a positive integer [json-pointer:/length]');
     if (messages.length > 0) throw invalidArguments(...messages);
-    const upload: PendingUpload = { id: this.nextId('F'), key: randomUUID().replace(/-/g, ''), filename: filename!, length };
+    const upload: PendingUpload = {
+      id: this.nextId('F'),
+      key: randomUUID().replace(/-/g, ''),
+      filename: filename!,
+      length,
+    };
     this.uploads.set(upload.id, upload);
     return { upload_url: `${this.origin}/upload/v1/${upload.key}`, file_id: upload.id };
   }
@@ -1120,7 +1249,12 @@ export class FakeSlackApi {
     args.length = bytes.length;
     if (upload) args.file_id = upload.id;
     const auth = req.headers.authorization;
-    this.calls.push({ method: '(upload_url)', args, token: auth?.replace(/^Bearer\s+/i, '') ?? null, at: Date.now() });
+    this.calls.push({
+      method: '(upload_url)',
+      args,
+      token: auth?.replace(/^Bearer\s+/i, '') ?? null,
+      at: Date.now(),
+    });
     if (req.method !== 'POST' || !upload) {
       this.sendText(res, 404, 'Not Found');
       return;
@@ -1131,7 +1265,11 @@ export class FakeSlackApi {
 
   private completeUpload(args: Args): Answer {
     const files = args.files;
-    if (!Array.isArray(files) || files.length === 0 || !files.every((f) => isObject(f) && typeof f.id === 'string')) {
+    if (
+      !Array.isArray(files) ||
+      files.length === 0 ||
+      !files.every((f) => isObject(f) && typeof f.id === 'string')
+    ) {
       throw invalidArguments('[ERROR] missing required field: files');
     }
     const channelId = str(args, 'channel_id') ?? str(args, 'channels');
@@ -1145,7 +1283,11 @@ export class FakeSlackApi {
     const pending = entries.map((f) => {
       const upload = this.uploads.get(f.id);
       if (!upload || upload.bytes === undefined) throw new SlackApiError('file_not_found');
-      return { upload, bytes: upload.bytes, title: typeof f.title === 'string' && f.title !== '' ? f.title : undefined };
+      return {
+        upload,
+        bytes: upload.bytes,
+        title: typeof f.title === 'string' && f.title !== '' ? f.title : undefined,
+      };
     });
     const now = Math.floor(Date.now() / 1000);
     const out: Answer[] = [];
@@ -1190,7 +1332,10 @@ export class FakeSlackApi {
 
   // -- views --------------------------------------------------------------------
 
-  private storeView(view: Record<string, unknown>, previous: Record<string, unknown> | undefined): Record<string, unknown> {
+  private storeView(
+    view: Record<string, unknown>,
+    previous: Record<string, unknown> | undefined,
+  ): Record<string, unknown> {
     const id = typeof previous?.id === 'string' ? previous.id : this.nextId('V');
     const stored: Record<string, unknown> = {
       id,
@@ -1231,7 +1376,10 @@ export class FakeSlackApi {
     const view = this.viewArg(args);
     if (this.usedTriggers.has(trigger)) throw new SlackApiError('exchanged_trigger_id');
     this.usedTriggers.add(trigger);
-    if (typeof view.external_id === 'string' && [...this.views.values()].some((v) => v.external_id === view.external_id)) {
+    if (
+      typeof view.external_id === 'string' &&
+      [...this.views.values()].some((v) => v.external_id === view.external_id)
+    ) {
       throw new SlackApiError('duplicate_external_id');
     }
     return { view: this.storeView(view, undefined) };
@@ -1240,10 +1388,13 @@ export class FakeSlackApi {
   private updateView(args: Args): Answer {
     const viewId = str(args, 'view_id');
     const externalId = str(args, 'external_id');
-    if (viewId === undefined && externalId === undefined) throw invalidArguments('[ERROR] must provide either view_id or external_id');
+    if (viewId === undefined && externalId === undefined)
+      throw invalidArguments('[ERROR] must provide either view_id or external_id');
     const view = this.viewArg(args);
     const existing =
-      viewId !== undefined ? this.views.get(viewId) : [...this.views.values()].find((v) => v.external_id === externalId);
+      viewId !== undefined
+        ? this.views.get(viewId)
+        : [...this.views.values()].find((v) => v.external_id === externalId);
     if (!existing) throw new SlackApiError('not_found');
     const hash = str(args, 'hash');
     if (hash !== undefined && hash !== existing.hash) throw new SlackApiError('hash_conflict');
@@ -1297,7 +1448,12 @@ export class FakeSlackApi {
     });
     const open = [...this.sockets].filter((s) => s.readyState === WS_OPEN).length;
     socket.send(
-      JSON.stringify({ type: 'hello', num_connections: open, debug_info: { host: 'fake' }, connection_info: { app_id: this.appId } }),
+      JSON.stringify({
+        type: 'hello',
+        num_connections: open,
+        debug_info: { host: 'fake' },
+        connection_info: { app_id: this.appId },
+      }),
     );
   }
 }

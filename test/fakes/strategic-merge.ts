@@ -165,7 +165,9 @@ function mergeList(field: string, original: unknown, patch: unknown[]): unknown[
   const replaceAll = patch.some((item) => isPlainObject(item) && item[DIRECTIVE] === 'replace');
   if (mergeKey === undefined || replaceAll) {
     return patch
-      .filter((item) => !(isPlainObject(item) && item[DIRECTIVE] === 'replace' && Object.keys(item).length === 1))
+      .filter(
+        (item) => !(isPlainObject(item) && item[DIRECTIVE] === 'replace' && Object.keys(item).length === 1),
+      )
       .map((item) => stripDirectives(item));
   }
 
@@ -178,7 +180,9 @@ function mergeList(field: string, original: unknown, patch: unknown[]): unknown[
     if (keyValue === undefined) {
       throw new PatchError(`map: ${JSON.stringify(item)} does not contain declared merge key: ${mergeKey}`);
     }
-    const index = out.findIndex((existing) => isPlainObject(existing) && jsonEqual(existing[mergeKey], keyValue));
+    const index = out.findIndex(
+      (existing) => isPlainObject(existing) && jsonEqual(existing[mergeKey], keyValue),
+    );
     if (item[DIRECTIVE] === 'delete') {
       if (index >= 0) out.splice(index, 1);
       continue;

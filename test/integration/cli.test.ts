@@ -27,7 +27,10 @@ function newestMtime(dir: string): number {
 /** Builds dist/ when dist/cli.js is missing or older than any source file. */
 function ensureBuilt(): void {
   const built = fs.existsSync(CLI) ? fs.statSync(CLI).mtimeMs : 0;
-  const sources = Math.max(newestMtime(path.join(ROOT, 'src')), fs.statSync(path.join(ROOT, 'package.json')).mtimeMs);
+  const sources = Math.max(
+    newestMtime(path.join(ROOT, 'src')),
+    fs.statSync(path.join(ROOT, 'package.json')).mtimeMs,
+  );
   if (built > sources) return;
   execFileSync('npm', ['run', '--silent', 'build'], { cwd: ROOT, stdio: 'pipe', timeout: 180_000 });
 }
@@ -54,7 +57,11 @@ function baseEnv(): NodeJS.ProcessEnv {
 
 function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd: tmp.path, env: { ...baseEnv(), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, ...args], {
+      cwd: tmp.path,
+      env: { ...baseEnv(), ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
@@ -127,7 +134,10 @@ beforeAll(async () => {
   cluster = await startSimulatedCluster({ specs: demoSpecs() });
   const closedPort = await freePort();
   closedKubeconfig = path.join(tmp.path, 'closed-kubeconfig.yaml');
-  fs.writeFileSync(closedKubeconfig, cluster.kube.kubeconfigYaml('closed').replace(cluster.kube.url, `http://127.0.0.1:${closedPort}`));
+  fs.writeFileSync(
+    closedKubeconfig,
+    cluster.kube.kubeconfigYaml('closed').replace(cluster.kube.url, `http://127.0.0.1:${closedPort}`),
+  );
   closedPromUrl = `http://127.0.0.1:${await freePort()}`;
   brokenKubeconfig = path.join(tmp.path, 'broken-kubeconfig.yaml');
   fs.writeFileSync(brokenKubeconfig, 'apiVersion: v1\nclusters: [\n');
@@ -171,7 +181,17 @@ describe('every demo scenario, --json', () => {
     const d = parse(run);
     const s = scenario(id);
     expect(d.schemaVersion).toBe(1);
-    for (const key of ['target', 'window', 'verdict', 'kills', 'causes', 'current', 'recommendation', 'missing']) expect(d).toHaveProperty(key);
+    for (const key of [
+      'target',
+      'window',
+      'verdict',
+      'kills',
+      'causes',
+      'current',
+      'recommendation',
+      'missing',
+    ])
+      expect(d).toHaveProperty(key);
     expect(d.target).toEqual(s.target);
     expect(d.verdict).toBe(spec.expect.verdict);
     if (spec.expect.topCause) expect(d.causes[0]?.id).toBe(spec.expect.topCause);
@@ -196,10 +216,20 @@ describe('every demo scenario, --json', () => {
       expect(r.resources.limits.memory).toMatch(QUANTITY);
       expect(r.resources.requests.memory).toMatch(QUANTITY);
       expect(r.container).toBe(s.target.container);
-      expect(r.workload).toMatchObject({ kind: spec.workloadKind, namespace: spec.namespace, name: spec.app, generation: expect.any(Number) });
-      expect(r.kubectl).toMatch(new RegExp(`^kubectl -n ${spec.namespace} patch ${spec.workloadKind.toLowerCase()} ${spec.app} --type strategic -p '`));
+      expect(r.workload).toMatchObject({
+        kind: spec.workloadKind,
+        namespace: spec.namespace,
+        name: spec.app,
+        generation: expect.any(Number),
+      });
+      expect(r.kubectl).toMatch(
+        new RegExp(
+          `^kubectl -n ${spec.namespace} patch ${spec.workloadKind.toLowerCase()} ${spec.app} --type strategic -p '`,
+        ),
+      );
     }
-    if (d.current.resources.limits.memory !== null) expect(d.current.resources.limits.memory).toMatch(QUANTITY);
+    if (d.current.resources.limits.memory !== null)
+      expect(d.current.resources.limits.memory).toMatch(QUANTITY);
     expect(d.missing).toEqual([]);
     // The request budget: Kubernetes here, and Prometheus' two range queries on top.
     expect(requests.length).toBeGreaterThan(0);
@@ -222,16 +252,29 @@ describe('every demo scenario, --json', () => {
   });
 
   it('each patch is accepted by the API server as a strategic merge patch (dry run)', async () => {
-    const api: Record<string, string> = { Deployment: 'apis/apps/v1', StatefulSet: 'apis/apps/v1', DaemonSet: 'apis/apps/v1', CronJob: 'apis/batch/v1' };
+    const api: Record<string, string> = {
+      Deployment: 'apis/apps/v1',
+      StatefulSet: 'apis/apps/v1',
+      DaemonSet: 'apis/apps/v1',
+      CronJob: 'apis/batch/v1',
+    };
     let checked = 0;
     for (const { run } of runs.values()) {
       const r = parse(run).recommendation;
       if (!r) continue;
       const url = `${cluster.kube.url}/${api[r.workload.kind]}/namespaces/${r.workload.namespace}/${r.workload.kind.toLowerCase()}s/${r.workload.name}?dryRun=All`;
-      const res = await fetch(url, { method: 'PATCH', headers: { Authorization: 'Bearer fake-token', 'Content-Type': 'application/strategic-merge-patch+json' }, body: JSON.stringify(r.patch) });
+      const res = await fetch(url, {
+        method: 'PATCH',
+        headers: {
+          Authorization: 'Bearer fake-token',
+          'Content-Type': 'application/strategic-merge-patch+json',
+        },
+        body: JSON.stringify(r.patch),
+      });
       const body = (await res.json()) as KubeObject;
       expect({ status: res.status, message: body.message }).toEqual({ status: 200, message: undefined });
-      const spec = r.workload.kind === 'CronJob' ? body.spec.jobTemplate.spec.template.spec : body.spec.template.spec;
+      const spec =
+        r.workload.kind === 'CronJob' ? body.spec.jobTemplate.spec.template.spec : body.spec.template.spec;
       const container = spec.containers.find((c: KubeObject) => c.name === r.container);
       expect(container.resources.limits.memory).toBe(r.resources.limits.memory);
       checked++;
@@ -247,18 +290,45 @@ describe('naming the target', () => {
   beforeAll(async () => {
     // Two more pods of the checkout Deployment: one killed earlier, one newer that never died.
     const s = scenario('limit-too-small');
-    const pod = cluster.scenarios.flatMap((x) => x.objects).find((o) => o.kind === 'Pod' && o.metadata.name === s.target.pod)!;
+    const pod = cluster.scenarios
+      .flatMap((x) => x.objects)
+      .find((o) => o.kind === 'Pod' && o.metadata.name === s.target.pod)!;
     const rs = pod.metadata.name.split('-').slice(0, -1).join('-');
     siblings = { killedEarlier: `${rs}-early`, healthyNewer: `${rs}-fresh` };
     const clone = (name: string, status: KubeObject, created: number): KubeObject => ({
       ...pod,
-      metadata: { ...pod.metadata, name, uid: undefined, resourceVersion: undefined, creationTimestamp: new Date(created).toISOString() },
+      metadata: {
+        ...pod.metadata,
+        name,
+        uid: undefined,
+        resourceVersion: undefined,
+        creationTimestamp: new Date(created).toISOString(),
+      },
       status,
     });
     const main = pod.status.containerStatuses[0];
     const earlyKill = new Date(cluster.now - 20 * 3_600_000).toISOString();
-    cluster.kube.put('Pod', clone(siblings.killedEarlier, { ...pod.status, containerStatuses: [{ ...main, lastState: { terminated: { ...main.lastState.terminated, finishedAt: earlyKill } } }] }, cluster.now - 30 * 3_600_000));
-    cluster.kube.put('Pod', clone(siblings.healthyNewer, { ...pod.status, containerStatuses: [{ ...main, restartCount: 0, lastState: {} }] }, cluster.now - 60_000));
+    cluster.kube.put(
+      'Pod',
+      clone(
+        siblings.killedEarlier,
+        {
+          ...pod.status,
+          containerStatuses: [
+            { ...main, lastState: { terminated: { ...main.lastState.terminated, finishedAt: earlyKill } } },
+          ],
+        },
+        cluster.now - 30 * 3_600_000,
+      ),
+    );
+    cluster.kube.put(
+      'Pod',
+      clone(
+        siblings.healthyNewer,
+        { ...pod.status, containerStatuses: [{ ...main, restartCount: 0, lastState: {} }] },
+        cluster.now - 60_000,
+      ),
+    );
 
     runs = await all([
       { args: ['diagnose', 'shop/deploy/checkout', '--json', ...connect()] },
@@ -323,7 +393,7 @@ describe('errors: exit codes, one line on stderr, {"error"} on stdout with --jso
     expect(messages[3]).toMatch(/window "5 parsecs"/);
   });
 
-  it('exit 2 for --window without its value: the first line of the parser\'s message, then the help hint', () => {
+  it("exit 2 for --window without its value: the first line of the parser's message, then the help hint", () => {
     const error = expectOneLineError(windowWithoutValue, 2, 'usage');
     expect(error.message).toMatch(/--window/);
     expect(error.message).toMatch(/Run oomdoctor --help for the options\.$/);
@@ -365,8 +435,21 @@ describe('missing sources', () => {
     const run = await cli(['diagnose', podRef(s), '--json', '--kubeconfig', cluster.kubeconfigPath]);
     noProm = { run, requests: cluster.kube.requests.slice(before) };
     [promDown, fromEnv] = (await all([
-      { args: ['diagnose', podRef(s), '--json', '--prometheus-url', closedPromUrl, '--kubeconfig', cluster.kubeconfigPath] },
-      { args: ['diagnose', podRef(scenario('memory-leak')), '--json'], env: { KUBECONFIG: cluster.kubeconfigPath, PROMETHEUS_URL: cluster.prometheus.url } },
+      {
+        args: [
+          'diagnose',
+          podRef(s),
+          '--json',
+          '--prometheus-url',
+          closedPromUrl,
+          '--kubeconfig',
+          cluster.kubeconfigPath,
+        ],
+      },
+      {
+        args: ['diagnose', podRef(scenario('memory-leak')), '--json'],
+        env: { KUBECONFIG: cluster.kubeconfigPath, PROMETHEUS_URL: cluster.prometheus.url },
+      },
     ])) as [Run, Run];
   }, 90_000);
 
@@ -374,7 +457,9 @@ describe('missing sources', () => {
     expect(promDown.code).toBe(0);
     const d = parse(promDown);
     expect(d.missing).toHaveLength(1);
-    expect(d.missing[0]).toMatch(new RegExp(`^prometheus: connection refused at ${closedPromUrl.replace(/\./g, '\\.')}`));
+    expect(d.missing[0]).toMatch(
+      new RegExp(`^prometheus: connection refused at ${closedPromUrl.replace(/\./g, '\\.')}`),
+    );
     expect(d.missing[0]).toMatch(/confidence is lower/);
     expect(d.verdict).toBe('cgroup-oom');
     expect(d.causes.length).toBeGreaterThan(0);
@@ -387,7 +472,13 @@ describe('missing sources', () => {
     expect(d.missing).toHaveLength(1);
     expect(d.missing[0]).toMatch(/^prometheus: not configured .*metrics API/);
     expect(d.series.points).toHaveLength(1);
-    expect(noProm.requests.some((r) => r.path === `/apis/metrics.k8s.io/v1beta1/namespaces/shop/pods/${scenario('limit-too-small').target.pod}`)).toBe(true);
+    expect(
+      noProm.requests.some(
+        (r) =>
+          r.path ===
+          `/apis/metrics.k8s.io/v1beta1/namespaces/shop/pods/${scenario('limit-too-small').target.pod}`,
+      ),
+    ).toBe(true);
     expect(noProm.requests.length).toBeLessThanOrEqual(KUBE_REQUEST_BUDGET);
     expect(d.verdict).toBe('cgroup-oom');
   });
@@ -405,7 +496,7 @@ describe('missing sources', () => {
 // Last: the fake API has no way to lift a denial, and a namespace's events denial also denies the
 // cluster-wide event list.
 describe('a 403 on events', () => {
-  it('exit 0, and `missing` carries the API\'s message naming the verb and the resource', async () => {
+  it("exit 0, and `missing` carries the API's message naming the verb and the resource", async () => {
     const s = scenario('child-process-oom');
     cluster.kube.forbid({ verb: 'list', resource: 'events', namespace: s.target.namespace });
     const run = await cli(['diagnose', podRef(s), '--json', ...connect()]);
@@ -414,6 +505,8 @@ describe('a 403 on events', () => {
     expect(d.verdict).toBe('child-process-oom');
     const entry = d.missing.find((m) => m.includes(`in the namespace "${s.target.namespace}"`));
     expect(entry).toBeDefined();
-    expect(entry).toMatch(/^kubernetes: events is forbidden: User "[^"]+" cannot list resource "events" in API group ""/);
+    expect(entry).toMatch(
+      /^kubernetes: events is forbidden: User "[^"]+" cannot list resource "events" in API group ""/,
+    );
   });
 });

@@ -3,7 +3,13 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { stringify } from 'yaml';
-import { ensureDebianPackages, makeTempDir, requireBinary, startHttpServer, withFreePortRetry } from './services';
+import {
+  ensureDebianPackages,
+  makeTempDir,
+  requireBinary,
+  startHttpServer,
+  withFreePortRetry,
+} from './services';
 
 export interface StartAlertmanagerOptions {
   /** Where notifications go (Alertmanager's webhook payload, version 4). */
@@ -74,7 +80,12 @@ export async function startAlertmanager(options: StartAlertmanagerOptions): Prom
           '--cluster.listen-address=',
           '--log.level=warn',
         ],
-        { cwd: tmp.path, logFile: path.join(tmp.path, `alertmanager-${port}.log`), readyUrl: `${url}/-/ready`, timeoutMs: options.startTimeoutMs ?? 20_000 },
+        {
+          cwd: tmp.path,
+          logFile: path.join(tmp.path, `alertmanager-${port}.log`),
+          readyUrl: `${url}/-/ready`,
+          timeoutMs: options.startTimeoutMs ?? 20_000,
+        },
       );
       let stopped: Promise<void> | undefined;
       return {

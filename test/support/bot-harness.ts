@@ -23,8 +23,19 @@ export interface Services {
   stop(): Promise<void>;
 }
 
-export async function startServices(specs: ScenarioSpec[], options: { redis?: boolean; scrapeMs?: number; keepLabels?: string[] } = {}): Promise<Services> {
-  const [cluster, slack, redis] = await Promise.all([startSimulatedCluster({ specs, ...(options.scrapeMs ? { scrapeMs: options.scrapeMs } : {}), ...(options.keepLabels ? { keepLabels: options.keepLabels } : {}) }), FakeSlackApi.start(), options.redis === false ? Promise.resolve(null) : startRedis()]);
+export async function startServices(
+  specs: ScenarioSpec[],
+  options: { redis?: boolean; scrapeMs?: number; keepLabels?: string[] } = {},
+): Promise<Services> {
+  const [cluster, slack, redis] = await Promise.all([
+    startSimulatedCluster({
+      specs,
+      ...(options.scrapeMs ? { scrapeMs: options.scrapeMs } : {}),
+      ...(options.keepLabels ? { keepLabels: options.keepLabels } : {}),
+    }),
+    FakeSlackApi.start(),
+    options.redis === false ? Promise.resolve(null) : startRedis(),
+  ]);
   slack.addChannel({ id: ALERT_CHANNEL, name: 'oom-alerts', members: ['U0BOT'] });
   slack.addChannel({ id: 'C0TEAM', name: 'team', members: ['U0BOT'] });
   slack.addChannel({ id: 'C0PUBLIC', name: 'public-not-joined', members: [] });
@@ -56,10 +67,21 @@ export function botEnvironment(services: Services, extra: Record<string, string>
   };
 }
 
-export async function startTestBot(services: Services, options: { env?: Record<string, string>; role?: Role; overrides?: BotOverrides } = {}): Promise<{ bot: RunningBot; config: BotConfig }> {
+export async function startTestBot(
+  services: Services,
+  options: { env?: Record<string, string>; role?: Role; overrides?: BotOverrides } = {},
+): Promise<{ bot: RunningBot; config: BotConfig }> {
   const port = await freePort();
-  const config = readBotConfig(botEnvironment(services, { PORT: String(port), ...options.env }), options.role ?? 'all');
-  const bot = await startBot(config, { logger: pino({ level: 'silent' }), queueName: `test-${randomUUID()}`, queueBackoffMs: 200, ...options.overrides });
+  const config = readBotConfig(
+    botEnvironment(services, { PORT: String(port), ...options.env }),
+    options.role ?? 'all',
+  );
+  const bot = await startBot(config, {
+    logger: pino({ level: 'silent' }),
+    queueName: `test-${randomUUID()}`,
+    queueBackoffMs: 200,
+    ...options.overrides,
+  });
   return { bot, config };
 }
 
@@ -68,18 +90,30 @@ export function slackSignature(body: string, timestamp: number, secret = SIGNING
   return `v0=${createHmac('sha256', secret).update(`v0:${timestamp}:${body}`).digest('hex')}`;
 }
 
-export async function postToSlackEndpoint(url: string, form: Record<string, string>, options: { secret?: string; timestamp?: number } = {}): Promise<Response> {
+export async function postToSlackEndpoint(
+  url: string,
+  form: Record<string, string>,
+  options: { secret?: string; timestamp?: number } = {},
+): Promise<Response> {
   const body = new URLSearchParams(form).toString();
   const timestamp = options.timestamp ?? Math.floor(Date.now() / 1000);
   return fetch(`${url}/slack/events`, {
     method: 'POST',
-    headers: { 'Content-Type': 'application/x-www-form-urlencoded', 'X-Slack-Request-Timestamp': String(timestamp), 'X-Slack-Signature': slackSignature(body, timestamp, options.secret) },
+    headers: {
+      'Content-Type': 'application/x-www-form-urlencoded',
+      'X-Slack-Request-Timestamp': String(timestamp),
+      'X-Slack-Signature': slackSignature(body, timestamp, options.secret),
+    },
     body,
   });
 }
 
 /** A slash command body, with the fields the real capture in test/fixtures/real has. */
-export function slashCommand(text: string, overrides: Record<string, string> = {}, responseUrl = 'http://127.0.0.1:9/unused'): Record<string, string> {
+export function slashCommand(
+  text: string,
+  overrides: Record<string, string> = {},
+  responseUrl = 'http://127.0.0.1:9/unused',
+): Record<string, string> {
   return {
     token: 'unused-legacy-token',
     team_id: 'T0001',
@@ -99,17 +133,34 @@ export function slashCommand(text: string, overrides: Record<string, string> = {
 }
 
 /** An alert as a kube-state-metrics rule would fire it, in Alertmanager's API v2 form. */
-export function oomAlert(target: { namespace: string; pod: string; container: string }, extraLabels: Record<string, string> = {}): Record<string, unknown> {
+export function oomAlert(
+  target: { namespace: string; pod: string; container: string },
+  extraLabels: Record<string, string> = {},
+): Record<string, unknown> {
   return {
-    labels: { alertname: 'ContainerOOMKilled', namespace: target.namespace, pod: target.pod, container: target.container, severity: 'warning', cluster: 'prod-eu', ...extraLabels },
-    annotations: { summary: `Container ${target.container} in ${target.namespace}/${target.pod} was OOMKilled` },
+    labels: {
+      alertname: 'ContainerOOMKilled',
+      namespace: target.namespace,
+      pod: target.pod,
+      container: target.container,
+      severity: 'warning',
+      cluster: 'prod-eu',
+      ...extraLabels,
+    },
+    annotations: {
+      summary: `Container ${target.container} in ${target.namespace}/${target.pod} was OOMKilled`,
+    },
     startsAt: new Date(Date.now() - 60_000).toISOString(),
     generatorURL: 'http://prometheus.example/graph',
   };
 }
 
 /** Stands in for a slash command's response_url: records what the bot answers through it. */
-export async function startResponseUrl(): Promise<{ url: string; received: Array<{ text: string; response_type?: string; blocks?: unknown[] }>; stop(): void }> {
+export async function startResponseUrl(): Promise<{
+  url: string;
+  received: Array<{ text: string; response_type?: string; blocks?: unknown[] }>;
+  stop(): void;
+}> {
   const received: Array<{ text: string; response_type?: string }> = [];
   const server = createServer((req, res) => {
     let body = '';
@@ -128,19 +179,48 @@ export async function startResponseUrl(): Promise<{ url: string; received: Array
 }
 
 /** A block_actions payload for a button press, shaped like Slack's documented example (test/fixtures/real). */
-export function buttonPress(options: { actionId: string; value: string; channel: string; messageTs: string; threadTs?: string; userId?: string; responseUrl?: string }): Record<string, string> {
+export function buttonPress(options: {
+  actionId: string;
+  value: string;
+  channel: string;
+  messageTs: string;
+  threadTs?: string;
+  userId?: string;
+  responseUrl?: string;
+}): Record<string, string> {
   const payload = {
     type: 'block_actions',
     team: { id: 'T0001', domain: 'example' },
     user: { id: options.userId ?? 'U0ALICE', username: 'alice', team_id: 'T0001' },
     api_app_id: 'A0TEST',
     token: 'unused-legacy-token',
-    container: { type: 'message', message_ts: options.messageTs, channel_id: options.channel, is_ephemeral: false, ...(options.threadTs ? { thread_ts: options.threadTs } : {}) },
+    container: {
+      type: 'message',
+      message_ts: options.messageTs,
+      channel_id: options.channel,
+      is_ephemeral: false,
+      ...(options.threadTs ? { thread_ts: options.threadTs } : {}),
+    },
     trigger_id: `${Date.now()}.1.${Math.random().toString(16).slice(2)}`,
     channel: { id: options.channel, name: 'channel' },
-    message: { type: 'message', user: 'U0BOT', text: 'diagnosis', ts: options.messageTs, ...(options.threadTs ? { thread_ts: options.threadTs } : {}) },
+    message: {
+      type: 'message',
+      user: 'U0BOT',
+      text: 'diagnosis',
+      ts: options.messageTs,
+      ...(options.threadTs ? { thread_ts: options.threadTs } : {}),
+    },
     response_url: options.responseUrl ?? 'http://127.0.0.1:9/unused',
-    actions: [{ action_id: options.actionId, block_id: 'actions', text: { type: 'plain_text', text: 'Button', emoji: true }, value: options.value, type: 'button', action_ts: `${Date.now() / 1000}` }],
+    actions: [
+      {
+        action_id: options.actionId,
+        block_id: 'actions',
+        text: { type: 'plain_text', text: 'Button', emoji: true },
+        value: options.value,
+        type: 'button',
+        action_ts: `${Date.now() / 1000}`,
+      },
+    ],
   };
   return { payload: JSON.stringify(payload) };
 }

@@ -7,7 +7,14 @@
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ensureDebianPackages, makeTempDir, requireBinary, run, startHttpServer, withFreePortRetry } from './services';
+import {
+  ensureDebianPackages,
+  makeTempDir,
+  requireBinary,
+  run,
+  startHttpServer,
+  withFreePortRetry,
+} from './services';
 
 export interface GeneratedSeries {
   /** Sample name as queried, e.g. `container_memory_working_set_bytes` or `container_oom_events_total`. */
@@ -67,7 +74,11 @@ function familyName(s: GeneratedSeries): string {
 }
 
 function labelKey(labels: Record<string, string>): string {
-  return JSON.stringify(Object.keys(labels).sort().map((k) => [k, labels[k]]));
+  return JSON.stringify(
+    Object.keys(labels)
+      .sort()
+      .map((k) => [k, labels[k]]),
+  );
 }
 
 /**
@@ -86,7 +97,8 @@ export function toOpenMetrics(series: GeneratedSeries[]): string {
   for (const s of series) {
     if (!METRIC_NAME.test(s.name)) throw new Error(`invalid metric name ${JSON.stringify(s.name)}`);
     for (const k of Object.keys(s.labels)) {
-      if (!LABEL_NAME.test(k) || k.startsWith('__')) throw new Error(`invalid label name ${JSON.stringify(k)} on ${s.name}`);
+      if (!LABEL_NAME.test(k) || k.startsWith('__'))
+        throw new Error(`invalid label name ${JSON.stringify(k)} on ${s.name}`);
     }
     const fname = familyName(s);
     let family = families.get(fname);
@@ -106,7 +118,8 @@ export function toOpenMetrics(series: GeneratedSeries[]): string {
   const lines: string[] = [];
   for (const [fname, family] of families) {
     lines.push(`# TYPE ${fname} ${family.type}`);
-    if (family.help !== undefined && family.help !== '') lines.push(`# HELP ${fname} ${escapeHelp(family.help)}`);
+    if (family.help !== undefined && family.help !== '')
+      lines.push(`# HELP ${fname} ${escapeHelp(family.help)}`);
     for (const s of family.series.values()) {
       const labelNames = Object.keys(s.labels).sort();
       const labelText =
@@ -165,14 +178,25 @@ export async function startPrometheus(options: StartPrometheusOptions): Promise<
     const dataDir = path.join(tmp.path, 'data');
     fs.mkdirSync(dataDir);
     const configFile = path.join(tmp.path, 'prometheus.yml');
-    fs.writeFileSync(configFile, 'global:\n  scrape_interval: 1m\n  evaluation_interval: 1m\nscrape_configs: []\n');
+    fs.writeFileSync(
+      configFile,
+      'global:\n  scrape_interval: 1m\n  evaluation_interval: 1m\nscrape_configs: []\n',
+    );
 
     if (options.series.some((s) => s.samples.length > 0)) {
       const omFile = path.join(tmp.path, 'backfill.om');
       fs.writeFileSync(omFile, toOpenMetrics(options.series));
       await run(
         promtoolBin,
-        ['tsdb', 'create-blocks-from', 'openmetrics', '--quiet', `--max-block-duration=${MAX_BLOCK_DURATION}`, omFile, dataDir],
+        [
+          'tsdb',
+          'create-blocks-from',
+          'openmetrics',
+          '--quiet',
+          `--max-block-duration=${MAX_BLOCK_DURATION}`,
+          omFile,
+          dataDir,
+        ],
         process.env,
         120_000,
       );

@@ -2,7 +2,15 @@
 
 import * as net from 'node:net';
 import * as path from 'node:path';
-import { ensureDebianPackages, makeTempDir, requireBinary, sleep, startProcess, withFreePortRetry, type ManagedProcess } from './services';
+import {
+  ensureDebianPackages,
+  makeTempDir,
+  requireBinary,
+  sleep,
+  startProcess,
+  withFreePortRetry,
+  type ManagedProcess,
+} from './services';
 
 export interface RunningRedis {
   /** redis://127.0.0.1:PORT */
@@ -26,7 +34,9 @@ export function redisPing(host: string, port: number, timeoutMs = 1000): Promise
       if (err) reject(err);
       else resolve(line ?? '');
     };
-    socket.setTimeout(timeoutMs, () => finish(new Error(`no PING reply from ${host}:${port} within ${timeoutMs} ms`)));
+    socket.setTimeout(timeoutMs, () =>
+      finish(new Error(`no PING reply from ${host}:${port} within ${timeoutMs} ms`)),
+    );
     socket.on('error', (err) => finish(err));
     socket.on('connect', () => socket.write('*1\r\n$4\r\nPING\r\n'));
     socket.on('data', (chunk) => {
@@ -38,7 +48,12 @@ export function redisPing(host: string, port: number, timeoutMs = 1000): Promise
   });
 }
 
-async function waitForPong(host: string, port: number, proc: ManagedProcess, timeoutMs: number): Promise<void> {
+async function waitForPong(
+  host: string,
+  port: number,
+  proc: ManagedProcess,
+  timeoutMs: number,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let lastError: string;
   let delay = 20;
@@ -67,7 +82,20 @@ export async function startRedis(options: { startTimeoutMs?: number } = {}): Pro
       const host = '127.0.0.1';
       const proc = startProcess(
         redisBin,
-        ['--port', String(port), '--bind', host, '--save', '', '--appendonly', 'no', '--dir', tmp.path, '--daemonize', 'no'],
+        [
+          '--port',
+          String(port),
+          '--bind',
+          host,
+          '--save',
+          '',
+          '--appendonly',
+          'no',
+          '--dir',
+          tmp.path,
+          '--daemonize',
+          'no',
+        ],
         { cwd: tmp.path, logFile: path.join(tmp.path, `redis-${port}.log`) },
       );
       try {

@@ -35,7 +35,11 @@ interface Registry {
   hooked: boolean;
 }
 const REGISTRY = Symbol.for('oomdoctor.test-services');
-const registry: Registry = ((realProcess() as unknown as Record<symbol, Registry>)[REGISTRY] ??= { children: new Set(), dirs: new Set(), hooked: false });
+const registry: Registry = ((realProcess() as unknown as Record<symbol, Registry>)[REGISTRY] ??= {
+  children: new Set(),
+  dirs: new Set(),
+  hooked: false,
+});
 const liveChildren = registry.children;
 const liveTempDirs = registry.dirs;
 
@@ -131,7 +135,12 @@ export async function ensureDebianPackages(packages: Array<{ pkg: string; binary
 }
 
 /** Runs a command to completion, capturing output; rejects with the output tail on failure. */
-export function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env, timeoutMs = 120_000): Promise<string> {
+export function run(
+  cmd: string,
+  args: string[],
+  env: NodeJS.ProcessEnv = process.env,
+  timeoutMs = 120_000,
+): Promise<string> {
   return new Promise((resolve, reject) => {
     execFile(cmd, args, { env, timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
       if (err) {
@@ -282,7 +291,9 @@ export function startProcess(cmd: string, args: string[], options: StartProcessO
   const logFd = fs.openSync(options.logFile, 'a');
   let child: ChildProcess;
   try {
-    const [file, argv] = setprivPath ? [setprivPath, ['--pdeathsig', 'KILL', '--', cmd, ...args]] : [cmd, args];
+    const [file, argv] = setprivPath
+      ? [setprivPath, ['--pdeathsig', 'KILL', '--', cmd, ...args]]
+      : [cmd, args];
     child = spawn(file, argv, {
       cwd: options.cwd,
       env: { ...process.env, ...options.env },
@@ -329,7 +340,9 @@ export function startProcess(cmd: string, args: string[], options: StartProcessO
       const status = exitInfo
         ? ` (exited with ${exitInfo.signal ? `signal ${exitInfo.signal}` : `code ${String(exitInfo.code)}`})`
         : '';
-      return new Error(`${commandLine}: ${message}${status}\n--- log tail (${options.logFile}) ---\n${logTail()}`);
+      return new Error(
+        `${commandLine}: ${message}${status}\n--- log tail (${options.logFile}) ---\n${logTail()}`,
+      );
     },
     stop(): Promise<void> {
       if (stopping) return stopping;
@@ -408,7 +421,11 @@ export async function withFreePortRetry<T>(attempt: (port: number) => Promise<T>
  * Starts a server that has an HTTP readiness endpoint (Prometheus' and Alertmanager's /-/ready) and
  * waits for it; a server that does not come up is stopped, and the error carries its log.
  */
-export async function startHttpServer(cmd: string, args: string[], options: StartProcessOptions & { readyUrl: string; timeoutMs: number }): Promise<ManagedProcess> {
+export async function startHttpServer(
+  cmd: string,
+  args: string[],
+  options: StartProcessOptions & { readyUrl: string; timeoutMs: number },
+): Promise<ManagedProcess> {
   const proc = startProcess(cmd, args, options);
   try {
     await waitForHttp(options.readyUrl, { timeoutMs: options.timeoutMs, process: proc });

@@ -30,14 +30,26 @@ export async function startSimulatedCluster(options: SimulatedClusterOptions): P
   // The newest sample must be recent: Prometheus' instant queries look back 5 minutes only.
   const now = Math.floor(Date.now() / scrapeMs) * scrapeMs;
   const windowMs = options.windowMs ?? 24 * 3_600_000;
-  const scenarios = options.specs.map((spec, i) => generateScenario(spec, { now, windowMs: windowMs + 3_600_000, scrapeMs, seed: (options.seed ?? 42) + i * 101 }));
+  const scenarios = options.specs.map((spec, i) =>
+    generateScenario(spec, {
+      now,
+      windowMs: windowMs + 3_600_000,
+      scrapeMs,
+      seed: (options.seed ?? 42) + i * 101,
+    }),
+  );
   const tmp = makeTempDir('oomdoctor-cluster');
   const kube = await FakeKubeApi.start({ objects: scenarios.flatMap((s) => s.objects) });
   let prometheus: RunningPrometheus;
   try {
     const keep = options.keepLabels;
     const series = scenarios.flatMap((s) => s.series);
-    const lean = keep ? series.map(({ help: _help, ...s }) => ({ ...s, labels: Object.fromEntries(Object.entries(s.labels).filter(([k]) => keep.includes(k))) })) : series;
+    const lean = keep
+      ? series.map(({ help: _help, ...s }) => ({
+          ...s,
+          labels: Object.fromEntries(Object.entries(s.labels).filter(([k]) => keep.includes(k))),
+        }))
+      : series;
     prometheus = await startPrometheus({ series: lean });
   } catch (error) {
     await kube.stop();

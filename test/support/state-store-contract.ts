@@ -13,14 +13,25 @@ export function groupThread(overrides: Partial<GroupThread> = {}): GroupThread {
     ts: '1700000000.000100',
     title: { kind: 'alert', alertName: 'ContainerOOMKilled', clusterName: 'prod-eu' },
     status: 'firing',
-    undiagnosable: [{ label: 'ContainerOOMKilled in shop', why: 'no pod label, so there is no pod to look at' }],
+    undiagnosable: [
+      { label: 'ContainerOOMKilled in shop', why: 'no pod label, so there is no pod to look at' },
+    ],
     notOomCount: 0,
     ...overrides,
   };
 }
 
 export function diagnosed(overrides: Partial<DiagnosedRecord> = {}): DiagnosedRecord {
-  return { channel: 'C0123ABCD', ts: '1700000000.000200', threadTs: '1700000000.000100', link: 'https://example.slack.com/archives/C0123ABCD/p1700000000000200', firstAt: 1_700_000_000_000, kills: 1, label: 'shop/deploy/api · api', ...overrides };
+  return {
+    channel: 'C0123ABCD',
+    ts: '1700000000.000200',
+    threadTs: '1700000000.000100',
+    link: 'https://example.slack.com/archives/C0123ABCD/p1700000000000200',
+    firstAt: 1_700_000_000_000,
+    kills: 1,
+    label: 'shop/deploy/api · api',
+    ...overrides,
+  };
 }
 
 export function suggestion(overrides: Partial<SuggestionRecord> = {}): SuggestionRecord {
@@ -36,8 +47,18 @@ export function suggestion(overrides: Partial<SuggestionRecord> = {}): Suggestio
     container: 'ledger',
     list: 'containers',
     recommendation,
-    change: { requestsMemory: '2Gi', limitsMemory: '2Gi', env: [{ name: '_JAVA_OPTIONS', value: '-Xmx1408m' }], args: null },
-    snapshot: { generation: 4, resources: { limits: { memory: '2Gi' } }, envDigest: 'e'.repeat(64), argsDigest: 'a'.repeat(64) },
+    change: {
+      requestsMemory: '2Gi',
+      limitsMemory: '2Gi',
+      env: [{ name: '_JAVA_OPTIONS', value: '-Xmx1408m' }],
+      args: null,
+    },
+    snapshot: {
+      generation: 4,
+      resources: { limits: { memory: '2Gi' } },
+      envDigest: 'e'.repeat(64),
+      argsDigest: 'a'.repeat(64),
+    },
     helmRelease: null,
     configMapSettings: [],
     state: 'open',
@@ -80,7 +101,9 @@ export function describeStateStore(name: string, makeStore: () => StateStore | P
           await sleep(30); // long enough for every other caller to arrive while the first creates
           return groupThread({ ts: `1700000000.00010${calls}` });
         };
-        const results = await Promise.all(Array.from({ length: 10 }, () => store.claimGroup('g1', create, HOUR)));
+        const results = await Promise.all(
+          Array.from({ length: 10 }, () => store.claimGroup('g1', create, HOUR)),
+        );
         expect(calls).toBe(1);
         expect(results).toHaveLength(10);
         for (const result of results) expect(result).toEqual(groupThread({ ts: '1700000000.000101' }));
@@ -102,9 +125,13 @@ export function describeStateStore(name: string, makeStore: () => StateStore | P
       });
 
       it('when create() fails, stores nothing, passes the error on and lets the next caller create', async () => {
-        await expect(store.claimGroup('g1', async () => Promise.reject(new Error('chat.postMessage failed')), HOUR)).rejects.toThrow('chat.postMessage failed');
+        await expect(
+          store.claimGroup('g1', async () => Promise.reject(new Error('chat.postMessage failed')), HOUR),
+        ).rejects.toThrow('chat.postMessage failed');
         expect(await store.getGroup('g1')).toBeNull();
-        expect(await store.claimGroup('g1', async () => groupThread({ ts: 'retry' }), HOUR)).toEqual(groupThread({ ts: 'retry' }));
+        expect(await store.claimGroup('g1', async () => groupThread({ ts: 'retry' }), HOUR)).toEqual(
+          groupThread({ ts: 'retry' }),
+        );
       });
 
       it('expires the group after its ttl', async () => {
@@ -122,7 +149,11 @@ export function describeStateStore(name: string, makeStore: () => StateStore | P
 
       it('updateGroup applies the change and stores it', async () => {
         await store.claimGroup('g1', async () => groupThread(), HOUR);
-        const updated = await store.updateGroup('g1', (g) => ({ ...g, status: 'resolved', notOomCount: g.notOomCount + 2 }), HOUR);
+        const updated = await store.updateGroup(
+          'g1',
+          (g) => ({ ...g, status: 'resolved', notOomCount: g.notOomCount + 2 }),
+          HOUR,
+        );
         expect(updated).toEqual(groupThread({ status: 'resolved', notOomCount: 2 }));
         expect(await store.getGroup('g1')).toEqual(groupThread({ status: 'resolved', notOomCount: 2 }));
       });
@@ -147,14 +178,20 @@ export function describeStateStore(name: string, makeStore: () => StateStore | P
 
     describe('claimDiagnosed (the dedupe window)', () => {
       it('NX semantics: the first caller wins (null), the second gets the first record', async () => {
-        expect(await store.claimDiagnosed('prod/shop/Deployment/api/api', diagnosed({ label: 'first' }), HOUR)).toBeNull();
-        expect(await store.claimDiagnosed('prod/shop/Deployment/api/api', diagnosed({ label: 'second' }), HOUR)).toEqual(diagnosed({ label: 'first' }));
+        expect(
+          await store.claimDiagnosed('prod/shop/Deployment/api/api', diagnosed({ label: 'first' }), HOUR),
+        ).toBeNull();
+        expect(
+          await store.claimDiagnosed('prod/shop/Deployment/api/api', diagnosed({ label: 'second' }), HOUR),
+        ).toEqual(diagnosed({ label: 'first' }));
         // A different workload key is a different claim.
         expect(await store.claimDiagnosed('prod/shop/Deployment/web/web', diagnosed(), HOUR)).toBeNull();
       });
 
       it('exactly one of 10 concurrent callers wins', async () => {
-        const results = await Promise.all(Array.from({ length: 10 }, (_, i) => store.claimDiagnosed('k', diagnosed({ kills: i }), HOUR)));
+        const results = await Promise.all(
+          Array.from({ length: 10 }, (_, i) => store.claimDiagnosed('k', diagnosed({ kills: i }), HOUR)),
+        );
         const winners = results.filter((r) => r === null);
         expect(winners).toHaveLength(1);
         const winner = results.indexOf(null);
@@ -191,7 +228,11 @@ export function describeStateStore(name: string, makeStore: () => StateStore | P
       });
 
       it('gives workload lines written at the same moment places of their own', async () => {
-        await Promise.all(['a', 'b', 'c', 'd'].map((k) => store.setWorkloadLine('g-par', k, { label: k, status: 'queued', order: 0 }, HOUR)));
+        await Promise.all(
+          ['a', 'b', 'c', 'd'].map((k) =>
+            store.setWorkloadLine('g-par', k, { label: k, status: 'queued', order: 0 }, HOUR),
+          ),
+        );
         const orders = (await store.getWorkloadLines('g-par')).map((l) => l.order).sort();
         expect(orders).toEqual([0, 1, 2, 3]);
       });
@@ -210,7 +251,12 @@ export function describeStateStore(name: string, makeStore: () => StateStore | P
         await store.setWorkloadLine('g1', 'pod:shop/b-1', line('shop/b-1', 'queued'), HOUR);
         await store.setWorkloadLine('g1', 'pod:shop/a-1', line('shop/a-1', 'queued'), HOUR);
         await store.setWorkloadLine('g1', 'pod:shop/c-1', line('shop/c-1', 'queued'), HOUR);
-        const after = await store.setWorkloadLine('g1', 'pod:shop/a-1', line('shop/deploy/a', 'heap grows until the limit'), HOUR);
+        const after = await store.setWorkloadLine(
+          'g1',
+          'pod:shop/a-1',
+          line('shop/deploy/a', 'heap grows until the limit'),
+          HOUR,
+        );
         const expected = [
           { label: 'shop/b-1', status: 'queued', order: 0 },
           { label: 'shop/deploy/a', status: 'heap grows until the limit', order: 1 },
@@ -221,10 +267,19 @@ export function describeStateStore(name: string, makeStore: () => StateStore | P
       });
 
       it('keep the optional link, and drop it when the new line has none', async () => {
-        await store.setWorkloadLine('g1', 'a', { ...line('a', 'done'), link: 'https://example.slack.com/p1' }, HOUR);
+        await store.setWorkloadLine(
+          'g1',
+          'a',
+          { ...line('a', 'done'), link: 'https://example.slack.com/p1' },
+          HOUR,
+        );
         expect((await store.getWorkloadLines('g1'))[0]?.link).toBe('https://example.slack.com/p1');
         await store.setWorkloadLine('g1', 'a', line('a', 're-running'), HOUR);
-        expect((await store.getWorkloadLines('g1'))[0]).toEqual({ label: 'a', status: 're-running', order: 0 });
+        expect((await store.getWorkloadLines('g1'))[0]).toEqual({
+          label: 'a',
+          status: 're-running',
+          order: 0,
+        });
       });
 
       it('are kept per group, and an unknown group has none', async () => {
@@ -286,11 +341,23 @@ export function describeStateStore(name: string, makeStore: () => StateStore | P
 
       it('updateSuggestion changes the record, or leaves it when the change says null; unknown ids give null', async () => {
         await store.setSuggestion('s1', suggestion({ id: 's1' }), HOUR);
-        const changed = await store.updateSuggestion('s1', (s) => ({ ...s, state: 'stale', staleReason: 'generation 4 → 5' }));
-        expect(changed).toEqual({ record: suggestion({ id: 's1', state: 'stale', staleReason: 'generation 4 → 5' }), changed: true });
+        const changed = await store.updateSuggestion('s1', (s) => ({
+          ...s,
+          state: 'stale',
+          staleReason: 'generation 4 → 5',
+        }));
+        expect(changed).toEqual({
+          record: suggestion({ id: 's1', state: 'stale', staleReason: 'generation 4 → 5' }),
+          changed: true,
+        });
         const left = await store.updateSuggestion('s1', () => null);
-        expect(left).toEqual({ record: suggestion({ id: 's1', state: 'stale', staleReason: 'generation 4 → 5' }), changed: false });
-        expect(await store.getSuggestion('s1')).toEqual(suggestion({ id: 's1', state: 'stale', staleReason: 'generation 4 → 5' }));
+        expect(left).toEqual({
+          record: suggestion({ id: 's1', state: 'stale', staleReason: 'generation 4 → 5' }),
+          changed: false,
+        });
+        expect(await store.getSuggestion('s1')).toEqual(
+          suggestion({ id: 's1', state: 'stale', staleReason: 'generation 4 → 5' }),
+        );
         expect(await store.updateSuggestion('nope', (s) => s)).toBeNull();
       });
 
@@ -298,7 +365,15 @@ export function describeStateStore(name: string, makeStore: () => StateStore | P
         await store.setSuggestion('s1', suggestion({ id: 's1' }), HOUR);
         const results = await Promise.all(
           Array.from({ length: 10 }, (_, i) =>
-            store.updateSuggestion('s1', (s) => (s.state === 'open' ? { ...s, state: 'applying', claim: { op: 'apply', jobId: `job-${i}`, userId: `U0USER${i}`, at: i } } : null)),
+            store.updateSuggestion('s1', (s) =>
+              s.state === 'open'
+                ? {
+                    ...s,
+                    state: 'applying',
+                    claim: { op: 'apply', jobId: `job-${i}`, userId: `U0USER${i}`, at: i },
+                  }
+                : null,
+            ),
           ),
         );
         expect(results.filter((r) => r?.changed)).toHaveLength(1);
@@ -364,7 +439,9 @@ export function describeStateStore(name: string, makeStore: () => StateStore | P
       });
 
       it('releases the lock when the work fails, and passes the error on', async () => {
-        await expect(store.withLock('k', async () => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
+        await expect(store.withLock('k', async () => Promise.reject(new Error('boom')))).rejects.toThrow(
+          'boom',
+        );
         await expect(store.withLock('k', async () => 'next')).resolves.toBe('next');
       });
     });

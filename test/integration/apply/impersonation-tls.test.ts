@@ -20,19 +20,75 @@ const seen: Array<{ method: string; path: string; headers: IncomingMessage['head
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'oomdoctor-tls-'));
   const ssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
-  ssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '1', '-subj', '/CN=oomdoctor-test-ca');
-  ssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=127.0.0.1');
+  ssl(
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-keyout',
+    'ca.key',
+    '-out',
+    'ca.crt',
+    '-days',
+    '1',
+    '-subj',
+    '/CN=oomdoctor-test-ca',
+  );
+  ssl(
+    'req',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-keyout',
+    'server.key',
+    '-out',
+    'server.csr',
+    '-subj',
+    '/CN=127.0.0.1',
+  );
   writeFileSync(join(dir, 'san.ext'), 'subjectAltName=IP:127.0.0.1\n');
-  ssl('x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.crt', '-days', '1', '-extfile', 'san.ext');
-  server = createServer({ key: readFileSync(join(dir, 'server.key')), cert: readFileSync(join(dir, 'server.crt')) }, (req, res) => {
-    let body = '';
-    req.on('data', (chunk: Buffer) => (body += chunk.toString()));
-    req.on('end', () => {
-      seen.push({ method: req.method ?? '', path: req.url ?? '', headers: req.headers, raw: req.rawHeaders });
-      res.writeHead(200, { 'Content-Type': 'application/json' });
-      res.end(JSON.stringify({ kind: 'Deployment', apiVersion: 'apps/v1', metadata: { name: 'api', namespace: 'shop', generation: 5 }, spec: JSON.parse(body || '{}').spec ?? {} }));
-    });
-  });
+  ssl(
+    'x509',
+    '-req',
+    '-in',
+    'server.csr',
+    '-CA',
+    'ca.crt',
+    '-CAkey',
+    'ca.key',
+    '-CAcreateserial',
+    '-out',
+    'server.crt',
+    '-days',
+    '1',
+    '-extfile',
+    'san.ext',
+  );
+  server = createServer(
+    { key: readFileSync(join(dir, 'server.key')), cert: readFileSync(join(dir, 'server.crt')) },
+    (req, res) => {
+      let body = '';
+      req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      req.on('end', () => {
+        seen.push({
+          method: req.method ?? '',
+          path: req.url ?? '',
+          headers: req.headers,
+          raw: req.rawHeaders,
+        });
+        res.writeHead(200, { 'Content-Type': 'application/json' });
+        res.end(
+          JSON.stringify({
+            kind: 'Deployment',
+            apiVersion: 'apps/v1',
+            metadata: { name: 'api', namespace: 'shop', generation: 5 },
+            spec: JSON.parse(body || '{}').spec ?? {},
+          }),
+        );
+      });
+    },
+  );
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   url = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
 });
@@ -55,8 +111,15 @@ function kubeconfig(ca: Buffer): KubeConfig {
 
 it('sends an impersonated dry-run patch over verified TLS, one Impersonate-Group line per group', async () => {
   const writer = new KubernetesWriter(kubeconfig(readFileSync(join(dir, 'ca.crt'))));
-  const patch = { spec: { template: { spec: { containers: [{ name: 'api', resources: { limits: { memory: '768Mi' } } }] } } } };
-  const result = await writer.patch({ kind: 'Deployment', namespace: 'shop', name: 'api' }, patch, { dryRun: true, as: { user: 'alice@example.com', groups: ['sre', 'oncall'] } });
+  const patch = {
+    spec: {
+      template: { spec: { containers: [{ name: 'api', resources: { limits: { memory: '768Mi' } } }] } },
+    },
+  };
+  const result = await writer.patch({ kind: 'Deployment', namespace: 'shop', name: 'api' }, patch, {
+    dryRun: true,
+    as: { user: 'alice@example.com', groups: ['sre', 'oncall'] },
+  });
   expect(result.metadata?.generation).toBe(5);
   const request = seen[seen.length - 1];
   expect(request?.method).toBe('PATCH');
@@ -66,15 +129,40 @@ it('sends an impersonated dry-run patch over verified TLS, one Impersonate-Group
   expect(request?.headers['content-type']).toBe('application/strategic-merge-patch+json');
   expect(request?.headers['impersonate-user']).toBe('alice@example.com');
   const groupLines = [];
-  for (let i = 0; i < (request?.raw.length ?? 0); i += 2) if (request?.raw[i]?.toLowerCase() === 'impersonate-group') groupLines.push(request.raw[i + 1]);
+  for (let i = 0; i < (request?.raw.length ?? 0); i += 2)
+    if (request?.raw[i]?.toLowerCase() === 'impersonate-group') groupLines.push(request.raw[i + 1]);
   expect(groupLines).toEqual(['sre', 'oncall']);
 });
 
 it('refuses a server whose certificate the kubeconfig does not trust', async () => {
   // A CA that did not sign the server's certificate.
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'other.key', '-out', 'other.crt', '-days', '1', '-subj', '/CN=other-ca'], { cwd: dir, stdio: 'pipe' });
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      'other.key',
+      '-out',
+      'other.crt',
+      '-days',
+      '1',
+      '-subj',
+      '/CN=other-ca',
+    ],
+    { cwd: dir, stdio: 'pipe' },
+  );
   const writer = new KubernetesWriter(kubeconfig(readFileSync(join(dir, 'other.crt'))));
   const before = seen.length;
-  await expect(writer.patch({ kind: 'Deployment', namespace: 'shop', name: 'api' }, { spec: {} }, { dryRun: true, as: { user: 'alice@example.com', groups: [] } })).rejects.toThrow();
+  await expect(
+    writer.patch(
+      { kind: 'Deployment', namespace: 'shop', name: 'api' },
+      { spec: {} },
+      { dryRun: true, as: { user: 'alice@example.com', groups: [] } },
+    ),
+  ).rejects.toThrow();
   expect(seen.length).toBe(before);
 });

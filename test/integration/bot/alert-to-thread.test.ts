@@ -1,7 +1,14 @@
 // End to end: a real Alertmanager routes an OOM alert to the bot; the bot queues it on a real Redis,
 // diagnoses it against the simulated cluster, and answers in a thread of the fake Slack.
 import { startAlertmanager, type RunningAlertmanager } from '../../support/alertmanager';
-import { ALERT_CHANNEL, ALERTMANAGER_TOKEN, oomAlert, startServices, startTestBot, type Services } from '../../support/bot-harness';
+import {
+  ALERT_CHANNEL,
+  ALERTMANAGER_TOKEN,
+  oomAlert,
+  startServices,
+  startTestBot,
+  type Services,
+} from '../../support/bot-harness';
 import { demoSpecs } from '../../support/scenarios';
 import type { RunningBot } from '../../../src/bot/app';
 
@@ -14,7 +21,11 @@ let alertmanager: RunningAlertmanager;
 beforeAll(async () => {
   services = await startServices(demoSpecs());
   ({ bot } = await startTestBot(services));
-  alertmanager = await startAlertmanager({ webhookUrl: `${bot.url}/alertmanager`, bearerToken: ALERTMANAGER_TOKEN, groupBy: ['alertname', 'namespace', 'pod'] });
+  alertmanager = await startAlertmanager({
+    webhookUrl: `${bot.url}/alertmanager`,
+    bearerToken: ALERTMANAGER_TOKEN,
+    groupBy: ['alertname', 'namespace', 'pod'],
+  });
 });
 
 afterAll(async () => {
@@ -51,5 +62,9 @@ it('answers an OOM alert in a thread: parent message, diagnosis reply updated in
   expect(chart?.thread_ts).toBe(parent?.ts);
   expect(chart?.bytes.subarray(1, 4).toString('latin1')).toBe('PNG');
   // The parent lists the workload with its one-line status.
-  await slack.waitFor(() => JSON.stringify(slack.messages.find((m) => m.ts === parent?.ts)?.blocks).includes('limit is too small'), 10_000);
+  await slack.waitFor(
+    () =>
+      JSON.stringify(slack.messages.find((m) => m.ts === parent?.ts)?.blocks).includes('limit is too small'),
+    10_000,
+  );
 });

@@ -17,11 +17,28 @@ const audit: Array<Record<string, unknown>> = [];
 beforeAll(async () => {
   services = await startServices([applySpec('api-split')], { redis: true });
   addApplyPeople(services);
-  const env = { APPLY_ENABLED: 'true', APPLY_NAMESPACES: 'shop', APPLY_ALLOWED_USERS: 'U0ALICE', APPLY_ALLOWED_GROUPS: 'S0ONCALL' };
+  const env = {
+    APPLY_ENABLED: 'true',
+    APPLY_NAMESPACES: 'shop',
+    APPLY_ALLOWED_USERS: 'U0ALICE',
+    APPLY_ALLOWED_GROUPS: 'S0ONCALL',
+  };
   const queueName = `apply-${randomUUID()}`;
-  const logger = (role: string) => pino({ level: 'info', base: { role } }, { write: (line: string) => audit.push(JSON.parse(line) as Record<string, unknown>) });
-  ({ bot: web } = await startTestBot(services, { role: 'web', env, overrides: { queueName, logger: logger('web') } }));
-  ({ bot: worker } = await startTestBot(services, { role: 'worker', env, overrides: { queueName, logger: logger('worker'), applyPollMs: 40 } }));
+  const logger = (role: string) =>
+    pino(
+      { level: 'info', base: { role } },
+      { write: (line: string) => audit.push(JSON.parse(line) as Record<string, unknown>) },
+    );
+  ({ bot: web } = await startTestBot(services, {
+    role: 'web',
+    env,
+    overrides: { queueName, logger: logger('web') },
+  }));
+  ({ bot: worker } = await startTestBot(services, {
+    role: 'worker',
+    env,
+    overrides: { queueName, logger: logger('worker'), applyPollMs: 40 },
+  }));
 });
 
 afterAll(async () => {
@@ -30,7 +47,10 @@ afterAll(async () => {
   await services?.stop();
 });
 
-const { diagnose, buttonOf, press, modalAfterChecks, submit, patches, texts, threadOf } = applyDriver({ services: () => services, bot: () => web });
+const { diagnose, buttonOf, press, modalAfterChecks, submit, patches, texts, threadOf } = applyDriver({
+  services: () => services,
+  bot: () => web,
+});
 
 it('the web role opens the modal, the worker checks, dry-runs and applies; two people at once make one change', async () => {
   const reply = await diagnose('api-split');
@@ -45,9 +65,15 @@ it('the web role opens the modal, the worker checks, dry-runs and applies; two p
   expect(a.body.response_action).toBe('update');
   expect(b.body.response_action).toBe('update');
   await services.slack.waitFor(() => audit.some((l) => l.audit === true && l.code === 'duplicate'), 15_000);
-  await services.slack.waitFor(() => threadOf(reply).some((m) => texts(m).includes('applied the fix to')), 10_000);
+  await services.slack.waitFor(
+    () => threadOf(reply).some((m) => texts(m).includes('applied the fix to')),
+    10_000,
+  );
   expect(patches('api-split', false)).toHaveLength(1);
-  expect((services.cluster.kube.get('Deployment', 'shop', 'api-split') as Record<string, any>).spec.template.spec.containers[0].resources.limits.memory).toBe('768Mi');
+  expect(
+    (services.cluster.kube.get('Deployment', 'shop', 'api-split') as Record<string, any>).spec.template.spec
+      .containers[0].resources.limits.memory,
+  ).toBe('768Mi');
   // Audit lines come from both roles: the press in web, the change in the worker.
   const lines = audit.filter((l) => l.audit === true);
   expect(lines.filter((l) => l.event === 'requested').every((l) => l.role === 'web')).toBe(true);

@@ -1,7 +1,15 @@
 // The buttons the bot posts: "Re-run diagnosis" posts a fresh reply in the same thread; the pod
 // picker (for /oom <pod> matching several pods) diagnoses the one chosen. Driven by signed requests.
 import type { RunningBot } from '../../../src/bot/app';
-import { buttonPress, postToSlackEndpoint, slashCommand, startResponseUrl, startServices, startTestBot, type Services } from '../../support/bot-harness';
+import {
+  buttonPress,
+  postToSlackEndpoint,
+  slashCommand,
+  startResponseUrl,
+  startServices,
+  startTestBot,
+  type Services,
+} from '../../support/bot-harness';
 import { demoSpecs } from '../../support/scenarios';
 
 jest.setTimeout(60_000);
@@ -13,7 +21,13 @@ beforeAll(async () => {
   // Two scenarios whose pods share a name in different namespaces: the picker's case.
   const [first] = demoSpecs();
   if (!first) throw new Error('no demo spec');
-  services = await startServices([{ ...first, workloadKind: 'Pod', app: 'worker-0' }, { ...first, id: 'twin', namespace: 'batch', workloadKind: 'Pod', app: 'worker-0' }], { redis: false });
+  services = await startServices(
+    [
+      { ...first, workloadKind: 'Pod', app: 'worker-0' },
+      { ...first, id: 'twin', namespace: 'batch', workloadKind: 'Pod', app: 'worker-0' },
+    ],
+    { redis: false },
+  );
   ({ bot } = await startTestBot(services));
 });
 
@@ -32,10 +46,26 @@ it('offers a choice when /oom <pod> matches pods in several namespaces, and diag
     expect(picker).toContain('shop/worker-0');
     expect(picker).toContain('batch/worker-0');
 
-    const press = await postToSlackEndpoint(bot.url, buttonPress({ actionId: 'oom_pick_pod_1', value: 'batch/worker-0', channel: 'C0TEAM', messageTs: '1700000000.000100', responseUrl: responder.url }));
+    const press = await postToSlackEndpoint(
+      bot.url,
+      buttonPress({
+        actionId: 'oom_pick_pod_1',
+        value: 'batch/worker-0',
+        channel: 'C0TEAM',
+        messageTs: '1700000000.000100',
+        responseUrl: responder.url,
+      }),
+    );
     expect(press.status).toBe(200);
     const slack = services.slack;
-    await slack.waitFor(() => slack.messages.some((m) => m.channel === 'C0TEAM' && !m.thread_ts && JSON.stringify(m.blocks).includes('batch/worker-0')), 20_000);
+    await slack.waitFor(
+      () =>
+        slack.messages.some(
+          (m) =>
+            m.channel === 'C0TEAM' && !m.thread_ts && JSON.stringify(m.blocks).includes('batch/worker-0'),
+        ),
+      20_000,
+    );
   } finally {
     responder.stop();
   }
@@ -46,9 +76,23 @@ it('re-runs a diagnosis into a fresh reply in the same thread, bypassing the ded
   const parent = await waitForParent();
   const before = slack.thread('C0TEAM', parent).length;
   const value = JSON.stringify({ namespace: 'batch', pod: 'worker-0', container: 'api' });
-  const press = await postToSlackEndpoint(bot.url, buttonPress({ actionId: 'oom_rerun', value, channel: 'C0TEAM', messageTs: slack.thread('C0TEAM', parent)[0]?.ts ?? '', threadTs: parent }));
+  const press = await postToSlackEndpoint(
+    bot.url,
+    buttonPress({
+      actionId: 'oom_rerun',
+      value,
+      channel: 'C0TEAM',
+      messageTs: slack.thread('C0TEAM', parent)[0]?.ts ?? '',
+      threadTs: parent,
+    }),
+  );
   expect(press.status).toBe(200);
-  await slack.waitFor(() => slack.thread('C0TEAM', parent).length === before + 1 && JSON.stringify(slack.thread('C0TEAM', parent)[before]?.blocks).includes('OOMKilled'), 20_000);
+  await slack.waitFor(
+    () =>
+      slack.thread('C0TEAM', parent).length === before + 1 &&
+      JSON.stringify(slack.thread('C0TEAM', parent)[before]?.blocks).includes('OOMKilled'),
+    20_000,
+  );
 });
 
 it('ignores a Re-run button whose value is not a target', async () => {
@@ -57,7 +101,16 @@ it('ignores a Re-run button whose value is not a target', async () => {
   const before = slack.messages.length;
   const responder = await startResponseUrl();
   try {
-    const press = await postToSlackEndpoint(bot.url, buttonPress({ actionId: 'oom_rerun', value: '{"namespace":"Kube System!","pod":"x"}', channel: 'C0TEAM', messageTs: parent, responseUrl: responder.url }));
+    const press = await postToSlackEndpoint(
+      bot.url,
+      buttonPress({
+        actionId: 'oom_rerun',
+        value: '{"namespace":"Kube System!","pod":"x"}',
+        channel: 'C0TEAM',
+        messageTs: parent,
+        responseUrl: responder.url,
+      }),
+    );
     expect(press.status).toBe(200);
     await slack.waitFor(() => responder.received.length > 0, 10_000);
     expect(responder.received[0]?.text).toContain('no longer works');
@@ -70,6 +123,8 @@ it('ignores a Re-run button whose value is not a target', async () => {
 async function waitForParent(): Promise<string> {
   const slack = services.slack;
   await slack.waitFor(() => slack.files.some((f) => f.channel === 'C0TEAM'), 20_000);
-  const parent = slack.messages.find((m) => m.channel === 'C0TEAM' && !m.thread_ts && JSON.stringify(m.blocks).includes('batch/worker-0'));
+  const parent = slack.messages.find(
+    (m) => m.channel === 'C0TEAM' && !m.thread_ts && JSON.stringify(m.blocks).includes('batch/worker-0'),
+  );
   return parent?.ts ?? '';
 }

@@ -1,7 +1,16 @@
 // Slack answering like Slack does when things are not right: rate limits, a channel the bot has not
 // joined, one that does not exist, a private channel for /oom. The bot must handle each.
 import type { RunningBot } from '../../../src/bot/app';
-import { ALERTMANAGER_TOKEN, oomAlert, postToSlackEndpoint, slashCommand, startResponseUrl, startServices, startTestBot, type Services } from '../../support/bot-harness';
+import {
+  ALERTMANAGER_TOKEN,
+  oomAlert,
+  postToSlackEndpoint,
+  slashCommand,
+  startResponseUrl,
+  startServices,
+  startTestBot,
+  type Services,
+} from '../../support/bot-harness';
 import { demoSpecs } from '../../support/scenarios';
 
 jest.setTimeout(60_000);
@@ -36,16 +45,27 @@ function webhookBody(target: { namespace: string; pod: string; container: string
     commonLabels: alert.labels,
     commonAnnotations: {},
     externalURL: 'http://alertmanager.example',
-    alerts: [{ ...alert, status: 'firing', endsAt: '0001-01-01T00:00:00Z', fingerprint: `${groupKey.length}abc` }],
+    alerts: [
+      { ...alert, status: 'firing', endsAt: '0001-01-01T00:00:00Z', fingerprint: `${groupKey.length}abc` },
+    ],
   };
 }
 
-async function sendAlert(bot: RunningBot, target: { namespace: string; pod: string; container: string }, groupKey: string): Promise<number> {
-  const response = await fetch(`${bot.url}/alertmanager`, { method: 'POST', headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${ALERTMANAGER_TOKEN}` }, body: JSON.stringify(webhookBody(target, groupKey)) });
+async function sendAlert(
+  bot: RunningBot,
+  target: { namespace: string; pod: string; container: string },
+  groupKey: string,
+): Promise<number> {
+  const response = await fetch(`${bot.url}/alertmanager`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${ALERTMANAGER_TOKEN}` },
+    body: JSON.stringify(webhookBody(target, groupKey)),
+  });
   return response.status;
 }
 
-const target = (i: number) => services.cluster.scenarios[i]?.target ?? { namespace: '', pod: '', container: '' };
+const target = (i: number) =>
+  services.cluster.scenarios[i]?.target ?? { namespace: '', pod: '', container: '' };
 
 it('waits out a 429 with Retry-After and still posts the thread', async () => {
   const slack = services.slack;
@@ -75,7 +95,10 @@ it('gives up on a channel that does not exist without retrying, and says why in 
   const lines: string[] = [];
   const pino = (await import('pino')).default;
   const logger = pino({ level: 'info' }, { write: (line: string) => lines.push(line) });
-  const { bot } = await startTestBot(services, { env: { SLACK_ALERT_CHANNEL: 'C0MISSING' }, overrides: { logger } });
+  const { bot } = await startTestBot(services, {
+    env: { SLACK_ALERT_CHANNEL: 'C0MISSING' },
+    overrides: { logger },
+  });
   try {
     expect(await sendAlert(bot, target(2), 'g-missing')).toBe(200);
     await slack.waitFor(() => lines.some((l) => l.includes('channel_not_found')), 10_000);
@@ -94,7 +117,10 @@ it('answers /oom in a private channel it is not in through response_url, as text
   try {
     await withBot({}, async (bot) => {
       const { namespace, pod } = target(3);
-      const ack = await postToSlackEndpoint(bot.url, slashCommand(`${namespace}/${pod}`, { channel_id: 'G0PRIVATE' }, responder.url));
+      const ack = await postToSlackEndpoint(
+        bot.url,
+        slashCommand(`${namespace}/${pod}`, { channel_id: 'G0PRIVATE' }, responder.url),
+      );
       expect(ack.status).toBe(200);
       await services.slack.waitFor(() => received.length > 0, 20_000);
     });

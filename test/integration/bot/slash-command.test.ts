@@ -1,7 +1,14 @@
 // /oom through Slack's signed HTTP requests, as Slack sends them (form-encoded, signed with the
 // signing secret), and the ways it must refuse.
 import type { RunningBot } from '../../../src/bot/app';
-import { postToSlackEndpoint, slashCommand, startResponseUrl, startServices, startTestBot, type Services } from '../../support/bot-harness';
+import {
+  postToSlackEndpoint,
+  slashCommand,
+  startResponseUrl,
+  startServices,
+  startTestBot,
+  type Services,
+} from '../../support/bot-harness';
 import { demoSpecs } from '../../support/scenarios';
 
 jest.setTimeout(60_000);
@@ -19,7 +26,8 @@ afterAll(async () => {
   await services?.stop();
 });
 
-const target = (i: number) => services.cluster.scenarios[i]?.target ?? { namespace: '', pod: '', container: '' };
+const target = (i: number) =>
+  services.cluster.scenarios[i]?.target ?? { namespace: '', pod: '', container: '' };
 
 it('acknowledges a signed /oom at once, then posts "/oom …, asked by" with the diagnosis in its thread', async () => {
   const { namespace, pod } = target(0);
@@ -41,10 +49,14 @@ it('acknowledges a signed /oom at once, then posts "/oom …, asked by" with the
 it('refuses a request with a bad signature, and one signed too long ago', async () => {
   const forged = await postToSlackEndpoint(bot.url, slashCommand('shop/api-1'), { secret: 'not-the-secret' });
   expect(forged.status).toBe(401);
-  const stale = await postToSlackEndpoint(bot.url, slashCommand('shop/api-1'), { timestamp: Math.floor(Date.now() / 1000) - 600 });
+  const stale = await postToSlackEndpoint(bot.url, slashCommand('shop/api-1'), {
+    timestamp: Math.floor(Date.now() / 1000) - 600,
+  });
   expect(stale.status).toBe(401);
   // Neither reached the queue: nothing new was posted for them.
-  expect(services.slack.messages.filter((m) => JSON.stringify(m.blocks ?? '').includes('shop/api-1'))).toHaveLength(0);
+  expect(
+    services.slack.messages.filter((m) => JSON.stringify(m.blocks ?? '').includes('shop/api-1')),
+  ).toHaveLength(0);
 });
 
 it('answers bad input with one clear ephemeral line and queues nothing', async () => {
@@ -76,7 +88,10 @@ it('tells the user when no pod has that name', async () => {
   const responder = await startResponseUrl();
   const { received } = responder;
   try {
-    const response = await postToSlackEndpoint(bot.url, slashCommand('no-such-pod-anywhere', {}, responder.url));
+    const response = await postToSlackEndpoint(
+      bot.url,
+      slashCommand('no-such-pod-anywhere', {}, responder.url),
+    );
     expect(response.status).toBe(200);
     await services.slack.waitFor(() => received.length > 0, 15_000);
     expect(JSON.stringify(received[0])).toContain('No pod named');

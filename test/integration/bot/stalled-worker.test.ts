@@ -4,7 +4,14 @@ import type Bull from 'bull';
 import type { ClusterReader } from '../../../src/adapters/kubernetes';
 import { KubernetesReader, loadKubeConfig } from '../../../src/adapters/kubernetes';
 import type { RunningBot } from '../../../src/bot/app';
-import { ALERT_CHANNEL, ALERTMANAGER_TOKEN, oomAlert, startServices, startTestBot, type Services } from '../../support/bot-harness';
+import {
+  ALERT_CHANNEL,
+  ALERTMANAGER_TOKEN,
+  oomAlert,
+  startServices,
+  startTestBot,
+  type Services,
+} from '../../support/bot-harness';
 import { demoSpecs } from '../../support/scenarios';
 
 jest.setTimeout(60_000);
@@ -19,7 +26,7 @@ afterAll(async () => {
   await services?.stop();
 });
 
-it('hands a dead worker\'s job to another worker, which finishes it in the same reply', async () => {
+it("hands a dead worker's job to another worker, which finishes it in the same reply", async () => {
   const queueName = `stalled-${Date.now()}`;
   const real = new KubernetesReader(loadKubeConfig({ kubeconfig: services.cluster.kubeconfigPath }));
   // Worker A hangs while reading the pod's events, after it has posted its placeholder.
@@ -32,7 +39,9 @@ it('hands a dead worker\'s job to another worker, which finishes it in the same 
       return new Promise((resolve) => (release = () => resolve([])));
     },
   };
-  const { bot: a } = await startTestBot(services, { overrides: { queueName, cluster: hanging, queueStalledMs: 1000, closeGraceMs: 500 } });
+  const { bot: a } = await startTestBot(services, {
+    overrides: { queueName, cluster: hanging, queueStalledMs: 1000, closeGraceMs: 500 },
+  });
   let b: RunningBot | undefined;
   try {
     const target = services.cluster.scenarios[0]?.target ?? { namespace: '', pod: '', container: '' };
@@ -40,16 +49,31 @@ it('hands a dead worker\'s job to another worker, which finishes it in the same 
     const response = await fetch(`${a.url}/alertmanager`, {
       method: 'POST',
       headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${ALERTMANAGER_TOKEN}` },
-      body: JSON.stringify({ version: '4', groupKey: 'stalled', status: 'firing', receiver: 'r', groupLabels: {}, commonLabels: alert.labels, commonAnnotations: {}, alerts: [{ ...alert, status: 'firing', fingerprint: 'deadbeef01' }] }),
+      body: JSON.stringify({
+        version: '4',
+        groupKey: 'stalled',
+        status: 'firing',
+        receiver: 'r',
+        groupLabels: {},
+        commonLabels: alert.labels,
+        commonAnnotations: {},
+        alerts: [{ ...alert, status: 'firing', fingerprint: 'deadbeef01' }],
+      }),
     });
     expect(response.status).toBe(200);
     const slack = services.slack;
-    await slack.waitFor(() => hung && slack.messages.some((m) => m.thread_ts && m.channel === ALERT_CHANNEL), 20_000);
+    await slack.waitFor(
+      () => hung && slack.messages.some((m) => m.thread_ts && m.channel === ALERT_CHANNEL),
+      20_000,
+    );
 
     // A dies: its Redis connections drop, so its lock on the job is no longer renewed.
     for (const client of (a.queue as unknown as { queue: Bull.Queue }).queue.clients) client.disconnect();
 
-    ({ bot: b } = await startTestBot(services, { role: 'worker', overrides: { queueName, queueStalledMs: 1000 } }));
+    ({ bot: b } = await startTestBot(services, {
+      role: 'worker',
+      overrides: { queueName, queueStalledMs: 1000 },
+    }));
     await slack.waitFor(() => slack.files.some((f) => f.channel === ALERT_CHANNEL), 30_000);
     const parent = slack.messages.find((m) => m.channel === ALERT_CHANNEL && !m.thread_ts);
     const replies = slack.thread(ALERT_CHANNEL, parent?.ts ?? '');

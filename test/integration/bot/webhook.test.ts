@@ -3,7 +3,13 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RunningBot } from '../../../src/bot/app';
-import { ALERT_CHANNEL, ALERTMANAGER_TOKEN, startServices, startTestBot, type Services } from '../../support/bot-harness';
+import {
+  ALERT_CHANNEL,
+  ALERTMANAGER_TOKEN,
+  startServices,
+  startTestBot,
+  type Services,
+} from '../../support/bot-harness';
 import { demoSpecs } from '../../support/scenarios';
 
 jest.setTimeout(60_000);
@@ -21,28 +27,59 @@ afterAll(async () => {
   await services?.stop();
 });
 
-const fixture = (name: string) => JSON.parse(readFileSync(join(__dirname, '..', '..', 'fixtures', 'real', name), 'utf8')) as Record<string, unknown>;
+const fixture = (name: string) =>
+  JSON.parse(readFileSync(join(__dirname, '..', '..', 'fixtures', 'real', name), 'utf8')) as Record<
+    string,
+    unknown
+  >;
 
 function post(body: unknown, headers: Record<string, string> = {}): Promise<Response> {
   return fetch(`${bot.url}/alertmanager`, {
     method: 'POST',
-    headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${ALERTMANAGER_TOKEN}`, ...headers },
+    headers: {
+      'Content-Type': 'application/json',
+      Authorization: `Bearer ${ALERTMANAGER_TOKEN}`,
+      ...headers,
+    },
     body: typeof body === 'string' ? body : JSON.stringify(body),
   });
 }
 
 /** A webhook body for one scenario, shaped like the captured Alertmanager 0.25 body. */
-function payloadFor(id: string, extra: { status?: 'firing' | 'resolved'; labels?: Record<string, string>; groupKey?: string } = {}) {
+function payloadFor(
+  id: string,
+  extra: { status?: 'firing' | 'resolved'; labels?: Record<string, string>; groupKey?: string } = {},
+) {
   const scenario = services.cluster.scenarios.find((s) => s.spec.id === id);
   if (!scenario) throw new Error(id);
-  const base = fixture('alertmanager-0.25-webhook-captured-oom-alert.json') as { alerts: Array<Record<string, unknown>> } & Record<string, unknown>;
-  const labels = { alertname: 'ContainerOOMKilled', namespace: scenario.target.namespace, pod: scenario.target.pod, container: scenario.target.container, severity: 'warning', ...extra.labels };
+  const base = fixture('alertmanager-0.25-webhook-captured-oom-alert.json') as {
+    alerts: Array<Record<string, unknown>>;
+  } & Record<string, unknown>;
+  const labels = {
+    alertname: 'ContainerOOMKilled',
+    namespace: scenario.target.namespace,
+    pod: scenario.target.pod,
+    container: scenario.target.container,
+    severity: 'warning',
+    ...extra.labels,
+  };
   const status = extra.status ?? 'firing';
   return {
     ...base,
     status,
-    groupKey: extra.groupKey ?? `{}:{alertname="ContainerOOMKilled", namespace="${labels.namespace}", pod="${labels.pod}"}`,
-    alerts: [{ ...base.alerts[0], status, labels, fingerprint: `f${id.length}${labels.pod.length}`.padEnd(16, '0'), startsAt: '2026-11-28T07:14:22Z', endsAt: status === 'resolved' ? '2026-11-28T09:00:00Z' : '0001-01-01T00:00:00Z' }],
+    groupKey:
+      extra.groupKey ??
+      `{}:{alertname="ContainerOOMKilled", namespace="${labels.namespace}", pod="${labels.pod}"}`,
+    alerts: [
+      {
+        ...base.alerts[0],
+        status,
+        labels,
+        fingerprint: `f${id.length}${labels.pod.length}`.padEnd(16, '0'),
+        startsAt: '2026-11-28T07:14:22Z',
+        endsAt: status === 'resolved' ? '2026-11-28T09:00:00Z' : '0001-01-01T00:00:00Z',
+      },
+    ],
     commonLabels: labels,
     groupLabels: { alertname: labels.alertname, namespace: labels.namespace, pod: labels.pod },
   };
@@ -53,8 +90,13 @@ describe('authentication and validation', () => {
     const missing = await post(payloadFor('limit-too-small'), { Authorization: '' });
     expect(missing.status).toBe(401);
     expect(((await missing.json()) as { error: string }).error).toContain('ALERTMANAGER_TOKEN');
-    expect((await post(payloadFor('limit-too-small'), { Authorization: 'Bearer wrong-token-wrong-token-00' })).status).toBe(401);
-    expect((await post(payloadFor('limit-too-small'), { Authorization: `Basic ${ALERTMANAGER_TOKEN}` })).status).toBe(401);
+    expect(
+      (await post(payloadFor('limit-too-small'), { Authorization: 'Bearer wrong-token-wrong-token-00' }))
+        .status,
+    ).toBe(401);
+    expect(
+      (await post(payloadFor('limit-too-small'), { Authorization: `Basic ${ALERTMANAGER_TOKEN}` })).status,
+    ).toBe(401);
   });
 
   it('answers malformed bodies with 4xx and one clear message', async () => {
@@ -70,7 +112,11 @@ describe('authentication and validation', () => {
   });
 
   it('accepts the real payloads, including an old Alertmanager without fingerprints', async () => {
-    for (const name of ['alertmanager-webhook-resolved-compact-alertmanager-bot.json', 'alertmanager-webhook-kubepodnotready-single-alert.json', 'alertmanager-webhook-resolved-k8s-deployment-replicas.json']) {
+    for (const name of [
+      'alertmanager-webhook-resolved-compact-alertmanager-bot.json',
+      'alertmanager-webhook-kubepodnotready-single-alert.json',
+      'alertmanager-webhook-resolved-k8s-deployment-replicas.json',
+    ]) {
       const response = await post(fixture(name));
       expect([name, response.status]).toEqual([name, 200]);
     }
@@ -87,7 +133,9 @@ describe('alerts to threads', () => {
     const slack = services.slack;
     await slack.waitFor(() => slack.files.some((f) => f.filename.includes('cart')), 30_000);
     await new Promise((r) => setTimeout(r, 500));
-    const parents = slack.messages.filter((m) => m.channel === ALERT_CHANNEL && !m.thread_ts && JSON.stringify(m.blocks).includes('cart'));
+    const parents = slack.messages.filter(
+      (m) => m.channel === ALERT_CHANNEL && !m.thread_ts && JSON.stringify(m.blocks).includes('cart'),
+    );
     expect(parents).toHaveLength(1);
     expect(slack.thread(ALERT_CHANNEL, parents[0]?.ts ?? '')).toHaveLength(1);
   });
@@ -96,11 +144,23 @@ describe('alerts to threads', () => {
     const slack = services.slack;
     await slack.waitFor(() => slack.files.some((f) => f.filename.includes('cart')), 30_000);
     // A new alert group for the same workload and container: the next kill.
-    const again = payloadFor('memory-leak', { groupKey: '{}:{alertname="ContainerOOMKilled", namespace="shop", later="yes"}', labels: { severity: 'critical' } });
+    const again = payloadFor('memory-leak', {
+      groupKey: '{}:{alertname="ContainerOOMKilled", namespace="shop", later="yes"}',
+      labels: { severity: 'critical' },
+    });
     (again.alerts[0] as Record<string, unknown>).startsAt = '2026-11-28T08:30:00Z';
     expect((await post(again)).status).toBe(200);
-    await slack.waitFor(() => slack.messages.some((m) => !m.thread_ts && JSON.stringify(m.blocks).includes('already diagnosed')), 20_000);
-    const diagnosisReplies = slack.messages.filter((m) => m.thread_ts && JSON.stringify(m.blocks).includes('cart') && JSON.stringify(m.blocks).includes('memory leak'));
+    await slack.waitFor(
+      () =>
+        slack.messages.some((m) => !m.thread_ts && JSON.stringify(m.blocks).includes('already diagnosed')),
+      20_000,
+    );
+    const diagnosisReplies = slack.messages.filter(
+      (m) =>
+        m.thread_ts &&
+        JSON.stringify(m.blocks).includes('cart') &&
+        JSON.stringify(m.blocks).includes('memory leak'),
+    );
     expect(diagnosisReplies).toHaveLength(1);
     await slack.waitFor(() => JSON.stringify(diagnosisReplies[0]?.blocks).includes('2nd OOM kill'), 10_000);
   });
@@ -112,18 +172,32 @@ describe('alerts to threads', () => {
     await slack.waitFor(() => slack.files.some((f) => f.filename.includes('exporter')), 30_000);
     const replies = slack.messages.filter((m) => m.thread_ts).length;
     expect((await post(payloadFor('burst-allocation', { status: 'resolved' }))).status).toBe(200);
-    await slack.waitFor(() => slack.messages.some((m) => !m.thread_ts && JSON.stringify(m.blocks).includes('exporter') && JSON.stringify(m.blocks).includes('Resolved')), 10_000);
+    await slack.waitFor(
+      () =>
+        slack.messages.some(
+          (m) =>
+            !m.thread_ts &&
+            JSON.stringify(m.blocks).includes('exporter') &&
+            JSON.stringify(m.blocks).includes('Resolved'),
+        ),
+      10_000,
+    );
     expect(slack.messages.filter((m) => m.thread_ts).length).toBe(replies);
   });
 
   it('leaves alone alerts for another cluster, and lists an alert without a pod label as undiagnosable', async () => {
     const other = await post(payloadFor('sigkill-not-oom', { labels: { cluster: 'staging-us' } }));
     expect(((await other.json()) as { queued: number }).queued).toBe(0);
-    const noPod = payloadFor('sigkill-not-oom', { groupKey: '{}:{alertname="ContainerOOMKilled", nopod="1"}' });
+    const noPod = payloadFor('sigkill-not-oom', {
+      groupKey: '{}:{alertname="ContainerOOMKilled", nopod="1"}',
+    });
     delete (noPod.alerts[0] as { labels: Record<string, string> }).labels.pod;
     expect((await post(noPod)).status).toBe(200);
     const slack = services.slack;
-    await slack.waitFor(() => slack.messages.some((m) => !m.thread_ts && JSON.stringify(m.blocks).includes('no pod label')), 10_000);
+    await slack.waitFor(
+      () => slack.messages.some((m) => !m.thread_ts && JSON.stringify(m.blocks).includes('no pod label')),
+      10_000,
+    );
   });
 
   it('answers 503 when Redis is down, so that Alertmanager retries', async () => {

@@ -33,11 +33,27 @@ it('fires ContainerOOMKilled once a container restarts after an OOM kill, with t
         input_series: [
           // Restarted at minute 20 (0 → 1), after an OOM kill. kube-state-metrics exports the reason
           // gauge only once there is a last termination, and only for that reason: absent before ("_").
-          { series: 'kube_pod_container_status_restarts_total{namespace="shop",pod="api-1",container="api",job="kube-state-metrics"}', values: '0x20 1x30' },
-          { series: 'kube_pod_container_status_last_terminated_reason{namespace="shop",pod="api-1",container="api",reason="OOMKilled",job="kube-state-metrics"}', values: '_x19 1x31' },
+          {
+            series:
+              'kube_pod_container_status_restarts_total{namespace="shop",pod="api-1",container="api",job="kube-state-metrics"}',
+            values: '0x20 1x30',
+          },
+          {
+            series:
+              'kube_pod_container_status_last_terminated_reason{namespace="shop",pod="api-1",container="api",reason="OOMKilled",job="kube-state-metrics"}',
+            values: '_x19 1x31',
+          },
           // Another container restarted after an error: no alert.
-          { series: 'kube_pod_container_status_restarts_total{namespace="shop",pod="web-1",container="web",job="kube-state-metrics"}', values: '0x20 1x30' },
-          { series: 'kube_pod_container_status_last_terminated_reason{namespace="shop",pod="web-1",container="web",reason="Error",job="kube-state-metrics"}', values: '_x19 1x31' },
+          {
+            series:
+              'kube_pod_container_status_restarts_total{namespace="shop",pod="web-1",container="web",job="kube-state-metrics"}',
+            values: '0x20 1x30',
+          },
+          {
+            series:
+              'kube_pod_container_status_last_terminated_reason{namespace="shop",pod="web-1",container="web",reason="Error",job="kube-state-metrics"}',
+            values: '_x19 1x31',
+          },
         ],
         alert_rule_test: [
           { eval_time: '15m', alertname: 'ContainerOOMKilled', exp_alerts: [] },
@@ -46,10 +62,17 @@ it('fires ContainerOOMKilled once a container restarts after an OOM kill, with t
             alertname: 'ContainerOOMKilled',
             exp_alerts: [
               {
-                exp_labels: { severity: 'warning', namespace: 'shop', pod: 'api-1', container: 'api', job: 'kube-state-metrics' },
+                exp_labels: {
+                  severity: 'warning',
+                  namespace: 'shop',
+                  pod: 'api-1',
+                  container: 'api',
+                  job: 'kube-state-metrics',
+                },
                 exp_annotations: {
                   summary: 'Container api in shop/api-1 was OOMKilled',
-                  description: 'The container hit its memory limit and was killed by the kernel (exit 137). oomdoctor answers this alert in Slack with the cause and a fix.',
+                  description:
+                    'The container hit its memory limit and was killed by the kernel (exit 137). oomdoctor answers this alert in Slack with the cause and a fix.',
                 },
               },
             ],
@@ -70,7 +93,16 @@ it('ships an Alertmanager receiver that amtool accepts, pointing at the webhook 
   const file = join(deploy, 'alertmanager-receiver.yaml');
   const { stdout } = await run(requireBinary('amtool'), ['check-config', file]);
   expect(stdout).toContain('SUCCESS');
-  const config = parse(readFileSync(file, 'utf8')) as { receivers: Array<{ name: string; webhook_configs?: Array<{ url: string; send_resolved: boolean; http_config: { authorization: { type: string } } }> }> };
+  const config = parse(readFileSync(file, 'utf8')) as {
+    receivers: Array<{
+      name: string;
+      webhook_configs?: Array<{
+        url: string;
+        send_resolved: boolean;
+        http_config: { authorization: { type: string } };
+      }>;
+    }>;
+  };
   const hook = config.receivers.find((r) => r.name === 'oomdoctor')?.webhook_configs?.[0];
   expect(hook?.url).toMatch(/\/alertmanager$/);
   expect(hook?.send_resolved).toBe(true);
@@ -87,5 +119,7 @@ it('ships a Slack app manifest whose command and URLs match what the bot serves'
   expect(manifest.features.slash_commands[0]?.url).toMatch(/\/slack\/events$/);
   expect(manifest.settings.interactivity.request_url).toMatch(/\/slack\/events$/);
   // What the bot calls: chat.postMessage/update, conversations.join, files.uploadV2, usergroups.users.list.
-  expect(manifest.oauth_config.scopes.bot).toEqual(expect.arrayContaining(['chat:write', 'channels:join', 'commands', 'files:write', 'usergroups:read']));
+  expect(manifest.oauth_config.scopes.bot).toEqual(
+    expect.arrayContaining(['chat:write', 'channels:join', 'commands', 'files:write', 'usergroups:read']),
+  );
 });

@@ -3,7 +3,15 @@
 // and close() lets a running job finish.
 import { randomUUID } from 'node:crypto';
 import type { BotJob } from '../../../src/bot/jobs';
-import { BullJobQueue, MAX_ATTEMPTS, MemoryJobQueue, PermanentJobError, QueueUnavailableError, type JobMeta, type JobQueue } from '../../../src/bot/queue';
+import {
+  BullJobQueue,
+  MAX_ATTEMPTS,
+  MemoryJobQueue,
+  PermanentJobError,
+  QueueUnavailableError,
+  type JobMeta,
+  type JobQueue,
+} from '../../../src/bot/queue';
 import { startRedis, type RunningRedis } from '../../support/redis';
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -20,7 +28,14 @@ afterAll(async () => {
 });
 
 function commandJob(text = 'shop/api-1'): BotJob {
-  return { kind: 'command', receivedAt: 1_700_000_000_000, channel: 'C0123ABCD', userId: 'U0123ABCD', text, responseUrl: null };
+  return {
+    kind: 'command',
+    receivedAt: 1_700_000_000_000,
+    channel: 'C0123ABCD',
+    userId: 'U0123ABCD',
+    text,
+    responseUrl: null,
+  };
 }
 
 /** Resolves when `predicate` holds, polling; rejects with `what` after `ms`. */
@@ -43,7 +58,13 @@ function describeJobQueue(name: string, makeQueue: (backoffMs: number) => JobQue
   describe(`${name}: the JobQueue contract`, () => {
     let queue: JobQueue;
     let calls: Call[];
-    const record = (job: BotJob, meta: JobMeta) => calls.push({ id: meta.id, attempt: meta.attempt, maxAttempts: meta.maxAttempts, text: job.kind === 'command' ? job.text : job.kind });
+    const record = (job: BotJob, meta: JobMeta) =>
+      calls.push({
+        id: meta.id,
+        attempt: meta.attempt,
+        maxAttempts: meta.maxAttempts,
+        text: job.kind === 'command' ? job.text : job.kind,
+      });
 
     beforeEach(() => {
       calls = [];
@@ -201,7 +222,10 @@ describe('BullJobQueue against a Redis that stops', () => {
 });
 
 describeJobQueue('MemoryJobQueue', (backoffMs) => new MemoryJobQueue(backoffMs));
-describeJobQueue('BullJobQueue', (backoffMs) => new BullJobQueue(redis.url, `test-${randomUUID()}`, { backoffMs }));
+describeJobQueue(
+  'BullJobQueue',
+  (backoffMs) => new BullJobQueue(redis.url, `test-${randomUUID()}`, { backoffMs }),
+);
 
 describe('MemoryJobQueue specifics', () => {
   it('refuses new jobs once closing, with QueueUnavailableError', async () => {

@@ -45,7 +45,13 @@ describe('RedisStore specifics', () => {
 
     const keys = (await observer.keys(`${prefix}*`)).sort();
     expect(keys).toEqual(
-      [`${prefix}diagnosed:k`, `${prefix}diagnosis:C1:1.1`, `${prefix}group:g1`, `${prefix}lines:g1`, `${prefix}reply:alert-1`].sort(),
+      [
+        `${prefix}diagnosed:k`,
+        `${prefix}diagnosis:C1:1.1`,
+        `${prefix}group:g1`,
+        `${prefix}lines:g1`,
+        `${prefix}reply:alert-1`,
+      ].sort(),
     );
     for (const key of keys) {
       const ttl = await observer.pttl(key);

@@ -1,7 +1,12 @@
 import * as http from 'node:http';
 import { type AddressInfo } from 'node:net';
 import { startAlertmanager, type RunningAlertmanager } from '../../support/alertmanager';
-import { startPrometheus, toOpenMetrics, type GeneratedSeries, type RunningPrometheus } from '../../support/prometheus';
+import {
+  startPrometheus,
+  toOpenMetrics,
+  type GeneratedSeries,
+  type RunningPrometheus,
+} from '../../support/prometheus';
 import { redisPing, startRedis, type RunningRedis } from '../../support/redis';
 import { freePort, requireBinary, run, startProcess, makeTempDir, waitForHttp } from '../../support/services';
 
@@ -17,7 +22,8 @@ const cadvisorLabels: Record<string, string> = {
   container: 'search-collector',
   endpoint: 'https-metrics',
   id: `/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod${podUid.replace(/-/g, '_')}.slice/crio-6c40a30aa4f04bf7563a5c0ffaf1f59282caab2e64c47693b472b81029bd33a8.scope`,
-  image: 'registry.redhat.io/rhacm2/search-collector-rhel9@sha256:728c64da189493df86162a08fefbdf5db1ef4f42a4fe0d06aba8c097382946b7',
+  image:
+    'registry.redhat.io/rhacm2/search-collector-rhel9@sha256:728c64da189493df86162a08fefbdf5db1ef4f42a4fe0d06aba8c097382946b7',
   instance: '10.0.10.214:10250',
   job: 'kubelet',
   metrics_path: '/metrics/cadvisor',
@@ -37,7 +43,11 @@ interface PromMatrixResult {
   values: Array<[number, string]>;
 }
 
-async function promApi<T>(prom: RunningPrometheus, endpoint: string, params: Record<string, string>): Promise<T> {
+async function promApi<T>(
+  prom: RunningPrometheus,
+  endpoint: string,
+  params: Record<string, string>,
+): Promise<T> {
   const res = await fetch(`${prom.url}/api/v1/${endpoint}?${new URLSearchParams(params).toString()}`);
   const body = (await res.json()) as { status: string; data: { result: T }; error?: string };
   if (res.status !== 200 || body.status !== 'success') {
@@ -54,9 +64,27 @@ function sec(ms: number): string {
 describe('toOpenMetrics', () => {
   it('groups by family, escapes, converts ms to seconds, sorts and de-duplicates samples', () => {
     const text = toOpenMetrics([
-      { name: 'g', type: 'gauge', help: 'a "help"\nline \\', labels: { b: 'x"y\\z\nw', a: '1' }, samples: [[2500, 2], [1000, 1], [2500, 99]] },
+      {
+        name: 'g',
+        type: 'gauge',
+        help: 'a "help"\nline \\',
+        labels: { b: 'x"y\\z\nw', a: '1' },
+        samples: [
+          [2500, 2],
+          [1000, 1],
+          [2500, 99],
+        ],
+      },
       { name: 'c_total', type: 'counter', labels: {}, samples: [[1001, 5]] },
-      { name: 'g', type: 'gauge', labels: { a: '2' }, samples: [[-1000, Number.NaN], [0, Infinity]] },
+      {
+        name: 'g',
+        type: 'gauge',
+        labels: { a: '2' },
+        samples: [
+          [-1000, Number.NaN],
+          [0, Infinity],
+        ],
+      },
     ]);
     expect(text).toBe(
       [
@@ -75,8 +103,12 @@ describe('toOpenMetrics', () => {
   });
 
   it('rejects invalid names and conflicting family types', () => {
-    expect(() => toOpenMetrics([{ name: 'bad-name', type: 'gauge', labels: {}, samples: [] }])).toThrow(/metric name/);
-    expect(() => toOpenMetrics([{ name: 'm', type: 'gauge', labels: { 'bad-label': 'x' }, samples: [] }])).toThrow(/label name/);
+    expect(() => toOpenMetrics([{ name: 'bad-name', type: 'gauge', labels: {}, samples: [] }])).toThrow(
+      /metric name/,
+    );
+    expect(() =>
+      toOpenMetrics([{ name: 'm', type: 'gauge', labels: { 'bad-label': 'x' }, samples: [] }]),
+    ).toThrow(/label name/);
     expect(() =>
       toOpenMetrics([
         { name: 'm', type: 'gauge', labels: {}, samples: [] },
@@ -175,13 +207,18 @@ describe('real Prometheus with backfilled history', () => {
       expect(Number(result[0]!.value[1])).toBe(expected);
     }
     // Without time= the newest sample (<= 30 s old) is returned.
-    const latest = await promApi<PromVectorResult[]>(prom, 'query', { query: 'container_memory_working_set_bytes' });
+    const latest = await promApi<PromVectorResult[]>(prom, 'query', {
+      query: 'container_memory_working_set_bytes',
+    });
     expect(Number(latest[0]!.value[1])).toBe(workingSet.samples[workingSet.samples.length - 1]![1]);
   });
 
   it('keeps counters, with and without the _total suffix', async () => {
     const [t, expected] = oomEvents.samples[1500]!;
-    const oom = await promApi<PromVectorResult[]>(prom, 'query', { query: 'container_oom_events_total', time: sec(t) });
+    const oom = await promApi<PromVectorResult[]>(prom, 'query', {
+      query: 'container_oom_events_total',
+      time: sec(t),
+    });
     expect(oom.map((r) => Number(r.value[1]))).toEqual([expected]);
     expect(oom[0]!.metric.__name__).toBe('container_oom_events_total');
 
@@ -191,7 +228,10 @@ describe('real Prometheus with backfilled history', () => {
     });
     expect(Number(increase[0]!.value[1])).toBe(1); // 6h = 720 steps of 30 s = one more OOM event
 
-    const fc = await promApi<PromVectorResult[]>(prom, 'query', { query: 'container_memory_failcnt', time: sec(end) });
+    const fc = await promApi<PromVectorResult[]>(prom, 'query', {
+      query: 'container_memory_failcnt',
+      time: sec(end),
+    });
     expect(Number(fc[0]!.value[1])).toBe(failcnt.samples[failcnt.samples.length - 1]![1]);
   });
 
@@ -262,7 +302,11 @@ describe('real Alertmanager', () => {
 
   function waitForDeliveries(n: number, timeoutMs: number): Promise<void> {
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`only ${deliveries.length} of ${n} webhook deliveries within ${timeoutMs} ms`)), timeoutMs);
+      const timer = setTimeout(
+        () =>
+          reject(new Error(`only ${deliveries.length} of ${n} webhook deliveries within ${timeoutMs} ms`)),
+        timeoutMs,
+      );
       const check = (): void => {
         if (deliveries.length >= n) {
           clearTimeout(timer);
@@ -344,16 +388,20 @@ describe('process harness', () => {
     const dir = makeTempDir('oomdoctor-harness');
     try {
       const port = await freePort();
-      const proc = startProcess('/bin/sh', ['-c', 'echo "boom: config is broken" >&2; exit 3'], { logFile: `${dir.path}/sh.log` });
-      await expect(waitForHttp(`http://127.0.0.1:${port}/`, { timeoutMs: 5000, process: proc })).rejects.toThrow(
-        /exited with code 3[\s\S]*boom: config is broken/,
-      );
+      const proc = startProcess('/bin/sh', ['-c', 'echo "boom: config is broken" >&2; exit 3'], {
+        logFile: `${dir.path}/sh.log`,
+      });
+      await expect(
+        waitForHttp(`http://127.0.0.1:${port}/`, { timeoutMs: 5000, process: proc }),
+      ).rejects.toThrow(/exited with code 3[\s\S]*boom: config is broken/);
       await proc.stop();
 
       const sleeper = startProcess('/bin/sh', ['-c', 'exec sleep 60'], { logFile: `${dir.path}/sleep.log` });
       await sleeper.stop();
       expect(sleeper.hasExited()).toBe(true);
-      await expect(waitForHttp(`http://127.0.0.1:${port}/`, { timeoutMs: 300 })).rejects.toThrow(/timed out after 300 ms.*last error/);
+      await expect(waitForHttp(`http://127.0.0.1:${port}/`, { timeoutMs: 300 })).rejects.toThrow(
+        /timed out after 300 ms.*last error/,
+      );
     } finally {
       await dir.remove();
     }

@@ -5,7 +5,13 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { SourceError } from '../../../src/adapters/errors';
-import { DEFAULT_METRIC_NAMES, mergeInstances, PrometheusSource, promString, stepFor } from '../../../src/adapters/prometheus';
+import {
+  DEFAULT_METRIC_NAMES,
+  mergeInstances,
+  PrometheusSource,
+  promString,
+  stepFor,
+} from '../../../src/adapters/prometheus';
 import { METRIC_NAME_VARIABLES, readMetricNames } from '../../../src/config/metric-names';
 import { ParseError } from '../../../src/core/errors';
 import type { Target } from '../../../src/core/types';
@@ -17,8 +23,18 @@ const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 const END = Date.parse('2026-11-28T12:00:00Z');
 
-const officialMatrix = JSON.parse(fs.readFileSync(path.join(FIXTURES, 'prometheus-api-query-range-matrix-up-official-docs.json'), 'utf8'));
-const thanosVector = JSON.parse(fs.readFileSync(path.join(FIXTURES, 'prometheus-api-query-vector-container-memory-working-set-bytes-openshift-thanos.json'), 'utf8'));
+const officialMatrix = JSON.parse(
+  fs.readFileSync(path.join(FIXTURES, 'prometheus-api-query-range-matrix-up-official-docs.json'), 'utf8'),
+);
+const thanosVector = JSON.parse(
+  fs.readFileSync(
+    path.join(
+      FIXTURES,
+      'prometheus-api-query-vector-container-memory-working-set-bytes-openshift-thanos.json',
+    ),
+    'utf8',
+  ),
+);
 const cadvisorLabels: Record<string, string> = thanosVector.data.result[0].metric;
 
 type Series = { metric: Record<string, string>; values: Array<[number, string]> };
@@ -59,7 +75,12 @@ async function startFake(): Promise<FakePrometheus> {
       const url = new URL(req.url ?? '/', 'http://x');
       const body = Buffer.concat(chunks).toString('utf8');
       const params = new URLSearchParams(req.method === 'POST' ? body : url.search);
-      const recorded: Recorded = { method: req.method ?? '', path: url.pathname, contentType: req.headers['content-type'], params };
+      const recorded: Recorded = {
+        method: req.method ?? '',
+        path: url.pathname,
+        contentType: req.headers['content-type'],
+        params,
+      };
       fake.requests.push(recorded);
       (fake.handle as Handler)(recorded, res);
     });
@@ -92,22 +113,37 @@ function healthy(req: Recorded, res: http.ServerResponse): void {
   if (query.startsWith('max by (id)')) {
     const old: Series = { metric: { id: `${cadvisorLabels.id}-old` }, values: [] };
     const fresh: Series = { metric: { id: `${cadvisorLabels.id}-new` }, values: [] };
-    for (let s = t('2026-11-28T10:00:00Z'); s <= t('2026-11-28T11:03:00Z'); s += 60) old.values.push([s, String(s <= t('2026-11-28T11:00:00Z') ? 0.99 * GiB : 0.99 * GiB)]);
-    for (let s = t('2026-11-28T11:01:00Z'); s <= t('2026-11-28T12:00:00Z'); s += 60) fresh.values.push([s, String(300 * MiB)]);
+    for (let s = t('2026-11-28T10:00:00Z'); s <= t('2026-11-28T11:03:00Z'); s += 60)
+      old.values.push([s, String(s <= t('2026-11-28T11:00:00Z') ? 0.99 * GiB : 0.99 * GiB)]);
+    for (let s = t('2026-11-28T11:01:00Z'); s <= t('2026-11-28T12:00:00Z'); s += 60)
+      fresh.values.push([s, String(300 * MiB)]);
     // Prometheus sorts series by labels; put the new one first so order alone cannot decide.
     json(res, 200, matrix([fresh, old]));
     return;
   }
-  const tagged = (tag: string, values: Array<[number, string]>): Series => ({ metric: { oomdoctor_series: tag }, values });
+  const tagged = (tag: string, values: Array<[number, string]>): Series => ({
+    metric: { oomdoctor_series: tag },
+    values,
+  });
   json(
     res,
     200,
     matrix([
       tagged('limit', [[t('2026-11-28T11:59:00Z'), String(GiB)]]),
       tagged('request', [[t('2026-11-28T11:59:00Z'), String(512 * MiB)]]),
-      tagged('restarts', [[t('2026-11-28T10:59:00Z'), '4'], [t('2026-11-28T11:01:00Z'), '5']]),
-      tagged('oom_events', [[t('2026-11-28T10:59:00Z'), '4'], [t('2026-11-28T11:01:00Z'), '5'], [t('2026-11-28T11:02:00Z'), 'NaN']]),
-      tagged('start_time', [[t('2026-11-28T10:30:00Z'), String(t('2026-11-28T07:00:00Z'))], [t('2026-11-28T11:30:00Z'), String(t('2026-11-28T11:00:30Z'))]]),
+      tagged('restarts', [
+        [t('2026-11-28T10:59:00Z'), '4'],
+        [t('2026-11-28T11:01:00Z'), '5'],
+      ]),
+      tagged('oom_events', [
+        [t('2026-11-28T10:59:00Z'), '4'],
+        [t('2026-11-28T11:01:00Z'), '5'],
+        [t('2026-11-28T11:02:00Z'), 'NaN'],
+      ]),
+      tagged('start_time', [
+        [t('2026-11-28T10:30:00Z'), String(t('2026-11-28T07:00:00Z'))],
+        [t('2026-11-28T11:30:00Z'), String(t('2026-11-28T11:00:30Z'))],
+      ]),
     ]),
   );
 }
@@ -144,9 +180,17 @@ describe('the queries sent', () => {
     }
     const queries = fake.requests.map((r) => r.params.get('query') ?? '');
     const workingSet = queries.find((q) => q.startsWith('max by (id)'));
-    expect(workingSet).toBe('max by (id) (max_over_time(container_memory_working_set_bytes{namespace="shop", pod="api-7d9f8b6c4-x2x9z", container="api"}[61s]))');
+    expect(workingSet).toBe(
+      'max by (id) (max_over_time(container_memory_working_set_bytes{namespace="shop", pod="api-7d9f8b6c4-x2x9z", container="api"}[61s]))',
+    );
     const context = queries.find((q) => !q.startsWith('max by (id)')) ?? '';
-    for (const name of ['kube_pod_container_resource_limits', 'kube_pod_container_resource_requests', 'kube_pod_container_status_restarts_total', 'container_oom_events_total', 'container_start_time_seconds']) {
+    for (const name of [
+      'kube_pod_container_resource_limits',
+      'kube_pod_container_resource_requests',
+      'kube_pod_container_status_restarts_total',
+      'container_oom_events_total',
+      'container_start_time_seconds',
+    ]) {
       expect(context).toContain(`${name}{namespace="shop", pod="api-7d9f8b6c4-x2x9z", container="api"`);
     }
     expect(context).toMatch(/kube_pod_container_resource_limits\{[^}]*resource="memory"\}/);
@@ -166,15 +210,26 @@ describe('the queries sent', () => {
   });
 
   it('uses configured metric and label names', async () => {
-    const names = { workingSet: 'cadvisor_container_memory_working_set_bytes', containerLabel: 'container_name', podLabel: 'pod_name' };
+    const names = {
+      workingSet: 'cadvisor_container_memory_working_set_bytes',
+      containerLabel: 'container_name',
+      podLabel: 'pod_name',
+    };
     fake.handle = (_req, res) => json(res, 200, matrix([]));
-    await expect(new PrometheusSource({ url: fake.url, names }).history(target, day)).rejects.toThrow(/no cadvisor_container_memory_working_set_bytes series/);
+    await expect(new PrometheusSource({ url: fake.url, names }).history(target, day)).rejects.toThrow(
+      /no cadvisor_container_memory_working_set_bytes series/,
+    );
     const ws = fake.requests.map((r) => r.params.get('query') ?? '').find((q) => q.startsWith('max by (id)'));
-    expect(ws).toContain('cadvisor_container_memory_working_set_bytes{namespace="shop", pod_name="api-7d9f8b6c4-x2x9z", container_name="api"}');
+    expect(ws).toContain(
+      'cadvisor_container_memory_working_set_bytes{namespace="shop", pod_name="api-7d9f8b6c4-x2x9z", container_name="api"}',
+    );
   });
 
   it('honours a path prefix in the URL (Prometheus behind a proxy)', async () => {
-    fake.handle = (req, res) => (req.path === '/prometheus/api/v1/query_range' ? healthy(req, res) : json(res, 404, { status: 'error', errorType: 'not_found', error: 'wrong path' }));
+    fake.handle = (req, res) =>
+      req.path === '/prometheus/api/v1/query_range'
+        ? healthy(req, res)
+        : json(res, 404, { status: 'error', errorType: 'not_found', error: 'wrong path' });
     const history = await new PrometheusSource({ url: `${fake.url}/prometheus/` }).history(target, day);
     expect(history.workingSet.length).toBeGreaterThan(0);
   });
@@ -184,27 +239,33 @@ describe('the queries sent', () => {
     ['24h', DAY, 61],
     ['7d', 7 * DAY, 421],
     ['30d', 30 * DAY, 1802],
-  ])('a %s window is asked at a %ds step, with the window as start and end', async (_label, windowMs, stepSeconds) => {
-    const window = { start: new Date(END - windowMs), end: new Date(END) };
-    fake.handle = (_req, res) => json(res, 200, matrix([]));
-    await new PrometheusSource({ url: fake.url }).history(target, window).catch(() => undefined);
-    for (const r of fake.requests) {
-      expect(r.params.get('step')).toBe(`${stepSeconds}s`);
-      expect(Number(r.params.get('start'))).toBe((END - windowMs) / 1000);
-      expect(Number(r.params.get('end'))).toBe(END / 1000);
-    }
-    expect(stepFor(windowMs, 1440)).toBe(stepSeconds * 1000);
-  });
+  ])(
+    'a %s window is asked at a %ds step, with the window as start and end',
+    async (_label, windowMs, stepSeconds) => {
+      const window = { start: new Date(END - windowMs), end: new Date(END) };
+      fake.handle = (_req, res) => json(res, 200, matrix([]));
+      await new PrometheusSource({ url: fake.url }).history(target, window).catch(() => undefined);
+      for (const r of fake.requests) {
+        expect(r.params.get('step')).toBe(`${stepSeconds}s`);
+        expect(Number(r.params.get('start'))).toBe((END - windowMs) / 1000);
+        expect(Number(r.params.get('end'))).toBe(END / 1000);
+      }
+      expect(stepFor(windowMs, 1440)).toBe(stepSeconds * 1000);
+    },
+  );
 
   it.each<[string, number]>([
     ['24h', DAY],
     ['7d', 7 * DAY],
     ['30d', 30 * DAY],
-  ])('a %s window never asks for more than 1440 points: Prometheus evaluates at both ends', (_label, windowMs) => {
-    const step = stepFor(windowMs, 1440);
-    expect(step % 1000).toBe(0);
-    expect(Math.floor(windowMs / step) + 1).toBeLessThanOrEqual(1440);
-  });
+  ])(
+    'a %s window never asks for more than 1440 points: Prometheus evaluates at both ends',
+    (_label, windowMs) => {
+      const step = stepFor(windowMs, 1440);
+      expect(step % 1000).toBe(0);
+      expect(Math.floor(windowMs / step) + 1).toBeLessThanOrEqual(1440);
+    },
+  );
 
   it('a custom maxPoints bounds the step too', () => {
     expect(stepFor(DAY, 100)).toBe(873_000);
@@ -249,9 +310,15 @@ describe('mergeInstances', () => {
   const s = (seconds: number, v: number): [number, string] => [seconds, String(v)];
 
   it('a lingering dead instance does not override the new one', () => {
-    const old: Series = { metric: { id: 'b-old' }, values: [s(100, 900), s(160, 990), s(220, 990), s(280, 990)] };
+    const old: Series = {
+      metric: { id: 'b-old' },
+      values: [s(100, 900), s(160, 990), s(220, 990), s(280, 990)],
+    };
     const fresh: Series = { metric: { id: 'a-new' }, values: [s(220, 50), s(280, 60), s(340, 70)] };
-    for (const order of [[old, fresh], [fresh, old]]) {
+    for (const order of [
+      [old, fresh],
+      [fresh, old],
+    ]) {
       expect(mergeInstances(order)).toEqual([
         { at: 100_000, value: 900 },
         { at: 160_000, value: 990 },
@@ -280,7 +347,9 @@ describe('mergeInstances', () => {
   });
 
   it('reads the official example matrix (millisecond timestamps kept)', () => {
-    expect(mergeInstances(officialMatrix.data.result).map((x) => x.at)).toEqual([1435781430781, 1435781445781, 1435781460781]);
+    expect(mergeInstances(officialMatrix.data.result).map((x) => x.at)).toEqual([
+      1435781430781, 1435781445781, 1435781460781,
+    ]);
   });
 });
 
@@ -297,8 +366,13 @@ describe('failures become SourceErrors that name the source, the URL and the rea
     throw new Error('history() did not fail');
   }
 
-  it('an error body with 400 (bad_data): the reason is the API\'s', async () => {
-    fake.handle = (_req, res) => json(res, 400, { status: 'error', errorType: 'bad_data', error: 'invalid parameter "query": 1:1: parse error: unexpected "}"' });
+  it("an error body with 400 (bad_data): the reason is the API's", async () => {
+    fake.handle = (_req, res) =>
+      json(res, 400, {
+        status: 'error',
+        errorType: 'bad_data',
+        error: 'invalid parameter "query": 1:1: parse error: unexpected "}"',
+      });
     const e = await failure(new PrometheusSource({ url: fake.url }));
     expect(e.message).toContain('bad_data');
     expect(e.message).toContain('invalid parameter "query": 1:1: parse error: unexpected "}"');
@@ -326,7 +400,9 @@ describe('failures become SourceErrors that name the source, the URL and the rea
       res.end('<!doctype html><html><head><title>Sign in</title></head><body><form>...</form></body></html>');
     };
     const e = await failure(new PrometheusSource({ url: fake.url }));
-    expect(e.message).toBe(`prometheus: unexpected answer from ${fake.url}/api/v1/query_range (is this a Prometheus API?)`);
+    expect(e.message).toBe(
+      `prometheus: unexpected answer from ${fake.url}/api/v1/query_range (is this a Prometheus API?)`,
+    );
   });
 
   it('a 404 HTML page (wrong path) is not taken for an API error', async () => {
@@ -347,7 +423,9 @@ describe('failures become SourceErrors that name the source, the URL and the rea
   it('no series for the container', async () => {
     fake.handle = (_req, res) => json(res, 200, matrix([]));
     const e = await failure(new PrometheusSource({ url: fake.url }));
-    expect(e.message).toContain(`no container_memory_working_set_bytes series for shop/api-7d9f8b6c4-x2x9z container api at ${fake.url}`);
+    expect(e.message).toContain(
+      `no container_memory_working_set_bytes series for shop/api-7d9f8b6c4-x2x9z container api at ${fake.url}`,
+    );
   });
 });
 
@@ -359,7 +437,8 @@ describe('readMetricNames', () => {
 
   it('reads every override', () => {
     const env: NodeJS.ProcessEnv = {};
-    for (const [key, variable] of Object.entries(METRIC_NAME_VARIABLES)) env[variable] = key.endsWith('Label') ? `my_${key}` : `my:${key}_total`;
+    for (const [key, variable] of Object.entries(METRIC_NAME_VARIABLES))
+      env[variable] = key.endsWith('Label') ? `my_${key}` : `my:${key}_total`;
     const names = readMetricNames(env);
     expect(names.workingSet).toBe('my:workingSet_total');
     expect(names.containerLabel).toBe('my_containerLabel');
@@ -390,7 +469,11 @@ describe('readMetricNames', () => {
   it('reports every bad variable in one ParseError, each with its own sentence', () => {
     let error: unknown;
     try {
-      readMetricNames({ OOMDOCTOR_METRIC_LIMITS: '1bad', OOMDOCTOR_METRIC_WORKING_SET: 'fine_name', OOMDOCTOR_LABEL_POD: 'bad-label' });
+      readMetricNames({
+        OOMDOCTOR_METRIC_LIMITS: '1bad',
+        OOMDOCTOR_METRIC_WORKING_SET: 'fine_name',
+        OOMDOCTOR_LABEL_POD: 'bad-label',
+      });
     } catch (e) {
       error = e;
     }

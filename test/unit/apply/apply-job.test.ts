@@ -18,8 +18,28 @@ import { suggestion } from '../../support/state-store-contract';
 
 function deployment(): Record<string, any> {
   return {
-    metadata: { name: 'ledger', namespace: 'payments', generation: 4, resourceVersion: '10', labels: { app: 'ledger' } },
-    spec: { replicas: 2, selector: { matchLabels: { app: 'ledger' } }, template: { spec: { containers: [{ name: 'ledger', image: 'l:1', resources: { requests: { memory: '2Gi' }, limits: { memory: '2Gi' } } }] } } },
+    metadata: {
+      name: 'ledger',
+      namespace: 'payments',
+      generation: 4,
+      resourceVersion: '10',
+      labels: { app: 'ledger' },
+    },
+    spec: {
+      replicas: 2,
+      selector: { matchLabels: { app: 'ledger' } },
+      template: {
+        spec: {
+          containers: [
+            {
+              name: 'ledger',
+              image: 'l:1',
+              resources: { requests: { memory: '2Gi' }, limits: { memory: '2Gi' } },
+            },
+          ],
+        },
+      },
+    },
     status: { observedGeneration: 4, replicas: 2, updatedReplicas: 2, availableReplicas: 2 },
   };
 }
@@ -41,7 +61,8 @@ class MemoryWriter implements ClusterWriter {
     this.patches.push({ body, dryRun: options.dryRun });
     const failure = this.failNext.shift();
     if (failure) throw failure;
-    if (body.metadata?.resourceVersion && body.metadata.resourceVersion !== this.obj.metadata.resourceVersion) throw new ConflictError('changed');
+    if (body.metadata?.resourceVersion && body.metadata.resourceVersion !== this.obj.metadata.resourceVersion)
+      throw new ConflictError('changed');
     const { metadata: _m, ...rest } = body;
     const next = applyStrategicMergePatch(this.obj, rest) as Record<string, any>;
     next.metadata.generation += 1;
@@ -85,18 +106,49 @@ class Recorder implements SlackPoster {
   }
 }
 
-const views: SlackInteractive = { openView: async () => ({ id: 'V1' }), updateView: async () => undefined, usergroupMembers: async () => [] };
+const views: SlackInteractive = {
+  openView: async () => ({ id: 'V1' }),
+  updateView: async () => undefined,
+  usergroupMembers: async () => [],
+};
 
 async function setup(overrides: { timeoutMs?: number } = {}) {
   const writer = new MemoryWriter();
   const slack = new Recorder();
   const store = new MemoryStore();
-  const record: SuggestionRecord = suggestion({ id: 'sugg-0123456789abcdef', message: { channel: 'C0APPLY', ts: '1.1', threadTs: '1.0' }, change: { requestsMemory: '2Gi', limitsMemory: '3Gi', env: [], args: null }, snapshot: snapshotOf('Deployment', deployment(), 'ledger')! });
+  const record: SuggestionRecord = suggestion({
+    id: 'sugg-0123456789abcdef',
+    message: { channel: 'C0APPLY', ts: '1.1', threadTs: '1.0' },
+    change: { requestsMemory: '2Gi', limitsMemory: '3Gi', env: [], args: null },
+    snapshot: snapshotOf('Deployment', deployment(), 'ledger')!,
+  });
   await store.setSuggestion(record.id, record, 60_000);
   const stopping = new AbortController();
-  const config = { clusterName: 'prod', apply: { ...APPLY_DISABLED, enabled: true, rolloutTimeoutMs: overrides.timeoutMs ?? 60_000 } } as unknown as BotConfig;
-  const deps: ApplyDeps = { config, store, slack, writer, interactive: views, audit: await AuditLog.open(pino({ level: 'silent' }), null), logger: pino({ level: 'silent' }), pollMs: 5, stopping: stopping.signal, refreshDiagnosis: async () => undefined };
-  const job: ApplyJob = { kind: 'apply', receivedAt: 0, suggestionId: record.id, op: 'apply', userId: 'U0ALICE', userGroups: [], viewId: null };
+  const config = {
+    clusterName: 'prod',
+    apply: { ...APPLY_DISABLED, enabled: true, rolloutTimeoutMs: overrides.timeoutMs ?? 60_000 },
+  } as unknown as BotConfig;
+  const deps: ApplyDeps = {
+    config,
+    store,
+    slack,
+    writer,
+    interactive: views,
+    audit: await AuditLog.open(pino({ level: 'silent' }), null),
+    logger: pino({ level: 'silent' }),
+    pollMs: 5,
+    stopping: stopping.signal,
+    refreshDiagnosis: async () => undefined,
+  };
+  const job: ApplyJob = {
+    kind: 'apply',
+    receivedAt: 0,
+    suggestionId: record.id,
+    op: 'apply',
+    userId: 'U0ALICE',
+    userGroups: [],
+    viewId: null,
+  };
   return { writer, slack, store, deps, job, stopping, record };
 }
 
@@ -130,7 +182,11 @@ it('keeps its claim through passing trouble, and a retry after the patch went th
 
   // The retry goes on; simulate that its first attempt's patch had in fact reached the API.
   const before = { ...writer.obj };
-  writer.obj = applyStrategicMergePatch(before, { spec: { template: { spec: { containers: [{ name: 'ledger', resources: { limits: { memory: '3Gi' } } }] } } } }) as Record<string, any>;
+  writer.obj = applyStrategicMergePatch(before, {
+    spec: {
+      template: { spec: { containers: [{ name: 'ledger', resources: { limits: { memory: '3Gi' } } }] } },
+    },
+  }) as Record<string, any>;
   writer.obj.metadata.generation = 5;
   await handleApply(job, meta(2), deps);
   expect(writer.patches).toHaveLength(1); // nothing sent again
@@ -150,9 +206,35 @@ it('gives the suggestion back when it finally fails, so it can be tried again', 
 it('says why a rollout is stuck, from the Deployment and its new pods', async () => {
   const { writer, deps, job, slack } = await setup();
   writer.onRead = (obj) => {
-    obj.status = { observedGeneration: obj.metadata.generation, replicas: 3, updatedReplicas: 1, availableReplicas: 2, conditions: [{ type: 'Progressing', status: 'False', reason: 'ProgressDeadlineExceeded', message: 'ReplicaSet "ledger-5d" has timed out progressing.' }] };
+    obj.status = {
+      observedGeneration: obj.metadata.generation,
+      replicas: 3,
+      updatedReplicas: 1,
+      availableReplicas: 2,
+      conditions: [
+        {
+          type: 'Progressing',
+          status: 'False',
+          reason: 'ProgressDeadlineExceeded',
+          message: 'ReplicaSet "ledger-5d" has timed out progressing.',
+        },
+      ],
+    };
   };
-  writer.pods = [{ metadata: { name: 'ledger-5d-x', creationTimestamp: new Date(Date.now() + 5000).toISOString() }, status: { containerStatuses: [{ name: 'ledger', state: { waiting: { reason: 'CrashLoopBackOff' } }, lastState: { terminated: { reason: 'OOMKilled' } } }] } }];
+  writer.pods = [
+    {
+      metadata: { name: 'ledger-5d-x', creationTimestamp: new Date(Date.now() + 5000).toISOString() },
+      status: {
+        containerStatuses: [
+          {
+            name: 'ledger',
+            state: { waiting: { reason: 'CrashLoopBackOff' } },
+            lastState: { terminated: { reason: 'OOMKilled' } },
+          },
+        ],
+      },
+    },
+  ];
   await handleApply(job, meta(), deps);
   const shown = slack.lastUpdateOf(slack.posts[0]!.ts);
   expect(shown).toContain('stuck: ReplicaSet \\"ledger-5d\\" has timed out progressing.');
@@ -184,7 +266,15 @@ it('tells the modal when the checks give up, instead of "Checking…" for ever',
   writer.read = async () => {
     throw new Error('cannot reach the Kubernetes API at https://k8s.example (ECONNREFUSED)');
   };
-  const job = { kind: 'apply-preview' as const, receivedAt: 0, suggestionId: record.id, op: 'apply' as const, userId: 'U0ALICE', userGroups: [], viewId: 'V1' };
+  const job = {
+    kind: 'apply-preview' as const,
+    receivedAt: 0,
+    suggestionId: record.id,
+    op: 'apply' as const,
+    userId: 'U0ALICE',
+    userGroups: [],
+    viewId: 'V1',
+  };
   await expect(handleApplyPreview(job, meta(1), deps)).rejects.toThrow('ECONNREFUSED');
   expect(updates).toHaveLength(0);
   await expect(handleApplyPreview(job, meta(4), deps)).rejects.toThrow('ECONNREFUSED');

@@ -37,7 +37,10 @@ describe('audit records', () => {
       reason: null,
       code: null,
     });
-    expect(auditRecord({ event: 'refused', op: 'apply', user: 'U0BOB', reason: 'not allowed', code: 'user' }).result).toBe('refused');
+    expect(
+      auditRecord({ event: 'refused', op: 'apply', user: 'U0BOB', reason: 'not allowed', code: 'user' })
+        .result,
+    ).toBe('refused');
     expect(auditRecord({ event: 'failed', op: 'undo', user: 'U0BOB' }).result).toBe('error');
   });
 });
@@ -54,8 +57,15 @@ describe('AuditLog', () => {
     await audit.write({ event: 'requested', op: 'apply', user: 'U0ALICE' });
     await audit.write({ event: 'refused', op: 'apply', user: 'U0BOB', reason: 'not allowed', code: 'user' });
     await audit.write({ event: 'refused', op: 'apply', user: 'U0EVE', code: 'user' });
-    const fromFile = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
-    expect(fromFile.map((r) => [r.audit, r.event, r.user])).toEqual([[true, 'requested', 'U0ALICE'], [true, 'refused', 'U0BOB'], [true, 'refused', 'U0EVE']]);
+    const fromFile = readFileSync(file, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(fromFile.map((r) => [r.audit, r.event, r.user])).toEqual([
+      [true, 'requested', 'U0ALICE'],
+      [true, 'refused', 'U0BOB'],
+      [true, 'refused', 'U0EVE'],
+    ]);
     const logged = lines.map((l) => JSON.parse(l));
     expect(logged.every((r) => r.audit === true)).toBe(true);
     expect(logged[1]).toMatchObject({ event: 'refused', user: 'U0BOB', reason: 'not allowed', code: 'user' });
@@ -65,6 +75,8 @@ describe('AuditLog', () => {
   it('refuses to start with a file it cannot write', async () => {
     const notADirectory = join(dir, 'plain-file');
     writeFileSync(notADirectory, 'x');
-    await expect(AuditLog.open(pino({ level: 'silent' }), join(notADirectory, 'audit.jsonl'))).rejects.toThrow(/^AUDIT_LOG_FILE .*plain-file\/audit.jsonl cannot be written/);
+    await expect(
+      AuditLog.open(pino({ level: 'silent' }), join(notADirectory, 'audit.jsonl')),
+    ).rejects.toThrow(/^AUDIT_LOG_FILE .*plain-file\/audit.jsonl cannot be written/);
   });
 });

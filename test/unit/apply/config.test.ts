@@ -1,5 +1,10 @@
 // The APPLY_* settings: off by default, explicit when on, one line per problem.
-import { APPLY_DISABLED, isSystemNamespace, readApplyConfig, type ApplyConfig } from '../../../src/apply/config';
+import {
+  APPLY_DISABLED,
+  isSystemNamespace,
+  readApplyConfig,
+  type ApplyConfig,
+} from '../../../src/apply/config';
 import { BOT_ENVIRONMENT, ConfigError, readBotConfig } from '../../../src/bot/config';
 
 function read(env: Record<string, string>): { config: ApplyConfig; problems: string[] } {
@@ -14,7 +19,12 @@ describe('readApplyConfig', () => {
   it('is off with nothing set, and then asks for nothing else', () => {
     expect(read({})).toEqual({ config: APPLY_DISABLED, problems: [] });
     // Settings given while off are not validated (they do nothing), except the audit file.
-    expect(read({ APPLY_NAMESPACES: 'Not A Namespace', AUDIT_LOG_FILE: '/var/log/oomdoctor/audit.jsonl' })).toEqual({ config: { ...APPLY_DISABLED, auditLogFile: '/var/log/oomdoctor/audit.jsonl' }, problems: [] });
+    expect(
+      read({ APPLY_NAMESPACES: 'Not A Namespace', AUDIT_LOG_FILE: '/var/log/oomdoctor/audit.jsonl' }),
+    ).toEqual({
+      config: { ...APPLY_DISABLED, auditLogFile: '/var/log/oomdoctor/audit.jsonl' },
+      problems: [],
+    });
   });
 
   it('reads every setting when on', () => {
@@ -22,7 +32,10 @@ describe('readApplyConfig', () => {
       ...ON,
       APPLY_ALLOWED_GROUPS: 'S0ONCALL, S0SRE',
       APPLY_IMPERSONATE: 'yes',
-      APPLY_IMPERSONATE_MAP: JSON.stringify({ U0ALICE: { user: 'alice@example.com', groups: ['sre'] }, S0ONCALL: { user: 'oncall' } }),
+      APPLY_IMPERSONATE_MAP: JSON.stringify({
+        U0ALICE: { user: 'alice@example.com', groups: ['sre'] },
+        S0ONCALL: { user: 'oncall' },
+      }),
       APPLY_ROLLOUT_TIMEOUT: '15m',
       APPLY_ARGOCD_INSTANCE_LABEL: 'true',
       AUDIT_LOG_FILE: '/var/log/audit.jsonl',
@@ -34,7 +47,10 @@ describe('readApplyConfig', () => {
       allowedUsers: ['U0ALICE'],
       allowedGroups: ['S0ONCALL', 'S0SRE'],
       impersonate: true,
-      impersonateMap: { U0ALICE: { user: 'alice@example.com', groups: ['sre'] }, S0ONCALL: { user: 'oncall', groups: [] } },
+      impersonateMap: {
+        U0ALICE: { user: 'alice@example.com', groups: ['sre'] },
+        S0ONCALL: { user: 'oncall', groups: [] },
+      },
       rolloutTimeoutMs: 15 * 60_000,
       auditLogFile: '/var/log/audit.jsonl',
       argocdInstanceLabel: true,
@@ -56,7 +72,14 @@ describe('readApplyConfig', () => {
   });
 
   it('names each bad value', () => {
-    const { problems } = read({ APPLY_ENABLED: 'true', APPLY_NAMESPACES: 'shop,Bad_NS', APPLY_ALLOWED_USERS: 'alice,U0BOB', APPLY_ALLOWED_GROUPS: 'oncall', APPLY_ROLLOUT_TIMEOUT: '5s', APPLY_ARGOCD_INSTANCE_LABEL: 'maybe' });
+    const { problems } = read({
+      APPLY_ENABLED: 'true',
+      APPLY_NAMESPACES: 'shop,Bad_NS',
+      APPLY_ALLOWED_USERS: 'alice,U0BOB',
+      APPLY_ALLOWED_GROUPS: 'oncall',
+      APPLY_ROLLOUT_TIMEOUT: '5s',
+      APPLY_ARGOCD_INSTANCE_LABEL: 'maybe',
+    });
     expect(problems).toEqual([
       expect.stringMatching(/^APPLY_NAMESPACES: .*"Bad_NS"/),
       expect.stringMatching(/^APPLY_ALLOWED_USERS "alice" is not a Slack user id/),
@@ -67,29 +90,60 @@ describe('readApplyConfig', () => {
   });
 
   it('validates the impersonation map at start-up, one line per problem with where it is', () => {
-    expect(read({ ...ON, APPLY_IMPERSONATE: 'true' }).problems).toEqual([expect.stringMatching(/^APPLY_IMPERSONATE=true needs APPLY_IMPERSONATE_MAP/)]);
-    expect(read({ ...ON, APPLY_IMPERSONATE: 'true', APPLY_IMPERSONATE_MAP: '{"U0ALICE": ' }).problems).toEqual([expect.stringMatching(/^APPLY_IMPERSONATE_MAP is not valid JSON/)]);
-    const bad = read({ ...ON, APPLY_IMPERSONATE: 'true', APPLY_IMPERSONATE_MAP: JSON.stringify({ alice: { user: 'a' }, U0BOB: { user: '' }, S0SRE: { user: 'x', groups: 'sre' }, U0EVE: { user: 'e', role: 'admin' } }) }).problems;
+    expect(read({ ...ON, APPLY_IMPERSONATE: 'true' }).problems).toEqual([
+      expect.stringMatching(/^APPLY_IMPERSONATE=true needs APPLY_IMPERSONATE_MAP/),
+    ]);
+    expect(
+      read({ ...ON, APPLY_IMPERSONATE: 'true', APPLY_IMPERSONATE_MAP: '{"U0ALICE": ' }).problems,
+    ).toEqual([expect.stringMatching(/^APPLY_IMPERSONATE_MAP is not valid JSON/)]);
+    const bad = read({
+      ...ON,
+      APPLY_IMPERSONATE: 'true',
+      APPLY_IMPERSONATE_MAP: JSON.stringify({
+        alice: { user: 'a' },
+        U0BOB: { user: '' },
+        S0SRE: { user: 'x', groups: 'sre' },
+        U0EVE: { user: 'e', role: 'admin' },
+      }),
+    }).problems;
     expect(bad).toHaveLength(4);
     expect(bad.join('\n')).toContain('APPLY_IMPERSONATE_MAP alice: keys must be Slack user ids');
     expect(bad.join('\n')).toContain('APPLY_IMPERSONATE_MAP U0BOB.user: must not be empty');
     expect(bad.join('\n')).toContain('APPLY_IMPERSONATE_MAP S0SRE.groups:');
     expect(bad.join('\n')).toContain('APPLY_IMPERSONATE_MAP U0EVE');
-    expect(read({ ...ON, APPLY_IMPERSONATE_MAP: '{}' }).problems).toEqual([expect.stringMatching(/APPLY_IMPERSONATE_MAP is set but APPLY_IMPERSONATE is not true/)]);
+    expect(read({ ...ON, APPLY_IMPERSONATE_MAP: '{}' }).problems).toEqual([
+      expect.stringMatching(/APPLY_IMPERSONATE_MAP is set but APPLY_IMPERSONATE is not true/),
+    ]);
   });
 
   it('knows the system namespaces', () => {
-    for (const ns of ['kube-system', 'kube-public', 'kube-node-lease', 'openshift', 'openshift-monitoring']) expect(isSystemNamespace(ns)).toBe(true);
-    for (const ns of ['shop', 'default', 'kubernetes-dashboard-x', 'my-kube-system']) expect(isSystemNamespace(ns)).toBe(false);
+    for (const ns of ['kube-system', 'kube-public', 'kube-node-lease', 'openshift', 'openshift-monitoring'])
+      expect(isSystemNamespace(ns)).toBe(true);
+    for (const ns of ['shop', 'default', 'kubernetes-dashboard-x', 'my-kube-system'])
+      expect(isSystemNamespace(ns)).toBe(false);
   });
 });
 
 describe('readBotConfig with APPLY_*', () => {
-  const base = { SLACK_BOT_TOKEN: 'xoxb-1', SLACK_SIGNING_SECRET: 's', SLACK_ALERT_CHANNEL: 'C0123ABCD', ALERTMANAGER_TOKEN: '0123456789abcdef0123' };
+  const base = {
+    SLACK_BOT_TOKEN: 'xoxb-1',
+    SLACK_SIGNING_SECRET: 's',
+    SLACK_ALERT_CHANNEL: 'C0123ABCD',
+    ALERTMANAGER_TOKEN: '0123456789abcdef0123',
+  };
 
   it('carries the apply settings, and lists every variable in BOT_ENVIRONMENT', () => {
     expect(readBotConfig({ ...base, ...ON }).apply.namespaces.names).toEqual(['shop', 'payments']);
-    for (const name of ['APPLY_ENABLED', 'APPLY_NAMESPACES', 'APPLY_ALLOWED_USERS', 'APPLY_ALLOWED_GROUPS', 'APPLY_IMPERSONATE', 'APPLY_IMPERSONATE_MAP', 'APPLY_ROLLOUT_TIMEOUT', 'AUDIT_LOG_FILE']) {
+    for (const name of [
+      'APPLY_ENABLED',
+      'APPLY_NAMESPACES',
+      'APPLY_ALLOWED_USERS',
+      'APPLY_ALLOWED_GROUPS',
+      'APPLY_IMPERSONATE',
+      'APPLY_IMPERSONATE_MAP',
+      'APPLY_ROLLOUT_TIMEOUT',
+      'AUDIT_LOG_FILE',
+    ]) {
       expect(BOT_ENVIRONMENT).toContain(name);
     }
   });

@@ -1,6 +1,12 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { parseWebhook, planAlerts, shortHash, type AlertPlan, type WebhookPayload } from '../../../src/bot/alertmanager';
+import {
+  parseWebhook,
+  planAlerts,
+  shortHash,
+  type AlertPlan,
+  type WebhookPayload,
+} from '../../../src/bot/alertmanager';
 import { botJobSchema } from '../../../src/bot/jobs';
 import { readBotConfig, type BotConfig } from '../../../src/bot/config';
 import { ParseError } from '../../../src/core/errors';
@@ -45,11 +51,29 @@ function parseError(body: unknown): ParseError {
 
 /** A minimal valid firing alert for hand-made payloads. */
 function alert(labels: Record<string, string>, extra: Record<string, unknown> = {}): Record<string, unknown> {
-  return { status: 'firing', labels: { alertname: 'ContainerOOMKilled', ...labels }, annotations: {}, startsAt: '2026-01-01T00:00:00Z', endsAt: '0001-01-01T00:00:00Z', ...extra };
+  return {
+    status: 'firing',
+    labels: { alertname: 'ContainerOOMKilled', ...labels },
+    annotations: {},
+    startsAt: '2026-01-01T00:00:00Z',
+    endsAt: '0001-01-01T00:00:00Z',
+    ...extra,
+  };
 }
 
 function payload(alerts: unknown[], extra: Record<string, unknown> = {}): Record<string, unknown> {
-  return { version: '4', groupKey: '{}:{alertname="ContainerOOMKilled"}', status: 'firing', receiver: 'oomdoctor', groupLabels: {}, commonLabels: {}, commonAnnotations: {}, externalURL: 'http://am:9093', alerts, ...extra };
+  return {
+    version: '4',
+    groupKey: '{}:{alertname="ContainerOOMKilled"}',
+    status: 'firing',
+    receiver: 'oomdoctor',
+    groupLabels: {},
+    commonLabels: {},
+    commonAnnotations: {},
+    externalURL: 'http://am:9093',
+    alerts,
+    ...extra,
+  };
 }
 
 describe('parseWebhook on the real fixtures', () => {
@@ -74,7 +98,9 @@ describe('parseWebhook on the real fixtures', () => {
   });
 
   it('fills in absent annotations and common labels with empty records', () => {
-    const body = payload([{ status: 'firing', labels: { alertname: 'X' }, startsAt: '2026-01-01T00:00:00Z' }]);
+    const body = payload([
+      { status: 'firing', labels: { alertname: 'X' }, startsAt: '2026-01-01T00:00:00Z' },
+    ]);
     delete body.commonLabels;
     delete body.groupLabels;
     const parsed = parseWebhook(body);
@@ -120,7 +146,12 @@ describe('planAlerts on the real fixtures', () => {
   it('KubePodNotReady becomes a target once OOM_ALERT_NAMES names it, and is not a crash loop', () => {
     const p = plan(fixture(NOT_READY), config({ OOM_ALERT_NAMES: 'KubePodNotReady' }));
     expect(p.targets).toHaveLength(1);
-    expect(p.targets[0]).toMatchObject({ namespace: 'non-exists-image', pod: 'image-pullbackoff-example-d8689bfb8-nlb8b', container: null, crashLoop: false });
+    expect(p.targets[0]).toMatchObject({
+      namespace: 'non-exists-image',
+      pod: 'image-pullbackoff-example-d8689bfb8-nlb8b',
+      container: null,
+      crashLoop: false,
+    });
   });
 
   it('the compact resolved payload: alertname Fire is ignored and the plan is resolved', () => {
@@ -137,15 +168,21 @@ describe('planAlerts on the real fixtures', () => {
   });
 
   it('the resolved Deployment payload: a namespace but no pod label, so undiagnosable when its name counts', () => {
-    expect(plan(fixture(DEPLOYMENT_RESOLVED)).ignored).toEqual([{ alertname: 'Deployment', why: 'not an OOM alert' }]);
+    expect(plan(fixture(DEPLOYMENT_RESOLVED)).ignored).toEqual([
+      { alertname: 'Deployment', why: 'not an OOM alert' },
+    ]);
     const p = plan(fixture(DEPLOYMENT_RESOLVED), config({ OOM_ALERT_NAMES: 'Deployment' }));
     expect(p.status).toBe('resolved');
     expect(p.targets).toEqual([]);
-    expect(p.undiagnosable).toEqual([{ label: 'Deployment in eric-eo-cm-ci406', why: 'no pod label, so there is no pod to look at' }]);
+    expect(p.undiagnosable).toEqual([
+      { label: 'Deployment in eric-eo-cm-ci406', why: 'no pod label, so there is no pod to look at' },
+    ]);
   });
 
   it('the captured Alertmanager 0.25 KubePodOOMKilled alert: left alone by the default names, a target when named', () => {
-    expect(plan(fixture(CAPTURED_OOM)).ignored).toEqual([{ alertname: 'KubePodOOMKilled', why: 'not an OOM alert' }]);
+    expect(plan(fixture(CAPTURED_OOM)).ignored).toEqual([
+      { alertname: 'KubePodOOMKilled', why: 'not an OOM alert' },
+    ]);
     const p = plan(fixture(CAPTURED_OOM), config({ OOM_ALERT_NAMES: 'KubePodOOMKilled' }));
     expect(p.ignored).toEqual([]);
     expect(p.targets).toEqual([
@@ -167,7 +204,9 @@ describe('planAlerts on the real fixtures', () => {
     delete body.alerts[0].labels.namespace;
     const p = plan(body, config({ OOM_ALERT_NAMES: 'KubePodOOMKilled' }));
     expect(p.targets).toEqual([]);
-    expect(p.undiagnosable).toEqual([{ label: 'KubePodOOMKilled/api-1', why: 'no namespace label, so there is no pod to look at' }]);
+    expect(p.undiagnosable).toEqual([
+      { label: 'KubePodOOMKilled/api-1', why: 'no namespace label, so there is no pod to look at' },
+    ]);
   });
 
   it('reads the pod from the configured label (ALERT_LABEL_POD)', () => {
@@ -193,12 +232,18 @@ describe('planAlerts: one bot, one cluster', () => {
   });
 
   it('diagnoses an alert without a cluster label whatever CLUSTER_NAME says', () => {
-    const p = plan(fixture(CAPTURED_OOM), config({ CLUSTER_NAME: 'prod-eu', OOM_ALERT_NAMES: 'KubePodOOMKilled' }));
+    const p = plan(
+      fixture(CAPTURED_OOM),
+      config({ CLUSTER_NAME: 'prod-eu', OOM_ALERT_NAMES: 'KubePodOOMKilled' }),
+    );
     expect(p.targets).toHaveLength(1);
   });
 
   it('reads the cluster from the configured label (ALERT_LABEL_CLUSTER)', () => {
-    const p = plan(fixture(GROUPED), config({ CLUSTER_NAME: 'rke2-cluster', ALERT_LABEL_CLUSTER: 'cluster_name' }));
+    const p = plan(
+      fixture(GROUPED),
+      config({ CLUSTER_NAME: 'rke2-cluster', ALERT_LABEL_CLUSTER: 'cluster_name' }),
+    );
     expect(p.targets).toHaveLength(3);
   });
 });
@@ -257,27 +302,46 @@ describe('planAlerts: alert ids', () => {
 
 describe('planAlerts: routing and restrictions', () => {
   it('routes the group to the channel in the slack_channel label', () => {
-    const body = payload([alert({ namespace: 'shop', pod: 'api-1', slack_channel: 'C0SHOPTEAM' }), alert({ namespace: 'shop', pod: 'api-2' })]);
+    const body = payload([
+      alert({ namespace: 'shop', pod: 'api-1', slack_channel: 'C0SHOPTEAM' }),
+      alert({ namespace: 'shop', pod: 'api-2' }),
+    ]);
     const p = plan(body);
     expect(p.targets.map((t) => t.channel)).toEqual(['C0SHOPTEAM', null]);
     expect(p.channel).toBe('C0SHOPTEAM');
   });
 
   it('falls back to the channel in the common labels, and to null (the configured channel) without one', () => {
-    expect(plan(payload([alert({ namespace: 'shop', pod: 'api-1' })], { commonLabels: { slack_channel: '#shop-oncall' } })).channel).toBe('#shop-oncall');
+    expect(
+      plan(
+        payload([alert({ namespace: 'shop', pod: 'api-1' })], {
+          commonLabels: { slack_channel: '#shop-oncall' },
+        }),
+      ).channel,
+    ).toBe('#shop-oncall');
     expect(plan(payload([alert({ namespace: 'shop', pod: 'api-1' })])).channel).toBeNull();
   });
 
   it('reads the channel from the configured label (ALERT_LABEL_CHANNEL)', () => {
-    const body = payload([alert({ namespace: 'shop', pod: 'api-1', team_channel: 'C0TEAM', slack_channel: 'C0OTHER' })]);
+    const body = payload([
+      alert({ namespace: 'shop', pod: 'api-1', team_channel: 'C0TEAM', slack_channel: 'C0OTHER' }),
+    ]);
     expect(plan(body, config({ ALERT_LABEL_CHANNEL: 'team_channel' })).channel).toBe('C0TEAM');
   });
 
   it('OOM_NAMESPACES: an alert in another namespace is undiagnosable, with why', () => {
-    const body = payload([alert({ namespace: 'shop', pod: 'api-1' }), alert({ namespace: 'kube-system', pod: 'coredns-1' })]);
+    const body = payload([
+      alert({ namespace: 'shop', pod: 'api-1' }),
+      alert({ namespace: 'kube-system', pod: 'coredns-1' }),
+    ]);
     const p = plan(body, config({ OOM_NAMESPACES: 'shop,payments' }));
     expect(p.targets.map((t) => `${t.namespace}/${t.pod}`)).toEqual(['shop/api-1']);
-    expect(p.undiagnosable).toEqual([{ label: 'ContainerOOMKilled in kube-system/coredns-1', why: 'namespace kube-system is not one this bot may read (OOM_NAMESPACES)' }]);
+    expect(p.undiagnosable).toEqual([
+      {
+        label: 'ContainerOOMKilled in kube-system/coredns-1',
+        why: 'namespace kube-system is not one this bot may read (OOM_NAMESPACES)',
+      },
+    ]);
   });
 
   it('the grouped fixture under OOM_NAMESPACES=oom keeps only the OOM pod', () => {
@@ -290,14 +354,24 @@ describe('planAlerts: routing and restrictions', () => {
   });
 
   it('marks crash-loop alerts by CRASHLOOP_ALERT_NAMES, and OOM alerts not', () => {
-    const body = payload([alert({ namespace: 'shop', pod: 'a-1' }), alert({ alertname: 'KubePodCrashLooping', namespace: 'shop', pod: 'b-1' })]);
+    const body = payload([
+      alert({ namespace: 'shop', pod: 'a-1' }),
+      alert({ alertname: 'KubePodCrashLooping', namespace: 'shop', pod: 'b-1' }),
+    ]);
     expect(plan(body).targets.map((t) => t.crashLoop)).toEqual([false, true]);
-    const custom = config({ OOM_ALERT_NAMES: 'ContainerOOMKilled,KubePodCrashLooping', CRASHLOOP_ALERT_NAMES: 'ContainerOOMKilled' });
+    const custom = config({
+      OOM_ALERT_NAMES: 'ContainerOOMKilled,KubePodCrashLooping',
+      CRASHLOOP_ALERT_NAMES: 'ContainerOOMKilled',
+    });
     expect(plan(body, custom).targets.map((t) => t.crashLoop)).toEqual([true, false]);
   });
 
   it('an alert without an alertname is ignored, not diagnosed', () => {
-    const p = plan(payload([{ status: 'firing', labels: { namespace: 'shop', pod: 'api-1' }, startsAt: '2026-01-01T00:00:00Z' }]));
+    const p = plan(
+      payload([
+        { status: 'firing', labels: { namespace: 'shop', pod: 'api-1' }, startsAt: '2026-01-01T00:00:00Z' },
+      ]),
+    );
     expect(p.targets).toEqual([]);
     expect(p.ignored).toEqual([{ alertname: '(no alertname)', why: 'not an OOM alert' }]);
   });
@@ -307,7 +381,9 @@ describe('hostile and malformed payloads', () => {
   it('refuses version "3" and says which version it reads', () => {
     const body = fixture(CAPTURED_OOM);
     body.version = '3';
-    expect(parseError(body).message).toBe('webhook payload version "3" is not supported: oomdoctor reads version 4');
+    expect(parseError(body).message).toBe(
+      'webhook payload version "3" is not supported: oomdoctor reads version 4',
+    );
   });
 
   it('refuses a payload without groupKey, naming the field', () => {
@@ -318,7 +394,9 @@ describe('hostile and malformed payloads', () => {
   });
 
   it('refuses alerts that are not an array', () => {
-    expect(parseError({ ...fixture(GROUPED), alerts: { 0: fixture(GROUPED).alerts[0] } }).message).toMatch(/: alerts: /);
+    expect(parseError({ ...fixture(GROUPED), alerts: { 0: fixture(GROUPED).alerts[0] } }).message).toMatch(
+      /: alerts: /,
+    );
     expect(parseError({ ...fixture(GROUPED), alerts: null }).message).toMatch(/: alerts: /);
   });
 
@@ -395,17 +473,41 @@ describe('hostile and malformed payloads', () => {
 });
 
 describe('what the webhook accepts, the worker can read', () => {
-  const cfg = readBotConfig({ SLACK_BOT_TOKEN: 'xoxb-1-2-3', SLACK_SIGNING_SECRET: 'secret', SLACK_ALERT_CHANNEL: 'C0123ABCD', ALERTMANAGER_TOKEN: '0123456789abcdef0123456789abcdef' });
-  const oom = (labels: Record<string, string>) => ({ status: 'firing', labels: { alertname: 'ContainerOOMKilled', ...labels }, startsAt: '2026-01-01T00:00:00Z' });
+  const cfg = readBotConfig({
+    SLACK_BOT_TOKEN: 'xoxb-1-2-3',
+    SLACK_SIGNING_SECRET: 'secret',
+    SLACK_ALERT_CHANNEL: 'C0123ABCD',
+    ALERTMANAGER_TOKEN: '0123456789abcdef0123456789abcdef',
+  });
+  const oom = (labels: Record<string, string>) => ({
+    status: 'firing',
+    labels: { alertname: 'ContainerOOMKilled', ...labels },
+    startsAt: '2026-01-01T00:00:00Z',
+  });
   it.each([
-    ['a foreign alert with a 300-character alertname in the group', [oom({ namespace: 'shop', pod: 'api-1' }), oom({ alertname: 'A'.repeat(300) })]],
-    ['a 101-character slack_channel label', [oom({ namespace: 'shop', pod: 'api-1', slack_channel: 'c'.repeat(101) })]],
+    [
+      'a foreign alert with a 300-character alertname in the group',
+      [oom({ namespace: 'shop', pod: 'api-1' }), oom({ alertname: 'A'.repeat(300) })],
+    ],
+    [
+      'a 101-character slack_channel label',
+      [oom({ namespace: 'shop', pod: 'api-1', slack_channel: 'c'.repeat(101) })],
+    ],
     ['a 700-character pod label (undiagnosable)', [oom({ namespace: 'shop', pod: 'p'.repeat(700) })]],
   ])('%s does not sink the group', (_name, alerts) => {
-    const plan = planAlerts(parseWebhook({ version: '4', groupKey: 'g', status: 'firing', receiver: 'r', alerts }), cfg);
-    const result = botJobSchema.safeParse({ kind: 'alert-group', receivedAt: 1, plan, alertName: 'ContainerOOMKilled' });
+    const plan = planAlerts(
+      parseWebhook({ version: '4', groupKey: 'g', status: 'firing', receiver: 'r', alerts }),
+      cfg,
+    );
+    const result = botJobSchema.safeParse({
+      kind: 'alert-group',
+      receivedAt: 1,
+      plan,
+      alertName: 'ContainerOOMKilled',
+    });
     expect(result.success ? 'valid' : result.error.issues[0]?.path.join('.')).toBe('valid');
     // The real OOM alert is still there to diagnose.
-    if (alerts.some((a) => (a.labels as Record<string, string>).pod === 'api-1')) expect(plan.targets.map((t) => t.pod)).toContain('api-1');
+    if (alerts.some((a) => (a.labels as Record<string, string>).pod === 'api-1'))
+      expect(plan.targets.map((t) => t.pod)).toContain('api-1');
   });
 });

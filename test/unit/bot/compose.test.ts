@@ -7,7 +7,17 @@ import { BOT_ENVIRONMENT, readBotConfig } from '../../../src/bot/config';
 
 const root = join(__dirname, '..', '..', '..');
 const compose = parse(readFileSync(join(root, 'docker-compose.yml'), 'utf8')) as {
-  services: Record<string, { build?: string; image?: string; command?: string[]; environment?: Record<string, string>; depends_on?: Record<string, unknown>; ports?: string[] }>;
+  services: Record<
+    string,
+    {
+      build?: string;
+      image?: string;
+      command?: string[];
+      environment?: Record<string, string>;
+      depends_on?: Record<string, unknown>;
+      ports?: string[];
+    }
+  >;
 };
 
 describe('docker-compose.yml', () => {
@@ -25,7 +35,8 @@ describe('docker-compose.yml', () => {
   it('sets only variables the bot reads, and every one it requires', () => {
     const set = Object.keys(bot?.environment ?? {});
     for (const name of set) expect(BOT_ENVIRONMENT).toContain(name);
-    for (const required of ['SLACK_BOT_TOKEN', 'SLACK_ALERT_CHANNEL', 'ALERTMANAGER_TOKEN', 'REDIS_URL']) expect(set).toContain(required);
+    for (const required of ['SLACK_BOT_TOKEN', 'SLACK_ALERT_CHANNEL', 'ALERTMANAGER_TOKEN', 'REDIS_URL'])
+      expect(set).toContain(required);
   });
 
   it('gives a configuration the bot accepts once the .env values are filled in', () => {
@@ -34,7 +45,15 @@ describe('docker-compose.yml', () => {
       // ${VAR:?msg} and ${VAR:-default}: stand in a plausible value, or the default.
       const required = /^\$\{(\w+):\?/.exec(value);
       const fallback = /^\$\{\w+:-(.*)\}$/.exec(value);
-      env[name] = required ? ({ SLACK_BOT_TOKEN: 'xoxb-1-2-abc', SLACK_ALERT_CHANNEL: 'C0123ABCD', ALERTMANAGER_TOKEN: 'a-long-random-secret-0123456789' }[required[1] ?? ''] ?? 'x') : fallback ? (fallback[1] ?? '') : value;
+      env[name] = required
+        ? ({
+            SLACK_BOT_TOKEN: 'xoxb-1-2-abc',
+            SLACK_ALERT_CHANNEL: 'C0123ABCD',
+            ALERTMANAGER_TOKEN: 'a-long-random-secret-0123456789',
+          }[required[1] ?? ''] ?? 'x')
+        : fallback
+          ? (fallback[1] ?? '')
+          : value;
     }
     env.SLACK_SIGNING_SECRET = 'signing-secret';
     const config = readBotConfig(env, 'all');
@@ -48,7 +67,9 @@ describe('docker-compose.yml', () => {
     expect(dockerfile).toContain('fonts-dejavu-core');
     expect(dockerfile).toMatch(/FROM node:20/);
     // The image runs the bot with the same heap settings as npm start.
-    const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: { start: string } };
+    const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
+      scripts: { start: string };
+    };
     const flags = pkg.scripts.start.split(/\s+/).filter((w) => w.startsWith('--'));
     expect(flags.length).toBeGreaterThan(0);
     expect(/NODE_OPTIONS="([^"]*)"/.exec(dockerfile)?.[1]?.split(' ')).toEqual(flags);

@@ -63,7 +63,13 @@ describe('readBotConfig: a complete valid environment', () => {
       alerts: {
         names: ['ContainerOOMKilled', 'KubernetesContainerOomKiller', 'KubePodCrashLooping'],
         crashLoopNames: ['KubePodCrashLooping', 'KubernetesPodCrashLooping'],
-        labels: { namespace: 'namespace', pod: 'pod', container: 'container', channel: 'slack_channel', cluster: 'cluster' },
+        labels: {
+          namespace: 'namespace',
+          pod: 'pod',
+          container: 'container',
+          channel: 'slack_channel',
+          cluster: 'cluster',
+        },
       },
       namespaces: null,
       dedupeWindowMs: 3_600_000,
@@ -109,7 +115,9 @@ describe('readBotConfig: a complete valid environment', () => {
   });
 
   it('treats blank values as unset, so the default applies', () => {
-    const config = readBotConfig(env({ PORT: '  ', WORKER_CONCURRENCY: '', SLACK_API_URL: ' ', CLUSTER_NAME: '' }));
+    const config = readBotConfig(
+      env({ PORT: '  ', WORKER_CONCURRENCY: '', SLACK_API_URL: ' ', CLUSTER_NAME: '' }),
+    );
     expect(config.port).toBe(3000);
     expect(config.workerConcurrency).toBe(4);
     expect(config.slack.apiUrl).toBe('https://slack.com/api/');
@@ -128,14 +136,21 @@ describe('readBotConfig: every problem at once, each saying how to fix it', () =
     const problems = problemsOf({});
     expect(problems).toHaveLength(4);
     const byVariable = (name: string) => problems.filter((p) => p.startsWith(`${name} is not set`));
-    for (const name of ['SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET', 'SLACK_ALERT_CHANNEL', 'ALERTMANAGER_TOKEN']) {
+    for (const name of [
+      'SLACK_BOT_TOKEN',
+      'SLACK_SIGNING_SECRET',
+      'SLACK_ALERT_CHANNEL',
+      'ALERTMANAGER_TOKEN',
+    ]) {
       expect(byVariable(name)).toHaveLength(1);
     }
     // Each line says what to do, not only what is wrong.
     expect(byVariable('SLACK_BOT_TOKEN')[0]).toMatch(/xoxb-.*OAuth & Permissions/);
     expect(byVariable('SLACK_SIGNING_SECRET')[0]).toMatch(/Basic Information.*SLACK_APP_TOKEN/);
     expect(byVariable('SLACK_ALERT_CHANNEL')[0]).toMatch(/channel id \(C0123ABCD\) or #name/);
-    expect(byVariable('ALERTMANAGER_TOKEN')[0]).toMatch(/http_config\.authorization\.credentials.*ALERTMANAGER_ALLOW_UNAUTHENTICATED=true/);
+    expect(byVariable('ALERTMANAGER_TOKEN')[0]).toMatch(
+      /http_config\.authorization\.credentials.*ALERTMANAGER_ALLOW_UNAUTHENTICATED=true/,
+    );
   });
 
   it('the ConfigError message lists every problem, one per line', () => {
@@ -153,26 +168,43 @@ describe('readBotConfig: every problem at once, each saying how to fix it', () =
 
   it('several different mistakes are reported together', () => {
     const problems = problemsOf(
-      env({ SLACK_BOT_TOKEN: 'xoxp-1-2-3', PORT: 'eighty', WORKER_CONCURRENCY: '0', DEDUPE_WINDOW: 'an hour', OOM_NAMESPACES: 'shop,Bad_NS' }),
+      env({
+        SLACK_BOT_TOKEN: 'xoxp-1-2-3',
+        PORT: 'eighty',
+        WORKER_CONCURRENCY: '0',
+        DEDUPE_WINDOW: 'an hour',
+        OOM_NAMESPACES: 'shop,Bad_NS',
+      }),
     );
     expect(problems).toHaveLength(5);
-    expect(problems.map((p) => p.split(/[ :]/)[0])).toEqual(['SLACK_BOT_TOKEN', 'PORT', 'WORKER_CONCURRENCY', 'DEDUPE_WINDOW', 'OOM_NAMESPACES']);
+    expect(problems.map((p) => p.split(/[ :]/)[0])).toEqual([
+      'SLACK_BOT_TOKEN',
+      'PORT',
+      'WORKER_CONCURRENCY',
+      'DEDUPE_WINDOW',
+      'OOM_NAMESPACES',
+    ]);
   });
 
   it('refuses a user token (xoxp-) as the bot token', () => {
-    expect(onlyProblem(env({ SLACK_BOT_TOKEN: 'xoxp-1234-5678' }), 'SLACK_BOT_TOKEN')).toMatch(/xoxb-.*xoxp-/);
+    expect(onlyProblem(env({ SLACK_BOT_TOKEN: 'xoxp-1234-5678' }), 'SLACK_BOT_TOKEN')).toMatch(
+      /xoxb-.*xoxp-/,
+    );
   });
 
   it('refuses an app token that does not start with xapp-', () => {
     expect(onlyProblem(env({ SLACK_APP_TOKEN: 'xoxb-1234' }), 'SLACK_APP_TOKEN')).toMatch(/xapp-/);
   });
 
-  it.each(['https://slack.com/api', 'https://slack.com/', 'ftp://slack.com/api/', 'slack.com/api/', 'https://slack.com/api/chat.postMessage'])(
-    'refuses SLACK_API_URL %j, which does not end in /api/',
-    (url) => {
-      expect(onlyProblem(env({ SLACK_API_URL: url }), 'SLACK_API_URL')).toMatch(/ending in \/api\//);
-    },
-  );
+  it.each([
+    'https://slack.com/api',
+    'https://slack.com/',
+    'ftp://slack.com/api/',
+    'slack.com/api/',
+    'https://slack.com/api/chat.postMessage',
+  ])('refuses SLACK_API_URL %j, which does not end in /api/', (url) => {
+    expect(onlyProblem(env({ SLACK_API_URL: url }), 'SLACK_API_URL')).toMatch(/ending in \/api\//);
+  });
 
   it.each(['-1', '65536', '3000.5', 'http', '1e3', '123456'])('refuses PORT %j', (port) => {
     expect(onlyProblem(env({ PORT: port }), 'PORT')).toMatch(/from 0 to 65535/);
@@ -201,14 +233,20 @@ describe('readBotConfig: every problem at once, each saying how to fix it', () =
   });
 
   it('refuses an ALERTMANAGER_TOKEN shorter than 16 characters, and accepts 16', () => {
-    expect(onlyProblem(env({ ALERTMANAGER_TOKEN: 'short-secret' }), 'ALERTMANAGER_TOKEN')).toMatch(/shorter than 16/);
-    expect(readBotConfig(env({ ALERTMANAGER_TOKEN: 'x'.repeat(16) })).alertmanager.token).toBe('x'.repeat(16));
+    expect(onlyProblem(env({ ALERTMANAGER_TOKEN: 'short-secret' }), 'ALERTMANAGER_TOKEN')).toMatch(
+      /shorter than 16/,
+    );
+    expect(readBotConfig(env({ ALERTMANAGER_TOKEN: 'x'.repeat(16) })).alertmanager.token).toBe(
+      'x'.repeat(16),
+    );
   });
 
   it('refuses malformed REDIS_URL, PROMETHEUS_URL, channel, label names, log level and command', () => {
     expect(onlyProblem(env({ REDIS_URL: 'localhost:6379' }), 'REDIS_URL')).toMatch(/redis:\/\//);
     expect(onlyProblem(env({ PROMETHEUS_URL: 'prometheus:9090' }), 'PROMETHEUS_URL')).toMatch(/http\(s\)/);
-    expect(onlyProblem(env({ SLACK_ALERT_CHANNEL: 'Alerts Channel' }), 'SLACK_ALERT_CHANNEL')).toMatch(/channel id/);
+    expect(onlyProblem(env({ SLACK_ALERT_CHANNEL: 'Alerts Channel' }), 'SLACK_ALERT_CHANNEL')).toMatch(
+      /channel id/,
+    );
     expect(onlyProblem(env({ ALERT_LABEL_POD: 'pod-name' }), 'ALERT_LABEL_POD')).toMatch(/label name/);
     expect(onlyProblem(env({ LOG_LEVEL: 'verbose' }), 'LOG_LEVEL')).toMatch(/one of/);
     expect(onlyProblem(env({ SLACK_COMMAND: 'oom' }), 'SLACK_COMMAND')).toMatch(/\/oom/);
@@ -227,21 +265,40 @@ describe('readBotConfig: metric and label name overrides', () => {
 
 describe('readBotConfig: what each choice lifts or requires', () => {
   it('ALERTMANAGER_ALLOW_UNAUTHENTICATED=true lifts the token requirement, on purpose only', () => {
-    const config = readBotConfig(env({ ALERTMANAGER_TOKEN: undefined, ALERTMANAGER_ALLOW_UNAUTHENTICATED: 'true' }));
+    const config = readBotConfig(
+      env({ ALERTMANAGER_TOKEN: undefined, ALERTMANAGER_ALLOW_UNAUTHENTICATED: 'true' }),
+    );
     expect(config.alertmanager.token).toBeNull();
-    expect(onlyProblem(env({ ALERTMANAGER_TOKEN: undefined, ALERTMANAGER_ALLOW_UNAUTHENTICATED: 'false' }), 'ALERTMANAGER_TOKEN')).toMatch(/is not set/);
-    expect(onlyProblem(env({ ALERTMANAGER_TOKEN: undefined, ALERTMANAGER_ALLOW_UNAUTHENTICATED: 'maybe' }), 'ALERTMANAGER_TOKEN')).toMatch(/is not set/);
+    expect(
+      onlyProblem(
+        env({ ALERTMANAGER_TOKEN: undefined, ALERTMANAGER_ALLOW_UNAUTHENTICATED: 'false' }),
+        'ALERTMANAGER_TOKEN',
+      ),
+    ).toMatch(/is not set/);
+    expect(
+      onlyProblem(
+        env({ ALERTMANAGER_TOKEN: undefined, ALERTMANAGER_ALLOW_UNAUTHENTICATED: 'maybe' }),
+        'ALERTMANAGER_TOKEN',
+      ),
+    ).toMatch(/is not set/);
   });
 
   it('a short token stays a problem even when unauthenticated alerts are allowed', () => {
-    onlyProblem(env({ ALERTMANAGER_TOKEN: 'short', ALERTMANAGER_ALLOW_UNAUTHENTICATED: 'true' }), 'ALERTMANAGER_TOKEN');
+    onlyProblem(
+      env({ ALERTMANAGER_TOKEN: 'short', ALERTMANAGER_ALLOW_UNAUTHENTICATED: 'true' }),
+      'ALERTMANAGER_TOKEN',
+    );
   });
 
   it('SLACK_APP_TOKEN (Socket Mode) lifts the signing-secret requirement', () => {
-    const config = readBotConfig(env({ SLACK_SIGNING_SECRET: undefined, SLACK_APP_TOKEN: 'xapp-1-A0123-456-abcdef' }));
+    const config = readBotConfig(
+      env({ SLACK_SIGNING_SECRET: undefined, SLACK_APP_TOKEN: 'xapp-1-A0123-456-abcdef' }),
+    );
     expect(config.slack.signingSecret).toBeNull();
     expect(config.slack.appToken).toBe('xapp-1-A0123-456-abcdef');
-    expect(onlyProblem(env({ SLACK_SIGNING_SECRET: undefined }), 'SLACK_SIGNING_SECRET')).toMatch(/is not set/);
+    expect(onlyProblem(env({ SLACK_SIGNING_SECRET: undefined }), 'SLACK_SIGNING_SECRET')).toMatch(
+      /is not set/,
+    );
   });
 
   it.each(['web', 'worker'] as const)('--role %s without REDIS_URL is refused', (role) => {
@@ -256,7 +313,10 @@ describe('readBotConfig: what each choice lifts or requires', () => {
   });
 
   it('the worker role needs neither the signing secret nor the Alertmanager token', () => {
-    const config = readBotConfig(env({ SLACK_SIGNING_SECRET: undefined, ALERTMANAGER_TOKEN: undefined }), 'worker');
+    const config = readBotConfig(
+      env({ SLACK_SIGNING_SECRET: undefined, ALERTMANAGER_TOKEN: undefined }),
+      'worker',
+    );
     expect(config.role).toBe('worker');
     expect(config.slack.signingSecret).toBeNull();
     expect(config.alertmanager.token).toBeNull();
@@ -264,11 +324,18 @@ describe('readBotConfig: what each choice lifts or requires', () => {
 
   it('the worker role still needs the bot token, the channel and Redis', () => {
     const problems = problemsOf({}, 'worker');
-    expect(problems.map((p) => p.split(' ')[0])).toEqual(['SLACK_BOT_TOKEN', 'SLACK_ALERT_CHANNEL', '--role']);
+    expect(problems.map((p) => p.split(' ')[0])).toEqual([
+      'SLACK_BOT_TOKEN',
+      'SLACK_ALERT_CHANNEL',
+      '--role',
+    ]);
   });
 
   it('the web role needs the signing secret and the Alertmanager token', () => {
-    const problems = problemsOf(env({ SLACK_SIGNING_SECRET: undefined, ALERTMANAGER_TOKEN: undefined }), 'web');
+    const problems = problemsOf(
+      env({ SLACK_SIGNING_SECRET: undefined, ALERTMANAGER_TOKEN: undefined }),
+      'web',
+    );
     expect(problems).toHaveLength(2);
     expect(problems[0]).toMatch(/^SLACK_SIGNING_SECRET is not set/);
     expect(problems[1]).toMatch(/^ALERTMANAGER_TOKEN is not set/);

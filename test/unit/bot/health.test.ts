@@ -23,7 +23,10 @@ async function get(url: string): Promise<{ status: number; type: string | null; 
 }
 
 /** A readiness check whose answer the test sets, counting its calls. */
-function check(name: string, answer: boolean | Error = true): ReadinessCheck & { calls: number; answer: boolean | Error } {
+function check(
+  name: string,
+  answer: boolean | Error = true,
+): ReadinessCheck & { calls: number; answer: boolean | Error } {
   const c = {
     name,
     calls: 0,
@@ -78,7 +81,9 @@ describe('GET /readyz', () => {
   });
 
   it('counts a check that throws as failing, and still answers', async () => {
-    const s = await serve({ '/readyz': readyz([check('store', new Error('ECONNREFUSED')), check('slack')], 0) });
+    const s = await serve({
+      '/readyz': readyz([check('store', new Error('ECONNREFUSED')), check('slack')], 0),
+    });
     server = s.server;
     const res = await get(`${s.url}/readyz`);
     expect(res.status).toBe(503);

@@ -50,7 +50,9 @@ describe('bearerMatches', () => {
 });
 
 /** A real server whose handler reads the body with `limit` and reports what readBody did. */
-async function bodyServer(limit: number): Promise<{ server: Server; port: number; outcome: Promise<{ body?: Buffer; error?: unknown }> }> {
+async function bodyServer(
+  limit: number,
+): Promise<{ server: Server; port: number; outcome: Promise<{ body?: Buffer; error?: unknown }> }> {
   let settle!: (value: { body?: Buffer; error?: unknown }) => void;
   const outcome = new Promise<{ body?: Buffer; error?: unknown }>((resolve) => {
     settle = resolve;
@@ -72,15 +74,22 @@ async function bodyServer(limit: number): Promise<{ server: Server; port: number
 }
 
 /** Sends a POST, in chunks, and resolves with the status or the socket error (a reset is fine here). */
-function post(port: number, chunks: Buffer[], headers: Record<string, string> = {}): Promise<{ status?: number; text?: string; error?: string }> {
+function post(
+  port: number,
+  chunks: Buffer[],
+  headers: Record<string, string> = {},
+): Promise<{ status?: number; text?: string; error?: string }> {
   return new Promise((resolve) => {
-    const req = request({ host: '127.0.0.1', port, method: 'POST', path: '/alertmanager', headers }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (text += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
-      res.on('error', (e) => resolve({ error: e.message }));
-    });
+    const req = request(
+      { host: '127.0.0.1', port, method: 'POST', path: '/alertmanager', headers },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => (text += c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+        res.on('error', (e) => resolve({ error: e.message }));
+      },
+    );
     req.on('error', (e) => resolve({ error: e.message }));
     for (const chunk of chunks) req.write(chunk);
     req.end();
@@ -99,7 +108,11 @@ describe('readBody', () => {
   it('returns the whole body, across chunks, up to the limit', async () => {
     const s = await bodyServer(1000);
     server = s.server;
-    const reply = await post(s.port, [Buffer.alloc(400, 'a'), Buffer.alloc(400, 'b'), Buffer.alloc(200, 'c')]);
+    const reply = await post(s.port, [
+      Buffer.alloc(400, 'a'),
+      Buffer.alloc(400, 'b'),
+      Buffer.alloc(200, 'c'),
+    ]);
     const { body, error } = await s.outcome;
     expect(error).toBeUndefined();
     expect(body?.length).toBe(1000);
@@ -134,12 +147,29 @@ describe('readBody', () => {
 });
 
 describe('POST /alertmanager authentication (the handler using bearerMatches)', () => {
-  const config = readBotConfig({ SLACK_BOT_TOKEN: 'xoxb-1-2-3', SLACK_SIGNING_SECRET: 'secret', SLACK_ALERT_CHANNEL: 'C0123ABCD', ALERTMANAGER_TOKEN: TOKEN });
+  const config = readBotConfig({
+    SLACK_BOT_TOKEN: 'xoxb-1-2-3',
+    SLACK_SIGNING_SECRET: 'secret',
+    SLACK_ALERT_CHANNEL: 'C0123ABCD',
+    ALERTMANAGER_TOKEN: TOKEN,
+  });
   let server: Server;
   let port: number;
   let queue: MemoryJobQueue;
   const body = Buffer.from(
-    JSON.stringify({ version: '4', groupKey: 'g', status: 'firing', receiver: 'r', alerts: [{ status: 'firing', labels: { alertname: 'ContainerOOMKilled', namespace: 'shop', pod: 'api-1' }, startsAt: '2026-01-01T00:00:00Z' }] }),
+    JSON.stringify({
+      version: '4',
+      groupKey: 'g',
+      status: 'firing',
+      receiver: 'r',
+      alerts: [
+        {
+          status: 'firing',
+          labels: { alertname: 'ContainerOOMKilled', namespace: 'shop', pod: 'api-1' },
+          startsAt: '2026-01-01T00:00:00Z',
+        },
+      ],
+    }),
   );
 
   beforeEach(async () => {
@@ -169,7 +199,10 @@ describe('POST /alertmanager authentication (the handler using bearerMatches)', 
 
   it('accepts the right token and queues the group', async () => {
     const add = jest.spyOn(queue, 'add');
-    const reply = await post(port, [body], { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` });
+    const reply = await post(port, [body], {
+      'content-type': 'application/json',
+      authorization: `Bearer ${TOKEN}`,
+    });
     expect(reply.status).toBe(200);
     expect(add).toHaveBeenCalledTimes(1);
     expect(JSON.parse(reply.text ?? '{}')).toMatchObject({ queued: 1, duplicate: false });

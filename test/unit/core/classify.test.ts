@@ -7,7 +7,15 @@ import { parse as parseYaml } from 'yaml';
 import { podEvent as mapEvent, type ApiObject } from '../../../src/adapters/kubernetes-objects';
 import { classify } from '../../../src/core/classify';
 import { recommend } from '../../../src/core/recommend';
-import type { Classification, Evidence, MetricsEvidence, PodEvent, Sample, Termination, Verdict } from '../../../src/core/types';
+import type {
+  Classification,
+  Evidence,
+  MetricsEvidence,
+  PodEvent,
+  Sample,
+  Termination,
+  Verdict,
+} from '../../../src/core/types';
 import { demoSpecs, generateScenario, type ScenarioSpec } from '../../support/scenarios';
 import { scenarioEvidence } from '../../support/scenario-evidence';
 import {
@@ -29,7 +37,13 @@ import {
 } from './evidence-builders';
 
 const FIXTURES = path.join(__dirname, '../../fixtures/real');
-const VERDICTS: Verdict[] = ['cgroup-oom', 'node-pressure-eviction', 'sigkill-not-oom', 'child-process-oom', 'no-oom-found'];
+const VERDICTS: Verdict[] = [
+  'cgroup-oom',
+  'node-pressure-eviction',
+  'sigkill-not-oom',
+  'child-process-oom',
+  'no-oom-found',
+];
 const CAUSE_IDS = ['limit-too-small', 'runtime-heap-misconfigured', 'memory-leak', 'burst-allocation'];
 
 function fixtureText(name: string): string {
@@ -63,7 +77,8 @@ function expectValid(c: Classification): void {
     expect(cause.confidence).toBeLessThanOrEqual(1);
     expect(cause.evidence.length).toBeGreaterThan(0);
   }
-  for (let i = 1; i < c.causes.length; i++) expect(c.causes[i - 1]!.confidence).toBeGreaterThanOrEqual(c.causes[i]!.confidence);
+  for (let i = 1; i < c.causes.length; i++)
+    expect(c.causes[i - 1]!.confidence).toBeGreaterThanOrEqual(c.causes[i]!.confidence);
   if (c.verdict !== 'cgroup-oom') expect(c.causes).toEqual([]);
   for (const kill of c.kills) expect(Number.isFinite(kill.at.getTime())).toBe(true);
 }
@@ -85,7 +100,9 @@ describe('exit 137 alone is not an OOM kill', () => {
     expect(result.causes).toEqual([]);
     expect(result.headline).toMatch(/liveness probe/);
     expect(result.headline).toMatch(/not an OOM kill/i);
-    expect(result.verdictEvidence.join('\n')).toContain('"Container app-target failed liveness probe, will be restarted"');
+    expect(result.verdictEvidence.join('\n')).toContain(
+      '"Container app-target failed liveness probe, will be restarted"',
+    );
     expect(result.verdictEvidence[0]).toMatch(/Exit code 137 .* reason Error, not OOMKilled/);
     expect(recommend(ev, result)).toBeNull();
   });
@@ -100,10 +117,12 @@ describe('exit 137 alone is not an OOM kill', () => {
       }),
     );
     expect(result.verdict).toBe('sigkill-not-oom');
-    expect(result.verdictEvidence.join('\n')).toContain('"Liveness probe failed: HTTP probe failed with statuscode: 500"');
+    expect(result.verdictEvidence.join('\n')).toContain(
+      '"Liveness probe failed: HTTP probe failed with statuscode: 500"',
+    );
   });
 
-  it('probe events of another container are not this one\'s sender', () => {
+  it("probe events of another container are not this one's sender", () => {
     const killAt = NOW - 2 * HOUR;
     const result = classify(
       evidence({
@@ -122,7 +141,9 @@ describe('exit 137 alone is not an OOM kill', () => {
     const describe = fixtureText('pod-describe-exit137-reason-error-not-oom.txt');
     expect(describe).toMatch(/Reason: Error\s+Exit Code: 137/);
     const killAt = NOW - 3 * HOUR;
-    const result = classify(evidence({ lastTerminated: termination('Error', 137, killAt), metrics: flatMetrics(0.95 * GiB, GiB) }));
+    const result = classify(
+      evidence({ lastTerminated: termination('Error', 137, killAt), metrics: flatMetrics(0.95 * GiB, GiB) }),
+    );
     expect(result.verdict).toBe('sigkill-not-oom');
     expect(result.verdictEvidence.join('\n')).toMatch(/close to the limit/);
     expect(result.verdictEvidence.join('\n')).toMatch(/\d+% of the 1 GiB limit/);
@@ -133,7 +154,11 @@ describe('exit 137 alone is not an OOM kill', () => {
     const result = classify(
       evidence({
         lastTerminated: termination('Error', 137, killAt),
-        metrics: flatMetrics(0.5 * GiB, GiB, { oomEvents: counter([killAt]), restarts: counter([killAt + MINUTE]), starts: [NOW - 30 * HOUR, killAt + MINUTE] }),
+        metrics: flatMetrics(0.5 * GiB, GiB, {
+          oomEvents: counter([killAt]),
+          restarts: counter([killAt + MINUTE]),
+          starts: [NOW - 30 * HOUR, killAt + MINUTE],
+        }),
       }),
     );
     expect(result.verdict).toBe('cgroup-oom');
@@ -147,13 +172,19 @@ describe('exit 137 alone is not an OOM kill', () => {
         lastTerminated: termination('Error', 137, killAt),
         events: [
           podEvent('Killing', 'Stopping container api', killAt - 31_000, { type: 'Normal' }),
-          podEvent('ExceededGracePeriod', 'Container runtime did not kill the pod within specified grace period.', killAt),
+          podEvent(
+            'ExceededGracePeriod',
+            'Container runtime did not kill the pod within specified grace period.',
+            killAt,
+          ),
         ],
       }),
     );
     expect(result.verdict).toBe('sigkill-not-oom');
     expect(result.headline).toMatch(/grace period/);
-    expect(result.verdictEvidence.join('\n')).toContain('"Container runtime did not kill the pod within specified grace period."');
+    expect(result.verdictEvidence.join('\n')).toContain(
+      '"Container runtime did not kill the pod within specified grace period."',
+    );
     expect(result.verdictEvidence.join('\n')).toMatch(/terminationGracePeriodSeconds/);
   });
 });
@@ -170,7 +201,9 @@ describe('"but the node had plenty of free memory" is irrelevant', () => {
   });
 
   it('also without any memory history', () => {
-    const result = classify(evidence({ node: node({ allocatableBytes: 2048 * GiB, capacityBytes: 2050 * GiB }) }));
+    const result = classify(
+      evidence({ node: node({ allocatableBytes: 2048 * GiB, capacityBytes: 2050 * GiB }) }),
+    );
     expect(result.verdict).toBe('cgroup-oom');
     expect(result.headline).toMatch(/hit its 1 GiB memory limit/);
   });
@@ -181,7 +214,13 @@ describe('"but the node had plenty of free memory" is irrelevant', () => {
       evidence({
         lastTerminated: termination('OOMKilled', 137, killAt),
         metrics: flatMetrics(0.99 * GiB, GiB),
-        node: node({ events: [podEvent('SystemOOM', 'System OOM encountered, victim process: api, pid: 3103923', killAt, { involvedKind: 'Node' })] }),
+        node: node({
+          events: [
+            podEvent('SystemOOM', 'System OOM encountered, victim process: api, pid: 3103923', killAt, {
+              involvedKind: 'Node',
+            }),
+          ],
+        }),
       }),
     );
     expect(result.verdict).toBe('cgroup-oom');
@@ -196,14 +235,21 @@ describe('"but the node had plenty of free memory" is irrelevant', () => {
         node: node({
           memoryPressure: 'True',
           events: [
-            podEvent('OOMKilling', 'Out of memory: Killed process 3103923 (stress-ng-vm) total-vm:15791416kB, anon-rss:14369596kB, file-rss:4kB, shmem-rss:36kB, UID:0 pgtables:28184kB oom_score_adj:1000', killAt + 30_000, { involvedKind: 'Node' }),
+            podEvent(
+              'OOMKilling',
+              'Out of memory: Killed process 3103923 (stress-ng-vm) total-vm:15791416kB, anon-rss:14369596kB, file-rss:4kB, shmem-rss:36kB, UID:0 pgtables:28184kB oom_score_adj:1000',
+              killAt + 30_000,
+              { involvedKind: 'Node' },
+            ),
           ],
         }),
       }),
     );
     expect(result.verdict).toBe('node-pressure-eviction');
     expect(result.verdictEvidence.join('\n')).toMatch(/far from its own limit/);
-    expect(result.verdictEvidence.join('\n')).toContain('Out of memory: Killed process 3103923 (stress-ng-vm)');
+    expect(result.verdictEvidence.join('\n')).toContain(
+      'Out of memory: Killed process 3103923 (stress-ng-vm)',
+    );
   });
 });
 
@@ -214,17 +260,23 @@ describe('a node OOM logged as "(combined from similar events)"', () => {
       .split('\n')
       .find((l) => l.includes('OOMKilling') && l.includes('(combined from similar events)'));
     const message = row?.slice(row.indexOf('(combined from similar events)')) ?? '';
-    expect(message).toMatch(/^\(combined from similar events\): Out of memory: Killed process 3106306 \(stress-ng-vm\)/);
+    expect(message).toMatch(
+      /^\(combined from similar events\): Out of memory: Killed process 3106306 \(stress-ng-vm\)/,
+    );
     const killAt = NOW - HOUR;
     const result = classify(
       evidence({
         lastTerminated: termination('OOMKilled', 137, killAt),
         metrics: flatMetrics(200 * MiB, GiB),
-        node: node({ events: [podEvent('OOMKilling', message, killAt + 30_000, { involvedKind: 'Node', count: 16 })] }),
+        node: node({
+          events: [podEvent('OOMKilling', message, killAt + 30_000, { involvedKind: 'Node', count: 16 })],
+        }),
       }),
     );
     expect(result.verdict).toBe('node-pressure-eviction');
-    expect(result.verdictEvidence.join('\n')).toContain('Out of memory: Killed process 3106306 (stress-ng-vm)');
+    expect(result.verdictEvidence.join('\n')).toContain(
+      'Out of memory: Killed process 3106306 (stress-ng-vm)',
+    );
   });
 });
 
@@ -235,12 +287,20 @@ describe('evictions are node pressure, whatever the exit code', () => {
     const start = lines.findIndex((l) => l.startsWith('The node was low on resource: memory. Threshold'));
     return `${lines[start]}${lines[start + 1]}`;
   })();
-  const older = (parseYaml(fixtureText('pod-evicted-memory-status-excerpt.yaml')) as { status: { reason: string; message: string } }).status;
+  const older = (
+    parseYaml(fixtureText('pod-evicted-memory-status-excerpt.yaml')) as {
+      status: { reason: string; message: string };
+    }
+  ).status;
 
   it('reads the fixtures as expected', () => {
-    expect(newer).toMatch(/^The node was low on resource: memory\. Threshold quantity: 100Mi, available: 87608Ki\. Container dptp-controller-manager was using 48458972Ki, request is 15Gi, has larger consumption of memory\.\s*$/);
+    expect(newer).toMatch(
+      /^The node was low on resource: memory\. Threshold quantity: 100Mi, available: 87608Ki\. Container dptp-controller-manager was using 48458972Ki, request is 15Gi, has larger consumption of memory\.\s*$/,
+    );
     expect(older.reason).toBe('Evicted');
-    expect(older.message).toMatch(/Container cstor-pool-mgmt was using 27484Ki, which exceeds its request of 0\./);
+    expect(older.message).toMatch(
+      /Container cstor-pool-mgmt was using 27484Ki, which exceeds its request of 0\./,
+    );
   });
 
   const terminations: Array<[string, Termination | null]> = [
@@ -263,48 +323,67 @@ describe('evictions are node pressure, whatever the exit code', () => {
     expect(result.verdict).toBe('node-pressure-eviction');
     expect(result.causes).toEqual([]);
     const lines = result.verdictEvidence.join('\n');
-    expect(lines).toContain('Container dptp-controller-manager was using 46.2 GiB against a request of 15 GiB');
+    expect(lines).toContain(
+      'Container dptp-controller-manager was using 46.2 GiB against a request of 15 GiB',
+    );
     expect(lines).toMatch(/MemoryPressure=True since 2026-11-28 11:10 UTC/);
     expect(result.kills.some((k) => k.reason === 'Evicted')).toBe(true);
   });
 
-  it.each(terminations)('older kubelet message ("which exceeds its request of"), %s: node-pressure-eviction', (_label, last) => {
-    const ev = evidence({
-      containers: [container({ name: 'cstor-pool-mgmt', limit: null, request: null })],
-      lastTerminated: last,
-      podReason: older.reason,
-      podMessage: older.message,
-    });
-    const result = classify(ev);
-    expect(result.verdict).toBe('node-pressure-eviction');
-    const lines = result.verdictEvidence.join('\n');
-    expect(lines).toContain('Container cstor-pool-mgmt was using 26.8 MiB against a request of 0 B');
-    expect(lines).toContain('Container maya-exporter was using 9.51 MiB');
-  });
+  it.each(terminations)(
+    'older kubelet message ("which exceeds its request of"), %s: node-pressure-eviction',
+    (_label, last) => {
+      const ev = evidence({
+        containers: [container({ name: 'cstor-pool-mgmt', limit: null, request: null })],
+        lastTerminated: last,
+        podReason: older.reason,
+        podMessage: older.message,
+      });
+      const result = classify(ev);
+      expect(result.verdict).toBe('node-pressure-eviction');
+      const lines = result.verdictEvidence.join('\n');
+      expect(lines).toContain('Container cstor-pool-mgmt was using 26.8 MiB against a request of 0 B');
+      expect(lines).toContain('Container maya-exporter was using 9.51 MiB');
+    },
+  );
 
   it('an Evicted event (kubectl get events, KubeFATE #64) counts as much as the pod status', () => {
     const rows = fixtureText('events-kubectl-get-events-evicted-memory-pressure.txt').split('\n');
     const message = (rows[0] ?? '').split(/\s{2,}/).slice(-1)[0] ?? '';
-    expect(message).toBe('The node was low on resource: memory. Container egg was using 5053216Ki, which exceeds its request of 0.');
+    expect(message).toBe(
+      'The node was low on resource: memory. Container egg was using 5053216Ki, which exceeds its request of 0.',
+    );
     const result = classify(
       evidence({
         containers: [container({ name: 'egg' })],
         lastTerminated: termination('Error', 137, NOW - 10 * MINUTE),
-        events: [podEvent('Evicted', message, NOW - 11 * MINUTE), podEvent('Killing', 'Stopping container egg', NOW - 11 * MINUTE, { type: 'Normal' })],
+        events: [
+          podEvent('Evicted', message, NOW - 11 * MINUTE),
+          podEvent('Killing', 'Stopping container egg', NOW - 11 * MINUTE, { type: 'Normal' }),
+        ],
       }),
     );
     expect(result.verdict).toBe('node-pressure-eviction');
-    expect(result.verdictEvidence.join('\n')).toContain('Container egg was using 4.82 GiB against a request of 0 B');
+    expect(result.verdictEvidence.join('\n')).toContain(
+      'Container egg was using 4.82 GiB against a request of 0 B',
+    );
   });
 
-  it('an evicted pod\'s kill is dated at the Evicted event, not at the end of the window', () => {
+  it("an evicted pod's kill is dated at the Evicted event, not at the end of the window", () => {
     const evictedAt = NOW - 40 * MINUTE;
     const result = classify(
       evidence({
         lastTerminated: null,
         podReason: 'Evicted',
-        podMessage: 'The node was low on resource: memory. Container api was using 900Mi, request is 512Mi, has larger consumption of memory. ',
-        events: [podEvent('Evicted', 'The node was low on resource: memory. Container api was using 900Mi, request is 512Mi, has larger consumption of memory. ', evictedAt)],
+        podMessage:
+          'The node was low on resource: memory. Container api was using 900Mi, request is 512Mi, has larger consumption of memory. ',
+        events: [
+          podEvent(
+            'Evicted',
+            'The node was low on resource: memory. Container api was using 900Mi, request is 512Mi, has larger consumption of memory. ',
+            evictedAt,
+          ),
+        ],
       }),
     );
     expect(result.verdict).toBe('node-pressure-eviction');
@@ -312,7 +391,13 @@ describe('evictions are node pressure, whatever the exit code', () => {
   });
 
   it('"The node had condition: [MemoryPressure]." is a memory eviction', () => {
-    const result = classify(evidence({ lastTerminated: null, podReason: 'Evicted', podMessage: 'The node had condition: [MemoryPressure].' }));
+    const result = classify(
+      evidence({
+        lastTerminated: null,
+        podReason: 'Evicted',
+        podMessage: 'The node had condition: [MemoryPressure].',
+      }),
+    );
     expect(result.verdict).toBe('node-pressure-eviction');
   });
 
@@ -320,7 +405,13 @@ describe('evictions are node pressure, whatever the exit code', () => {
     ['DiskPressure', 'ephemeral-storage'],
     ['PIDPressure', 'pids'],
   ])('"The node had condition: [%s]." is not an OOM at all', (condition, resource) => {
-    const result = classify(evidence({ lastTerminated: null, podReason: 'Evicted', podMessage: `The node had condition: [${condition}].` }));
+    const result = classify(
+      evidence({
+        lastTerminated: null,
+        podReason: 'Evicted',
+        podMessage: `The node had condition: [${condition}].`,
+      }),
+    );
     expect(result.verdict).toBe('no-oom-found');
     expect(result.headline).toContain(`low on ${resource}, not memory`);
     expect(result.causes).toEqual([]);
@@ -331,7 +422,8 @@ describe('evictions are node pressure, whatever the exit code', () => {
       evidence({
         lastTerminated: termination('ContainerStatusUnknown', 137, null),
         podReason: 'Evicted',
-        podMessage: 'The node was low on resource: ephemeral-storage. Threshold quantity: 10Gi, available: 9Gi. Container api was using 12Gi, request is 0, has larger consumption of ephemeral-storage. ',
+        podMessage:
+          'The node was low on resource: ephemeral-storage. Threshold quantity: 10Gi, available: 9Gi. Container api was using 12Gi, request is 0, has larger consumption of ephemeral-storage. ',
       }),
     );
     expect(result.verdict).toBe('no-oom-found');
@@ -341,8 +433,10 @@ describe('evictions are node pressure, whatever the exit code', () => {
 });
 
 describe('OOMKilled without a limit', () => {
-  it('is the node running out (node-wide OOM), not the container\'s own cgroup', () => {
-    const result = classify(evidence({ containers: [container({ limit: null, request: '256Mi' })], metrics: null }));
+  it("is the node running out (node-wide OOM), not the container's own cgroup", () => {
+    const result = classify(
+      evidence({ containers: [container({ limit: null, request: '256Mi' })], metrics: null }),
+    );
     expect(result.verdict).toBe('node-pressure-eviction');
     expect(result.headline).toMatch(/no memory limit/);
     expect(result.verdictEvidence.join('\n')).toMatch(/no memory limit/);
@@ -350,7 +444,15 @@ describe('OOMKilled without a limit', () => {
   });
 
   it('also on a generated node-oom history', async () => {
-    const result = classify(await generated({ ...demo('limit-too-small'), id: 'node-oom', limit: null, request: 256 * MiB, ending: 'node-oom' }));
+    const result = classify(
+      await generated({
+        ...demo('limit-too-small'),
+        id: 'node-oom',
+        limit: null,
+        request: 256 * MiB,
+        ending: 'node-oom',
+      }),
+    );
     expect(result.verdict).toBe('node-pressure-eviction');
   });
 });
@@ -363,14 +465,23 @@ describe('OOM events without a restart', () => {
       restartCount: 0,
       metrics: flatMetrics(600 * MiB, GiB, { oomEvents: counter(ooms) }),
       node: node({
-        events: [podEvent('OOMKilling', 'Memory cgroup out of memory: Killed process 3504804 (render-worker) total-vm:1853240kB, anon-rss:501432kB, file-rss:0kB, shmem-rss:0kB, UID:1000 pgtables:1288kB oom_score_adj:999', NOW - 2 * HOUR, { involvedKind: 'Node' })],
+        events: [
+          podEvent(
+            'OOMKilling',
+            'Memory cgroup out of memory: Killed process 3504804 (render-worker) total-vm:1853240kB, anon-rss:501432kB, file-rss:0kB, shmem-rss:0kB, UID:1000 pgtables:1288kB oom_score_adj:999',
+            NOW - 2 * HOUR,
+            { involvedKind: 'Node' },
+          ),
+        ],
       }),
     });
     const result = classify(ev);
     expect(result.verdict).toBe('child-process-oom');
     expect(result.causes).toEqual([]);
     const lines = result.verdictEvidence.join('\n');
-    expect(lines).toMatch(/container_oom_events_total rose 2 times in the last 24 h, last at 2026-11-28 10:00 UTC/);
+    expect(lines).toMatch(
+      /container_oom_events_total rose 2 times in the last 24 h, last at 2026-11-28 10:00 UTC/,
+    );
     expect(lines).toContain('Killed process 3504804 (render-worker)');
     expect(lines).toMatch(/Peak working set [\d.]+ MiB, \d+% of the 1 GiB limit/);
   });
@@ -380,7 +491,11 @@ describe('OOM events without a restart', () => {
     const result = classify(
       evidence({
         lastTerminated: termination('Error', 1, NOW - HOUR),
-        metrics: flatMetrics(900 * MiB, GiB, { oomEvents: counter([oomAt]), restarts: counter([oomAt + 30_000, NOW - HOUR + 30_000]), starts: [NOW - 30 * HOUR, oomAt + 30_000, NOW - HOUR + 30_000] }),
+        metrics: flatMetrics(900 * MiB, GiB, {
+          oomEvents: counter([oomAt]),
+          restarts: counter([oomAt + 30_000, NOW - HOUR + 30_000]),
+          starts: [NOW - 30 * HOUR, oomAt + 30_000, NOW - HOUR + 30_000],
+        }),
       }),
     );
     expect(result.verdict).not.toBe('child-process-oom');
@@ -391,7 +506,11 @@ describe('OOM events without a restart', () => {
     const result = classify(
       evidence({
         lastTerminated: termination('Error', 1, NOW - HOUR),
-        metrics: flatMetrics(900 * MiB, GiB, { oomEvents: counter([oomAt]), restarts: counter([oomAt + 30_000, NOW - HOUR + 30_000]), starts: [NOW - 30 * HOUR, oomAt + 30_000, NOW - HOUR + 30_000] }),
+        metrics: flatMetrics(900 * MiB, GiB, {
+          oomEvents: counter([oomAt]),
+          restarts: counter([oomAt + 30_000, NOW - HOUR + 30_000]),
+          starts: [NOW - 30 * HOUR, oomAt + 30_000, NOW - HOUR + 30_000],
+        }),
       }),
     );
     expect(result.kills.some((k) => k.reason === 'OOMKilled')).toBe(true);
@@ -407,7 +526,11 @@ describe('OOM events without a restart', () => {
     const result = classify(
       evidence({
         lastTerminated: termination('OOMKilled', 137, killAt),
-        metrics: flatMetrics(900 * MiB, GiB, { oomEvents: counter([killAt]), restarts: counter([killAt + 30_000]), starts: [NOW - 30 * HOUR, killAt + 30_000] }),
+        metrics: flatMetrics(900 * MiB, GiB, {
+          oomEvents: counter([killAt]),
+          restarts: counter([killAt + 30_000]),
+          starts: [NOW - 30 * HOUR, killAt + 30_000],
+        }),
       }),
     );
     expect(result.verdict).toBe('cgroup-oom');
@@ -417,16 +540,33 @@ describe('OOM events without a restart', () => {
 describe('runtime settings', () => {
   const mib = (bytes: number) => Math.floor(bytes / MiB);
   const sane: Array<[string, (limit: number) => Record<string, unknown>]> = [
-    ['JVM -XX:MaxRAMPercentage=75', () => ({ env: [{ name: 'JAVA_TOOL_OPTIONS', value: '-XX:MaxRAMPercentage=75.0' }] })],
-    ['JVM -Xmx at 60% of the limit', (limit) => ({ env: [{ name: 'JAVA_OPTS', value: `-Dfile.encoding=UTF-8 -Xmx${mib(0.6 * limit)}m` }] })],
-    ['GOMEMLIMIT at 90% of the limit', (limit) => ({ env: [{ name: 'GOMEMLIMIT', value: `${mib(0.9 * limit)}MiB` }] })],
-    ['--max-old-space-size at 60% of the limit', (limit) => ({ env: [{ name: 'NODE_OPTIONS', value: `--max-old-space-size=${mib(0.6 * limit)}` }] })],
-    ['-Xmx at 60% in args', (limit) => ({ args: ['-server', `-Xmx${mib(0.6 * limit)}m`, '-jar', 'app.jar'] })],
+    [
+      'JVM -XX:MaxRAMPercentage=75',
+      () => ({ env: [{ name: 'JAVA_TOOL_OPTIONS', value: '-XX:MaxRAMPercentage=75.0' }] }),
+    ],
+    [
+      'JVM -Xmx at 60% of the limit',
+      (limit) => ({ env: [{ name: 'JAVA_OPTS', value: `-Dfile.encoding=UTF-8 -Xmx${mib(0.6 * limit)}m` }] }),
+    ],
+    [
+      'GOMEMLIMIT at 90% of the limit',
+      (limit) => ({ env: [{ name: 'GOMEMLIMIT', value: `${mib(0.9 * limit)}MiB` }] }),
+    ],
+    [
+      '--max-old-space-size at 60% of the limit',
+      (limit) => ({ env: [{ name: 'NODE_OPTIONS', value: `--max-old-space-size=${mib(0.6 * limit)}` }] }),
+    ],
+    [
+      '-Xmx at 60% in args',
+      (limit) => ({ args: ['-server', `-Xmx${mib(0.6 * limit)}m`, '-jar', 'app.jar'] }),
+    ],
   ];
   const shapes = ['limit-too-small', 'memory-leak', 'burst-allocation', 'runtime-heap-misconfigured'];
   const limits = [512 * MiB, 2 * GiB, 8 * GiB];
 
-  const cases = sane.flatMap(([label, make]) => shapes.flatMap((shape) => limits.map((limit) => [label, shape, limit, make] as const)));
+  const cases = sane.flatMap(([label, make]) =>
+    shapes.flatMap((shape) => limits.map((limit) => [label, shape, limit, make] as const)),
+  );
   it.each(cases)('%s is never blamed (%s history, limit %d)', async (_label, shape, limit, make) => {
     const base = demo(shape, limit);
     const runtime = make(limit) as ScenarioSpec['runtime'];
@@ -449,7 +589,9 @@ describe('runtime settings', () => {
   const javaOpts = `-Dspring.datasource.password=${SECRET} -Xmx3072m -Djavax.net.ssl.trustStorePassword=${SECRET}`;
 
   it('-Xmx above the limit is blamed, quoting the flag and nothing else from JAVA_OPTS', () => {
-    const ev = evidence({ containers: [container({ limit: '2Gi', env: [{ name: 'JAVA_OPTS', value: javaOpts }] })] });
+    const ev = evidence({
+      containers: [container({ limit: '2Gi', env: [{ name: 'JAVA_OPTS', value: javaOpts }] })],
+    });
     const result = classify(ev);
     expect(result.verdict).toBe('cgroup-oom');
     const heap = result.causes.find((c) => c.id === 'runtime-heap-misconfigured');
@@ -464,7 +606,10 @@ describe('runtime settings', () => {
   });
 
   it('-Xmx above the limit is the top cause on a generated sawtooth history, and the secret stays out', async () => {
-    const ev = await generated({ ...demo('runtime-heap-misconfigured'), runtime: { env: [{ name: 'JAVA_OPTS', value: javaOpts }] } });
+    const ev = await generated({
+      ...demo('runtime-heap-misconfigured'),
+      runtime: { env: [{ name: 'JAVA_OPTS', value: javaOpts }] },
+    });
     const result = classify(ev);
     expect(result.causes[0]?.id).toBe('runtime-heap-misconfigured');
     expect(result.causes[0]?.evidence.join('\n')).toContain('-Xmx3072m');
@@ -472,7 +617,11 @@ describe('runtime settings', () => {
   });
 
   it('GOMEMLIMIT above the limit is blamed', () => {
-    const result = classify(evidence({ containers: [container({ limit: '1Gi', env: [{ name: 'GOMEMLIMIT', value: '1500MiB' }] })] }));
+    const result = classify(
+      evidence({
+        containers: [container({ limit: '1Gi', env: [{ name: 'GOMEMLIMIT', value: '1500MiB' }] })],
+      }),
+    );
     expect(result.causes[0]?.id).toBe('runtime-heap-misconfigured');
     expect(result.causes[0]?.evidence.join('\n')).toContain('GOMEMLIMIT=1500MiB');
   });
@@ -482,7 +631,11 @@ describe('without a memory history', () => {
   it('causes are still ranked, with lower confidence, and say why', async () => {
     const withHistory = await generated(demo('limit-too-small'));
     const rich = classify(withHistory);
-    const poor = classify({ ...withHistory, metrics: null, missing: ['prometheus: connection refused at http://127.0.0.1:9'] });
+    const poor = classify({
+      ...withHistory,
+      metrics: null,
+      missing: ['prometheus: connection refused at http://127.0.0.1:9'],
+    });
     expect(poor.verdict).toBe('cgroup-oom');
     expect(poor.causes.length).toBeGreaterThan(0);
     expect(poor.causes[0]?.id).toBe('limit-too-small');
@@ -505,7 +658,16 @@ describe('without a memory history', () => {
   });
 
   it('a single metrics-API reading near the limit is quoted and lifts the confidence a little', () => {
-    const reading: MetricsEvidence = { workingSet: [{ at: NOW - 15_000, value: 0.95 * GiB }], stepMs: 0, limitBytes: null, requestBytes: null, restarts: [], oomEvents: [], starts: [], source: 'metrics-api' };
+    const reading: MetricsEvidence = {
+      workingSet: [{ at: NOW - 15_000, value: 0.95 * GiB }],
+      stepMs: 0,
+      limitBytes: null,
+      requestBytes: null,
+      restarts: [],
+      oomEvents: [],
+      starts: [],
+      source: 'metrics-api',
+    };
     const none = classify(evidence());
     const one = classify(evidence({ metrics: reading }));
     expect(one.verdict).toBe('cgroup-oom');
@@ -516,13 +678,18 @@ describe('without a memory history', () => {
 });
 
 describe('the demo scenarios at several limits', () => {
-  const cases = [256 * MiB, 768 * MiB, 3 * GiB].flatMap((limit) => demoSpecs(limit).map((spec) => [spec.id, limit, spec] as const));
-  it.each(cases)('%s at %d bytes: valid, ranked, and causes only for cgroup-oom', async (_id, _limit, spec) => {
-    const result = classify(await generated(spec, 11));
-    expectValid(result);
-    expect(result.verdict).toBe(spec.expect.verdict);
-    if (result.verdict === 'cgroup-oom') expect(result.causes.length).toBeGreaterThan(0);
-  });
+  const cases = [256 * MiB, 768 * MiB, 3 * GiB].flatMap((limit) =>
+    demoSpecs(limit).map((spec) => [spec.id, limit, spec] as const),
+  );
+  it.each(cases)(
+    '%s at %d bytes: valid, ranked, and causes only for cgroup-oom',
+    async (_id, _limit, spec) => {
+      const result = classify(await generated(spec, 11));
+      expectValid(result);
+      expect(result.verdict).toBe(spec.expect.verdict);
+      if (result.verdict === 'cgroup-oom') expect(result.causes.length).toBeGreaterThan(0);
+    },
+  );
 
   it('evidence lines quote numbers: a percentage and a byte size', async () => {
     for (const id of ['limit-too-small', 'memory-leak', 'burst-allocation', 'runtime-heap-misconfigured']) {
@@ -537,9 +704,11 @@ describe('the demo scenarios at several limits', () => {
     }
   });
 
-  it('the plateau line reads like the issue\'s example, and the leak line gives a rate', async () => {
+  it("the plateau line reads like the issue's example, and the leak line gives a rate", async () => {
     const plateau = classify(await generated(demo('limit-too-small', 2 * GiB)));
-    expect(plateau.causes[0]?.evidence[0]).toMatch(/^Steady at [\d.]+ (MiB|GiB), 9\d% of the 2 GiB limit, for \d+ h( \d+ min)? before the kill at \d{4}-\d\d-\d\d \d\d:\d\d UTC\.$/);
+    expect(plateau.causes[0]?.evidence[0]).toMatch(
+      /^Steady at [\d.]+ (MiB|GiB), 9\d% of the 2 GiB limit, for \d+ h( \d+ min)? before the kill at \d{4}-\d\d-\d\d \d\d:\d\d UTC\.$/,
+    );
     const leak = classify(await generated(demo('memory-leak')));
     expect(leak.causes[0]?.evidence[0]).toMatch(/climbs steadily at about [\d.]+ (KiB|MiB) per hour/);
   });
@@ -563,8 +732,14 @@ describe('classify on random evidence', () => {
     fc.record({
       reason: fc.constantFrom('OOMKilled', 'Error', 'Completed', 'ContainerStatusUnknown', 'Evicted', ''),
       exitCode: fc.constantFrom(0, 1, 2, 137, 143, -1, 255),
-      startedAt: fc.option(at.map((t) => new Date(t)), { nil: null }),
-      finishedAt: fc.option(at.map((t) => new Date(t)), { nil: null }),
+      startedAt: fc.option(
+        at.map((t) => new Date(t)),
+        { nil: null },
+      ),
+      finishedAt: fc.option(
+        at.map((t) => new Date(t)),
+        { nil: null },
+      ),
     }),
     { nil: null },
   );
@@ -575,17 +750,28 @@ describe('classify on random evidence', () => {
         ['Killing', 'Container api failed liveness probe, will be restarted'],
         ['Killing', 'Stopping container api'],
         ['ExceededGracePeriod', 'Container runtime did not kill the pod within specified grace period.'],
-        ['Evicted', 'The node was low on resource: memory. Container api was using 5053216Ki, which exceeds its request of 0.'],
+        [
+          'Evicted',
+          'The node was low on resource: memory. Container api was using 5053216Ki, which exceeds its request of 0.',
+        ],
         ['Evicted', 'The node had condition: [MemoryPressure].'],
-        ['Evicted', 'The node was low on resource: ephemeral-storage. Container api was using 12Gi, request is 0, has larger consumption of ephemeral-storage.'],
+        [
+          'Evicted',
+          'The node was low on resource: ephemeral-storage. Container api was using 12Gi, request is 0, has larger consumption of ephemeral-storage.',
+        ],
         ['BackOff', 'Back-off restarting failed container api'],
         ['SystemOOM', 'System OOM encountered, victim process: api, pid: 1'],
         ['OOMKilling', 'Out of memory: Killed process 1 (api) total-vm:1kB, anon-rss:1kB, file-rss:0kB'],
-        ['OOMKilling', 'Memory cgroup out of memory: Killed process 2 (worker) total-vm:1kB, anon-rss:1kB, file-rss:0kB'],
+        [
+          'OOMKilling',
+          'Memory cgroup out of memory: Killed process 2 (worker) total-vm:1kB, anon-rss:1kB, file-rss:0kB',
+        ],
       ),
       when: fc.option(at, { nil: null }),
       count: fc.integer({ min: 1, max: 20 }),
-      fieldPath: fc.option(fc.constantFrom('spec.containers{api}', 'spec.containers{other}'), { nil: undefined }),
+      fieldPath: fc.option(fc.constantFrom('spec.containers{api}', 'spec.containers{other}'), {
+        nil: undefined,
+      }),
     })
     .map(({ kind, when, count, fieldPath }) => ({
       reason: kind[0],
@@ -628,7 +814,15 @@ describe('classify on random evidence', () => {
       restartCount: fc.nat({ max: 100 }),
       events: fc.array(eventArb, { maxLength: 6 }),
       nodeEvents: fc.array(eventArb, { maxLength: 4 }),
-      evicted: fc.option(fc.constantFrom('The node was low on resource: memory.', 'The node was low on resource: ephemeral-storage.', 'The node had condition: [MemoryPressure].', ''), { nil: null }),
+      evicted: fc.option(
+        fc.constantFrom(
+          'The node was low on resource: memory.',
+          'The node was low on resource: ephemeral-storage.',
+          'The node had condition: [MemoryPressure].',
+          '',
+        ),
+        { nil: null },
+      ),
       metrics: metricsArb,
       hasNode: fc.boolean(),
       hasStatus: fc.boolean(),
@@ -636,7 +830,16 @@ describe('classify on random evidence', () => {
     .map((r) =>
       evidence({
         containers: [container({ limit: r.limit, env: [...r.env] })],
-        statuses: r.hasStatus ? [status('api', { lastTerminated: r.last, terminated: r.current, restartCount: r.restartCount, state: r.current ? 'terminated' : 'running' })] : [],
+        statuses: r.hasStatus
+          ? [
+              status('api', {
+                lastTerminated: r.last,
+                terminated: r.current,
+                restartCount: r.restartCount,
+                state: r.current ? 'terminated' : 'running',
+              }),
+            ]
+          : [],
         events: r.events,
         podReason: r.evicted === null ? null : 'Evicted',
         podMessage: r.evicted,

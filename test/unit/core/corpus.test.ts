@@ -13,7 +13,10 @@ function variants(): Array<{ spec: ScenarioSpec; seed: number }> {
   LIMITS.forEach((limit, i) => {
     for (const base of demoSpecs(limit)) {
       for (const seed of [1, 2, 3]) {
-        out.push({ spec: { ...base, sidecar: (seed + i) % 2 === 0, id: `${base.id}@${limit / MiB}Mi#${seed}` }, seed: seed * 7919 + i });
+        out.push({
+          spec: { ...base, sidecar: (seed + i) % 2 === 0, id: `${base.id}@${limit / MiB}Mi#${seed}` },
+          seed: seed * 7919 + i,
+        });
       }
     }
   });

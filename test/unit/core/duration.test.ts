@@ -3,8 +3,6 @@ import { formatDuration, parseDuration } from '../../../src/core/duration';
 import { ParseError } from '../../../src/core/errors';
 import { onlyParseErrors, parseErrorOf } from './parse-assertions';
 
-
-
 const S = 1000;
 const M = 60 * S;
 const H = 60 * M;
@@ -50,7 +48,10 @@ describe('parseDuration', () => {
     ['30m1h', 'give each unit once, largest first, e.g. 1h30m or 1d12h'],
     ['1h1h', 'give each unit once'],
     ['999999999999y', 'duration "999999999999y" is too long: use a shorter duration such as 30d or 1y'],
-    ['', 'duration is empty: use a number with a unit such as 30m, 24h or 1h30m (units ms, s, m, h, d, w, y)'],
+    [
+      '',
+      'duration is empty: use a number with a unit such as 30m, 24h or 1h30m (units ms, s, m, h, d, w, y)',
+    ],
     ['5\u0000m', 'contains U+0000'],
     ['5\u043c', 'contains U+043C'],
     ['\uff15m', 'contains U+FF15'],
@@ -68,8 +69,30 @@ describe('parseDuration', () => {
   });
 
   it.each([
-    ' ', '\t', 'NaN', 'Infinity', '-Infinity', 'h', '1e3s', '1e400h', '+5m', '5m-', '5m5', 'P1D', 'PT5M', '5:00', '1,5h',
-    '__proto__', 'constructor', 'toString', '5valueOf', '5__proto__', '5constructor', '${1}h', '\u{1f4a5}', '\ud800',
+    ' ',
+    '\t',
+    'NaN',
+    'Infinity',
+    '-Infinity',
+    'h',
+    '1e3s',
+    '1e400h',
+    '+5m',
+    '5m-',
+    '5m5',
+    'P1D',
+    'PT5M',
+    '5:00',
+    '1,5h',
+    '__proto__',
+    'constructor',
+    'toString',
+    '5valueOf',
+    '5__proto__',
+    '5constructor',
+    '${1}h',
+    '\u{1f4a5}',
+    '\ud800',
   ])('rejects %j', (text) => {
     expect(() => parseDuration(text)).toThrow(ParseError);
   });
@@ -83,20 +106,31 @@ describe('parseDuration', () => {
   });
 
   it('reads any combination of units written largest first', () => {
-    const units: Array<[string, number]> = [['y', 365 * D], ['w', 7 * D], ['d', D], ['h', H], ['m', M], ['s', S], ['ms', 1]];
+    const units: Array<[string, number]> = [
+      ['y', 365 * D],
+      ['w', 7 * D],
+      ['d', D],
+      ['h', H],
+      ['m', M],
+      ['s', S],
+      ['ms', 1],
+    ];
     fc.assert(
-      fc.property(fc.array(fc.option(fc.nat({ max: 500 }), { nil: undefined }), { minLength: 7, maxLength: 7 }), (counts) => {
-        let text = '';
-        let expected = 0;
-        counts.forEach((count, i) => {
-          const [unit, size] = units[i] as [string, number];
-          if (count === undefined) return;
-          text += `${count}${unit}`;
-          expected += count * size;
-        });
-        if (expected === 0) expect(() => parseDuration(text)).toThrow(ParseError);
-        else expect(parseDuration(text)).toBe(expected);
-      }),
+      fc.property(
+        fc.array(fc.option(fc.nat({ max: 500 }), { nil: undefined }), { minLength: 7, maxLength: 7 }),
+        (counts) => {
+          let text = '';
+          let expected = 0;
+          counts.forEach((count, i) => {
+            const [unit, size] = units[i] as [string, number];
+            if (count === undefined) return;
+            text += `${count}${unit}`;
+            expected += count * size;
+          });
+          if (expected === 0) expect(() => parseDuration(text)).toThrow(ParseError);
+          else expect(parseDuration(text)).toBe(expected);
+        },
+      ),
     );
   });
 
@@ -146,7 +180,13 @@ describe('formatDuration', () => {
   });
 
   it('never throws for positive integers, uses at most two adjacent units and rounds down', () => {
-    const sizes = new Map<string, number>([['ms', 1], ['s', S], ['min', M], ['h', H], ['d', D]]);
+    const sizes = new Map<string, number>([
+      ['ms', 1],
+      ['s', S],
+      ['min', M],
+      ['h', H],
+      ['d', D],
+    ]);
     const order = ['d', 'h', 'min', 's', 'ms'];
     const size = (unit: string | undefined): number => sizes.get(unit ?? '') ?? NaN;
     fc.assert(
@@ -155,7 +195,9 @@ describe('formatDuration', () => {
         const m = /^(\d+) (ms|s|min|h|d)(?: (\d+) (s|min|h))?$/.exec(text);
         if (m === null) throw new Error(`unexpected format: ${text}`);
         const [, firstCount, firstUnit = '', secondCount, secondUnit] = m;
-        const shown = Number(firstCount) * size(firstUnit) + (secondUnit === undefined ? 0 : Number(secondCount) * size(secondUnit));
+        const shown =
+          Number(firstCount) * size(firstUnit) +
+          (secondUnit === undefined ? 0 : Number(secondCount) * size(secondUnit));
         if (secondUnit !== undefined) expect(order.indexOf(secondUnit)).toBe(order.indexOf(firstUnit) + 1);
         expect(shown).toBeLessThanOrEqual(ms);
         // Rounded down: what is left out is less than one of the smallest unit that could have been shown.

@@ -24,7 +24,12 @@ export const WINDOW = 24 * HOUR;
 
 export const SECRET = 's3cr3t-hunter2-do-not-print';
 
-export function termination(reason: string, exitCode: number, finishedAt: number | null, extra: Partial<Termination> = {}): Termination {
+export function termination(
+  reason: string,
+  exitCode: number,
+  finishedAt: number | null,
+  extra: Partial<Termination> = {},
+): Termination {
   return {
     reason,
     exitCode,
@@ -34,7 +39,12 @@ export function termination(reason: string, exitCode: number, finishedAt: number
   };
 }
 
-export function podEvent(reason: string, message: string, at: number, extra: Partial<PodEvent> = {}): PodEvent {
+export function podEvent(
+  reason: string,
+  message: string,
+  at: number,
+  extra: Partial<PodEvent> = {},
+): PodEvent {
   return {
     reason,
     type: 'Warning',
@@ -50,7 +60,15 @@ export function podEvent(reason: string, message: string, at: number, extra: Par
 
 /** A container as the API holds it, mapped through the real adapter. `limit`/`request` are quantity strings. */
 export function container(
-  raw: { name?: string; limit?: string | null; request?: string | null; env?: ApiObject[]; envFrom?: ApiObject[]; args?: string[]; command?: string[] } = {},
+  raw: {
+    name?: string;
+    limit?: string | null;
+    request?: string | null;
+    env?: ApiObject[];
+    envFrom?: ApiObject[];
+    args?: string[];
+    command?: string[];
+  } = {},
   kind: ContainerSpecEvidence['kind'] = 'app',
   configMaps: ReadonlyMap<string, Record<string, string>> = new Map(),
 ): ContainerSpecEvidence {
@@ -88,15 +106,39 @@ export function status(name: string, parts: Partial<ContainerStatusEvidence> = {
 }
 
 export function deployment(parts: Partial<WorkloadRef> = {}): WorkloadRef {
-  return { kind: 'Deployment', namespace: 'shop', name: 'api', generation: 7, replicas: 3, surge: 1, annotations: {}, labels: {}, ...parts };
+  return {
+    kind: 'Deployment',
+    namespace: 'shop',
+    name: 'api',
+    generation: 7,
+    replicas: 3,
+    surge: 1,
+    annotations: {},
+    labels: {},
+    ...parts,
+  };
 }
 
 export function node(parts: Partial<NodeEvidence> = {}): NodeEvidence {
-  return { name: 'worker-1', allocatableBytes: 16 * GiB, capacityBytes: 17 * GiB, memoryPressure: 'False', memoryPressureSince: null, events: [], ...parts };
+  return {
+    name: 'worker-1',
+    allocatableBytes: 16 * GiB,
+    capacityBytes: 17 * GiB,
+    memoryPressure: 'False',
+    memoryPressureSince: null,
+    events: [],
+    ...parts,
+  };
 }
 
 export function noNamespaceLimits(parts: Partial<NamespaceLimits> = {}): NamespaceLimits {
-  return { limitRangeMaxBytes: null, limitRangeName: null, quotaHeadroomBytes: null, quotaName: null, ...parts };
+  return {
+    limitRangeMaxBytes: null,
+    limitRangeName: null,
+    quotaHeadroomBytes: null,
+    quotaName: null,
+    ...parts,
+  };
 }
 
 export interface EvidenceParts {
@@ -122,9 +164,14 @@ export interface EvidenceParts {
 export function evidence(parts: EvidenceParts = {}): Evidence {
   const containers = parts.containers ?? [container()];
   const targetName = parts.target ?? containers.find((c) => c.kind === 'app')?.name ?? 'api';
-  const lastTerminated = parts.lastTerminated === undefined ? termination('OOMKilled', 137, NOW - HOUR) : parts.lastTerminated;
+  const lastTerminated =
+    parts.lastTerminated === undefined ? termination('OOMKilled', 137, NOW - HOUR) : parts.lastTerminated;
   const statuses = parts.statuses ?? [
-    status(targetName, { lastTerminated, terminated: parts.terminated ?? null, restartCount: parts.restartCount ?? (lastTerminated ? 1 : 0) }),
+    status(targetName, {
+      lastTerminated,
+      terminated: parts.terminated ?? null,
+      restartCount: parts.restartCount ?? (lastTerminated ? 1 : 0),
+    }),
   ];
   return {
     target: { namespace: 'shop', pod: 'api-7d9f8b6c4-x2x9z', container: targetName },
@@ -160,9 +207,14 @@ export function counter(events: number[], stepMs = MINUTE, from = NOW - WINDOW, 
 }
 
 /** A flat working set at `level` bytes for the whole window, with a restart counter that never moves. */
-export function flatMetrics(level: number, limit: number | null, parts: Partial<MetricsEvidence> = {}): MetricsEvidence {
+export function flatMetrics(
+  level: number,
+  limit: number | null,
+  parts: Partial<MetricsEvidence> = {},
+): MetricsEvidence {
   const workingSet: Sample[] = [];
-  for (let at = NOW - WINDOW; at <= NOW; at += MINUTE) workingSet.push({ at, value: level + ((at / MINUTE) % 7) * MiB });
+  for (let at = NOW - WINDOW; at <= NOW; at += MINUTE)
+    workingSet.push({ at, value: level + ((at / MINUTE) % 7) * MiB });
   return {
     workingSet,
     stepMs: MINUTE,

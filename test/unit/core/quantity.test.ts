@@ -1,9 +1,15 @@
 import fc from 'fast-check';
 import { ParseError } from '../../../src/core/errors';
 import { onlyParseErrors, parseErrorOf } from './parse-assertions';
-import { formatBytes, GiB, KiB, MiB, parseQuantity, roundUpReadable, toQuantity } from '../../../src/core/quantity';
-
-
+import {
+  formatBytes,
+  GiB,
+  KiB,
+  MiB,
+  parseQuantity,
+  roundUpReadable,
+  toQuantity,
+} from '../../../src/core/quantity';
 
 const anyText = fc.oneof(
   fc.string({ unit: 'binary-ascii', maxLength: 40 }),
@@ -57,12 +63,17 @@ describe('parseQuantity', () => {
   it('names the field in errors', () => {
     const err = parseErrorOf(() => parseQuantity('lots', '--limit'));
     expect(err.field).toBe('--limit');
-    expect(err.message).toBe('--limit "lots" is not valid: use a number with a unit such as 512Mi, 2Gi or 1.5G');
+    expect(err.message).toBe(
+      '--limit "lots" is not valid: use a number with a unit such as 512Mi, 2Gi or 1.5G',
+    );
     expect(parseErrorOf(() => parseQuantity('lots')).field).toBe('memory quantity');
   });
 
   it.each<[string, string]>([
-    ['12Gb', 'memory quantity "12Gb" is not valid: use a number with a unit such as 512Mi, 2Gi or 1.5G (here: 12Gi or 12G, units are case-sensitive)'],
+    [
+      '12Gb',
+      'memory quantity "12Gb" is not valid: use a number with a unit such as 512Mi, 2Gi or 1.5G (here: 12Gi or 12G, units are case-sensitive)',
+    ],
     ['512MB', '(here: 512Mi or 512M, units are case-sensitive)'],
     ['1K', '(here: 1Ki or 1k, units are case-sensitive)'],
     ['2gi', '(here: 2Gi or 2G, units are case-sensitive)'],
@@ -86,9 +97,35 @@ describe('parseQuantity', () => {
   });
 
   it.each([
-    'NaN', 'Infinity', '-Infinity', '+1Gi', '1e', 'e3', 'Gi', '.', '..5', '1..5', '1.5.5', '1,5Gi', '0x10', '1 000Mi',
-    '1Gi2', '1GiGi', '1mi', '1 Gi', '1Kb', '1e3Mi', '1e3.5', '1Gi\u0000', '__proto__', 'constructor', 'toString',
-    '$(rm -rf /)', '5\u200bMi', '\u{1f4a5}', '\ud800',
+    'NaN',
+    'Infinity',
+    '-Infinity',
+    '+1Gi',
+    '1e',
+    'e3',
+    'Gi',
+    '.',
+    '..5',
+    '1..5',
+    '1.5.5',
+    '1,5Gi',
+    '0x10',
+    '1 000Mi',
+    '1Gi2',
+    '1GiGi',
+    '1mi',
+    '1 Gi',
+    '1Kb',
+    '1e3Mi',
+    '1e3.5',
+    '1Gi\u0000',
+    '__proto__',
+    'constructor',
+    'toString',
+    '$(rm -rf /)',
+    '5\u200bMi',
+    '\u{1f4a5}',
+    '\ud800',
   ])('rejects %j', (text) => {
     expect(() => parseQuantity(text)).toThrow(ParseError);
   });
@@ -123,7 +160,14 @@ describe('parseQuantity', () => {
 
   it('reads every whole number with every suffix exactly', () => {
     const suffixes: Array<[string, number]> = [
-      ['', 1], ['k', 1e3], ['M', 1e6], ['G', 1e9], ['Ki', KiB], ['Mi', MiB], ['Gi', GiB], ['Ti', 1024 ** 4],
+      ['', 1],
+      ['k', 1e3],
+      ['M', 1e6],
+      ['G', 1e9],
+      ['Ki', KiB],
+      ['Mi', MiB],
+      ['Gi', GiB],
+      ['Ti', 1024 ** 4],
     ];
     fc.assert(
       fc.property(fc.nat({ max: 1_000_000 }), fc.constantFrom(...suffixes), (n, [suffix, factor]) => {
@@ -237,14 +281,18 @@ describe('roundUpReadable', () => {
 
   it('never rounds down, is idempotent, and moves by less than one step', () => {
     fc.assert(
-      fc.property(fc.oneof(fc.nat({ max: 64 * GiB }), fc.double({ min: 0, max: 2 ** 62, noNaN: true })), (bytes) => {
-        const rounded = roundUpReadable(bytes);
-        expect(rounded).toBeGreaterThanOrEqual(bytes);
-        expect(roundUpReadable(rounded)).toBe(rounded);
-        const step = bytes < GiB ? 64 * MiB : bytes < 8 * GiB ? 256 * MiB : bytes < 32 * GiB ? GiB : 4 * GiB;
-        expect(rounded - bytes).toBeLessThanOrEqual(step);
-        expect(rounded % (64 * MiB)).toBe(0);
-      }),
+      fc.property(
+        fc.oneof(fc.nat({ max: 64 * GiB }), fc.double({ min: 0, max: 2 ** 62, noNaN: true })),
+        (bytes) => {
+          const rounded = roundUpReadable(bytes);
+          expect(rounded).toBeGreaterThanOrEqual(bytes);
+          expect(roundUpReadable(rounded)).toBe(rounded);
+          const step =
+            bytes < GiB ? 64 * MiB : bytes < 8 * GiB ? 256 * MiB : bytes < 32 * GiB ? GiB : 4 * GiB;
+          expect(rounded - bytes).toBeLessThanOrEqual(step);
+          expect(rounded % (64 * MiB)).toBe(0);
+        },
+      ),
       { numRuns: 1000 },
     );
   });

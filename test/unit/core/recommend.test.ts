@@ -6,7 +6,14 @@ import fc from 'fast-check';
 import { classify } from '../../../src/core/classify';
 import { recommend, shellQuote } from '../../../src/core/recommend';
 import { parseQuantity } from '../../../src/core/quantity';
-import type { Cause, Classification, Evidence, Recommendation, Verdict, WorkloadKind } from '../../../src/core/types';
+import type {
+  Cause,
+  Classification,
+  Evidence,
+  Recommendation,
+  Verdict,
+  WorkloadKind,
+} from '../../../src/core/types';
 import { applyStrategicMergePatch } from '../../fakes/strategic-merge';
 import { demoSpecs, generateScenario, type ScenarioSpec } from '../../support/scenarios';
 import { scenarioEvidence } from '../../support/scenario-evidence';
@@ -28,19 +35,32 @@ import {
 } from './evidence-builders';
 
 function verdict(v: Verdict, causes: Array<[Cause['id'], number]> = []): Classification {
-  return { verdict: v, headline: v, verdictEvidence: [], kills: [], causes: causes.map(([id, confidence]) => ({ id, confidence, evidence: ['x'] })) };
+  return {
+    verdict: v,
+    headline: v,
+    verdictEvidence: [],
+    kills: [],
+    causes: causes.map(([id, confidence]) => ({ id, confidence, evidence: ['x'] })),
+  };
 }
 
 const limitTooSmall = verdict('cgroup-oom', [['limit-too-small', 0.9]]);
 
-function rec(ev: Evidence, classification: Classification = limitTooSmall, options: { guaranteedQos?: boolean } = {}): Recommendation {
+function rec(
+  ev: Evidence,
+  classification: Classification = limitTooSmall,
+  options: { guaranteedQos?: boolean } = {},
+): Recommendation {
   const r = recommend(ev, classification, options);
   if (!r) throw new Error('expected a recommendation');
   return r;
 }
 
 function containerPatch(r: Recommendation): Record<string, any> {
-  const spec = (r.patch as any).spec?.template?.spec ?? (r.patch as any).spec?.jobTemplate?.spec?.template?.spec ?? (r.patch as any).spec;
+  const spec =
+    (r.patch as any).spec?.template?.spec ??
+    (r.patch as any).spec?.jobTemplate?.spec?.template?.spec ??
+    (r.patch as any).spec;
   return (spec.containers ?? spec.initContainers)[0];
 }
 
@@ -60,7 +80,11 @@ function demo(id: string, limit?: number): ScenarioSpec {
 /** Evidence of a container killed at `limit` (a quantity), with kube-state-metrics agreeing on the limit. */
 function killedAt(limit: string, parts: Parameters<typeof evidence>[0] = {}): Evidence {
   const bytes = parseQuantity(limit);
-  return evidence({ containers: [container({ limit, request: null })], metrics: flatMetrics(0.97 * bytes, bytes), ...parts });
+  return evidence({
+    containers: [container({ limit, request: null })],
+    metrics: flatMetrics(0.97 * bytes, bytes),
+    ...parts,
+  });
 }
 
 describe('the limit: raised 50% from the limit in force, once', () => {
@@ -83,7 +107,12 @@ describe('the limit: raised 50% from the limit in force, once', () => {
 
   it('is based on the limit in force (kube-state-metrics) rather than the peak reading', () => {
     // The peak reading lags the kill: 900Mi of a 1Gi limit. The raise is from the limit.
-    const r = rec(evidence({ containers: [container({ limit: '1Gi', request: null })], metrics: flatMetrics(900 * MiB, GiB) }));
+    const r = rec(
+      evidence({
+        containers: [container({ limit: '1Gi', request: null })],
+        metrics: flatMetrics(900 * MiB, GiB),
+      }),
+    );
     expect(r.resources.limits.memory).toBe('1536Mi');
     // With a generated history whose readings reach 99% of the limit, the same.
     const ev = killedAt('2Gi', { metrics: { ...flatMetrics(1.99 * GiB, 2 * GiB) } });
@@ -118,7 +147,7 @@ describe('the limit: raised 50% from the limit in force, once', () => {
 });
 
 describe('caps: node allocatable, LimitRange max, ResourceQuota headroom', () => {
-  it('never above the node\'s allocatable memory (the real OpenShift worker: 7002280Ki)', () => {
+  it("never above the node's allocatable memory (the real OpenShift worker: 7002280Ki)", () => {
     const r = rec(killedAt('6Gi', { node: node({ name: 'worker-0', allocatableBytes: 7002280 * 1024 }) }));
     // 9Gi wanted; 7002280Ki = 6838.16Mi, rounded down to whole Mi.
     expect(r.resources.limits.memory).toBe('6838Mi');
@@ -126,7 +155,14 @@ describe('caps: node allocatable, LimitRange max, ResourceQuota headroom', () =>
   });
 
   it('never above the LimitRange max per container', () => {
-    const r = rec(killedAt('1Gi', { namespaceLimits: noNamespaceLimits({ limitRangeMaxBytes: 1280 * MiB, limitRangeName: 'container-limits' }) }));
+    const r = rec(
+      killedAt('1Gi', {
+        namespaceLimits: noNamespaceLimits({
+          limitRangeMaxBytes: 1280 * MiB,
+          limitRangeName: 'container-limits',
+        }),
+      }),
+    );
     expect(r.resources.limits.memory).toBe('1280Mi');
     expect(notes(r)).toMatch(/Capped at 1.25 GiB by LimitRange container-limits's max per container/);
   });
@@ -140,7 +176,9 @@ describe('caps: node allocatable, LimitRange max, ResourceQuota headroom', () =>
     });
     const r = rec(ev);
     expect(r.resources.limits.memory).toBe('1280Mi');
-    expect(notes(r)).toMatch(/Capped at 1.25 GiB by ResourceQuota team-quota's limits.memory headroom \(2 GiB free, shared by 3 replicas \+ 1 surge pod during the rollout\)/);
+    expect(notes(r)).toMatch(
+      /Capped at 1.25 GiB by ResourceQuota team-quota's limits.memory headroom \(2 GiB free, shared by 3 replicas \+ 1 surge pod during the rollout\)/,
+    );
   });
 
   it('a StatefulSet has no surge: 3 × L <= 1Gi + 3 × 1Gi, so L <= 1365Mi', () => {
@@ -157,7 +195,12 @@ describe('caps: node allocatable, LimitRange max, ResourceQuota headroom', () =>
     const ev = killedAt('1Gi', {
       node: node({ allocatableBytes: 1400 * MiB }),
       workload: deployment({ replicas: 3, surge: 1 }),
-      namespaceLimits: { limitRangeMaxBytes: 1300 * MiB, limitRangeName: 'container-limits', quotaHeadroomBytes: 2 * GiB, quotaName: 'team-quota' },
+      namespaceLimits: {
+        limitRangeMaxBytes: 1300 * MiB,
+        limitRangeName: 'container-limits',
+        quotaHeadroomBytes: 2 * GiB,
+        quotaName: 'team-quota',
+      },
     });
     const r = rec(ev);
     expect(r.resources.limits.memory).toBe('1280Mi');
@@ -167,9 +210,21 @@ describe('caps: node allocatable, LimitRange max, ResourceQuota headroom', () =>
   });
 
   it.each([
-    ['a LimitRange max', { namespaceLimits: noNamespaceLimits({ limitRangeMaxBytes: 768 * MiB, limitRangeName: 'tight' }) }, /LimitRange tight's max per container \(768 MiB\) allows no more than the 1 GiB in force/],
-    ['no quota headroom', { namespaceLimits: noNamespaceLimits({ quotaHeadroomBytes: 0, quotaName: 'full' }) }, /ResourceQuota full's limits.memory headroom .* allows no more than the 1 GiB in force/],
-    ['a node smaller than the limit', { node: node({ allocatableBytes: 900 * MiB }) }, /allocatable memory \(900 MiB\) allows no more than the 1 GiB in force/],
+    [
+      'a LimitRange max',
+      { namespaceLimits: noNamespaceLimits({ limitRangeMaxBytes: 768 * MiB, limitRangeName: 'tight' }) },
+      /LimitRange tight's max per container \(768 MiB\) allows no more than the 1 GiB in force/,
+    ],
+    [
+      'no quota headroom',
+      { namespaceLimits: noNamespaceLimits({ quotaHeadroomBytes: 0, quotaName: 'full' }) },
+      /ResourceQuota full's limits.memory headroom .* allows no more than the 1 GiB in force/,
+    ],
+    [
+      'a node smaller than the limit',
+      { node: node({ allocatableBytes: 900 * MiB }) },
+      /allocatable memory \(900 MiB\) allows no more than the 1 GiB in force/,
+    ],
   ])('a cap below the current limit (%s): no raise, and a note', (_label, parts, pattern) => {
     const r = rec(killedAt('1Gi', parts));
     expect(r.resources.limits.memory).toBe('1Gi');
@@ -186,21 +241,54 @@ describe('runtime fixes', () => {
   };
 
   it('-Xmx in args: `args` carries the new list with only that flag changed, and the limit stays', () => {
-    const args = ['-server', `-Dapp.greeting=it's fine`, '-Xmx3g', '-jar', '/app/app.jar', `--db-password=${SECRET}`];
+    const args = [
+      '-server',
+      `-Dapp.greeting=it's fine`,
+      '-Xmx3g',
+      '-jar',
+      '/app/app.jar',
+      `--db-password=${SECRET}`,
+    ];
     const ev = evidence({ containers: [container({ limit: '2Gi', args })] });
     const r = rec(ev, heapTop(ev));
     // 70% of 2Gi, down to a multiple of 64Mi: 1433.6Mi -> 1408Mi.
-    expect(r.args).toEqual(['-server', `-Dapp.greeting=it's fine`, '-Xmx1408m', '-jar', '/app/app.jar', `--db-password=${SECRET}`]);
+    expect(r.args).toEqual([
+      '-server',
+      `-Dapp.greeting=it's fine`,
+      '-Xmx1408m',
+      '-jar',
+      '/app/app.jar',
+      `--db-password=${SECRET}`,
+    ]);
     expect(containerPatch(r).args).toEqual(r.args);
     expect(r.env).toEqual([]);
     expect(r.resources.limits.memory).toBe('2Gi');
-    expect(notes(r)).toMatch(/-Xmx3g \(args\[2\]\) gives the runtime 3 GiB of a 2 GiB limit.*the patch changes args\[2\]/);
+    expect(notes(r)).toMatch(
+      /-Xmx3g \(args\[2\]\) gives the runtime 3 GiB of a 2 GiB limit.*the patch changes args\[2\]/,
+    );
   });
 
   it('a heap flag from a ConfigMap: no env patch, and a note naming the ConfigMap and the key', () => {
     const configMaps = new Map([['api-jvm', { JVM_FLAGS: `-Dpw=${SECRET} -Xmx3g` }]]);
-    const c = container({ limit: '2Gi', env: [{ name: 'JAVA_TOOL_OPTIONS', valueFrom: { configMapKeyRef: { name: 'api-jvm', key: 'JVM_FLAGS' } } }] }, 'app', configMaps);
-    expect(c.runtime[0]?.location).toEqual({ kind: 'env-configmap', name: 'JAVA_TOOL_OPTIONS', configMap: 'api-jvm', key: 'JVM_FLAGS' });
+    const c = container(
+      {
+        limit: '2Gi',
+        env: [
+          {
+            name: 'JAVA_TOOL_OPTIONS',
+            valueFrom: { configMapKeyRef: { name: 'api-jvm', key: 'JVM_FLAGS' } },
+          },
+        ],
+      },
+      'app',
+      configMaps,
+    );
+    expect(c.runtime[0]?.location).toEqual({
+      kind: 'env-configmap',
+      name: 'JAVA_TOOL_OPTIONS',
+      configMap: 'api-jvm',
+      key: 'JVM_FLAGS',
+    });
     const ev = evidence({ containers: [c] });
     const r = rec(ev, heapTop(ev));
     expect(r.env).toEqual([]);
@@ -210,9 +298,13 @@ describe('runtime fixes', () => {
     expect(JSON.stringify(r)).not.toContain(SECRET);
   });
 
-  it('a heap flag from envFrom with a prefix: the note names the ConfigMap\'s own key', () => {
+  it("a heap flag from envFrom with a prefix: the note names the ConfigMap's own key", () => {
     const configMaps = new Map([['api-env', { OPTS: '-Xmx3g' }]]);
-    const c = container({ limit: '2Gi', envFrom: [{ prefix: 'JAVA_', configMapRef: { name: 'api-env' } }] }, 'app', configMaps);
+    const c = container(
+      { limit: '2Gi', envFrom: [{ prefix: 'JAVA_', configMapRef: { name: 'api-env' } }] },
+      'app',
+      configMaps,
+    );
     const ev = evidence({ containers: [c] });
     const r = rec(ev, heapTop(ev));
     expect(r.env).toEqual([]);
@@ -220,7 +312,16 @@ describe('runtime fixes', () => {
   });
 
   it('JAVA_OPTS with other flags: an _JAVA_OPTIONS override, and the secret never appears', () => {
-    const ev = evidence({ containers: [container({ limit: '2Gi', env: [{ name: 'JAVA_OPTS', value: `-Dspring.datasource.password=${SECRET} -Xmx3072m -XX:+UseG1GC` }] })] });
+    const ev = evidence({
+      containers: [
+        container({
+          limit: '2Gi',
+          env: [
+            { name: 'JAVA_OPTS', value: `-Dspring.datasource.password=${SECRET} -Xmx3072m -XX:+UseG1GC` },
+          ],
+        }),
+      ],
+    });
     const r = rec(ev, heapTop(ev));
     expect(r.env).toEqual([{ name: '_JAVA_OPTIONS', value: '-Xmx1408m' }]);
     expect(containerPatch(r).env).toEqual([{ name: '_JAVA_OPTIONS', value: '-Xmx1408m' }]);
@@ -228,17 +329,23 @@ describe('runtime fixes', () => {
       expect(text).not.toContain(SECRET);
       expect(text).not.toContain('spring.datasource');
     }
-    expect(notes(r)).toMatch(/adds _JAVA_OPTIONS=-Xmx1408m, which the JVM reads last, rather than rewriting JAVA_OPTS/);
+    expect(notes(r)).toMatch(
+      /adds _JAVA_OPTIONS=-Xmx1408m, which the JVM reads last, rather than rewriting JAVA_OPTS/,
+    );
   });
 
   it('JAVA_OPTS with memory flags only is rewritten in place', () => {
-    const ev = evidence({ containers: [container({ limit: '2Gi', env: [{ name: 'JAVA_OPTS', value: '-Xms512m -Xmx3g' }] })] });
+    const ev = evidence({
+      containers: [container({ limit: '2Gi', env: [{ name: 'JAVA_OPTS', value: '-Xms512m -Xmx3g' }] })],
+    });
     const r = rec(ev, heapTop(ev));
     expect(r.env).toEqual([{ name: 'JAVA_OPTS', value: '-Xms512m -Xmx1408m' }]);
   });
 
   it('GOMEMLIMIT over the limit is set a little under it', () => {
-    const ev = evidence({ containers: [container({ limit: '2Gi', env: [{ name: 'GOMEMLIMIT', value: '2500MiB' }] })] });
+    const ev = evidence({
+      containers: [container({ limit: '2Gi', env: [{ name: 'GOMEMLIMIT', value: '2500MiB' }] })],
+    });
     const r = rec(ev, heapTop(ev));
     expect(r.env).toEqual([{ name: 'GOMEMLIMIT', value: '1840MiB' }]); // 90% of 2Gi, down to 16Mi steps
     const bytes = 1840 * MiB;
@@ -247,20 +354,36 @@ describe('runtime fixes', () => {
   });
 
   it('--max-old-space-size over the limit is brought to 75% of it', () => {
-    const ev = evidence({ containers: [container({ limit: '2Gi', env: [{ name: 'NODE_OPTIONS', value: '--max-old-space-size=3072' }] })] });
+    const ev = evidence({
+      containers: [
+        container({ limit: '2Gi', env: [{ name: 'NODE_OPTIONS', value: '--max-old-space-size=3072' }] }),
+      ],
+    });
     const r = rec(ev, heapTop(ev));
     expect(r.env).toEqual([{ name: 'NODE_OPTIONS', value: '--max-old-space-size=1536' }]);
   });
 
   it('-XX:MaxRAMPercentage=90 is brought back to 75.0', () => {
-    const ev = evidence({ containers: [container({ limit: '2Gi', env: [{ name: 'JAVA_TOOL_OPTIONS', value: '-XX:MaxRAMPercentage=90' }] })] });
+    const ev = evidence({
+      containers: [
+        container({ limit: '2Gi', env: [{ name: 'JAVA_TOOL_OPTIONS', value: '-XX:MaxRAMPercentage=90' }] }),
+      ],
+    });
     const r = rec(ev, heapTop(ev));
     expect(r.env).toEqual([{ name: 'JAVA_TOOL_OPTIONS', value: '-XX:MaxRAMPercentage=75.0' }]);
     expect(r.resources.limits.memory).toBe('2Gi');
   });
 
   it('a sane runtime setting is left alone when the limit is raised', () => {
-    const ev = killedAt('2Gi', { containers: [container({ limit: '2Gi', request: null, env: [{ name: 'JAVA_TOOL_OPTIONS', value: '-XX:MaxRAMPercentage=75.0' }] })] });
+    const ev = killedAt('2Gi', {
+      containers: [
+        container({
+          limit: '2Gi',
+          request: null,
+          env: [{ name: 'JAVA_TOOL_OPTIONS', value: '-XX:MaxRAMPercentage=75.0' }],
+        }),
+      ],
+    });
     const r = rec(ev);
     expect(r.resources.limits.memory).toBe('3Gi');
     expect(r.env).toEqual([]);
@@ -271,27 +394,60 @@ describe('runtime fixes', () => {
 describe('the patch, for each kind of owner', () => {
   const resources = { requests: { memory: '1536Mi' }, limits: { memory: '1536Mi' } };
   const cases: Array<[string, WorkloadKind, (c: object) => object, string]> = [
-    ['Deployment', 'Deployment', (c) => ({ spec: { template: { spec: { containers: [c] } } } }), 'deployment'],
-    ['StatefulSet', 'StatefulSet', (c) => ({ spec: { template: { spec: { containers: [c] } } } }), 'statefulset'],
+    [
+      'Deployment',
+      'Deployment',
+      (c) => ({ spec: { template: { spec: { containers: [c] } } } }),
+      'deployment',
+    ],
+    [
+      'StatefulSet',
+      'StatefulSet',
+      (c) => ({ spec: { template: { spec: { containers: [c] } } } }),
+      'statefulset',
+    ],
     ['DaemonSet', 'DaemonSet', (c) => ({ spec: { template: { spec: { containers: [c] } } } }), 'daemonset'],
-    ['CronJob (the jobTemplate path)', 'CronJob', (c) => ({ spec: { jobTemplate: { spec: { template: { spec: { containers: [c] } } } } } }), 'cronjob'],
+    [
+      'CronJob (the jobTemplate path)',
+      'CronJob',
+      (c) => ({ spec: { jobTemplate: { spec: { template: { spec: { containers: [c] } } } } } }),
+      'cronjob',
+    ],
   ];
 
   it.each(cases)('%s', (_label, kind, wrap, resource) => {
-    const r = rec(killedAt('1Gi', { workload: deployment({ kind, name: 'api' }) }), limitTooSmall, { guaranteedQos: true });
+    const r = rec(killedAt('1Gi', { workload: deployment({ kind, name: 'api' }) }), limitTooSmall, {
+      guaranteedQos: true,
+    });
     expect(r.patch).toEqual(wrap({ name: 'api', resources }));
     expect(r.workload).toEqual({ kind, namespace: 'shop', name: 'api', generation: 7 });
-    expect(r.kubectl).toBe(`kubectl -n shop patch ${resource} api --type strategic -p '${JSON.stringify(r.patch)}'`);
+    expect(r.kubectl).toBe(
+      `kubectl -n shop patch ${resource} api --type strategic -p '${JSON.stringify(r.patch)}'`,
+    );
     expect(r.yaml).toMatch(/memory: 1536Mi/);
   });
 
-  it.each([['init', 'init'], ['native sidecar', 'sidecar']] as const)('an %s container goes under initContainers', (_label, kind) => {
-    const ev = killedAt('1Gi', { containers: [container({ name: 'migrate', limit: '1Gi', request: null }, kind), container({ name: 'api' })], target: 'migrate' });
+  it.each([
+    ['init', 'init'],
+    ['native sidecar', 'sidecar'],
+  ] as const)('an %s container goes under initContainers', (_label, kind) => {
+    const ev = killedAt('1Gi', {
+      containers: [
+        container({ name: 'migrate', limit: '1Gi', request: null }, kind),
+        container({ name: 'api' }),
+      ],
+      target: 'migrate',
+    });
     const r = rec(ev);
     expect(r.container).toBe('migrate');
     const spec = (r.patch as any).spec.template.spec;
     expect(spec.containers).toBeUndefined();
-    expect(spec.initContainers).toEqual([{ name: 'migrate', resources: { requests: { memory: expect.any(String) }, limits: { memory: '1536Mi' } } }]);
+    expect(spec.initContainers).toEqual([
+      {
+        name: 'migrate',
+        resources: { requests: { memory: expect.any(String) }, limits: { memory: '1536Mi' } },
+      },
+    ]);
   });
 
   it('a bare Pod: the patch shows the change, and the kubectl line explains it cannot be patched', () => {
@@ -299,30 +455,58 @@ describe('the patch, for each kind of owner', () => {
     expect(r.workload.kind).toBe('Pod');
     expect(r.workload.name).toBe('api-7d9f8b6c4-x2x9z');
     expect(r.patch).toEqual({ spec: { containers: [expect.objectContaining({ name: 'api' })] } });
-    expect(r.kubectl).toMatch(/^# shop\/api-7d9f8b6c4-x2x9z is a bare pod: its resources cannot be patched in place/);
+    expect(r.kubectl).toMatch(
+      /^# shop\/api-7d9f8b6c4-x2x9z is a bare pod: its resources cannot be patched in place/,
+    );
     expect(r.kubectl).not.toMatch(/kubectl .*patch/);
     expect(notes(r)).toMatch(/no controller/);
   });
 
   it('a Job without a CronJob: its pod template is immutable, so the kubectl line explains, like a bare pod', () => {
-    const r = rec(killedAt('1Gi', { workload: deployment({ kind: 'Job', name: 'nightly-export', replicas: 1, surge: 0 }) }));
+    const r = rec(
+      killedAt('1Gi', {
+        workload: deployment({ kind: 'Job', name: 'nightly-export', replicas: 1, surge: 0 }),
+      }),
+    );
     expect(r.workload.kind).toBe('Job');
-    expect(r.patch).toEqual({ spec: { template: { spec: { containers: [expect.objectContaining({ name: 'api' })] } } } });
-    expect(r.kubectl).toMatch(/^# shop\/nightly-export is a Job: its pod template cannot be changed; change the manifest and re-create it/);
+    expect(r.patch).toEqual({
+      spec: { template: { spec: { containers: [expect.objectContaining({ name: 'api' })] } } },
+    });
+    expect(r.kubectl).toMatch(
+      /^# shop\/nightly-export is a Job: its pod template cannot be changed; change the manifest and re-create it/,
+    );
     expect(r.kubectl).not.toMatch(/kubectl .*patch/);
     expect(r.kubectl).not.toContain('\n');
     expect(notes(r)).toMatch(/Job.*re-create/);
   });
 
   it('the Deployment patch applies as a strategic merge, touching only the target container', () => {
-    const r = rec(killedAt('1Gi', { containers: [container({ limit: '1Gi', request: null, env: [{ name: 'GOMEMLIMIT', value: '3GiB' }] })] }), verdict('cgroup-oom', [['limit-too-small', 0.9], ['runtime-heap-misconfigured', 0.6]]));
+    const r = rec(
+      killedAt('1Gi', {
+        containers: [
+          container({ limit: '1Gi', request: null, env: [{ name: 'GOMEMLIMIT', value: '3GiB' }] }),
+        ],
+      }),
+      verdict('cgroup-oom', [
+        ['limit-too-small', 0.9],
+        ['runtime-heap-misconfigured', 0.6],
+      ]),
+    );
     const deploymentObject = {
       spec: {
         replicas: 3,
         template: {
           spec: {
             containers: [
-              { name: 'api', image: 'api:1', env: [{ name: 'DATABASE_URL', value: 'postgres://x' }, { name: 'GOMEMLIMIT', value: '3GiB' }], resources: { requests: { memory: '512Mi', cpu: '100m' }, limits: { memory: '1Gi' } } },
+              {
+                name: 'api',
+                image: 'api:1',
+                env: [
+                  { name: 'DATABASE_URL', value: 'postgres://x' },
+                  { name: 'GOMEMLIMIT', value: '3GiB' },
+                ],
+                resources: { requests: { memory: '512Mi', cpu: '100m' }, limits: { memory: '1Gi' } },
+              },
               { name: 'istio-proxy', image: 'proxy:1', resources: { limits: { memory: '256Mi' } } },
             ],
           },
@@ -333,7 +517,10 @@ describe('the patch, for each kind of owner', () => {
     const [api, sidecar] = patched.spec.template.spec.containers;
     expect(api.resources.limits.memory).toBe('1536Mi');
     expect(api.resources.requests.cpu).toBe('100m');
-    expect(api.env).toEqual([{ name: 'DATABASE_URL', value: 'postgres://x' }, { name: 'GOMEMLIMIT', value: '1376MiB' }]); // 90% of 1536Mi in 16Mi steps
+    expect(api.env).toEqual([
+      { name: 'DATABASE_URL', value: 'postgres://x' },
+      { name: 'GOMEMLIMIT', value: '1376MiB' },
+    ]); // 90% of 1536Mi in 16Mi steps
     expect(sidecar).toEqual(deploymentObject.spec.template.spec.containers[1]);
   });
 });
@@ -341,7 +528,9 @@ describe('the patch, for each kind of owner', () => {
 describe('the kubectl line is valid shell', () => {
   function runKubectlLine(line: string): string[] {
     // A stand-in kubectl that prints each argument it receives, NUL-separated.
-    const out = execFileSync('bash', ['-c', `kubectl() { printf '%s\\0' "$@"; }\n${line}`], { encoding: 'utf8' });
+    const out = execFileSync('bash', ['-c', `kubectl() { printf '%s\\0' "$@"; }\n${line}`], {
+      encoding: 'utf8',
+    });
     return out.split('\0').slice(0, -1);
   }
 
@@ -350,7 +539,16 @@ describe('the kubectl line is valid shell', () => {
     const ev = evidence({ containers: [container({ limit: '2Gi', args })] });
     const r = rec(ev, classify(ev));
     const argv = runKubectlLine(r.kubectl);
-    expect(argv.slice(0, 8)).toEqual(['-n', 'shop', 'patch', 'deployment', 'api', '--type', 'strategic', '-p']);
+    expect(argv.slice(0, 8)).toEqual([
+      '-n',
+      'shop',
+      'patch',
+      'deployment',
+      'api',
+      '--type',
+      'strategic',
+      '-p',
+    ]);
     expect(argv).toHaveLength(9);
     expect(JSON.parse(argv[8]!)).toEqual(r.patch);
     expect(containerPatch(r).args[0]).toBe(args[0]);
@@ -366,10 +564,13 @@ describe('the kubectl line is valid shell', () => {
 
   it('property: any patch text survives the round trip', () => {
     fc.assert(
-      fc.property(fc.string({ unit: fc.constantFrom(..."ab'\"$`\\ {}:,\n!*?~#".split('')), maxLength: 30 }), (t) => {
-        const out = execFileSync('bash', ['-c', `printf %s ${shellQuote(t)}`], { encoding: 'utf8' });
-        expect(out).toBe(t);
-      }),
+      fc.property(
+        fc.string({ unit: fc.constantFrom(...'ab\'"$`\\ {}:,\n!*?~#'.split('')), maxLength: 30 }),
+        (t) => {
+          const out = execFileSync('bash', ['-c', `printf %s ${shellQuote(t)}`], { encoding: 'utf8' });
+          expect(out).toBe(t);
+        },
+      ),
       { numRuns: 40 },
     );
   });
@@ -377,16 +578,25 @@ describe('the kubectl line is valid shell', () => {
 
 describe('requests, QoS, and when there is nothing to recommend', () => {
   it('--guaranteed-qos sets requests equal to limits', () => {
-    const r = rec(killedAt('1Gi', { containers: [container({ limit: '1Gi', request: '256Mi' })] }), limitTooSmall, { guaranteedQos: true });
+    const r = rec(
+      killedAt('1Gi', { containers: [container({ limit: '1Gi', request: '256Mi' })] }),
+      limitTooSmall,
+      { guaranteedQos: true },
+    );
     expect(r.resources.requests.memory).toBe(r.resources.limits.memory);
     expect(r.resources.requests.memory).toBe('1536Mi');
     expect(notes(r)).toMatch(/Guaranteed QoS/);
-    expect(containerPatch(r).resources).toEqual({ requests: { memory: '1536Mi' }, limits: { memory: '1536Mi' } });
+    expect(containerPatch(r).resources).toEqual({
+      requests: { memory: '1536Mi' },
+      limits: { memory: '1536Mi' },
+    });
   });
 
   it('without it, the request never exceeds the new limit and the option is mentioned', () => {
     const r = rec(killedAt('1Gi', { containers: [container({ limit: '1Gi', request: '256Mi' })] }));
-    expect(parseQuantity(r.resources.requests.memory)).toBeLessThanOrEqual(parseQuantity(r.resources.limits.memory));
+    expect(parseQuantity(r.resources.requests.memory)).toBeLessThanOrEqual(
+      parseQuantity(r.resources.limits.memory),
+    );
     expect(notes(r)).toMatch(/--guaranteed-qos/);
   });
 
@@ -398,7 +608,8 @@ describe('requests, QoS, and when there is nothing to recommend', () => {
     const ev = evidence({
       containers: [container({ limit: null, request: '256Mi' })],
       podReason: 'Evicted',
-      podMessage: 'The node was low on resource: memory. Threshold quantity: 100Mi, available: 87608Ki. Container api was using 1992294Ki, request is 256Mi, has larger consumption of memory. ',
+      podMessage:
+        'The node was low on resource: memory. Threshold quantity: 100Mi, available: 87608Ki. Container api was using 1992294Ki, request is 256Mi, has larger consumption of memory. ',
       metrics: flatMetrics(1900 * MiB, null),
     });
     const c = classify(ev);
@@ -413,23 +624,36 @@ describe('requests, QoS, and when there is nothing to recommend', () => {
 
 describe('leaks', () => {
   const profilers: Array<[string, ScenarioSpec['runtime'], RegExp]> = [
-    ['the JVM', { env: [{ name: 'JAVA_TOOL_OPTIONS', value: '-XX:MaxRAMPercentage=60' }] }, /heap dumps .*jcmd 1 GC\.heap_dump.*Eclipse MAT/],
+    [
+      'the JVM',
+      { env: [{ name: 'JAVA_TOOL_OPTIONS', value: '-XX:MaxRAMPercentage=60' }] },
+      /heap dumps .*jcmd 1 GC\.heap_dump.*Eclipse MAT/,
+    ],
     ['Go', { env: [{ name: 'GOMEMLIMIT', value: '1843MiB' }] }, /pprof heap profiles/],
-    ['Node.js', { env: [{ name: 'NODE_OPTIONS', value: '--max-old-space-size=1200' }] }, /heap snapshots .*--heapsnapshot-signal/],
+    [
+      'Node.js',
+      { env: [{ name: 'NODE_OPTIONS', value: '--max-old-space-size=1200' }] },
+      /heap snapshots .*--heapsnapshot-signal/,
+    ],
     ['an unknown runtime', {}, /pprof for Go, heap dumps for the JVM, tracemalloc for Python/],
   ];
 
-  it.each(profilers)('for %s, the notes name its profiler and a predict_linear alert', async (_label, runtime, profiler) => {
-    const ev = await generated({ ...demo('memory-leak'), runtime: runtime ?? {} });
-    const c = classify(ev);
-    expect(c.causes[0]?.id).toBe('memory-leak');
-    const r = rec(ev, c);
-    const text = notes(r);
-    expect(text).toMatch(/raising the limit only reschedules the kill/);
-    expect(text).toMatch(profiler);
-    expect(text).toContain(`predict_linear(container_memory_working_set_bytes{namespace="shop", pod=~"cart-.*", container="cart"}[6h], 4 * 3600) > ${3 * GiB}`);
-    expect(text).toMatch(/At about [\d.]+ (MiB|KiB) per hour, the new limit buys roughly \d+ h/);
-  });
+  it.each(profilers)(
+    'for %s, the notes name its profiler and a predict_linear alert',
+    async (_label, runtime, profiler) => {
+      const ev = await generated({ ...demo('memory-leak'), runtime: runtime ?? {} });
+      const c = classify(ev);
+      expect(c.causes[0]?.id).toBe('memory-leak');
+      const r = rec(ev, c);
+      const text = notes(r);
+      expect(text).toMatch(/raising the limit only reschedules the kill/);
+      expect(text).toMatch(profiler);
+      expect(text).toContain(
+        `predict_linear(container_memory_working_set_bytes{namespace="shop", pod=~"cart-.*", container="cart"}[6h], 4 * 3600) > ${3 * GiB}`,
+      );
+      expect(text).toMatch(/At about [\d.]+ (MiB|KiB) per hour, the new limit buys roughly \d+ h/);
+    },
+  );
 });
 
 describe('recommend on random evidence', () => {
@@ -446,21 +670,32 @@ describe('recommend on random evidence', () => {
           surge: fc.integer({ min: 0, max: 5 }),
           kind: fc.constantFrom<WorkloadKind>('Deployment', 'StatefulSet', 'DaemonSet', 'CronJob', 'Pod'),
           v: fc.constantFrom<Verdict>('cgroup-oom', 'child-process-oom', 'node-pressure-eviction'),
-          cause: fc.constantFrom<Cause['id']>('limit-too-small', 'memory-leak', 'burst-allocation', 'runtime-heap-misconfigured'),
+          cause: fc.constantFrom<Cause['id']>(
+            'limit-too-small',
+            'memory-leak',
+            'burst-allocation',
+            'runtime-heap-misconfigured',
+          ),
           qos: fc.boolean(),
         }),
         (p) => {
           const limit = parseQuantity(p.limit);
           const ev = killedAt(p.limit, {
             node: p.allocatable === null ? null : node({ allocatableBytes: p.allocatable }),
-            namespaceLimits: { limitRangeMaxBytes: p.rangeMax, limitRangeName: 'lr', quotaHeadroomBytes: p.headroom, quotaName: 'q' },
+            namespaceLimits: {
+              limitRangeMaxBytes: p.rangeMax,
+              limitRangeName: 'lr',
+              quotaHeadroomBytes: p.headroom,
+              quotaName: 'q',
+            },
             workload: deployment({ kind: p.kind, replicas: p.replicas, surge: p.surge }),
             lastTerminated: termination('OOMKilled', 137, NOW - HOUR),
           });
           const r = rec(ev, verdict(p.v, [[p.cause, 0.8]]), { guaranteedQos: p.qos });
           const newLimit = parseQuantity(r.resources.limits.memory);
           expect(newLimit).toBeGreaterThanOrEqual(limit);
-          const perPod = p.headroom === null ? Infinity : (p.headroom + limit * p.replicas) / (p.replicas + p.surge);
+          const perPod =
+            p.headroom === null ? Infinity : (p.headroom + limit * p.replicas) / (p.replicas + p.surge);
           for (const cap of [p.allocatable ?? Infinity, p.rangeMax ?? Infinity, perPod]) {
             if (newLimit > limit) expect(newLimit).toBeLessThanOrEqual(cap);
           }

@@ -15,7 +15,11 @@ const KiB = 1024;
 const MiB = 1024 ** 2;
 const GiB = 1024 ** 3;
 
-function container(parts: { env?: Record<string, string> | ResolvedEnvVar[]; command?: string[]; args?: string[] }) {
+function container(parts: {
+  env?: Record<string, string> | ResolvedEnvVar[];
+  command?: string[];
+  args?: string[];
+}) {
   const env = Array.isArray(parts.env)
     ? parts.env
     : Object.entries(parts.env ?? {}).map(([name, value]) => ({ name, value }));
@@ -32,18 +36,47 @@ function heap(parts: Parameters<typeof container>[0], limit: number | null = nul
 
 describe('findRuntimeSettings', () => {
   it.each<[string, string, Partial<RuntimeSetting>]>([
-    ['JAVA_TOOL_OPTIONS', '-XX:MaxRAMPercentage=75.0', { runtime: 'jvm', setting: 'MaxRAMPercentage', value: '-XX:MaxRAMPercentage=75.0', percent: 75 }],
+    [
+      'JAVA_TOOL_OPTIONS',
+      '-XX:MaxRAMPercentage=75.0',
+      { runtime: 'jvm', setting: 'MaxRAMPercentage', value: '-XX:MaxRAMPercentage=75.0', percent: 75 },
+    ],
     ['JAVA_OPTS', '-Xmx512m', { runtime: 'jvm', setting: 'Xmx', value: '-Xmx512m', bytes: 512 * MiB }],
     ['JAVA_OPTS', '-Xmx2G', { setting: 'Xmx', bytes: 2 * GiB }],
     ['JAVA_OPTS', '-Xmx2048k', { setting: 'Xmx', bytes: 2048 * KiB }],
     ['JAVA_OPTS', '-Xmx1073741824', { setting: 'Xmx', bytes: GiB }],
     ['JAVA_OPTS', '-Xmx1t', { setting: 'Xmx', bytes: 1024 * GiB }],
-    ['_JAVA_OPTIONS', '-XX:MaxHeapSize=2g', { setting: 'MaxHeapSize', value: '-XX:MaxHeapSize=2g', bytes: 2 * GiB }],
-    ['JDK_JAVA_OPTIONS', '-XX:MaxRAMFraction=2', { setting: 'MaxRAMFraction', value: '-XX:MaxRAMFraction=2', percent: 50 }],
+    [
+      '_JAVA_OPTIONS',
+      '-XX:MaxHeapSize=2g',
+      { setting: 'MaxHeapSize', value: '-XX:MaxHeapSize=2g', bytes: 2 * GiB },
+    ],
+    [
+      'JDK_JAVA_OPTIONS',
+      '-XX:MaxRAMFraction=2',
+      { setting: 'MaxRAMFraction', value: '-XX:MaxRAMFraction=2', percent: 50 },
+    ],
     ['JAVA_TOOL_OPTIONS', '-XX:MaxRAMPercentage=80', { setting: 'MaxRAMPercentage', percent: 80 }],
-    ['NODE_OPTIONS', '--max-old-space-size=1536', { runtime: 'node', setting: 'max-old-space-size', value: '--max-old-space-size=1536', bytes: 1536 * MiB }],
-    ['NODE_OPTIONS', '--max_old_space_size=1536', { runtime: 'node', value: '--max_old_space_size=1536', bytes: 1536 * MiB }],
-    ['GOMEMLIMIT', '1800MiB', { runtime: 'go', setting: 'GOMEMLIMIT', value: 'GOMEMLIMIT=1800MiB', bytes: 1800 * MiB }],
+    [
+      'NODE_OPTIONS',
+      '--max-old-space-size=1536',
+      {
+        runtime: 'node',
+        setting: 'max-old-space-size',
+        value: '--max-old-space-size=1536',
+        bytes: 1536 * MiB,
+      },
+    ],
+    [
+      'NODE_OPTIONS',
+      '--max_old_space_size=1536',
+      { runtime: 'node', value: '--max_old_space_size=1536', bytes: 1536 * MiB },
+    ],
+    [
+      'GOMEMLIMIT',
+      '1800MiB',
+      { runtime: 'go', setting: 'GOMEMLIMIT', value: 'GOMEMLIMIT=1800MiB', bytes: 1800 * MiB },
+    ],
     ['GOMEMLIMIT', '2GiB', { runtime: 'go', value: 'GOMEMLIMIT=2GiB', bytes: 2 * GiB }],
     ['GOMEMLIMIT', '1073741824', { runtime: 'go', bytes: GiB }],
     ['GOMEMLIMIT', '512KiB', { runtime: 'go', bytes: 512 * KiB }],
@@ -91,29 +124,48 @@ describe('findRuntimeSettings', () => {
       args: ['--spring.profiles.active=prod', '-XX:MaxRAMPercentage=60'],
     });
     expect(found).toEqual([
-      { runtime: 'jvm', setting: 'Xmx', value: '-Xmx1g', source: 'command[1]', location: { kind: 'command', index: 1 }, bytes: GiB },
-      { runtime: 'jvm', setting: 'MaxRAMPercentage', value: '-XX:MaxRAMPercentage=60', source: 'args[1]', location: { kind: 'args', index: 1 }, percent: 60 },
+      {
+        runtime: 'jvm',
+        setting: 'Xmx',
+        value: '-Xmx1g',
+        source: 'command[1]',
+        location: { kind: 'command', index: 1 },
+        bytes: GiB,
+      },
+      {
+        runtime: 'jvm',
+        setting: 'MaxRAMPercentage',
+        value: '-XX:MaxRAMPercentage=60',
+        source: 'args[1]',
+        location: { kind: 'args', index: 1 },
+        percent: 60,
+      },
     ]);
   });
 
   it('finds flags inside a shell command line', () => {
     const found = find({ command: ['sh', '-c', 'exec java -Dpw=x -Xmx3g -jar app.jar'] });
-    expect(found).toMatchObject([{ value: '-Xmx3g', source: 'command[2]', location: { kind: 'command', index: 2 }, bytes: 3 * GiB }]);
+    expect(found).toMatchObject([
+      { value: '-Xmx3g', source: 'command[2]', location: { kind: 'command', index: 2 }, bytes: 3 * GiB },
+    ]);
     expect(find({ args: ['node --max-old-space-size=2048 server.js'] })).toMatchObject([
       { runtime: 'node', value: '--max-old-space-size=2048', source: 'args[0]', bytes: 2048 * MiB },
     ]);
   });
 
   it('honours simple quotes when splitting options', () => {
-    expect(find({ env: { JAVA_OPTS: `-Dgreeting="hello -Xmx9g world" -Xmx2g -Dq='a -Xmx8g b'` } })).toMatchObject([
-      { value: '-Xmx2g', bytes: 2 * GiB },
-    ]);
+    expect(
+      find({ env: { JAVA_OPTS: `-Dgreeting="hello -Xmx9g world" -Xmx2g -Dq='a -Xmx8g b'` } }),
+    ).toMatchObject([{ value: '-Xmx2g', bytes: 2 * GiB }]);
     expect(find({ env: { JAVA_OPTS: `"-Xmx2g" '-XX:MaxRAMPercentage=70'` } })).toMatchObject([
       { value: '-Xmx2g', bytes: 2 * GiB },
       { value: '-XX:MaxRAMPercentage=70', percent: 70 },
     ]);
     expect(find({ env: { JAVA_OPTS: `-Dunclosed="oops -Xmx9g` } })).toEqual([]);
-    expect(find({ env: { JAVA_OPTS: ' \t-Xmx1g\n\n-Xmx2g\r\n' } }).map((s) => s.bytes)).toEqual([GiB, 2 * GiB]);
+    expect(find({ env: { JAVA_OPTS: ' \t-Xmx1g\n\n-Xmx2g\r\n' } }).map((s) => s.bytes)).toEqual([
+      GiB,
+      2 * GiB,
+    ]);
   });
 
   it('describes values from a ConfigMap', () => {
@@ -124,8 +176,14 @@ describe('findRuntimeSettings', () => {
       ],
     });
     expect(found).toMatchObject([
-      { source: 'configmap api-env key JAVA_OPTS', location: { kind: 'env-configmap', name: 'JAVA_OPTS', configMap: 'api-env', key: 'JAVA_OPTS' } },
-      { source: 'configmap api-env key go-mem-limit (env GOMEMLIMIT)', location: { kind: 'env-configmap', name: 'GOMEMLIMIT', configMap: 'api-env', key: 'go-mem-limit' } },
+      {
+        source: 'configmap api-env key JAVA_OPTS',
+        location: { kind: 'env-configmap', name: 'JAVA_OPTS', configMap: 'api-env', key: 'JAVA_OPTS' },
+      },
+      {
+        source: 'configmap api-env key go-mem-limit (env GOMEMLIMIT)',
+        location: { kind: 'env-configmap', name: 'GOMEMLIMIT', configMap: 'api-env', key: 'go-mem-limit' },
+      },
     ]);
   });
 
@@ -142,13 +200,23 @@ describe('findRuntimeSettings', () => {
       command: ['java', '-Dkey=s3cr3t', '-Xmx1g', '-Xmxs3cr3t'],
       args: ['--password=hunter2', '--max-old-space-size=hunter2'],
     });
-    expect(found.map((s) => s.value)).toEqual(['-Xmx2g', '-XX:MaxRAMPercentage=75', '--max-old-space-size=1024', '-Xmx1g']);
+    expect(found.map((s) => s.value)).toEqual([
+      '-Xmx2g',
+      '-XX:MaxRAMPercentage=75',
+      '--max-old-space-size=1024',
+      '-Xmx1g',
+    ]);
     const everything = JSON.stringify(found);
     for (const secret of secrets) expect(everything).not.toContain(secret);
   });
 
   it('keeps only the last env var of a repeated name, as Kubernetes does', () => {
-    const found = find({ env: [{ name: 'JAVA_OPTS', value: '-Xmx1g' }, { name: 'JAVA_OPTS', value: '-Xms1g -Xmx2g' }] });
+    const found = find({
+      env: [
+        { name: 'JAVA_OPTS', value: '-Xmx1g' },
+        { name: 'JAVA_OPTS', value: '-Xms1g -Xmx2g' },
+      ],
+    });
     expect(found.map((s) => s.value)).toEqual(['-Xmx2g']);
   });
 
@@ -171,24 +239,53 @@ describe('findRuntimeSettings', () => {
   });
 
   it('never throws, and only ever reports well-formed memory flags', () => {
-    const flagLike = fc.constantFrom('-Xmx', '-XX:MaxHeapSize=', '-XX:MaxRAMPercentage=', '-XX:MaxRAMFraction=', '--max-old-space-size=', '"', "'", ' ', '2g', '75.0', '1536', 'MiB', '-D');
+    const flagLike = fc.constantFrom(
+      '-Xmx',
+      '-XX:MaxHeapSize=',
+      '-XX:MaxRAMPercentage=',
+      '-XX:MaxRAMFraction=',
+      '--max-old-space-size=',
+      '"',
+      "'",
+      ' ',
+      '2g',
+      '75.0',
+      '1536',
+      'MiB',
+      '-D',
+    );
     const text = fc.oneof(
       fc.string({ unit: 'binary', maxLength: 60 }),
-      fc.array(fc.oneof(flagLike, fc.string({ maxLength: 6 })), { maxLength: 12 }).map((parts) => parts.join('')),
+      fc
+        .array(fc.oneof(flagLike, fc.string({ maxLength: 6 })), { maxLength: 12 })
+        .map((parts) => parts.join('')),
     );
-    const envName = fc.constantFrom('JAVA_OPTS', 'JAVA_TOOL_OPTIONS', '_JAVA_OPTIONS', 'JDK_JAVA_OPTIONS', 'NODE_OPTIONS', 'GOMEMLIMIT', '__proto__');
+    const envName = fc.constantFrom(
+      'JAVA_OPTS',
+      'JAVA_TOOL_OPTIONS',
+      '_JAVA_OPTIONS',
+      'JDK_JAVA_OPTIONS',
+      'NODE_OPTIONS',
+      'GOMEMLIMIT',
+      '__proto__',
+    );
     fc.assert(
-      fc.property(fc.array(fc.record({ name: envName, value: text })), fc.array(text, { maxLength: 4 }), fc.array(text, { maxLength: 4 }), (env, command, args) => {
-        const found = findRuntimeSettings({ env, command, args });
-        for (const s of found) {
-          expect(s.value).toMatch(
-            /^(-Xmx\d+[kKmMgGtT]?|-XX:MaxHeapSize=\d+[kKmMgGtT]?|-XX:MaxRAMPercentage=\d+(\.\d+)?|-XX:MaxRAMFraction=\d+|--max[-_]old[-_]space[-_]size=\d+|GOMEMLIMIT=\d+(B|KiB|MiB|GiB|TiB)?)$/,
-          );
-          expect((s.bytes ?? 0) + (s.percent ?? 0)).toBeGreaterThan(0);
-        }
-        const budget = effectiveHeapBytes(found, 4 * GiB);
-        if (budget !== null) expect(Number.isFinite(budget) && budget >= 0).toBe(true);
-      }),
+      fc.property(
+        fc.array(fc.record({ name: envName, value: text })),
+        fc.array(text, { maxLength: 4 }),
+        fc.array(text, { maxLength: 4 }),
+        (env, command, args) => {
+          const found = findRuntimeSettings({ env, command, args });
+          for (const s of found) {
+            expect(s.value).toMatch(
+              /^(-Xmx\d+[kKmMgGtT]?|-XX:MaxHeapSize=\d+[kKmMgGtT]?|-XX:MaxRAMPercentage=\d+(\.\d+)?|-XX:MaxRAMFraction=\d+|--max[-_]old[-_]space[-_]size=\d+|GOMEMLIMIT=\d+(B|KiB|MiB|GiB|TiB)?)$/,
+            );
+            expect((s.bytes ?? 0) + (s.percent ?? 0)).toBeGreaterThan(0);
+          }
+          const budget = effectiveHeapBytes(found, 4 * GiB);
+          if (budget !== null) expect(Number.isFinite(budget) && budget >= 0).toBe(true);
+        },
+      ),
       { numRuns: 500 },
     );
   });
@@ -237,23 +334,54 @@ describe('effectiveHeapBytes', () => {
   });
 
   it('prefers any heap size over a percentage, and a percentage over a fraction', () => {
-    expect(heap({ env: { JAVA_TOOL_OPTIONS: '-Xmx1g', _JAVA_OPTIONS: '-XX:MaxRAMPercentage=75' } }, 8 * GiB)).toBe(GiB);
-    expect(heap({ env: { JAVA_OPTS: '-XX:MaxRAMPercentage=50 -XX:MaxRAMFraction=1' } }, 8 * GiB)).toBe(4 * GiB);
-    expect(heap({ env: { JAVA_OPTS: '-XX:MaxRAMFraction=1 -XX:MaxRAMPercentage=50' } }, 8 * GiB)).toBe(4 * GiB);
-    expect(heap({ env: { JAVA_OPTS: '-XX:MaxRAMPercentage=50', _JAVA_OPTIONS: '-XX:MaxRAMPercentage=25' } }, 8 * GiB)).toBe(2 * GiB);
+    expect(
+      heap({ env: { JAVA_TOOL_OPTIONS: '-Xmx1g', _JAVA_OPTIONS: '-XX:MaxRAMPercentage=75' } }, 8 * GiB),
+    ).toBe(GiB);
+    expect(heap({ env: { JAVA_OPTS: '-XX:MaxRAMPercentage=50 -XX:MaxRAMFraction=1' } }, 8 * GiB)).toBe(
+      4 * GiB,
+    );
+    expect(heap({ env: { JAVA_OPTS: '-XX:MaxRAMFraction=1 -XX:MaxRAMPercentage=50' } }, 8 * GiB)).toBe(
+      4 * GiB,
+    );
+    expect(
+      heap(
+        { env: { JAVA_OPTS: '-XX:MaxRAMPercentage=50', _JAVA_OPTIONS: '-XX:MaxRAMPercentage=25' } },
+        8 * GiB,
+      ),
+    ).toBe(2 * GiB);
   });
 
   it('lets the Node command line override NODE_OPTIONS', () => {
-    expect(heap({ env: { NODE_OPTIONS: '--max-old-space-size=4096' }, command: ['node', '--max-old-space-size=1024', 'server.js'] })).toBe(1024 * MiB);
-    expect(heap({ env: { NODE_OPTIONS: '--max-old-space-size=1024 --max_old_space_size=2048' } })).toBe(2048 * MiB);
+    expect(
+      heap({
+        env: { NODE_OPTIONS: '--max-old-space-size=4096' },
+        command: ['node', '--max-old-space-size=1024', 'server.js'],
+      }),
+    ).toBe(1024 * MiB);
+    expect(heap({ env: { NODE_OPTIONS: '--max-old-space-size=1024 --max_old_space_size=2048' } })).toBe(
+      2048 * MiB,
+    );
   });
 
   it('takes the largest budget when several runtimes have one', () => {
     expect(
-      heap({ env: { GOMEMLIMIT: '1800MiB', JAVA_TOOL_OPTIONS: '-XX:MaxRAMPercentage=50', NODE_OPTIONS: '--max-old-space-size=1024' } }, 4 * GiB),
+      heap(
+        {
+          env: {
+            GOMEMLIMIT: '1800MiB',
+            JAVA_TOOL_OPTIONS: '-XX:MaxRAMPercentage=50',
+            NODE_OPTIONS: '--max-old-space-size=1024',
+          },
+        },
+        4 * GiB,
+      ),
     ).toBe(2 * GiB);
-    expect(heap({ env: { GOMEMLIMIT: '3GiB', JAVA_TOOL_OPTIONS: '-XX:MaxRAMPercentage=50' } }, 4 * GiB)).toBe(3 * GiB);
-    expect(heap({ env: { GOMEMLIMIT: '3GiB', JAVA_TOOL_OPTIONS: '-XX:MaxRAMPercentage=50' } }, null)).toBe(3 * GiB);
+    expect(heap({ env: { GOMEMLIMIT: '3GiB', JAVA_TOOL_OPTIONS: '-XX:MaxRAMPercentage=50' } }, 4 * GiB)).toBe(
+      3 * GiB,
+    );
+    expect(heap({ env: { GOMEMLIMIT: '3GiB', JAVA_TOOL_OPTIONS: '-XX:MaxRAMPercentage=50' } }, null)).toBe(
+      3 * GiB,
+    );
   });
 
   it('names the deciding setting of each runtime', () => {
@@ -261,7 +389,10 @@ describe('effectiveHeapBytes', () => {
       env: { JAVA_TOOL_OPTIONS: '-XX:MaxRAMPercentage=75', JAVA_OPTS: '-Xmx1g -Xmx2g', GOMEMLIMIT: '1GiB' },
       args: ['-XX:MaxRAMPercentage=50'],
     });
-    expect(effectiveSettings(found).map((s) => `${s.source} ${s.value}`)).toEqual(['env JAVA_OPTS -Xmx2g', 'env GOMEMLIMIT GOMEMLIMIT=1GiB']);
+    expect(effectiveSettings(found).map((s) => `${s.source} ${s.value}`)).toEqual([
+      'env JAVA_OPTS -Xmx2g',
+      'env GOMEMLIMIT GOMEMLIMIT=1GiB',
+    ]);
   });
 });
 
@@ -282,13 +413,28 @@ describe('rewriteFlag', () => {
     ['-Dx=1 ', 'Xmx', '1536m', '-Dx=1 -Xmx1536m'],
     ['', 'Xmx', '1536m', '-Xmx1536m'],
     ['java -jar app.jar --port 8080', 'Xmx', '1536m', 'java -Xmx1536m -jar app.jar --port 8080'],
-    ['exec /usr/bin/java -cp lib/* Main', 'MaxHeapSize', '2g', 'exec /usr/bin/java -XX:MaxHeapSize=2g -cp lib/* Main'],
+    [
+      'exec /usr/bin/java -cp lib/* Main',
+      'MaxHeapSize',
+      '2g',
+      'exec /usr/bin/java -XX:MaxHeapSize=2g -cp lib/* Main',
+    ],
     ['-XX:MaxRAMPercentage=75.0 -Dx', 'MaxRAMPercentage', '60.0', '-XX:MaxRAMPercentage=60.0 -Dx'],
     ['-XX:MaxRAMFraction=2', 'MaxRAMFraction', '4', '-XX:MaxRAMFraction=4'],
     ['-XX:MaxRAMFraction=2', 'MaxRAMPercentage', '50', '-XX:MaxRAMFraction=2 -XX:MaxRAMPercentage=50'],
-    ['--max_old_space_size=1024 --trace-warnings', 'max-old-space-size', '1536', '--max_old_space_size=1536 --trace-warnings'],
+    [
+      '--max_old_space_size=1024 --trace-warnings',
+      'max-old-space-size',
+      '1536',
+      '--max_old_space_size=1536 --trace-warnings',
+    ],
     ['--max-old-space-size=1024', 'max-old-space-size', '1536', '--max-old-space-size=1536'],
-    ['--require ./tracing.js', 'max-old-space-size', '1536', '--require ./tracing.js --max-old-space-size=1536'],
+    [
+      '--require ./tracing.js',
+      'max-old-space-size',
+      '1536',
+      '--require ./tracing.js --max-old-space-size=1536',
+    ],
     ['node server.js', 'max-old-space-size', '1536', 'node --max-old-space-size=1536 server.js'],
     ['1800MiB', 'GOMEMLIMIT', '1500MiB', '1500MiB'],
     ['off', 'GOMEMLIMIT', '2GiB', '2GiB'],
@@ -320,27 +466,46 @@ describe('rewriteFlag', () => {
   });
 
   it('changes nothing but the flag, whatever surrounds it', () => {
-    const other = fc.string({ unit: fc.constantFrom(...'abcXD=.-_/ \t:1'.split('')), maxLength: 30 }).filter((s) => !/-Xmx|-XX:MaxHeapSize=/.test(s));
+    const other = fc
+      .string({ unit: fc.constantFrom(...'abcXD=.-_/ \t:1'.split('')), maxLength: 30 })
+      .filter((s) => !/-Xmx|-XX:MaxHeapSize=/.test(s));
     fc.assert(
-      fc.property(other, other, fc.constantFrom('-Xmx4g', '-Xmx512m', '-XX:MaxHeapSize=8g'), (before, after, flag) => {
-        const text = `${before} ${flag} ${after}`;
-        const rewritten = rewriteFlag(text, 'Xmx', '1536m');
-        const prefix = flag.startsWith('-Xmx') ? '-Xmx' : '-XX:MaxHeapSize=';
-        expect(rewritten).toBe(`${before} ${prefix}1536m ${after}`);
-        expect(effectiveHeapBytes(findRuntimeSettings({ env: [{ name: 'JAVA_OPTS', value: rewritten }], command: [], args: [] }), null)).toBe(1536 * MiB);
-      }),
+      fc.property(
+        other,
+        other,
+        fc.constantFrom('-Xmx4g', '-Xmx512m', '-XX:MaxHeapSize=8g'),
+        (before, after, flag) => {
+          const text = `${before} ${flag} ${after}`;
+          const rewritten = rewriteFlag(text, 'Xmx', '1536m');
+          const prefix = flag.startsWith('-Xmx') ? '-Xmx' : '-XX:MaxHeapSize=';
+          expect(rewritten).toBe(`${before} ${prefix}1536m ${after}`);
+          expect(
+            effectiveHeapBytes(
+              findRuntimeSettings({ env: [{ name: 'JAVA_OPTS', value: rewritten }], command: [], args: [] }),
+              null,
+            ),
+          ).toBe(1536 * MiB);
+        },
+      ),
     );
   });
 
   it('never throws on arbitrary text, and the new value always takes effect', () => {
     fc.assert(
-      fc.property(fc.oneof(fc.string({ unit: 'binary', maxLength: 60 }), fc.string({ maxLength: 60 })), (text) => {
-        const rewritten = rewriteFlag(text, 'max-old-space-size', '1536');
-        expect(rewritten).toContain('--max');
-        const found = findRuntimeSettings({ env: [{ name: 'NODE_OPTIONS', value: rewritten }], command: [], args: [] });
-        // A quote left open in the text swallows an appended flag, so only check well-quoted text.
-        if (!/["']/.test(text)) expect(effectiveHeapBytes(found, null)).toBe(1536 * MiB);
-      }),
+      fc.property(
+        fc.oneof(fc.string({ unit: 'binary', maxLength: 60 }), fc.string({ maxLength: 60 })),
+        (text) => {
+          const rewritten = rewriteFlag(text, 'max-old-space-size', '1536');
+          expect(rewritten).toContain('--max');
+          const found = findRuntimeSettings({
+            env: [{ name: 'NODE_OPTIONS', value: rewritten }],
+            command: [],
+            args: [],
+          });
+          // A quote left open in the text swallows an appended flag, so only check well-quoted text.
+          if (!/["']/.test(text)) expect(effectiveHeapBytes(found, null)).toBe(1536 * MiB);
+        },
+      ),
     );
   });
 });

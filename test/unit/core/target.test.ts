@@ -11,8 +11,6 @@ import {
 } from '../../../src/core/target';
 import type { TargetRequest } from '../../../src/core/types';
 
-
-
 const FORMS = 'expected <namespace>/<pod> or <namespace>/deploy/<name>';
 const label63 = `a${'b'.repeat(61)}c`;
 const name253 = `${label63}.${label63}.${label63}.${'d'.repeat(61)}`;
@@ -20,7 +18,10 @@ const name253 = `${label63}.${label63}.${label63}.${'d'.repeat(61)}`;
 describe('parseTargetRequest', () => {
   it.each<[string, TargetRequest]>([
     ['shop/api-7d9f8b6c5-x2x4q', { kind: 'pod', namespace: 'shop', pod: 'api-7d9f8b6c5-x2x4q' }],
-    ['kube-system/coredns-5d78c9869d-abcde', { kind: 'pod', namespace: 'kube-system', pod: 'coredns-5d78c9869d-abcde' }],
+    [
+      'kube-system/coredns-5d78c9869d-abcde',
+      { kind: 'pod', namespace: 'kube-system', pod: 'coredns-5d78c9869d-abcde' },
+    ],
     ['a/b', { kind: 'pod', namespace: 'a', pod: 'b' }],
     ['0/9', { kind: 'pod', namespace: '0', pod: '9' }],
     ['shop/web.v2', { kind: 'pod', namespace: 'shop', pod: 'web.v2' }],
@@ -30,16 +31,40 @@ describe('parseTargetRequest', () => {
     [`shop/${'x'.repeat(70)}`, { kind: 'pod', namespace: 'shop', pod: 'x'.repeat(70) }],
     ['shop/deploy/api', { kind: 'workload', namespace: 'shop', workloadKind: 'Deployment', name: 'api' }],
     ['shop/deployment/api', { kind: 'workload', namespace: 'shop', workloadKind: 'Deployment', name: 'api' }],
-    ['shop/deployments/api', { kind: 'workload', namespace: 'shop', workloadKind: 'Deployment', name: 'api' }],
+    [
+      'shop/deployments/api',
+      { kind: 'workload', namespace: 'shop', workloadKind: 'Deployment', name: 'api' },
+    ],
     ['shop/Deploy/api', { kind: 'workload', namespace: 'shop', workloadKind: 'Deployment', name: 'api' }],
     ['db/sts/postgres', { kind: 'workload', namespace: 'db', workloadKind: 'StatefulSet', name: 'postgres' }],
-    ['db/statefulset/postgres', { kind: 'workload', namespace: 'db', workloadKind: 'StatefulSet', name: 'postgres' }],
-    ['db/statefulsets/postgres', { kind: 'workload', namespace: 'db', workloadKind: 'StatefulSet', name: 'postgres' }],
-    ['logging/ds/fluent-bit', { kind: 'workload', namespace: 'logging', workloadKind: 'DaemonSet', name: 'fluent-bit' }],
-    ['logging/daemonset/fluent-bit', { kind: 'workload', namespace: 'logging', workloadKind: 'DaemonSet', name: 'fluent-bit' }],
-    ['logging/daemonsets/fluent-bit', { kind: 'workload', namespace: 'logging', workloadKind: 'DaemonSet', name: 'fluent-bit' }],
-    ['batch/cronjob/nightly.report', { kind: 'workload', namespace: 'batch', workloadKind: 'CronJob', name: 'nightly.report' }],
-    ['batch/cronjobs/nightly', { kind: 'workload', namespace: 'batch', workloadKind: 'CronJob', name: 'nightly' }],
+    [
+      'db/statefulset/postgres',
+      { kind: 'workload', namespace: 'db', workloadKind: 'StatefulSet', name: 'postgres' },
+    ],
+    [
+      'db/statefulsets/postgres',
+      { kind: 'workload', namespace: 'db', workloadKind: 'StatefulSet', name: 'postgres' },
+    ],
+    [
+      'logging/ds/fluent-bit',
+      { kind: 'workload', namespace: 'logging', workloadKind: 'DaemonSet', name: 'fluent-bit' },
+    ],
+    [
+      'logging/daemonset/fluent-bit',
+      { kind: 'workload', namespace: 'logging', workloadKind: 'DaemonSet', name: 'fluent-bit' },
+    ],
+    [
+      'logging/daemonsets/fluent-bit',
+      { kind: 'workload', namespace: 'logging', workloadKind: 'DaemonSet', name: 'fluent-bit' },
+    ],
+    [
+      'batch/cronjob/nightly.report',
+      { kind: 'workload', namespace: 'batch', workloadKind: 'CronJob', name: 'nightly.report' },
+    ],
+    [
+      'batch/cronjobs/nightly',
+      { kind: 'workload', namespace: 'batch', workloadKind: 'CronJob', name: 'nightly' },
+    ],
     ['batch/cj/nightly', { kind: 'workload', namespace: 'batch', workloadKind: 'CronJob', name: 'nightly' }],
     ['deploy/api', { kind: 'pod', namespace: 'deploy', pod: 'api' }],
   ])('reads %j', (text, expected) => {
@@ -62,19 +87,37 @@ describe('parseTargetRequest', () => {
     ['shop/hasOwnProperty/api', '"hasOwnProperty" is not a workload kind'],
     ['shop/job/api', '"job" is not a workload kind'],
     ['Shop/api', 'target "Shop/api" is not valid: Kubernetes names are lower case, e.g. shop/api'],
-    ['shop/deploy/API', 'target "shop/deploy/API" is not valid: Kubernetes names are lower case, e.g. shop/deploy/api'],
-    ['SHOP/API_1', 'target "SHOP/API_1" has an invalid namespace "SHOP": Kubernetes names are lower case, e.g. "shop"'],
-    ['shop/deploy/API_1', 'target "shop/deploy/API_1" has an invalid Deployment name "API_1": "_" is not allowed'],
-    ['sh_op/api', 'target "sh_op/api" has an invalid namespace "sh_op": "_" is not allowed, use lower-case letters, digits and "-"'],
+    [
+      'shop/deploy/API',
+      'target "shop/deploy/API" is not valid: Kubernetes names are lower case, e.g. shop/deploy/api',
+    ],
+    [
+      'SHOP/API_1',
+      'target "SHOP/API_1" has an invalid namespace "SHOP": Kubernetes names are lower case, e.g. "shop"',
+    ],
+    [
+      'shop/deploy/API_1',
+      'target "shop/deploy/API_1" has an invalid Deployment name "API_1": "_" is not allowed',
+    ],
+    [
+      'sh_op/api',
+      'target "sh_op/api" has an invalid namespace "sh_op": "_" is not allowed, use lower-case letters, digits and "-"',
+    ],
     ['shop.eu/api', 'has an invalid namespace "shop.eu": "." is not allowed'],
-    ['-shop/api', 'has an invalid namespace "-shop": it must start and end with a lower-case letter or digit'],
+    [
+      '-shop/api',
+      'has an invalid namespace "-shop": it must start and end with a lower-case letter or digit',
+    ],
     ['shop-/api', 'it must start and end with a lower-case letter or digit'],
     [`${label63}x/api`, 'it has 64 characters, at most 63 are allowed'],
     [`shop/${name253}x`, 'it has 254 characters, at most 253 are allowed'],
     ['shop/api..v1', 'has an invalid pod name "api..v1": it has an empty part between dots'],
     ['shop/.api', 'it has an empty part between dots'],
     ['shop/deploy/api.', 'has an invalid Deployment name "api.": it has an empty part between dots'],
-    ['shop/-api', 'has an invalid pod name "-api": it must start and end with a lower-case letter or digit (also around each ".")'],
+    [
+      'shop/-api',
+      'has an invalid pod name "-api": it must start and end with a lower-case letter or digit (also around each ".")',
+    ],
     ['shop/api-.v1', 'it must start and end'],
     ['shop/ api', '" " is not allowed, use lower-case letters, digits, "-" and "."'],
     ['shop/api:8080', '":" is not allowed'],
@@ -88,12 +131,20 @@ describe('parseTargetRequest', () => {
     expect(err.message).toContain(message);
   });
 
-  it.each(['NaN', 'Infinity', '-5', '1e400', 'shop/api/', 'shop/deploy/api/x', '../etc/passwd', 'shop/%2e%2e', 'shop\\api', '__proto__/x/y'])(
-    'rejects %j',
-    (text) => {
-      expect(() => parseTargetRequest(text)).toThrow(ParseError);
-    },
-  );
+  it.each([
+    'NaN',
+    'Infinity',
+    '-5',
+    '1e400',
+    'shop/api/',
+    'shop/deploy/api/x',
+    '../etc/passwd',
+    'shop/%2e%2e',
+    'shop\\api',
+    '__proto__/x/y',
+  ])('rejects %j', (text) => {
+    expect(() => parseTargetRequest(text)).toThrow(ParseError);
+  });
 
   it('rejects a million characters quickly', () => {
     const started = Date.now();
@@ -108,11 +159,16 @@ describe('parseTargetRequest', () => {
 
   it('reads every valid <namespace>/<pod> and <namespace>/<kind>/<name>', () => {
     fc.assert(
-      fc.property(label, subdomain, fc.constantFrom('deploy', 'sts', 'ds', 'cronjob', 'cj', 'DaemonSet'), (ns, name, kind) => {
-        expect(parseTargetRequest(`${ns}/${name}`)).toEqual({ kind: 'pod', namespace: ns, pod: name });
-        const workload = parseTargetRequest(`${ns}/${kind}/${name}`);
-        expect(workload).toMatchObject({ kind: 'workload', namespace: ns, name });
-      }),
+      fc.property(
+        label,
+        subdomain,
+        fc.constantFrom('deploy', 'sts', 'ds', 'cronjob', 'cj', 'DaemonSet'),
+        (ns, name, kind) => {
+          expect(parseTargetRequest(`${ns}/${name}`)).toEqual({ kind: 'pod', namespace: ns, pod: name });
+          const workload = parseTargetRequest(`${ns}/${kind}/${name}`);
+          expect(workload).toMatchObject({ kind: 'workload', namespace: ns, name });
+        },
+      ),
     );
   });
 
@@ -150,16 +206,36 @@ describe('name parsers', () => {
   });
 
   it.each<[() => unknown, string, string]>([
-    [() => parseNamespace('Default'), 'namespace', 'namespace "Default" is not valid: Kubernetes names are lower case, e.g. "default"'],
-    [() => parseNamespace('a.b'), 'namespace', 'namespace "a.b" is not valid: "." is not allowed, use lower-case letters, digits and "-"'],
+    [
+      () => parseNamespace('Default'),
+      'namespace',
+      'namespace "Default" is not valid: Kubernetes names are lower case, e.g. "default"',
+    ],
+    [
+      () => parseNamespace('a.b'),
+      'namespace',
+      'namespace "a.b" is not valid: "." is not allowed, use lower-case letters, digits and "-"',
+    ],
     [() => parseNamespace(`${label63}x`), 'namespace', 'namespace is too long (64 characters, at most 63)'],
     [() => parseNamespace(''), 'namespace', 'namespace is empty: use a lower-case name such as "shop"'],
     [() => parsePodName('Api_1'), 'pod name', 'pod name "Api_1" is not valid: "_" is not allowed'],
-    [() => parsePodName('API'), 'pod name', 'pod name "API" is not valid: Kubernetes names are lower case, e.g. "api"'],
+    [
+      () => parsePodName('API'),
+      'pod name',
+      'pod name "API" is not valid: Kubernetes names are lower case, e.g. "api"',
+    ],
     [() => parsePodName('api.'), 'pod name', 'it has an empty part between dots'],
-    [() => parseContainerName('my_app'), 'container name', 'container name "my_app" is not valid: "_" is not allowed'],
+    [
+      () => parseContainerName('my_app'),
+      'container name',
+      'container name "my_app" is not valid: "_" is not allowed',
+    ],
     [() => parseContainerName('app.v1'), 'container name', '"." is not allowed'],
-    [() => parseContainerName('app-'), 'container name', 'it must start and end with a lower-case letter or digit'],
+    [
+      () => parseContainerName('app-'),
+      'container name',
+      'it must start and end with a lower-case letter or digit',
+    ],
     [() => parseContainerName('__proto__'), 'container name', '"_" is not allowed'],
     [() => parseContainerName('\u0430pp'), 'container name', 'contains U+0430'],
     [() => parseContainerName('my_app', '-c'), '-c', '-c "my_app" is not valid'],
@@ -171,11 +247,14 @@ describe('name parsers', () => {
 
   it('throw only ParseError on arbitrary strings', () => {
     fc.assert(
-      fc.property(fc.oneof(fc.string({ unit: 'binary', maxLength: 80 }), fc.string({ maxLength: 300 })), (text) => {
-        for (const parse of [parseNamespace, parsePodName, parseWorkloadName, parseContainerName]) {
-          onlyParseErrors(() => expect(parse(text)).toMatch(/^[a-z0-9][-a-z0-9.]*$/));
-        }
-      }),
+      fc.property(
+        fc.oneof(fc.string({ unit: 'binary', maxLength: 80 }), fc.string({ maxLength: 300 })),
+        (text) => {
+          for (const parse of [parseNamespace, parsePodName, parseWorkloadName, parseContainerName]) {
+            onlyParseErrors(() => expect(parse(text)).toMatch(/^[a-z0-9][-a-z0-9.]*$/));
+          }
+        },
+      ),
     );
   });
 });

@@ -33,7 +33,9 @@ function load(file: string): K8sObject[] {
 /** Every (group, resource, verb) a role grants, as "verb resource.group" strings. */
 function grants(role: K8sObject): string[] {
   const out: string[] = [];
-  for (const rule of role.rules ?? []) for (const g of rule.apiGroups) for (const r of rule.resources) for (const v of rule.verbs) out.push(`${v} ${g ? `${r}.${g}` : r}`);
+  for (const rule of role.rules ?? [])
+    for (const g of rule.apiGroups)
+      for (const r of rule.resources) for (const v of rule.verbs) out.push(`${v} ${g ? `${r}.${g}` : r}`);
   return out.sort();
 }
 
@@ -75,9 +77,16 @@ describe('deploy/rbac.yaml: reads only', () => {
   });
 
   it('binds it to the oomdoctor ServiceAccount', () => {
-    expect(objects.find((o) => o.kind === 'ServiceAccount')?.metadata).toEqual({ name: 'oomdoctor', namespace: 'oomdoctor' });
+    expect(objects.find((o) => o.kind === 'ServiceAccount')?.metadata).toEqual({
+      name: 'oomdoctor',
+      namespace: 'oomdoctor',
+    });
     const binding = roleNamed(objects, 'ClusterRoleBinding', 'oomdoctor-read');
-    expect(binding.roleRef).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'oomdoctor-read' });
+    expect(binding.roleRef).toEqual({
+      apiGroup: 'rbac.authorization.k8s.io',
+      kind: 'ClusterRole',
+      name: 'oomdoctor-read',
+    });
     expect(binding.subjects).toEqual([SA]);
   });
 });
@@ -88,7 +97,9 @@ describe('deploy/rbac-apply.yaml: patch the four workload kinds, where bound', (
 
   it('grants patch on Deployments, StatefulSets, DaemonSets and CronJobs, and nothing else', () => {
     const kinds: PatchableKind[] = ['Deployment', 'StatefulSet', 'DaemonSet', 'CronJob'];
-    expect(grants(role)).toEqual(kinds.map((k) => `patch ${resourceOf(k).resource}.${resourceOf(k).group}`).sort());
+    expect(grants(role)).toEqual(
+      kinds.map((k) => `patch ${resourceOf(k).resource}.${resourceOf(k).group}`).sort(),
+    );
   });
 
   it('is granted per namespace with RoleBindings, never cluster-wide', () => {
@@ -108,7 +119,11 @@ describe('deploy/rbac-impersonate.yaml: impersonate the mapped identities, ask a
   const role = roleNamed(objects, 'ClusterRole', 'oomdoctor-impersonate');
 
   it('grants impersonate on named users and groups only, and creating access reviews; no patch', () => {
-    expect(grants(role)).toEqual(['create selfsubjectaccessreviews.authorization.k8s.io', 'impersonate groups', 'impersonate users']);
+    expect(grants(role)).toEqual([
+      'create selfsubjectaccessreviews.authorization.k8s.io',
+      'impersonate groups',
+      'impersonate users',
+    ]);
     for (const rule of role.rules ?? []) {
       if (rule.verbs.includes('impersonate')) expect(rule.resourceNames?.length).toBeGreaterThan(0);
     }

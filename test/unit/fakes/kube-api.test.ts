@@ -59,15 +59,29 @@ async function apiError(call: Promise<unknown>): Promise<{ code: number; status:
 }
 
 /** A raw request with the fake's token, for asserting bytes the typed client hides. */
-async function raw(fake: FakeKubeApi, urlPath: string, init: RequestInit = {}): Promise<{ status: number; type: string | null; json: KubeObject }> {
+async function raw(
+  fake: FakeKubeApi,
+  urlPath: string,
+  init: RequestInit = {},
+): Promise<{ status: number; type: string | null; json: KubeObject }> {
   const res = await fetch(`${fake.url}${urlPath}`, {
     ...init,
     headers: { Authorization: 'Bearer fake-token', ...(init.headers as Record<string, string> | undefined) },
   });
-  return { status: res.status, type: res.headers.get('content-type'), json: (await res.json()) as KubeObject };
+  return {
+    status: res.status,
+    type: res.headers.get('content-type'),
+    json: (await res.json()) as KubeObject,
+  };
 }
 
-function pod(namespace: string, name: string, labels: Record<string, string>, nodeName: string, phase: string): KubeObject {
+function pod(
+  namespace: string,
+  name: string,
+  labels: Record<string, string>,
+  nodeName: string,
+  phase: string,
+): KubeObject {
   return {
     kind: 'Pod',
     metadata: { name, namespace, labels },
@@ -115,7 +129,10 @@ describe('reading objects', () => {
     const fake = await startFake([kubeshark]);
     const { core } = clients(fake);
 
-    const got = await core.readNamespacedPod({ name: 'kubeshark-worker-daemon-set-hvn25', namespace: 'kubeshark' });
+    const got = await core.readNamespacedPod({
+      name: 'kubeshark-worker-daemon-set-hvn25',
+      namespace: 'kubeshark',
+    });
     expect(got.kind).toBe('Pod');
     expect(got.apiVersion).toBe('v1');
     expect(got.metadata?.uid).toBe('465142ab-e5aa-4203-a2c4-8a53763b3db8');
@@ -162,8 +179,19 @@ describe('reading objects', () => {
   test('serves apps and batch workloads, with generation 1 and the right apiVersion', async () => {
     const fake = await startFake([
       deployment(),
-      { kind: 'ReplicaSet', metadata: { name: 'api-7d9', namespace: 'shop', labels: { app: 'api', 'pod-template-hash': '7d9' } }, spec: {} },
-      { kind: 'CronJob', metadata: { name: 'nightly', namespace: 'batch' }, spec: { schedule: '0 3 * * *', jobTemplate: { spec: { template: { spec: { containers: [{ name: 'run', image: 'busybox' }] } } } } } },
+      {
+        kind: 'ReplicaSet',
+        metadata: { name: 'api-7d9', namespace: 'shop', labels: { app: 'api', 'pod-template-hash': '7d9' } },
+        spec: {},
+      },
+      {
+        kind: 'CronJob',
+        metadata: { name: 'nightly', namespace: 'batch' },
+        spec: {
+          schedule: '0 3 * * *',
+          jobTemplate: { spec: { template: { spec: { containers: [{ name: 'run', image: 'busybox' }] } } } },
+        },
+      },
     ]);
     const { apps, batch } = clients(fake);
 
@@ -194,12 +222,22 @@ describe('reading objects', () => {
   });
 
   test('rejects fixtures it cannot place, without leaking a server', async () => {
-    await expect(FakeKubeApi.start({ objects: [{ metadata: { name: 'x', namespace: 'y' } }] })).rejects.toThrow(/has no kind/);
-    await expect(FakeKubeApi.start({ objects: [{ kind: 'Pod', metadata: { name: 'x' } }] })).rejects.toThrow(/without metadata.namespace/);
+    await expect(
+      FakeKubeApi.start({ objects: [{ metadata: { name: 'x', namespace: 'y' } }] }),
+    ).rejects.toThrow(/has no kind/);
+    await expect(FakeKubeApi.start({ objects: [{ kind: 'Pod', metadata: { name: 'x' } }] })).rejects.toThrow(
+      /without metadata.namespace/,
+    );
     const fake = await startFake();
-    expect(() => fake.put('Deployment', { kind: 'ReplicaSet', metadata: { name: 'a', namespace: 'b' } })).toThrow(/does not match/);
-    expect(() => fake.put('Event', { apiVersion: 'events.k8s.io/v1', metadata: { name: 'a', namespace: 'b' } })).toThrow(/must be apiVersion "v1"/);
-    expect(() => fake.put('Service', { metadata: { name: 'a', namespace: 'b' } })).toThrow(/unknown kind "Service"/);
+    expect(() =>
+      fake.put('Deployment', { kind: 'ReplicaSet', metadata: { name: 'a', namespace: 'b' } }),
+    ).toThrow(/does not match/);
+    expect(() =>
+      fake.put('Event', { apiVersion: 'events.k8s.io/v1', metadata: { name: 'a', namespace: 'b' } }),
+    ).toThrow(/must be apiVersion "v1"/);
+    expect(() => fake.put('Service', { metadata: { name: 'a', namespace: 'b' } })).toThrow(
+      /unknown kind "Service"/,
+    );
   });
 });
 
@@ -214,9 +252,18 @@ describe('lists', () => {
   test('answer the real envelope: PodList, resourceVersion, items without kind/apiVersion, sorted by namespace/name', async () => {
     const fake = await startFake(pods);
     const wire = await raw(fake, '/api/v1/pods');
-    expect(wire.json).toMatchObject({ kind: 'PodList', apiVersion: 'v1', metadata: { resourceVersion: expect.stringMatching(/^\d+$/) } });
+    expect(wire.json).toMatchObject({
+      kind: 'PodList',
+      apiVersion: 'v1',
+      metadata: { resourceVersion: expect.stringMatching(/^\d+$/) },
+    });
     const items = wire.json.items as KubeObject[];
-    expect(items.map((i) => `${i.metadata.namespace}/${i.metadata.name}`)).toEqual(['blog/api-1', 'shop/api-1', 'shop/api-2', 'shop/worker-1']);
+    expect(items.map((i) => `${i.metadata.namespace}/${i.metadata.name}`)).toEqual([
+      'blog/api-1',
+      'shop/api-1',
+      'shop/api-2',
+      'shop/worker-1',
+    ]);
     expect(items.every((i) => !('kind' in i) && !('apiVersion' in i))).toBe(true);
   });
 
@@ -224,7 +271,13 @@ describe('lists', () => {
     const fake = await startFake(pods);
     const { core } = clients(fake);
     const names = async (labelSelector?: string, fieldSelector?: string) =>
-      (await core.listNamespacedPod({ namespace: 'shop', ...(labelSelector ? { labelSelector } : {}), ...(fieldSelector ? { fieldSelector } : {}) })).items.map((p) => p.metadata?.name);
+      (
+        await core.listNamespacedPod({
+          namespace: 'shop',
+          ...(labelSelector ? { labelSelector } : {}),
+          ...(fieldSelector ? { fieldSelector } : {}),
+        })
+      ).items.map((p) => p.metadata?.name);
 
     expect(await names('app=api')).toEqual(['api-1', 'api-2']);
     expect(await names('app!=api')).toEqual(['worker-1']);
@@ -241,9 +294,15 @@ describe('lists', () => {
   test('reject field labels the real server does not support for the resource (400)', async () => {
     const fake = await startFake(pods);
     const { core } = clients(fake);
-    const { code, status } = await apiError(core.listNamespacedPod({ namespace: 'shop', fieldSelector: 'metadata.labels.app=api' }));
+    const { code, status } = await apiError(
+      core.listNamespacedPod({ namespace: 'shop', fieldSelector: 'metadata.labels.app=api' }),
+    );
     expect(code).toBe(400);
-    expect(status).toMatchObject({ kind: 'Status', reason: 'BadRequest', message: 'field label not supported: metadata.labels.app' });
+    expect(status).toMatchObject({
+      kind: 'Status',
+      reason: 'BadRequest',
+      message: 'field label not supported: metadata.labels.app',
+    });
   });
 
   test('page with limit and continue', async () => {
@@ -255,7 +314,9 @@ describe('lists', () => {
     const token = first.metadata?._continue; // client-node renames the wire's metadata.continue
     expect(token).toEqual(expect.any(String));
     const second = await core.listPodForAllNamespaces({ limit: 3, _continue: token! });
-    expect(second.items.map((p) => `${p.metadata?.namespace}/${p.metadata?.name}`)).toEqual(['shop/worker-1']);
+    expect(second.items.map((p) => `${p.metadata?.namespace}/${p.metadata?.name}`)).toEqual([
+      'shop/worker-1',
+    ]);
     expect(second.metadata?._continue).toBeUndefined();
     expect(fake.requests[1]?.query).toEqual({ limit: '3', continue: token });
   });
@@ -276,9 +337,13 @@ describe('events', () => {
     expect(forPod.items.map((e) => e.reason).sort()).toEqual(['Killing', 'Unhealthy']);
 
     const warnings = await core.listNamespacedEvent({ namespace: 'probes', fieldSelector: 'type=Warning' });
-    expect(warnings.items.map((e) => e.message)).toEqual(['Liveness probe failed: HTTP probe failed with statuscode: 500']);
+    expect(warnings.items.map((e) => e.message)).toEqual([
+      'Liveness probe failed: HTTP probe failed with statuscode: 500',
+    ]);
 
-    const nodeEvents = await core.listEventForAllNamespaces({ fieldSelector: 'involvedObject.kind=Node,reason=OOMKilling' });
+    const nodeEvents = await core.listEventForAllNamespaces({
+      fieldSelector: 'involvedObject.kind=Node,reason=OOMKilling',
+    });
     expect(nodeEvents.items).toHaveLength(1);
     expect(nodeEvents.items[0]?.metadata.namespace).toBe('default');
     expect(nodeEvents.items[0]?.source?.component).toBe('kernel-monitor');
@@ -335,7 +400,9 @@ describe('errors', () => {
     expect((await apiError(core.readNamespacedPod({ name: 'api-1', namespace: 'blog' }))).code).toBe(404);
 
     const nodes = await apiError(core.listNode());
-    expect(nodes.status.message).toBe(`nodes is forbidden: User "${USER}" cannot list resource "nodes" in API group "" at the cluster scope`);
+    expect(nodes.status.message).toBe(
+      `nodes is forbidden: User "${USER}" cannot list resource "nodes" in API group "" at the cluster scope`,
+    );
     expect(nodes.status.details).toEqual({ kind: 'nodes' });
 
     const deps = await apiError(apps.listNamespacedDeployment({ namespace: 'shop' }));
@@ -348,11 +415,20 @@ describe('errors', () => {
   });
 
   test('403 on metrics names the metrics.k8s.io group and leaves core pods alone', async () => {
-    const fake = await startFake([pod('shop', 'api-1', { app: 'api' }, 'n1', 'Running')], 'alice@example.com');
+    const fake = await startFake(
+      [pod('shop', 'api-1', { app: 'api' }, 'n1', 'Running')],
+      'alice@example.com',
+    );
     const { core, custom } = clients(fake);
     fake.forbid({ verb: 'get', resource: 'pods.metrics.k8s.io' });
     const { code, status } = await apiError(
-      custom.getNamespacedCustomObject({ group: 'metrics.k8s.io', version: 'v1beta1', namespace: 'shop', plural: 'pods', name: 'api-1' }),
+      custom.getNamespacedCustomObject({
+        group: 'metrics.k8s.io',
+        version: 'v1beta1',
+        namespace: 'shop',
+        plural: 'pods',
+        name: 'api-1',
+      }),
     );
     expect(code).toBe(403);
     expect(status.message).toBe(
@@ -366,7 +442,10 @@ describe('errors', () => {
     const fake = await startFake([pod('shop', 'api-1', { app: 'api' }, 'n1', 'Running')]);
     const kc = new KubeConfig();
     kc.loadFromString(fake.kubeconfigYaml().replace('token: fake-token', 'token: stolen-token'));
-    const err = await kc.makeApiClient(CoreV1Api).readNamespacedPod({ name: 'api-1', namespace: 'shop' }).catch((e: unknown) => e);
+    const err = await kc
+      .makeApiClient(CoreV1Api)
+      .readNamespacedPod({ name: 'api-1', namespace: 'shop' })
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ApiException);
     expect((err as ApiException<unknown>).code).toBe(401);
 
@@ -403,13 +482,25 @@ describe('errors', () => {
     const fake = await startFake([pod('shop', 'api-1', { app: 'api' }, 'n1', 'Running')]);
     const unknown = await raw(fake, '/apis/example.com/v1/widgets');
     expect(unknown.status).toBe(404);
-    expect(unknown.json).toMatchObject({ kind: 'Status', reason: 'NotFound', message: 'the server could not find the requested resource' });
+    expect(unknown.json).toMatchObject({
+      kind: 'Status',
+      reason: 'NotFound',
+      message: 'the server could not find the requested resource',
+    });
     expect((await raw(fake, '/api/v1/namespaces/shop/pods/api-1/log')).status).toBe(404);
 
     const del = await raw(fake, '/api/v1/namespaces/shop/pods/api-1', { method: 'DELETE' });
     expect(del.status).toBe(405);
     expect(del.json).toMatchObject({ kind: 'Status', reason: 'MethodNotAllowed', code: 405 });
-    expect((await raw(fake, '/api/v1/nodes/n1', { method: 'PATCH', body: '{}', headers: { 'Content-Type': PatchStrategy.MergePatch } })).status).toBe(405);
+    expect(
+      (
+        await raw(fake, '/api/v1/nodes/n1', {
+          method: 'PATCH',
+          body: '{}',
+          headers: { 'Content-Type': PatchStrategy.MergePatch },
+        })
+      ).status,
+    ).toBe(405);
   });
 });
 
@@ -419,17 +510,29 @@ describe('patching', () => {
     const { apps } = clients(fake);
     const before = await apps.readNamespacedDeployment({ name: 'api', namespace: 'shop' });
 
-    const body = { spec: { template: { spec: { containers: [{ name: 'app', resources: { limits: { memory: '1Gi' } } }] } } } };
-    const patched = await apps.patchNamespacedDeployment({ name: 'api', namespace: 'shop', body, fieldManager: 'oomdoctor' }, SMP);
+    const body = {
+      spec: {
+        template: { spec: { containers: [{ name: 'app', resources: { limits: { memory: '1Gi' } } }] } },
+      },
+    };
+    const patched = await apps.patchNamespacedDeployment(
+      { name: 'api', namespace: 'shop', body, fieldManager: 'oomdoctor' },
+      SMP,
+    );
 
     const containers = patched.spec?.template.spec?.containers ?? [];
     expect(containers.map((c) => c.name)).toEqual(['app', 'envoy']); // the sidecar survives
-    expect(containers[0]?.resources).toEqual({ requests: { cpu: '100m', memory: '256Mi' }, limits: { memory: '1Gi' } });
+    expect(containers[0]?.resources).toEqual({
+      requests: { cpu: '100m', memory: '256Mi' },
+      limits: { memory: '1Gi' },
+    });
     expect(containers[0]?.image).toBe('registry.example/api:1.4');
     expect(containers[0]?.env?.map((e) => e.name)).toEqual(['JAVA_TOOL_OPTIONS', 'LOG_LEVEL']);
     expect(patched.metadata?.generation).toBe(2);
     expect(patched.status?.observedGeneration).toBe(1); // the controller has not caught up
-    expect(Number(patched.metadata?.resourceVersion)).toBeGreaterThan(Number(before.metadata?.resourceVersion));
+    expect(Number(patched.metadata?.resourceVersion)).toBeGreaterThan(
+      Number(before.metadata?.resourceVersion),
+    );
     expect(patched.metadata?.managedFields?.map((m) => m.manager)).toEqual(['oomdoctor']);
 
     const reread = await apps.readNamespacedDeployment({ name: 'api', namespace: 'shop' });
@@ -450,7 +553,21 @@ describe('patching', () => {
     const { apps } = clients(fake);
     const body = {
       metadata: { labels: { app: null, 'oomdoctor/fixed': 'true' } },
-      spec: { template: { spec: { containers: [{ name: 'app', env: [{ name: 'JAVA_TOOL_OPTIONS', value: '-XX:MaxRAMPercentage=60' }, { name: 'GOMEMLIMIT', value: '900MiB' }] }] } } },
+      spec: {
+        template: {
+          spec: {
+            containers: [
+              {
+                name: 'app',
+                env: [
+                  { name: 'JAVA_TOOL_OPTIONS', value: '-XX:MaxRAMPercentage=60' },
+                  { name: 'GOMEMLIMIT', value: '900MiB' },
+                ],
+              },
+            ],
+          },
+        },
+      },
     };
     const patched = await apps.patchNamespacedDeployment({ name: 'api', namespace: 'shop', body }, SMP);
     expect(patched.metadata?.labels).toEqual({ 'oomdoctor/fixed': 'true' });
@@ -464,18 +581,29 @@ describe('patching', () => {
   test('a merge patch replaces lists wholesale, as the real server does', async () => {
     const fake = await startFake([deployment()]);
     const { apps } = clients(fake);
-    const body = { spec: { template: { spec: { containers: [{ name: 'app', image: 'registry.example/api:1.5' }] } } } };
+    const body = {
+      spec: { template: { spec: { containers: [{ name: 'app', image: 'registry.example/api:1.5' }] } } },
+    };
     const patched = await apps.patchNamespacedDeployment({ name: 'api', namespace: 'shop', body }, MERGE);
-    expect(patched.spec?.template.spec?.containers).toEqual([{ name: 'app', image: 'registry.example/api:1.5' }]);
+    expect(patched.spec?.template.spec?.containers).toEqual([
+      { name: 'app', image: 'registry.example/api:1.5' },
+    ]);
   });
 
   test('dryRun=All answers the would-be object and changes nothing', async () => {
     const fake = await startFake([deployment()]);
     const { apps } = clients(fake);
     const before = await apps.readNamespacedDeployment({ name: 'api', namespace: 'shop' });
-    const body = { spec: { template: { spec: { containers: [{ name: 'app', resources: { limits: { memory: '2Gi' } } }] } } } };
+    const body = {
+      spec: {
+        template: { spec: { containers: [{ name: 'app', resources: { limits: { memory: '2Gi' } } }] } },
+      },
+    };
 
-    const wouldBe = await apps.patchNamespacedDeployment({ name: 'api', namespace: 'shop', body, dryRun: 'All' }, SMP);
+    const wouldBe = await apps.patchNamespacedDeployment(
+      { name: 'api', namespace: 'shop', body, dryRun: 'All' },
+      SMP,
+    );
     expect(wouldBe.spec?.template.spec?.containers[0]?.resources?.limits?.memory).toBe('2Gi');
     expect(wouldBe.metadata?.generation).toBe(2);
 
@@ -490,40 +618,75 @@ describe('patching', () => {
     const fake = await startFake([deployment()]);
     const { apps } = clients(fake);
     const labelled = await apps.patchNamespacedDeployment(
-      { name: 'api', namespace: 'shop', body: { metadata: { annotations: { note: 'x' } }, status: { replicas: 99 } } },
+      {
+        name: 'api',
+        namespace: 'shop',
+        body: { metadata: { annotations: { note: 'x' } }, status: { replicas: 99 } },
+      },
       MERGE,
     );
     expect(labelled.metadata?.generation).toBe(1);
     expect(labelled.status?.replicas).toBe(2); // status is a subresource
-    const again = await apps.patchNamespacedDeployment({ name: 'api', namespace: 'shop', body: { metadata: { annotations: { note: 'x' } } } }, MERGE);
+    const again = await apps.patchNamespacedDeployment(
+      { name: 'api', namespace: 'shop', body: { metadata: { annotations: { note: 'x' } } } },
+      MERGE,
+    );
     expect(again.metadata?.resourceVersion).toBe(labelled.metadata?.resourceVersion);
   });
 
   test('validates like the real server: request above limit (422), malformed quantity, stale resourceVersion (409)', async () => {
     const fake = await startFake([deployment()]);
     const { apps } = clients(fake);
-    const limit = (memory: string) => ({ spec: { template: { spec: { containers: [{ name: 'app', resources: { limits: { memory } } }] } } } });
+    const limit = (memory: string) => ({
+      spec: { template: { spec: { containers: [{ name: 'app', resources: { limits: { memory } } }] } } },
+    });
 
-    const tooSmall = await apiError(apps.patchNamespacedDeployment({ name: 'api', namespace: 'shop', body: limit('128Mi') }, SMP));
+    const tooSmall = await apiError(
+      apps.patchNamespacedDeployment({ name: 'api', namespace: 'shop', body: limit('128Mi') }, SMP),
+    );
     expect(tooSmall.code).toBe(422);
     expect(tooSmall.status).toMatchObject({
       reason: 'Invalid',
       message:
         'Deployment.apps "api" is invalid: spec.template.spec.containers[0].resources.requests: Invalid value: "256Mi": must be less than or equal to memory limit of 128Mi',
-      details: { name: 'api', group: 'apps', kind: 'Deployment', causes: [{ reason: 'FieldValueInvalid', field: 'spec.template.spec.containers[0].resources.requests' }] },
+      details: {
+        name: 'api',
+        group: 'apps',
+        kind: 'Deployment',
+        causes: [
+          { reason: 'FieldValueInvalid', field: 'spec.template.spec.containers[0].resources.requests' },
+        ],
+      },
     });
 
-    const malformed = await apiError(apps.patchNamespacedDeployment({ name: 'api', namespace: 'shop', body: limit('1GB') }, MERGE));
+    const malformed = await apiError(
+      apps.patchNamespacedDeployment({ name: 'api', namespace: 'shop', body: limit('1GB') }, MERGE),
+    );
     expect(malformed.code).toBe(400);
-    expect(malformed.status.message).toMatch(/^Deployment in version "v1" cannot be handled as a Deployment: quantities must match/);
-    expect((await apiError(apps.patchNamespacedDeployment({ name: 'api', namespace: 'shop', body: limit('1GB') }, SMP))).code).toBe(422);
+    expect(malformed.status.message).toMatch(
+      /^Deployment in version "v1" cannot be handled as a Deployment: quantities must match/,
+    );
+    expect(
+      (
+        await apiError(
+          apps.patchNamespacedDeployment({ name: 'api', namespace: 'shop', body: limit('1GB') }, SMP),
+        )
+      ).code,
+    ).toBe(422);
 
     // Another writer updates the object after we read it: our read's resourceVersion is now stale.
     const read = await apps.readNamespacedDeployment({ name: 'api', namespace: 'shop' });
-    fake.put('Deployment', { ...deployment(), metadata: { ...deployment().metadata, annotations: { touched: 'yes' } } });
+    fake.put('Deployment', {
+      ...deployment(),
+      metadata: { ...deployment().metadata, annotations: { touched: 'yes' } },
+    });
     const stale = await apiError(
       apps.patchNamespacedDeployment(
-        { name: 'api', namespace: 'shop', body: { metadata: { resourceVersion: read.metadata?.resourceVersion }, spec: { replicas: 3 } } },
+        {
+          name: 'api',
+          namespace: 'shop',
+          body: { metadata: { resourceVersion: read.metadata?.resourceVersion }, spec: { replicas: 3 } },
+        },
         SMP,
       ),
     );
@@ -531,7 +694,9 @@ describe('patching', () => {
     expect(stale.status.message).toBe(
       'Operation cannot be fulfilled on deployments.apps "api": the object has been modified; please apply your changes to the latest version and try again',
     );
-    expect((await apps.readNamespacedDeployment({ name: 'api', namespace: 'shop' })).metadata?.generation).toBe(1);
+    expect(
+      (await apps.readNamespacedDeployment({ name: 'api', namespace: 'shop' })).metadata?.generation,
+    ).toBe(1);
   });
 
   test("a pod's resources are immutable (422) but its image and labels may change", async () => {
@@ -539,15 +704,28 @@ describe('patching', () => {
     const { core } = clients(fake);
     const resize = await apiError(
       core.patchNamespacedPod(
-        { name: 'api-1', namespace: 'shop', body: { spec: { containers: [{ name: 'app', resources: { limits: { memory: '1Gi' } } }] } } },
+        {
+          name: 'api-1',
+          namespace: 'shop',
+          body: { spec: { containers: [{ name: 'app', resources: { limits: { memory: '1Gi' } } }] } },
+        },
         SMP,
       ),
     );
     expect(resize.code).toBe(422);
-    expect(resize.status.message).toMatch(/^Pod "api-1" is invalid: spec: Forbidden: pod updates may not change fields other than/);
+    expect(resize.status.message).toMatch(
+      /^Pod "api-1" is invalid: spec: Forbidden: pod updates may not change fields other than/,
+    );
 
     const ok = await core.patchNamespacedPod(
-      { name: 'api-1', namespace: 'shop', body: { metadata: { labels: { diagnosed: 'true' } }, spec: { containers: [{ name: 'app', image: 'registry.example/app:2' }] } } },
+      {
+        name: 'api-1',
+        namespace: 'shop',
+        body: {
+          metadata: { labels: { diagnosed: 'true' } },
+          spec: { containers: [{ name: 'app', image: 'registry.example/app:2' }] },
+        },
+      },
       SMP,
     );
     expect(ok.spec?.containers[0]?.image).toBe('registry.example/app:2');
@@ -557,7 +735,9 @@ describe('patching', () => {
   test("client-node's default patch Content-Type is JSON Patch, which the fake answers with 415", async () => {
     const fake = await startFake([deployment()]);
     const { apps } = clients(fake);
-    const { code, status } = await apiError(apps.patchNamespacedDeployment({ name: 'api', namespace: 'shop', body: { spec: { replicas: 3 } } }));
+    const { code, status } = await apiError(
+      apps.patchNamespacedDeployment({ name: 'api', namespace: 'shop', body: { spec: { replicas: 3 } } }),
+    );
     expect(code).toBe(415);
     expect(status.reason).toBe('UnsupportedMediaType');
     expect(fake.requests[0]?.headers['content-type']).toBe('application/json-patch+json');
@@ -567,17 +747,44 @@ describe('patching', () => {
     const cron: KubeObject = {
       kind: 'CronJob',
       metadata: { name: 'nightly', namespace: 'batch' },
-      spec: { schedule: '0 3 * * *', jobTemplate: { spec: { template: { spec: { containers: [{ name: 'run', image: 'busybox' }, { name: 'side', image: 'x' }] } } } } },
+      spec: {
+        schedule: '0 3 * * *',
+        jobTemplate: {
+          spec: {
+            template: {
+              spec: {
+                containers: [
+                  { name: 'run', image: 'busybox' },
+                  { name: 'side', image: 'x' },
+                ],
+              },
+            },
+          },
+        },
+      },
     };
     const fake = await startFake([cron, deployment()]);
     const { apps, batch } = clients(fake);
     fake.forbid({ verb: 'patch', resource: 'deployments' });
-    const denied = await apiError(apps.patchNamespacedDeployment({ name: 'api', namespace: 'shop', body: { spec: { replicas: 3 } } }, SMP));
+    const denied = await apiError(
+      apps.patchNamespacedDeployment(
+        { name: 'api', namespace: 'shop', body: { spec: { replicas: 3 } } },
+        SMP,
+      ),
+    );
     expect(denied.status.message).toBe(
       `deployments.apps "api" is forbidden: User "${USER}" cannot patch resource "deployments" in API group "apps" in the namespace "shop"`,
     );
 
-    const body = { spec: { jobTemplate: { spec: { template: { spec: { containers: [{ name: 'run', resources: { limits: { memory: '300Mi' } } }] } } } } } };
+    const body = {
+      spec: {
+        jobTemplate: {
+          spec: {
+            template: { spec: { containers: [{ name: 'run', resources: { limits: { memory: '300Mi' } } }] } },
+          },
+        },
+      },
+    };
     const patched = await batch.patchNamespacedCronJob({ name: 'nightly', namespace: 'batch', body }, SMP);
     const containers = patched.spec?.jobTemplate.spec?.template.spec?.containers ?? [];
     expect(containers.map((c) => [c.name, c.resources?.limits?.memory])).toEqual([
@@ -601,39 +808,69 @@ describe('creating', () => {
     };
     const created = await core.createNamespacedEvent({ namespace: 'shop', body: event });
     expect(created.metadata.uid).toEqual(expect.any(String));
-    expect((await core.listNamespacedEvent({ namespace: 'shop', fieldSelector: 'reason=OOMDiagnosed' })).items).toHaveLength(1);
+    expect(
+      (await core.listNamespacedEvent({ namespace: 'shop', fieldSelector: 'reason=OOMDiagnosed' })).items,
+    ).toHaveLength(1);
 
     const dup = await apiError(core.createNamespacedEvent({ namespace: 'shop', body: event }));
     expect(dup.code).toBe(409);
-    expect(dup.status).toMatchObject({ reason: 'AlreadyExists', message: 'events "api-1.oomdoctor" already exists' });
+    expect(dup.status).toMatchObject({
+      reason: 'AlreadyExists',
+      message: 'events "api-1.oomdoctor" already exists',
+    });
 
     fake.forbid({ verb: 'create', resource: 'events' });
-    const denied = await apiError(core.createNamespacedEvent({ namespace: 'shop', body: { ...event, metadata: { name: 'other', namespace: 'shop' } } }));
-    expect(denied.status.message).toBe(`events is forbidden: User "${USER}" cannot create resource "events" in API group "" in the namespace "shop"`);
+    const denied = await apiError(
+      core.createNamespacedEvent({
+        namespace: 'shop',
+        body: { ...event, metadata: { name: 'other', namespace: 'shop' } },
+      }),
+    );
+    expect(denied.status.message).toBe(
+      `events is forbidden: User "${USER}" cannot create resource "events" in API group "" in the namespace "shop"`,
+    );
   });
 });
 
 describe('metrics.k8s.io', () => {
   test('serves real PodMetrics through CustomObjectsApi, and the metrics-server NotFound wording', async () => {
     const metrics = fixture('metrics-k8s-io-podmetrics-kube-scheduler-minikube.json');
-    const fake = await startFake([metrics, pod('kube-system', 'etcd-minikube', { component: 'etcd' }, 'minikube', 'Running')]);
+    const fake = await startFake([
+      metrics,
+      pod('kube-system', 'etcd-minikube', { component: 'etcd' }, 'minikube', 'Running'),
+    ]);
     const { custom } = clients(fake);
     const get = (name: string) =>
-      custom.getNamespacedCustomObject({ group: 'metrics.k8s.io', version: 'v1beta1', namespace: 'kube-system', plural: 'pods', name });
+      custom.getNamespacedCustomObject({
+        group: 'metrics.k8s.io',
+        version: 'v1beta1',
+        namespace: 'kube-system',
+        plural: 'pods',
+        name,
+      });
 
     const got = (await get('kube-scheduler-minikube')) as KubeObject;
     expect(got.kind).toBe('PodMetrics');
     expect(got.apiVersion).toBe('metrics.k8s.io/v1beta1');
-    expect(got.containers).toEqual([{ name: 'kube-scheduler', usage: { cpu: '9559630n', memory: '22244Ki' } }]);
+    expect(got.containers).toEqual([
+      { name: 'kube-scheduler', usage: { cpu: '9559630n', memory: '22244Ki' } },
+    ]);
     expect(got.metadata.resourceVersion).toBeUndefined(); // metrics-server computes these, it does not store them
-    expect(fake.requests[0]?.path).toBe('/apis/metrics.k8s.io/v1beta1/namespaces/kube-system/pods/kube-scheduler-minikube');
+    expect(fake.requests[0]?.path).toBe(
+      '/apis/metrics.k8s.io/v1beta1/namespaces/kube-system/pods/kube-scheduler-minikube',
+    );
 
     const noMetrics = await apiError(get('etcd-minikube'));
     expect(noMetrics.status.message).toBe('podmetrics.metrics.k8s.io "kube-system/etcd-minikube" not found');
     const noPod = await apiError(get('ghost'));
     expect(noPod.status.message).toBe('pods "kube-system/ghost" not found');
 
-    const list = (await custom.listNamespacedCustomObject({ group: 'metrics.k8s.io', version: 'v1beta1', namespace: 'kube-system', plural: 'pods' })) as KubeObject;
+    const list = (await custom.listNamespacedCustomObject({
+      group: 'metrics.k8s.io',
+      version: 'v1beta1',
+      namespace: 'kube-system',
+      plural: 'pods',
+    })) as KubeObject;
     expect(list.kind).toBe('PodMetricsList');
     expect(list.items).toHaveLength(1);
   });
@@ -651,7 +888,10 @@ describe('kubeconfig and lifecycle', () => {
       expect(kc.getCurrentContext()).toBe('oom-test');
       expect(kc.getCurrentCluster()?.server).toBe(fake.url);
       expect(kc.getCurrentCluster()?.skipTLSVerify).toBe(true);
-      expect((await kc.makeApiClient(CoreV1Api).readNamespacedPod({ name: 'api-1', namespace: 'shop' })).metadata?.name).toBe('api-1');
+      expect(
+        (await kc.makeApiClient(CoreV1Api).readNamespacedPod({ name: 'api-1', namespace: 'shop' })).metadata
+          ?.name,
+      ).toBe('api-1');
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
@@ -669,16 +909,27 @@ describe('kubeconfig and lifecycle', () => {
 
 describe('strategic-merge helpers', () => {
   test('$patch: delete removes a list element by its merge key; unknown lists are replaced', () => {
-    const original = { spec: { containers: [{ name: 'a', args: ['x'] }, { name: 'b' }], tolerations: [{ key: 'k' }] } };
+    const original = {
+      spec: { containers: [{ name: 'a', args: ['x'] }, { name: 'b' }], tolerations: [{ key: 'k' }] },
+    };
     const out = applyStrategicMergePatch(original, {
-      spec: { containers: [{ name: 'b', $patch: 'delete' }, { name: 'a', args: ['y'] }], tolerations: [{ key: 'z' }] },
+      spec: {
+        containers: [
+          { name: 'b', $patch: 'delete' },
+          { name: 'a', args: ['y'] },
+        ],
+        tolerations: [{ key: 'z' }],
+      },
     });
     expect(out).toEqual({ spec: { containers: [{ name: 'a', args: ['y'] }], tolerations: [{ key: 'z' }] } });
     expect(original.spec.containers).toHaveLength(2); // inputs untouched
   });
 
   test('JSON merge patch follows RFC 7386', () => {
-    expect(applyMergePatch({ a: { b: 1, c: 2 }, d: [1] }, { a: { b: null, e: 3 }, d: [2] })).toEqual({ a: { c: 2, e: 3 }, d: [2] });
+    expect(applyMergePatch({ a: { b: 1, c: 2 }, d: [1] }, { a: { b: null, e: 3 }, d: [2] })).toEqual({
+      a: { c: 2, e: 3 },
+      d: [2],
+    });
   });
 });
 
@@ -687,7 +938,12 @@ describe('what Apply needs: status, impersonation, access reviews, admission ref
     const fake = await startFake([deployment()]);
     const { apps } = clients(fake);
     const before = await apps.readNamespacedDeployment({ name: 'api', namespace: 'shop' });
-    fake.setStatus('Deployment', 'shop', 'api', { observedGeneration: 1, updatedReplicas: 2, availableReplicas: 2, replicas: 2 });
+    fake.setStatus('Deployment', 'shop', 'api', {
+      observedGeneration: 1,
+      updatedReplicas: 2,
+      availableReplicas: 2,
+      replicas: 2,
+    });
     const after = await apps.readNamespacedDeployment({ name: 'api', namespace: 'shop' });
     expect(after.status).toMatchObject({ observedGeneration: 1, updatedReplicas: 2, availableReplicas: 2 });
     expect(after.metadata?.generation).toBe(before.metadata?.generation);
@@ -706,7 +962,12 @@ describe('what Apply needs: status, impersonation, access reviews, admission ref
       new Promise<{ status: number; body: KubeObject }>((resolve, reject) => {
         const req = http.request(`${fake.url}/apis/apps/v1/namespaces/shop/deployments/api`, {
           method: 'PATCH',
-          headers: { Authorization: 'Bearer fake-token', 'Content-Type': 'application/strategic-merge-patch+json', 'Impersonate-User': user, 'Impersonate-Group': groups },
+          headers: {
+            Authorization: 'Bearer fake-token',
+            'Content-Type': 'application/strategic-merge-patch+json',
+            'Impersonate-User': user,
+            'Impersonate-Group': groups,
+          },
         });
         req.on('response', (res) => {
           let text = '';
@@ -718,7 +979,9 @@ describe('what Apply needs: status, impersonation, access reviews, admission ref
       });
     const denied = await send('bob@example.com', ['sre', 'oncall']);
     expect(denied.status).toBe(403);
-    expect(denied.body.message).toBe('deployments.apps "api" is forbidden: User "bob@example.com" cannot patch resource "deployments" in API group "apps" in the namespace "shop"');
+    expect(denied.body.message).toBe(
+      'deployments.apps "api" is forbidden: User "bob@example.com" cannot patch resource "deployments" in API group "apps" in the namespace "shop"',
+    );
     expect(fake.requests[0]?.impersonation).toEqual({ user: 'bob@example.com', groups: ['sre', 'oncall'] });
     expect((await send('alice@example.com', [])).status).toBe(200);
   });
@@ -726,9 +989,13 @@ describe('what Apply needs: status, impersonation, access reviews, admission ref
   test('refuses impersonation the real user may not do', async () => {
     const fake = await startFake([deployment()]);
     fake.forbid({ verb: 'impersonate', resource: 'groups' });
-    const res = await raw(fake, '/apis/apps/v1/namespaces/shop/deployments/api', { headers: { 'Impersonate-User': 'alice', 'Impersonate-Group': 'system:masters' } });
+    const res = await raw(fake, '/apis/apps/v1/namespaces/shop/deployments/api', {
+      headers: { 'Impersonate-User': 'alice', 'Impersonate-Group': 'system:masters' },
+    });
     expect(res.status).toBe(403);
-    expect(res.json.message).toBe(`groups "system:masters" is forbidden: User "${USER}" cannot impersonate resource "groups" in API group "" at the cluster scope`);
+    expect(res.json.message).toBe(
+      `groups "system:masters" is forbidden: User "${USER}" cannot impersonate resource "groups" in API group "" at the cluster scope`,
+    );
   });
 
   test('answers SelfSubjectAccessReviews for the (impersonated) user', async () => {
@@ -738,7 +1005,19 @@ describe('what Apply needs: status, impersonation, access reviews, admission ref
       raw(fake, '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews', {
         method: 'POST',
         headers: { 'Content-Type': 'application/json', ...(user ? { 'Impersonate-User': user } : {}) },
-        body: JSON.stringify({ apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectAccessReview', spec: { resourceAttributes: { namespace: 'shop', verb: 'patch', group: 'apps', resource: 'deployments', name: 'api' } } }),
+        body: JSON.stringify({
+          apiVersion: 'authorization.k8s.io/v1',
+          kind: 'SelfSubjectAccessReview',
+          spec: {
+            resourceAttributes: {
+              namespace: 'shop',
+              verb: 'patch',
+              group: 'apps',
+              resource: 'deployments',
+              name: 'api',
+            },
+          },
+        }),
       });
     const bob = await review('bob@example.com');
     expect(bob.status).toBe(201);
@@ -750,12 +1029,27 @@ describe('what Apply needs: status, impersonation, access reviews, admission ref
   test('an admission webhook refuses patches, dry runs included, and nothing is stored', async () => {
     const fake = await startFake([deployment()]);
     const { apps } = clients(fake);
-    fake.admissionDeny({ kind: 'Deployment', namespace: 'shop', code: 422, message: 'memory limits above 1Gi need an exception' });
-    const body = { spec: { template: { spec: { containers: [{ name: 'app', resources: { limits: { memory: '2Gi' } } }] } } } };
-    const dry = await apiError(apps.patchNamespacedDeployment({ name: 'api', namespace: 'shop', body, dryRun: 'All' }, SMP));
+    fake.admissionDeny({
+      kind: 'Deployment',
+      namespace: 'shop',
+      code: 422,
+      message: 'memory limits above 1Gi need an exception',
+    });
+    const body = {
+      spec: {
+        template: { spec: { containers: [{ name: 'app', resources: { limits: { memory: '2Gi' } } }] } },
+      },
+    };
+    const dry = await apiError(
+      apps.patchNamespacedDeployment({ name: 'api', namespace: 'shop', body, dryRun: 'All' }, SMP),
+    );
     expect(dry.code).toBe(422);
-    expect(dry.status.message).toBe('admission webhook "validate.policy.example.com" denied the request: memory limits above 1Gi need an exception');
-    expect(fake.get('Deployment', 'shop', 'api')?.spec.template.spec.containers[0].resources.limits.memory).toBe('512Mi');
+    expect(dry.status.message).toBe(
+      'admission webhook "validate.policy.example.com" denied the request: memory limits above 1Gi need an exception',
+    );
+    expect(
+      fake.get('Deployment', 'shop', 'api')?.spec.template.spec.containers[0].resources.limits.memory,
+    ).toBe('512Mi');
     fake.allowAll();
     const ok = await apps.patchNamespacedDeployment({ name: 'api', namespace: 'shop', body }, SMP);
     expect(ok.spec?.template.spec?.containers[0]?.resources?.limits?.memory).toBe('2Gi');

@@ -46,11 +46,18 @@ const silent: Logger = {
 
 /** Never the default retry policy: it retries for about 30 minutes. */
 function client(fake: FakeSlackApi, options: WebClientOptions = {}, token = TOKEN): WebClient {
-  return new WebClient(token, { slackApiUrl: fake.url, retryConfig: { retries: 0 }, logger: silent, ...options });
+  return new WebClient(token, {
+    slackApiUrl: fake.url,
+    retryConfig: { retries: 0 },
+    logger: silent,
+    ...options,
+  });
 }
 
 /** Awaits a rejected call and returns the error, typed loosely for assertions. */
-async function failure(call: Promise<unknown>): Promise<{ code?: string; data?: Record<string, unknown>; retryAfter?: number }> {
+async function failure(
+  call: Promise<unknown>,
+): Promise<{ code?: string; data?: Record<string, unknown>; retryAfter?: number }> {
   const err: unknown = await call.then(
     () => {
       throw new Error('expected the call to fail');
@@ -65,9 +72,17 @@ describe('FakeSlackApi: Web API through WebClient', () => {
     const fake = await startFake();
     expect(fake.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/api\/$/);
     const res = await client(fake).auth.test();
-    expect(res).toMatchObject({ ok: true, user_id: 'U0BOT', bot_id: 'B0BOT', team_id: 'T0001', is_enterprise_install: false });
+    expect(res).toMatchObject({
+      ok: true,
+      user_id: 'U0BOT',
+      bot_id: 'B0BOT',
+      team_id: 'T0001',
+      is_enterprise_install: false,
+    });
     expect(res.url).toMatch(/^https:\/\//);
-    expect(fake.callsTo('auth.test')).toEqual([{ method: 'auth.test', args: {}, token: TOKEN, at: expect.any(Number) }]);
+    expect(fake.callsTo('auth.test')).toEqual([
+      { method: 'auth.test', args: {}, token: TOKEN, at: expect.any(Number) },
+    ]);
   });
 
   test('post, reply in a thread and update: state, shapes and recorded args', async () => {
@@ -80,23 +95,56 @@ describe('FakeSlackApi: Web API through WebClient', () => {
     const official = fixture('slack-chat-postmessage-response-ok-official-spec.json');
     for (const key of Object.keys(official)) expect(parent).toHaveProperty(key);
     expect(parent.ts).toMatch(/^\d{10}\.\d{6}$/);
-    expect(parent.message).toMatchObject({ type: 'message', user: 'U0BOT', bot_id: 'B0BOT', ts: parent.ts, text: 'api-7f9c was OOMKilled', blocks });
+    expect(parent.message).toMatchObject({
+      type: 'message',
+      user: 'U0BOT',
+      bot_id: 'B0BOT',
+      ts: parent.ts,
+      text: 'api-7f9c was OOMKilled',
+      blocks,
+    });
 
     // web-api sends a form; blocks travel as a JSON string and come back parsed in args.
-    expect(fake.callsTo('chat.postMessage')[0]!.args).toEqual({ channel: 'C0OPS', text: 'api-7f9c was OOMKilled', blocks });
+    expect(fake.callsTo('chat.postMessage')[0]!.args).toEqual({
+      channel: 'C0OPS',
+      text: 'api-7f9c was OOMKilled',
+      blocks,
+    });
 
-    const r1 = await web.chat.postMessage({ channel: 'C0OPS', thread_ts: parent.ts!, text: 'working set 512Mi, limit 512Mi' });
+    const r1 = await web.chat.postMessage({
+      channel: 'C0OPS',
+      thread_ts: parent.ts!,
+      text: 'working set 512Mi, limit 512Mi',
+    });
     const r2 = await web.chat.postMessage({ channel: 'C0OPS', thread_ts: parent.ts!, text: 'suggest 768Mi' });
     expect(r1.ts! < r2.ts!).toBe(true);
     expect(r2.message).toMatchObject({ thread_ts: parent.ts, parent_user_id: 'U0BOT' });
 
-    const updated = await web.chat.update({ channel: 'C0OPS', ts: parent.ts!, text: 'api-7f9c: diagnosis ready' });
-    expect(updated).toMatchObject({ ok: true, channel: 'C0OPS', ts: parent.ts, text: 'api-7f9c: diagnosis ready' });
+    const updated = await web.chat.update({
+      channel: 'C0OPS',
+      ts: parent.ts!,
+      text: 'api-7f9c: diagnosis ready',
+    });
+    expect(updated).toMatchObject({
+      ok: true,
+      channel: 'C0OPS',
+      ts: parent.ts,
+      text: 'api-7f9c: diagnosis ready',
+    });
     expect((updated.message as { edited?: unknown }).edited).toBeDefined();
 
-    expect(fake.thread('C0OPS', parent.ts!).map((m) => m.text)).toEqual(['working set 512Mi, limit 512Mi', 'suggest 768Mi']);
+    expect(fake.thread('C0OPS', parent.ts!).map((m) => m.text)).toEqual([
+      'working set 512Mi, limit 512Mi',
+      'suggest 768Mi',
+    ]);
     const stored = fake.messages.find((m) => m.ts === parent.ts)!;
-    expect(stored).toMatchObject({ channel: 'C0OPS', text: 'api-7f9c: diagnosis ready', user: 'U0BOT', edits: 1, blocks });
+    expect(stored).toMatchObject({
+      channel: 'C0OPS',
+      text: 'api-7f9c: diagnosis ready',
+      user: 'U0BOT',
+      edits: 1,
+      blocks,
+    });
     expect(stored.thread_ts).toBeUndefined();
   });
 
@@ -131,85 +179,154 @@ describe('FakeSlackApi: Web API through WebClient', () => {
     expect((await failure(web.chat.postMessage({ channel: 'C0OPS', text: '' }))).data?.error).toBe('no_text');
 
     const long = await failure(
-      web.chat.postMessage({ channel: 'C0OPS', text: 'x', blocks: [{ type: 'section', text: { type: 'mrkdwn', text: 'y'.repeat(3001) } }] }),
+      web.chat.postMessage({
+        channel: 'C0OPS',
+        text: 'x',
+        blocks: [{ type: 'section', text: { type: 'mrkdwn', text: 'y'.repeat(3001) } }],
+      }),
     );
     expect(long.data).toMatchObject({
       error: 'invalid_blocks',
-      response_metadata: { messages: ['[ERROR] must be less than 3001 characters [json-pointer:/blocks/0/text/text]'] },
+      response_metadata: {
+        messages: ['[ERROR] must be less than 3001 characters [json-pointer:/blocks/0/text/text]'],
+      },
     });
 
     const many = Array.from({ length: 51 }, () => ({ type: 'divider' }));
-    expect((await failure(web.chat.postMessage({ channel: 'C0OPS', text: 'x', blocks: many }))).data?.error).toBe('invalid_blocks');
+    expect(
+      (await failure(web.chat.postMessage({ channel: 'C0OPS', text: 'x', blocks: many }))).data?.error,
+    ).toBe('invalid_blocks');
     const typeless = [{ text: { type: 'mrkdwn', text: 'no type' } }] as unknown as [];
-    expect((await failure(web.chat.postMessage({ channel: 'C0OPS', text: 'x', blocks: typeless }))).data?.error).toBe('invalid_blocks');
+    expect(
+      (await failure(web.chat.postMessage({ channel: 'C0OPS', text: 'x', blocks: typeless }))).data?.error,
+    ).toBe('invalid_blocks');
     const attachments = Array.from({ length: 101 }, () => ({ text: 'a' }));
-    expect((await failure(web.chat.postMessage({ channel: 'C0OPS', text: 'x', attachments }))).data?.error).toBe('too_many_attachments');
-    expect((await failure(web.chat.postMessage({ channel: 'C0OPS', text: 'x'.repeat(40001) }))).data?.error).toBe('msg_too_long');
+    expect(
+      (await failure(web.chat.postMessage({ channel: 'C0OPS', text: 'x', attachments }))).data?.error,
+    ).toBe('too_many_attachments');
+    expect(
+      (await failure(web.chat.postMessage({ channel: 'C0OPS', text: 'x'.repeat(40001) }))).data?.error,
+    ).toBe('msg_too_long');
     expect(fake.messages).toEqual([]);
 
     // Exactly 50 blocks and a blocks-only message are fine.
     const fifty = Array.from({ length: 50 }, () => ({ type: 'divider' }));
-    await expect(web.chat.postMessage({ channel: 'C0OPS', blocks: fifty })).resolves.toMatchObject({ ok: true });
+    await expect(web.chat.postMessage({ channel: 'C0OPS', blocks: fifty })).resolves.toMatchObject({
+      ok: true,
+    });
   });
 
   test('an unknown thread_ts is accepted (as the real API does) and recorded', async () => {
     const fake = await startFake();
-    const res = await client(fake).chat.postMessage({ channel: 'C0OPS', thread_ts: '1600000000.000001', text: 'orphan' });
+    const res = await client(fake).chat.postMessage({
+      channel: 'C0OPS',
+      thread_ts: '1600000000.000001',
+      text: 'orphan',
+    });
     expect(res.ok).toBe(true);
     expect(fake.thread('C0OPS', '1600000000.000001').map((m) => m.text)).toEqual(['orphan']);
     expect(fake.callsTo('chat.postMessage')[0]!.args.thread_ts).toBe('1600000000.000001');
   });
 
-  test('chat.update and chat.delete: message_not_found, and only the bot\'s own messages', async () => {
+  test("chat.update and chat.delete: message_not_found, and only the bot's own messages", async () => {
     const fake = await startFake();
     const web = client(fake);
     const human = fake.addMessage({ channel: 'C0OPS', user: 'U0ALICE', text: 'is api down?' });
-    expect((await failure(web.chat.update({ channel: 'C0OPS', ts: '1.000001', text: 'x' }))).data?.error).toBe('message_not_found');
-    expect((await failure(web.chat.update({ channel: 'C0OPS', ts: human.ts, text: 'x' }))).data?.error).toBe('cant_update_message');
-    expect((await failure(web.chat.delete({ channel: 'C0OPS', ts: human.ts }))).data?.error).toBe('cant_delete_message');
+    expect(
+      (await failure(web.chat.update({ channel: 'C0OPS', ts: '1.000001', text: 'x' }))).data?.error,
+    ).toBe('message_not_found');
+    expect((await failure(web.chat.update({ channel: 'C0OPS', ts: human.ts, text: 'x' }))).data?.error).toBe(
+      'cant_update_message',
+    );
+    expect((await failure(web.chat.delete({ channel: 'C0OPS', ts: human.ts }))).data?.error).toBe(
+      'cant_delete_message',
+    );
     expect(human).toMatchObject({ text: 'is api down?', edits: 0 });
 
     const posted = await web.chat.postMessage({ channel: 'C0OPS', text: 'looking' });
-    await expect(web.chat.delete({ channel: 'C0OPS', ts: posted.ts! })).resolves.toMatchObject({ ok: true, channel: 'C0OPS', ts: posted.ts });
+    await expect(web.chat.delete({ channel: 'C0OPS', ts: posted.ts! })).resolves.toMatchObject({
+      ok: true,
+      channel: 'C0OPS',
+      ts: posted.ts,
+    });
     expect(fake.messages).toEqual([human]);
-    expect((await failure(web.chat.delete({ channel: 'C0OPS', ts: posted.ts! }))).data?.error).toBe('message_not_found');
+    expect((await failure(web.chat.delete({ channel: 'C0OPS', ts: posted.ts! }))).data?.error).toBe(
+      'message_not_found',
+    );
   });
 
   test('chat.postEphemeral needs the user in the channel and answers message_ts', async () => {
     const fake = await startFake();
     const web = client(fake);
-    const res = await web.chat.postEphemeral({ channel: 'C0OPS', user: 'U0ALICE', text: 'only you can see this' });
+    const res = await web.chat.postEphemeral({
+      channel: 'C0OPS',
+      user: 'U0ALICE',
+      text: 'only you can see this',
+    });
     expect(res.message_ts).toMatch(/^\d{10}\.\d{6}$/);
-    expect(fake.ephemerals).toEqual([{ channel: 'C0OPS', user: 'U0ALICE', text: 'only you can see this', message_ts: res.message_ts }]);
+    expect(fake.ephemerals).toEqual([
+      { channel: 'C0OPS', user: 'U0ALICE', text: 'only you can see this', message_ts: res.message_ts },
+    ]);
     expect(fake.messages).toEqual([]);
-    expect((await failure(web.chat.postEphemeral({ channel: 'C0OPS', user: 'U0BOB', text: 'x' }))).data?.error).toBe('user_not_in_channel');
-    expect((await failure(web.chat.postEphemeral({ channel: 'C0NOPE', user: 'U0BOB', text: 'x' }))).data?.error).toBe('channel_not_found');
+    expect(
+      (await failure(web.chat.postEphemeral({ channel: 'C0OPS', user: 'U0BOB', text: 'x' }))).data?.error,
+    ).toBe('user_not_in_channel');
+    expect(
+      (await failure(web.chat.postEphemeral({ channel: 'C0NOPE', user: 'U0BOB', text: 'x' }))).data?.error,
+    ).toBe('channel_not_found');
   });
 
   test('conversations.join: public joins (then posting works), private and unknown fail; conversations.info hides private channels', async () => {
     const fake = await startFake();
     const web = client(fake);
     const joined = await web.conversations.join({ channel: 'C0RANDOM' });
-    expect(joined.channel).toMatchObject({ id: 'C0RANDOM', name: 'random', is_member: true, is_private: false });
-    await expect(web.chat.postMessage({ channel: 'C0RANDOM', text: 'hello' })).resolves.toMatchObject({ ok: true });
+    expect(joined.channel).toMatchObject({
+      id: 'C0RANDOM',
+      name: 'random',
+      is_member: true,
+      is_private: false,
+    });
+    await expect(web.chat.postMessage({ channel: 'C0RANDOM', text: 'hello' })).resolves.toMatchObject({
+      ok: true,
+    });
 
     const again = await web.conversations.join({ channel: 'C0RANDOM' });
     expect(again.response_metadata?.warnings).toEqual(['already_in_channel']);
 
-    expect((await failure(web.conversations.join({ channel: 'G0SECRET' }))).data?.error).toBe('method_not_supported_for_channel_type');
-    expect((await failure(web.conversations.join({ channel: 'C0NOPE' }))).data?.error).toBe('channel_not_found');
+    expect((await failure(web.conversations.join({ channel: 'G0SECRET' }))).data?.error).toBe(
+      'method_not_supported_for_channel_type',
+    );
+    expect((await failure(web.conversations.join({ channel: 'C0NOPE' }))).data?.error).toBe(
+      'channel_not_found',
+    );
 
-    expect((await web.conversations.info({ channel: 'C0OPS' })).channel).toMatchObject({ id: 'C0OPS', is_member: true, is_channel: true });
-    expect((await failure(web.conversations.info({ channel: 'G0SECRET' }))).data?.error).toBe('channel_not_found');
+    expect((await web.conversations.info({ channel: 'C0OPS' })).channel).toMatchObject({
+      id: 'C0OPS',
+      is_member: true,
+      is_channel: true,
+    });
+    expect((await failure(web.conversations.info({ channel: 'G0SECRET' }))).data?.error).toBe(
+      'channel_not_found',
+    );
     fake.addChannel({ id: 'G0SECRET', name: 'secret', is_private: true, members: ['U0BOT'] });
-    expect((await web.conversations.info({ channel: 'G0SECRET' })).channel).toMatchObject({ is_private: true, is_member: true });
+    expect((await web.conversations.info({ channel: 'G0SECRET' })).channel).toMatchObject({
+      is_private: true,
+      is_member: true,
+    });
   });
 
   test('users.info reports tz, tz_label and tz_offset; usergroups.users.list resolves members', async () => {
     const fake = await startFake();
     const web = client(fake);
     const { user } = await web.users.info({ user: 'U0BOB' });
-    expect(user).toMatchObject({ id: 'U0BOB', name: 'bob', tz: 'Asia/Kolkata', tz_label: 'India Standard Time', tz_offset: 19800, is_bot: false });
+    expect(user).toMatchObject({
+      id: 'U0BOB',
+      name: 'bob',
+      tz: 'Asia/Kolkata',
+      tz_label: 'India Standard Time',
+      tz_offset: 19800,
+      is_bot: false,
+    });
     const alice = (await web.users.info({ user: 'U0ALICE' })).user!;
     expect([3600, 7200]).toContain(alice.tz_offset); // CET or CEST, depending on today
     expect(alice.tz_label).toMatch(/^Central European (Standard|Summer) Time$/);
@@ -218,7 +335,9 @@ describe('FakeSlackApi: Web API through WebClient', () => {
 
     expect((await web.usergroups.users.list({ usergroup: 'S0ONCALL' })).users).toEqual(['U0ALICE', 'U0BOB']);
     expect((await web.usergroups.users.list({ usergroup: 'S0SRE' })).users).toEqual(['U0BOB']);
-    expect((await failure(web.usergroups.users.list({ usergroup: 'S0NOPE' }))).data?.error).toBe('no_such_subteam');
+    expect((await failure(web.usergroups.users.list({ usergroup: 'S0NOPE' }))).data?.error).toBe(
+      'no_such_subteam',
+    );
   });
 
   test('failNext answers the next N calls of a method with the error, then recovers', async () => {
@@ -230,7 +349,9 @@ describe('FakeSlackApi: Web API through WebClient', () => {
       error: 'fatal_error',
       response_metadata: {}, // added by WebClient, not on the wire
     });
-    expect((await failure(web.chat.postMessage({ channel: 'C0OPS', text: '2' }))).data?.error).toBe('fatal_error');
+    expect((await failure(web.chat.postMessage({ channel: 'C0OPS', text: '2' }))).data?.error).toBe(
+      'fatal_error',
+    );
     await expect(web.auth.test()).resolves.toMatchObject({ ok: true }); // other methods unaffected
     await expect(web.chat.postMessage({ channel: 'C0OPS', text: '3' })).resolves.toMatchObject({ ok: true });
     expect(fake.messages.map((m) => m.text)).toEqual(['3']);
@@ -239,14 +360,19 @@ describe('FakeSlackApi: Web API through WebClient', () => {
   test('rate limiting: 429 + Retry-After is a RateLimitedError with rejectRateLimitedCalls', async () => {
     const fake = await startFake();
     fake.rateLimitNext('chat.postMessage', 7);
-    const err = await failure(client(fake, { rejectRateLimitedCalls: true }).chat.postMessage({ channel: 'C0OPS', text: 'x' }));
+    const err = await failure(
+      client(fake, { rejectRateLimitedCalls: true }).chat.postMessage({ channel: 'C0OPS', text: 'x' }),
+    );
     expect(err.code).toBe(ErrorCode.RateLimitedError);
     expect(err.retryAfter).toBe(7);
     expect(fake.messages).toEqual([]);
 
     // On the wire: HTTP 429, the header, and Slack's body.
     fake.rateLimitNext('auth.test', 3);
-    const res = await fetch(`${fake.url}auth.test`, { method: 'POST', headers: { Authorization: `Bearer ${TOKEN}` } });
+    const res = await fetch(`${fake.url}auth.test`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${TOKEN}` },
+    });
     expect(res.status).toBe(429);
     expect(res.headers.get('retry-after')).toBe('3');
     expect(await res.json()).toEqual({ ok: false, error: 'ratelimited' });
@@ -268,12 +394,16 @@ describe('FakeSlackApi: Web API through WebClient', () => {
 
   test('tokens: a wrong one is invalid_auth, none is not_authed, the app token on a bot method not_allowed_token_type', async () => {
     const fake = await startFake();
-    const wrong = await failure(client(fake, {}, 'xoxb-wrong').chat.postMessage({ channel: 'C0OPS', text: 'x' }));
+    const wrong = await failure(
+      client(fake, {}, 'xoxb-wrong').chat.postMessage({ channel: 'C0OPS', text: 'x' }),
+    );
     expect(wrong.code).toBe(ErrorCode.PlatformError);
     expect(wrong.data?.error).toBe('invalid_auth');
     expect(fake.callsTo('chat.postMessage')[0]!.token).toBe('xoxb-wrong');
     expect((await failure(client(fake, {}, '').auth.test())).data?.error).toBe('not_authed');
-    expect((await failure(client(fake, {}, 'xapp-test').auth.test())).data?.error).toBe('not_allowed_token_type');
+    expect((await failure(client(fake, {}, 'xapp-test').auth.test())).data?.error).toBe(
+      'not_allowed_token_type',
+    );
     expect(fake.messages).toEqual([]);
 
     // A `token` form field works too (no Authorization header).
@@ -288,7 +418,11 @@ describe('FakeSlackApi: Web API through WebClient', () => {
   test('unknown methods answer unknown_method', async () => {
     const fake = await startFake();
     const err = await failure(client(fake).apiCall('chat.postMessageLater', { channel: 'C0OPS' }));
-    expect(err.data).toMatchObject({ ok: false, error: 'unknown_method', req_method: 'chat.postMessageLater' });
+    expect(err.data).toMatchObject({
+      ok: false,
+      error: 'unknown_method',
+      req_method: 'chat.postMessageLater',
+    });
   });
 
   test('JSON bodies: fields arrive typed, and a missing charset earns the real warning', async () => {
@@ -299,12 +433,23 @@ describe('FakeSlackApi: Web API through WebClient', () => {
         headers: { Authorization: `Bearer ${TOKEN}`, 'Content-Type': contentType },
         body: JSON.stringify({ channel: 'C0OPS', text: 'json', blocks: [{ type: 'divider' }] }),
       });
-    const withCharset = (await (await post('application/json; charset=utf-8')).json()) as Record<string, unknown>;
+    const withCharset = (await (await post('application/json; charset=utf-8')).json()) as Record<
+      string,
+      unknown
+    >;
     expect(withCharset).toMatchObject({ ok: true, channel: 'C0OPS' });
     expect(withCharset).not.toHaveProperty('warning');
     const without = (await (await post('application/json')).json()) as Record<string, unknown>;
-    expect(without).toMatchObject({ ok: true, warning: 'missing_charset', response_metadata: { warnings: ['missing_charset'] } });
-    expect(fake.callsTo('chat.postMessage')[0]!.args).toEqual({ channel: 'C0OPS', text: 'json', blocks: [{ type: 'divider' }] });
+    expect(without).toMatchObject({
+      ok: true,
+      warning: 'missing_charset',
+      response_metadata: { warnings: ['missing_charset'] },
+    });
+    expect(fake.callsTo('chat.postMessage')[0]!.args).toEqual({
+      channel: 'C0OPS',
+      text: 'json',
+      blocks: [{ type: 'divider' }],
+    });
   });
 });
 
@@ -314,19 +459,42 @@ describe('FakeSlackApi: files.uploadV2', () => {
     const web = client(fake);
     const parent = await web.chat.postMessage({ channel: 'C0OPS', text: 'diagnosis' });
     const bytes = Buffer.from(Array.from({ length: 1024 }, (_, i) => (i * 7) % 256)); // every byte value, CRLFs and all
-    const res = await web.files.uploadV2({ channel_id: 'C0OPS', thread_ts: parent.ts!, file: bytes, filename: 'memory.png', title: 'Memory', initial_comment: 'chart' });
+    const res = await web.files.uploadV2({
+      channel_id: 'C0OPS',
+      thread_ts: parent.ts!,
+      file: bytes,
+      filename: 'memory.png',
+      title: 'Memory',
+      initial_comment: 'chart',
+    });
 
     expect(fake.files).toHaveLength(1);
     const file = fake.files[0]!;
     expect(file.bytes.equals(bytes)).toBe(true);
-    expect(file).toMatchObject({ filename: 'memory.png', title: 'Memory', channel: 'C0OPS', thread_ts: parent.ts });
+    expect(file).toMatchObject({
+      filename: 'memory.png',
+      title: 'Memory',
+      channel: 'C0OPS',
+      thread_ts: parent.ts,
+    });
     expect(file.id).toMatch(/^F/);
     // uploadV2 resolves with one completeUploadExternal answer per completion job.
-    expect(res).toMatchObject({ ok: true, files: [{ ok: true, files: [{ id: file.id, title: 'Memory', mimetype: 'image/png', size: 1024 }] }] });
+    expect(res).toMatchObject({
+      ok: true,
+      files: [{ ok: true, files: [{ id: file.id, title: 'Memory', mimetype: 'image/png', size: 1024 }] }],
+    });
 
-    expect(fake.callsTo('files.getUploadURLExternal')[0]!.args).toMatchObject({ filename: 'memory.png', length: '1024' });
+    expect(fake.callsTo('files.getUploadURLExternal')[0]!.args).toMatchObject({
+      filename: 'memory.png',
+      length: '1024',
+    });
     const upload = fake.callsTo('(upload_url)')[0]!;
-    expect(upload.args).toMatchObject({ field: 'body', filename: 'Untitled', length: 1024, file_id: file.id });
+    expect(upload.args).toMatchObject({
+      field: 'body',
+      filename: 'Untitled',
+      length: 1024,
+      file_id: file.id,
+    });
     expect(String(upload.args.content_type)).toMatch(/^multipart\/form-data; boundary=/);
     expect(fake.callsTo('files.completeUploadExternal')[0]!.args).toMatchObject({
       files: [{ id: file.id, title: 'Memory' }],
@@ -339,30 +507,47 @@ describe('FakeSlackApi: files.uploadV2', () => {
   test('the upload_url also takes raw bytes and answers "OK - <length>"', async () => {
     const fake = await startFake();
     const web = client(fake);
-    const { upload_url, file_id } = await web.files.getUploadURLExternal({ filename: 'report.txt', length: 5 });
+    const { upload_url, file_id } = await web.files.getUploadURLExternal({
+      filename: 'report.txt',
+      length: 5,
+    });
     const put = await fetch(upload_url!, { method: 'POST', body: 'hello' });
     expect(put.status).toBe(200);
     expect(await put.text()).toBe('OK - 5');
     const done = await web.files.completeUploadExternal({ files: [{ id: file_id! }] });
-    expect(done.files?.[0]).toMatchObject({ id: file_id, name: 'report.txt', title: 'report.txt', mimetype: 'text/plain' });
+    expect(done.files?.[0]).toMatchObject({
+      id: file_id,
+      name: 'report.txt',
+      title: 'report.txt',
+      mimetype: 'text/plain',
+    });
     expect(fake.files).toEqual([{ id: file_id, filename: 'report.txt', bytes: Buffer.from('hello') }]);
   });
 
   test('errors: file_not_found, not_in_channel, invalid_arguments', async () => {
     const fake = await startFake();
     const web = client(fake);
-    expect((await failure(web.files.completeUploadExternal({ files: [{ id: 'F0NOPE' }] }))).data?.error).toBe('file_not_found');
+    expect((await failure(web.files.completeUploadExternal({ files: [{ id: 'F0NOPE' }] }))).data?.error).toBe(
+      'file_not_found',
+    );
     const { file_id } = await web.files.getUploadURLExternal({ filename: 'a.txt', length: 1 });
     // Not uploaded yet: nothing to complete.
-    expect((await failure(web.files.completeUploadExternal({ files: [{ id: file_id! }] }))).data?.error).toBe('file_not_found');
+    expect((await failure(web.files.completeUploadExternal({ files: [{ id: file_id! }] }))).data?.error).toBe(
+      'file_not_found',
+    );
 
-    const err = await failure(web.files.uploadV2({ channel_id: 'C0RANDOM', file: Buffer.from('x'), filename: 'a.txt' }));
+    const err = await failure(
+      web.files.uploadV2({ channel_id: 'C0RANDOM', file: Buffer.from('x'), filename: 'a.txt' }),
+    );
     expect(err.code).toBe(ErrorCode.PlatformError);
     expect(err.data?.error).toBe('not_in_channel');
     expect(fake.files).toEqual([]);
 
     const missing = await failure(web.apiCall('files.getUploadURLExternal', { length: 3 }));
-    expect(missing.data).toMatchObject({ error: 'invalid_arguments', response_metadata: { messages: ['[ERROR] missing required field: filename'] } });
+    expect(missing.data).toMatchObject({
+      error: 'invalid_arguments',
+      response_metadata: { messages: ['[ERROR] missing required field: filename'] },
+    });
   });
 });
 
@@ -372,41 +557,72 @@ describe('FakeSlackApi: views', () => {
     callback_id: 'raise_limit',
     title: { type: 'plain_text' as const, text: 'Raise memory limit' },
     submit: { type: 'plain_text' as const, text: 'Apply' },
-    blocks: [{ type: 'input', label: { type: 'plain_text', text: 'New limit' }, element: { type: 'plain_text_input', action_id: 'limit' } }],
+    blocks: [
+      {
+        type: 'input',
+        label: { type: 'plain_text', text: 'New limit' },
+        element: { type: 'plain_text_input', action_id: 'limit' },
+      },
+    ],
   };
 
   test('views.open returns the view with id and hash; trigger_ids are single-use; views.update checks the hash', async () => {
     const fake = await startFake();
     const web = client(fake);
-    const opened = await web.views.open({ trigger_id: '2593691513185.238522632339.c6af97bbed3f8498ff35a728c68dc0a8', view: modal });
+    const opened = await web.views.open({
+      trigger_id: '2593691513185.238522632339.c6af97bbed3f8498ff35a728c68dc0a8',
+      view: modal,
+    });
     const view = opened.view!;
-    expect(view).toMatchObject({ type: 'modal', callback_id: 'raise_limit', title: modal.title, blocks: modal.blocks, app_id: 'A0TEST' });
+    expect(view).toMatchObject({
+      type: 'modal',
+      callback_id: 'raise_limit',
+      title: modal.title,
+      blocks: modal.blocks,
+      app_id: 'A0TEST',
+    });
     expect(view.id).toMatch(/^V/);
     expect(typeof view.hash).toBe('string');
     expect(fake.callsTo('views.open')[0]!.args.view).toEqual(modal); // parsed from the form's JSON string
 
-    const reused = await failure(web.views.open({ trigger_id: '2593691513185.238522632339.c6af97bbed3f8498ff35a728c68dc0a8', view: modal }));
+    const reused = await failure(
+      web.views.open({
+        trigger_id: '2593691513185.238522632339.c6af97bbed3f8498ff35a728c68dc0a8',
+        view: modal,
+      }),
+    );
     expect(reused.data?.error).toBe('exchanged_trigger_id');
 
     const next = { ...modal, title: { type: 'plain_text' as const, text: 'Done' } };
-    expect((await failure(web.views.update({ view_id: view.id!, hash: 'stale', view: next }))).data?.error).toBe('hash_conflict');
+    expect(
+      (await failure(web.views.update({ view_id: view.id!, hash: 'stale', view: next }))).data?.error,
+    ).toBe('hash_conflict');
     const updated = await web.views.update({ view_id: view.id!, hash: view.hash!, view: next });
     expect(updated.view).toMatchObject({ id: view.id, title: { text: 'Done' } });
     expect(updated.view!.hash).not.toBe(view.hash);
-    expect((await failure(web.views.update({ view_id: 'V0NOPE', view: next }))).data?.error).toBe('not_found');
+    expect((await failure(web.views.update({ view_id: 'V0NOPE', view: next }))).data?.error).toBe(
+      'not_found',
+    );
   });
 
   test('expired trigger via failNext, missing trigger_id, and an over-long title', async () => {
     const fake = await startFake();
     const web = client(fake);
     fake.failNext('views.open', 'expired_trigger_id');
-    expect((await failure(web.views.open({ trigger_id: '1.2.3', view: modal }))).data?.error).toBe('expired_trigger_id');
+    expect((await failure(web.views.open({ trigger_id: '1.2.3', view: modal }))).data?.error).toBe(
+      'expired_trigger_id',
+    );
     expect((await failure(web.apiCall('views.open', { view: modal }))).data?.error).toBe('invalid_arguments');
-    const longTitle = { ...modal, title: { type: 'plain_text' as const, text: 'A title far longer than 24' } };
+    const longTitle = {
+      ...modal,
+      title: { type: 'plain_text' as const, text: 'A title far longer than 24' },
+    };
     const err = await failure(web.views.open({ trigger_id: '1.2.4', view: longTitle }));
     expect(err.data).toMatchObject({
       error: 'invalid_arguments',
-      response_metadata: { messages: ['[ERROR] must be less than 25 characters [json-pointer:/view/title/text]'] },
+      response_metadata: {
+        messages: ['[ERROR] must be less than 25 characters [json-pointer:/view/title/text]'],
+      },
     });
   });
 });
@@ -438,10 +654,16 @@ describe('FakeSlackApi: Socket Mode', () => {
     socket.on('message', (data) => {
       const frame = JSON.parse(data.toString()) as Record<string, unknown>;
       frames.push(frame);
-      if (typeof frame.envelope_id === 'string') socket.send(JSON.stringify({ envelope_id: frame.envelope_id, payload: { text: 'on it' } }));
+      if (typeof frame.envelope_id === 'string')
+        socket.send(JSON.stringify({ envelope_id: frame.envelope_id, payload: { text: 'on it' } }));
     });
     await fake.waitFor(() => frames.length === 1);
-    expect(frames[0]).toEqual({ type: 'hello', num_connections: 1, debug_info: { host: 'fake' }, connection_info: { app_id: 'A0TEST' } });
+    expect(frames[0]).toEqual({
+      type: 'hello',
+      num_connections: 1,
+      debug_info: { host: 'fake' },
+      connection_info: { app_id: 'A0TEST' },
+    });
 
     const ack = await fake.sendSocketEnvelope({ type: 'slash_commands', payload: slashCommand });
     expect(ack).toEqual({ envelope_id: expect.any(String), ackPayload: { text: 'on it' } });
@@ -475,10 +697,13 @@ describe('FakeSlackApi: Socket Mode', () => {
       clientOptions: { slackApiUrl: fake.url, retryConfig: { retries: 0 } },
     });
     const received: unknown[] = [];
-    socketClient.on('slash_commands', ({ ack, body }: { ack: (r?: Record<string, unknown>) => Promise<void>; body: { text: string } }) => {
-      received.push(body);
-      void ack({ response_type: 'ephemeral', text: `diagnosing ${body.text}` });
-    });
+    socketClient.on(
+      'slash_commands',
+      ({ ack, body }: { ack: (r?: Record<string, unknown>) => Promise<void>; body: { text: string } }) => {
+        received.push(body);
+        void ack({ response_type: 'ephemeral', text: `diagnosing ${body.text}` });
+      },
+    );
     try {
       const connection = (await socketClient.start()) as { url?: string };
       expect(connection.url).toContain('/socket-mode?ticket=');
@@ -489,9 +714,12 @@ describe('FakeSlackApi: Socket Mode', () => {
       expect(ack.ackPayload).toEqual({ response_type: 'ephemeral', text: 'diagnosing imercata staging' });
 
       // A handler that never acks: Slack's 3-second deadline, shortened here.
-      await expect(fake.sendSocketEnvelope({ type: 'interactive', payload: { type: 'block_actions' } }, { ackTimeoutMs: 200 })).rejects.toThrow(
-        /no ack for interactive envelope/,
-      );
+      await expect(
+        fake.sendSocketEnvelope(
+          { type: 'interactive', payload: { type: 'block_actions' } },
+          { ackTimeoutMs: 200 },
+        ),
+      ).rejects.toThrow(/no ack for interactive envelope/);
     } finally {
       await socketClient.disconnect();
     }
@@ -513,7 +741,9 @@ describe('FakeSlackApi: Socket Mode', () => {
   test('stop() closes open sockets and the server, and rejects pending envelopes', async () => {
     const fake = await FakeSlackApi.start();
     const { url } = await client(fake, {}, 'xapp-test').apps.connections.open();
-    const WebSocket = require('ws') as new (url: string) => { on(event: string, cb: (...a: unknown[]) => void): void };
+    const WebSocket = require('ws') as new (url: string) => {
+      on(event: string, cb: (...a: unknown[]) => void): void;
+    };
     const socket = new WebSocket(url!);
     let hello = false;
     const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()));
@@ -521,7 +751,10 @@ describe('FakeSlackApi: Socket Mode', () => {
       hello = true;
     });
     await fake.waitFor(() => hello);
-    const pending = fake.sendSocketEnvelope({ type: 'events_api', payload: { event: { type: 'app_mention' } } }, { ackTimeoutMs: 10000 });
+    const pending = fake.sendSocketEnvelope(
+      { type: 'events_api', payload: { event: { type: 'app_mention' } } },
+      { ackTimeoutMs: 10000 },
+    );
     const rejected = expect(pending).rejects.toThrow(/stopped/);
     await fake.stop();
     await rejected;

@@ -81,7 +81,7 @@ function decodePng(png: Buffer): { width: number; height: number; pixels: Buffer
   const height = png.readUInt32BE(20);
   expect([png[24], png[25], png[28]]).toEqual([8, 6, 0]);
   const idat: Buffer[] = [];
-  for (let offset = 8; offset < png.length; ) {
+  for (let offset = 8; offset < png.length;) {
     const length = png.readUInt32BE(offset);
     const type = png.toString('latin1', offset + 4, offset + 8);
     if (type === 'IDAT') idat.push(png.subarray(offset + 8, offset + 8 + length));
@@ -115,7 +115,14 @@ function decodePng(png: Buffer): { width: number; height: number; pixels: Buffer
 }
 
 /** Pixels darker than `below` (the sum of R, G and B) in a rectangle. */
-function darkPixels(image: { width: number; pixels: Buffer }, x0: number, y0: number, x1: number, y1: number, below = 300): number {
+function darkPixels(
+  image: { width: number; pixels: Buffer },
+  x0: number,
+  y0: number,
+  x1: number,
+  y1: number,
+  below = 300,
+): number {
   let dark = 0;
   for (let y = y0; y < y1; y++) {
     for (let x = x0; x < x1; x++) {
@@ -216,7 +223,10 @@ describe('memoryChartSvg', () => {
   });
 
   it('scales the y axis to the peak when the working set is above the limit, with round gridlines', () => {
-    const points: Array<[number, number]> = [[START, 100 * MiB], [START + 5 * MINUTE, 2000 * MiB]];
+    const points: Array<[number, number]> = [
+      [START, 100 * MiB],
+      [START + 5 * MINUTE, 2000 * MiB],
+    ];
     const svg = memoryChartSvg({ ...small(), points });
     expect(svg).toContain('>512 MiB</text>');
     expect(svg).toContain('>2 GiB</text>');
@@ -225,14 +235,25 @@ describe('memoryChartSvg', () => {
 
   it('leaves out points outside the window', () => {
     const input = small();
-    const svg = memoryChartSvg({ ...input, points: [[START - HOUR, 900 * MiB], ...input.points, [START + 2 * HOUR, 900 * MiB]] });
+    const svg = memoryChartSvg({
+      ...input,
+      points: [[START - HOUR, 900 * MiB], ...input.points, [START + 2 * HOUR, 900 * MiB]],
+    });
     expect(svg).toBe(memoryChartSvg(input));
   });
 
   it('shows dates on the time axis of a 7-day window', () => {
     const points: Array<[number, number]> = [];
-    for (let at = START - 6 * 24 * HOUR; at <= START + 24 * HOUR; at += 5 * MINUTE) points.push([at, 300 * MiB]);
-    const svg = memoryChartSvg({ ...small(), points, kills: [], start: START - 6 * 24 * HOUR, end: START + 24 * HOUR, stepMs: 5 * MINUTE });
+    for (let at = START - 6 * 24 * HOUR; at <= START + 24 * HOUR; at += 5 * MINUTE)
+      points.push([at, 300 * MiB]);
+    const svg = memoryChartSvg({
+      ...small(),
+      points,
+      kills: [],
+      start: START - 6 * 24 * HOUR,
+      end: START + 24 * HOUR,
+      stepMs: 5 * MINUTE,
+    });
     expect(svg).toContain('>Nov 25</text>');
     expect(svg).toContain('>Nov 21 12:00 – Nov 28 12:00 UTC</text>');
   });
@@ -240,10 +261,21 @@ describe('memoryChartSvg', () => {
   it('keeps spikes when thinning 10 000 points', () => {
     const points: Array<[number, number]> = [];
     for (let i = 0; i < 10_000; i++) points.push([START + i * 10_000, (i === 5_000 ? 480 : 200) * MiB]);
-    const input: MemoryChartInput = { ...small(), points, kills: [], start: START, end: START + 100_000_000, stepMs: 10_000 };
+    const input: MemoryChartInput = {
+      ...small(),
+      points,
+      kills: [],
+      start: START,
+      end: START + 100_000_000,
+      stepMs: 10_000,
+    };
     const svg = memoryChartSvg(input);
     const line = /class="ws-line" d="([^"]*)"/.exec(svg)?.[1] ?? '';
-    const ys = line.replace(/[ML]/g, ' ').trim().split(/\s+/).map((pair) => Number(pair.split(',')[1]));
+    const ys = line
+      .replace(/[ML]/g, ' ')
+      .trim()
+      .split(/\s+/)
+      .map((pair) => Number(pair.split(',')[1]));
     expect(ys.length).toBeLessThan(2_500);
     const spikeY = Math.min(...ys);
     expect(spikeY).toBeLessThan(Math.max(...ys) - 100); // the 480 MiB spike is still drawn
@@ -262,7 +294,8 @@ describe('renderMemoryChartPng', () => {
 
   it('draws an opaque background', () => {
     const image = decodePng(renderMemoryChartPng({ ...small(), points: [] }, { width: 300, height: 130 }));
-    for (let i = 3; i < image.pixels.length; i += 4) if (image.pixels[i] !== 255) throw new Error(`pixel ${i} is transparent`);
+    for (let i = 3; i < image.pixels.length; i += 4)
+      if (image.pixels[i] !== 255) throw new Error(`pixel ${i} is transparent`);
   });
 
   it('really draws text', () => {
@@ -278,14 +311,23 @@ describe('renderMemoryChartPng', () => {
     const points: Array<[number, number]> = [];
     const random = rng(7);
     for (let i = 0; i < 10_000; i++) points.push([START + i * 60_000, (200 + random() * 250) * MiB]);
-    const png = renderMemoryChartPng({ ...small(), points, kills: [], start: START, end: START + 10_000 * 60_000, stepMs: 60_000 });
+    const png = renderMemoryChartPng({
+      ...small(),
+      points,
+      kills: [],
+      start: START,
+      end: START + 10_000 * 60_000,
+      stepMs: 60_000,
+    });
     expect(png.readUInt32BE(16)).toBe(1200);
   });
 
   it('says how to install the fonts when they are missing', () => {
     const spy = jest.spyOn(fs, 'existsSync').mockReturnValue(false);
     try {
-      expect(() => renderMemoryChartPng(small())).toThrow('install the fonts: apt-get install -y fonts-dejavu-core');
+      expect(() => renderMemoryChartPng(small())).toThrow(
+        'install the fonts: apt-get install -y fonts-dejavu-core',
+      );
     } finally {
       spy.mockRestore();
     }
@@ -296,7 +338,10 @@ describe('renderMemoryChartPng', () => {
     expect(input.kills).toHaveLength(3);
     const png = renderMemoryChartPng(input);
     fs.writeFileSync(SAMPLE_PATH, png);
-    fs.writeFileSync(SAMPLE_PATH.replace('.png', '-small.png'), renderMemoryChartPng(input, { width: 600, height: 260 }));
+    fs.writeFileSync(
+      SAMPLE_PATH.replace('.png', '-small.png'),
+      renderMemoryChartPng(input, { width: 600, height: 260 }),
+    );
     expect(png.readUInt32BE(16)).toBe(1200);
   });
 });

@@ -31,7 +31,8 @@ function texts(blocks: unknown): string[] {
   const out: string[] = [];
   const walk = (v: unknown): void => {
     if (Array.isArray(v)) v.forEach(walk);
-    else if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) {
+    else if (v && typeof v === 'object')
+      for (const [k, x] of Object.entries(v)) {
         if (k === 'text' && typeof x === 'string') out.push(x);
         else walk(x);
       }
@@ -66,7 +67,9 @@ describe('the modal', () => {
       diff: DIFF,
       metadata: { s: 'abc123', op: 'apply' },
       helmRelease: 'ledger-prod',
-      configMapSettings: [{ value: 'MaxRAMPercentage=90', source: 'configmap payments/ledger-env key JAVA_TOOL_OPTIONS' }],
+      configMapSettings: [
+        { value: 'MaxRAMPercentage=90', source: 'configmap payments/ledger-env key JAVA_TOOL_OPTIONS' },
+      ],
       identity: 'alice@example.com',
     });
     expectValidModal(view);
@@ -81,7 +84,16 @@ describe('the modal', () => {
   });
 
   it('says what a CronJob change does, and words Undo as a restore', () => {
-    const view = confirmView({ op: 'undo', workload: { kind: 'CronJob', namespace: 'ops', name: 'report' }, container: 'report', diff: DIFF, metadata: { s: 'x', op: 'undo' }, helmRelease: null, configMapSettings: [], identity: null });
+    const view = confirmView({
+      op: 'undo',
+      workload: { kind: 'CronJob', namespace: 'ops', name: 'report' },
+      container: 'report',
+      diff: DIFF,
+      metadata: { s: 'x', op: 'undo' },
+      helmRelease: null,
+      configMapSettings: [],
+      identity: null,
+    });
     expect(view.submit?.text).toBe('Undo');
     expect(view.title.text).toBe('Undo fix');
     const all = texts(view.blocks).join('\n');
@@ -90,7 +102,15 @@ describe('the modal', () => {
   });
 
   it('refuses, submits and finishes without a submit button (snapshots)', () => {
-    for (const view of [refusedView('apply', 'The dry run was refused.', 'admission webhook "x" denied the request: <!channel> no'), submittedView('apply', DEPLOY, 'ledger'), doneView('undo', true, 'Undone.')]) {
+    for (const view of [
+      refusedView(
+        'apply',
+        'The dry run was refused.',
+        'admission webhook "x" denied the request: <!channel> no',
+      ),
+      submittedView('apply', DEPLOY, 'ledger'),
+      doneView('undo', true, 'Undone.'),
+    ]) {
       expectValidModal(view);
       expect(view.submit).toBeUndefined();
       expect(view).toMatchSnapshot();
@@ -99,7 +119,11 @@ describe('the modal', () => {
   });
 
   it('cuts a long diff with "…and N more"', () => {
-    const many = Array.from({ length: 200 }, (_, i) => ({ field: `args[${i}]`, before: 'x'.repeat(50), after: 'y'.repeat(50) }));
+    const many = Array.from({ length: 200 }, (_, i) => ({
+      field: `args[${i}]`,
+      before: 'x'.repeat(50),
+      after: 'y'.repeat(50),
+    }));
     const text = diffText(many);
     expect(text.length).toBeLessThanOrEqual(2500);
     expect(text).toMatch(/…and \d+ more$/);
@@ -108,7 +132,17 @@ describe('the modal', () => {
 
 describe('the thread', () => {
   it('records who applied what and when, follows the rollout, and offers Undo with the id only (snapshot)', () => {
-    const message = appliedMessage({ op: 'apply', userId: 'U0ALICE', at: AT, workload: DEPLOY, container: 'ledger', diff: DIFF, identity: null, rollout: { phase: 'progressing', summary: '1 of 3 pods updated' }, undoId: 'abc123' });
+    const message = appliedMessage({
+      op: 'apply',
+      userId: 'U0ALICE',
+      at: AT,
+      workload: DEPLOY,
+      container: 'ledger',
+      diff: DIFF,
+      identity: null,
+      rollout: { phase: 'progressing', summary: '1 of 3 pods updated' },
+      undoId: 'abc123',
+    });
     expect(message).toMatchSnapshot();
     const all = texts(message.blocks).join('\n');
     expect(all).toContain('<@U0ALICE> applied the fix to Deployment `payments/ledger`');
@@ -119,23 +153,70 @@ describe('the thread', () => {
   });
 
   it('shows a stuck rollout with why, and no Undo once undone (snapshot)', () => {
-    const message = appliedMessage({ op: 'apply', userId: 'U0ALICE', at: AT, workload: DEPLOY, container: 'ledger', diff: DIFF, identity: 'alice@example.com', rollout: { phase: 'stuck', summary: 'stuck: ReplicaSet "ledger-5d" has timed out progressing.', trouble: 'pod ledger-5d-x, container ledger: CrashLoopBackOff' }, undoId: null, footnote: undoneNote('U0BOB', AT + 60_000) });
+    const message = appliedMessage({
+      op: 'apply',
+      userId: 'U0ALICE',
+      at: AT,
+      workload: DEPLOY,
+      container: 'ledger',
+      diff: DIFF,
+      identity: 'alice@example.com',
+      rollout: {
+        phase: 'stuck',
+        summary: 'stuck: ReplicaSet "ledger-5d" has timed out progressing.',
+        trouble: 'pod ledger-5d-x, container ledger: CrashLoopBackOff',
+      },
+      undoId: null,
+      footnote: undoneNote('U0BOB', AT + 60_000),
+    });
     expect(JSON.stringify(message.blocks)).not.toContain(APPLY_IDS.undo);
     expect(message).toMatchSnapshot();
   });
 
   it('tells of a race with what changed and a Re-run button (snapshot)', () => {
-    const message = raceMessage({ op: 'apply', userId: 'U0ALICE', workload: DEPLOY, container: 'ledger', reasons: ['its spec changed (metadata.generation 4 → 5)'], target: TARGET });
+    const message = raceMessage({
+      op: 'apply',
+      userId: 'U0ALICE',
+      workload: DEPLOY,
+      container: 'ledger',
+      reasons: ['its spec changed (metadata.generation 4 → 5)'],
+      target: TARGET,
+    });
     const rerun = JSON.stringify(message.blocks);
     expect(rerun).toContain(`"action_id":"${ACTION_IDS.rerun}"`);
     expect(message).toMatchSnapshot();
-    expect(JSON.stringify(raceMessage({ op: 'undo', userId: 'U0ALICE', workload: DEPLOY, container: 'ledger', reasons: ['x'], target: TARGET }).blocks)).not.toContain(ACTION_IDS.rerun);
+    expect(
+      JSON.stringify(
+        raceMessage({
+          op: 'undo',
+          userId: 'U0ALICE',
+          workload: DEPLOY,
+          container: 'ledger',
+          reasons: ['x'],
+          target: TARGET,
+        }).blocks,
+      ),
+    ).not.toContain(ACTION_IDS.rerun);
   });
 
   it('reports a refused change, refusals and GitOps in words (snapshots)', () => {
-    expect(failedMessage({ op: 'apply', userId: 'U0ALICE', workload: DEPLOY, container: 'ledger', reason: 'patch deployments.apps in namespace payments (for alice)' })).toMatchSnapshot();
+    expect(
+      failedMessage({
+        op: 'apply',
+        userId: 'U0ALICE',
+        workload: DEPLOY,
+        container: 'ledger',
+        reason: 'patch deployments.apps in namespace payments (for alice)',
+      }),
+    ).toMatchSnapshot();
     expect(refusalMessage('apply', 'namespace kube-system is not in APPLY_NAMESPACES')).toMatchSnapshot();
-    expect(gitOpsReason('Argo CD', 'annotation argocd.argoproj.io/tracking-id=ledger:apps/Deployment:payments/ledger', DEPLOY)).toBe(
+    expect(
+      gitOpsReason(
+        'Argo CD',
+        'annotation argocd.argoproj.io/tracking-id=ledger:apps/Deployment:payments/ledger',
+        DEPLOY,
+      ),
+    ).toBe(
       'Deployment payments/ledger is managed by Argo CD (annotation argocd.argoproj.io/tracking-id=ledger:apps/Deployment:payments/ledger): a change made in the cluster would be reverted at the next sync. Commit the YAML patch above to its Git repository instead.',
     );
   });

@@ -97,7 +97,8 @@ function mrkdwnTexts(message: SlackMessage): string[] {
   for (const block of asAny(message.blocks)) {
     if (block.text?.type === 'mrkdwn') out.push(block.text.text);
     for (const f of block.fields ?? []) out.push(f.text);
-    if (block.type === 'context') for (const e of block.elements ?? []) if (e.type === 'mrkdwn') out.push(e.text as string);
+    if (block.type === 'context')
+      for (const e of block.elements ?? []) if (e.type === 'mrkdwn') out.push(e.text as string);
   }
   return out;
 }
@@ -110,17 +111,28 @@ function applyButton(message: SlackMessage): AnyElement | undefined {
   return buttons(message).find((b) => b.action_id === ACTION_IDS.apply);
 }
 
-const ENABLED: DiagnosisMessageOptions = { applyEnabled: true, suggestionId: 'sugg_01JD7Q4', rerunValue: 'rerun:payments/ledger-bc9xsnqjs-zjg2r/ledger' };
+const ENABLED: DiagnosisMessageOptions = {
+  applyEnabled: true,
+  suggestionId: 'sugg_01JD7Q4',
+  rerunValue: 'rerun:payments/ledger-bc9xsnqjs-zjg2r/ledger',
+};
 
 describe('diagnosisMessage', () => {
   it('renders a cgroup OOM with three causes, notes and a patch (snapshot)', () => {
-    const message = diagnosisMessage(heapOom(), { ...ENABLED, killCount: { count: 3, windowText: '40 min' } });
+    const message = diagnosisMessage(heapOom(), {
+      ...ENABLED,
+      killCount: { count: 3, windowText: '40 min' },
+    });
     expectWithinSlackLimits(message);
     expect(message).toMatchSnapshot();
   });
 
   it('renders a SIGKILL that was not an OOM, with Apply turned off (snapshot)', () => {
-    const message = diagnosisMessage(probeKill(), { applyEnabled: false, applyUnavailableReason: 'applying fixes is turned off for cluster prod-eu', rerunValue: 'rerun:shop/catalog' });
+    const message = diagnosisMessage(probeKill(), {
+      applyEnabled: false,
+      applyUnavailableReason: 'applying fixes is turned off for cluster prod-eu',
+      rerunValue: 'rerun:shop/catalog',
+    });
     expectWithinSlackLimits(message);
     expect(message).toMatchSnapshot();
   });
@@ -141,35 +153,62 @@ describe('diagnosisMessage', () => {
     const first = asAny(diagnosisMessage(heapOom(), ENABLED).blocks)[0];
     expect(first?.type).toBe('section');
     expect(first?.text?.text).toBe(`:boom: ${heapOom().headline}`);
-    expect(asAny(diagnosisMessage(probeKill(), ENABLED).blocks)[0]?.text?.text.startsWith(':no_entry_sign: Not an OOM kill')).toBe(true);
-    expect(asAny(diagnosisMessage({ ...probeKill(), verdict: 'child-process-oom' }, ENABLED).blocks)[0]?.text?.text.startsWith(':ghost: ')).toBe(true);
-    expect(asAny(diagnosisMessage({ ...probeKill(), verdict: 'no-oom-found' }, ENABLED).blocks)[0]?.text?.text.startsWith(':white_check_mark: ')).toBe(true);
+    expect(
+      asAny(diagnosisMessage(probeKill(), ENABLED).blocks)[0]?.text?.text.startsWith(
+        ':no_entry_sign: Not an OOM kill',
+      ),
+    ).toBe(true);
+    expect(
+      asAny(
+        diagnosisMessage({ ...probeKill(), verdict: 'child-process-oom' }, ENABLED).blocks,
+      )[0]?.text?.text.startsWith(':ghost: '),
+    ).toBe(true);
+    expect(
+      asAny(
+        diagnosisMessage({ ...probeKill(), verdict: 'no-oom-found' }, ENABLED).blocks,
+      )[0]?.text?.text.startsWith(':white_check_mark: '),
+    ).toBe(true);
     const multiLine = diagnosisMessage({ ...heapOom(), headline: 'first\nsecond' }, ENABLED);
     expect(asAny(multiLine.blocks)[0]?.text?.text).toBe(':boom: first second');
   });
 
   it('counts repeated kills in a context line', () => {
-    const message = diagnosisMessage(heapOom(), { ...ENABLED, killCount: { count: 3, windowText: '40 min', subject: 'checkout/api' } });
+    const message = diagnosisMessage(heapOom(), {
+      ...ENABLED,
+      killCount: { count: 3, windowText: '40 min', subject: 'checkout/api' },
+    });
     const second = asAny(message.blocks)[1];
     expect(second?.type).toBe('context');
-    expect((second?.elements?.[0]?.text as string) ?? '').toContain('3rd OOM kill of `checkout/api` in 40 min');
+    expect((second?.elements?.[0]?.text as string) ?? '').toContain(
+      '3rd OOM kill of `checkout/api` in 40 min',
+    );
   });
 
   it('ranks causes with a numbered title, a confidence and a 10-cell bar', () => {
     const texts = mrkdwnTexts(diagnosisMessage(heapOom(), ENABLED)).join('\n');
-    expect(texts).toContain("*1. The runtime's heap is sized past the container limit* · confidence 0.95 ▰▰▰▰▰▰▰▰▰▱");
+    expect(texts).toContain(
+      "*1. The runtime's heap is sized past the container limit* · confidence 0.95 ▰▰▰▰▰▰▰▰▰▱",
+    );
     expect(texts).toContain('*2. A memory leak* · confidence 0.60 ▰▰▰▰▰▰▱▱▱▱');
-    expect(texts).toContain('*3. The memory limit is too small for its real working set* · confidence 0.30 ▰▰▰▱▱▱▱▱▱▱');
+    expect(texts).toContain(
+      '*3. The memory limit is too small for its real working set* · confidence 0.30 ▰▰▰▱▱▱▱▱▱▱',
+    );
   });
 
   it('rewrites evidence times into <!date^…> tokens with the right epoch', () => {
     const texts = mrkdwnTexts(diagnosisMessage(heapOom(), ENABLED)).join('\n');
     const epoch = Date.UTC(2026, 10, 28, 10, 22) / 1000;
-    expect(texts).toContain(`at <!date^${epoch}^{date_short_pretty} {time}|2026-11-28 10:22 UTC>; restarted 9 times`);
+    expect(texts).toContain(
+      `at <!date^${epoch}^{date_short_pretty} {time}|2026-11-28 10:22 UTC>; restarted 9 times`,
+    );
     // The footer's window too.
-    expect(texts).toContain(`Window <!date^${Date.UTC(2026, 10, 27, 12, 0) / 1000}^{date_short_pretty} {time}|2026-11-27 12:00 UTC> → <!date^${Date.UTC(2026, 10, 28, 12, 0) / 1000}^`);
+    expect(texts).toContain(
+      `Window <!date^${Date.UTC(2026, 10, 27, 12, 0) / 1000}^{date_short_pretty} {time}|2026-11-27 12:00 UTC> → <!date^${Date.UTC(2026, 10, 28, 12, 0) / 1000}^`,
+    );
     // Every token's epoch is the time it displays.
-    for (const [, epochText, shown] of texts.matchAll(/<!date\^(\d+)\^\{date_short_pretty\} \{time\}\|([^>]+)>/g)) {
+    for (const [, epochText, shown] of texts.matchAll(
+      /<!date\^(\d+)\^\{date_short_pretty\} \{time\}\|([^>]+)>/g,
+    )) {
       const iso = new Date(Number(epochText) * 1000).toISOString();
       expect(shown).toBe(`${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC`);
     }
@@ -178,8 +217,13 @@ describe('diagnosisMessage', () => {
   it('shows old → new resources in fields, env changes, the kubectl line and the YAML in code blocks', () => {
     const message = diagnosisMessage(missingSources(), ENABLED);
     const fix = asAny(message.blocks).find((b) => b.text?.text.includes('*Suggested fix*'));
-    expect(fix?.fields?.map((f) => f.text)).toEqual(['*requests.memory*\n`256Mi` → `512Mi`', '*limits.memory*\n`512Mi` → `768Mi`']);
-    const heap = asAny(diagnosisMessage(heapOom(), ENABLED).blocks).find((b) => b.text?.text.includes('*Suggested fix*'));
+    expect(fix?.fields?.map((f) => f.text)).toEqual([
+      '*requests.memory*\n`256Mi` → `512Mi`',
+      '*limits.memory*\n`512Mi` → `768Mi`',
+    ]);
+    const heap = asAny(diagnosisMessage(heapOom(), ENABLED).blocks).find((b) =>
+      b.text?.text.includes('*Suggested fix*'),
+    );
     expect(heap?.fields?.map((f) => f.text)).toContain('*env* `_JAVA_OPTIONS`\n`-Xmx1408m`');
     const texts = mrkdwnTexts(diagnosisMessage(heapOom(), ENABLED)).join('\n');
     expect(texts).toContain(`*Apply with:*\n\`\`\`${heapOom().recommendation?.kubectl}\`\`\``);
@@ -212,7 +256,9 @@ describe('diagnosisMessage', () => {
     it('offers Apply only when enabled, with a suggestion id and a recommendation', () => {
       expect(applyButton(diagnosisMessage(heapOom(), ENABLED))).toBeDefined();
       expect(applyButton(diagnosisMessage(heapOom(), { ...ENABLED, applyEnabled: false }))).toBeUndefined();
-      expect(applyButton(diagnosisMessage(heapOom(), { applyEnabled: true, rerunValue: 'r' }))).toBeUndefined();
+      expect(
+        applyButton(diagnosisMessage(heapOom(), { applyEnabled: true, rerunValue: 'r' })),
+      ).toBeUndefined();
       expect(applyButton(diagnosisMessage(heapOom(), { ...ENABLED, suggestionId: '' }))).toBeUndefined();
       expect(applyButton(diagnosisMessage(probeKill(), ENABLED))).toBeUndefined();
     });
@@ -231,13 +277,18 @@ describe('diagnosisMessage', () => {
       expect(apply?.value).toBe(ENABLED.suggestionId);
       const r = d.recommendation;
       expect(r).not.toBeNull();
-      for (const secret of [r?.kubectl, r?.yaml, JSON.stringify(r?.patch), '-Xmx1408m', '2Gi']) expect(apply?.value).not.toContain(secret);
+      for (const secret of [r?.kubectl, r?.yaml, JSON.stringify(r?.patch), '-Xmx1408m', '2Gi'])
+        expect(apply?.value).not.toContain(secret);
       // One confirmation only: the modal the button opens, with the dry-run diff (no second dialog first).
       expect(apply?.confirm).toBeUndefined();
     });
 
     it('explains why Apply is off when a reason is given, and says nothing otherwise', () => {
-      const off = diagnosisMessage(heapOom(), { applyEnabled: false, applyUnavailableReason: 'you are not in <!subteam^S1> on-call', rerunValue: 'r' });
+      const off = diagnosisMessage(heapOom(), {
+        applyEnabled: false,
+        applyUnavailableReason: 'you are not in <!subteam^S1> on-call',
+        rerunValue: 'r',
+      });
       const text = mrkdwnTexts(off).join('\n');
       expect(text).toContain(':lock: Apply is not available: you are not in &lt;!subteam^S1&gt; on-call');
       const silent = diagnosisMessage(heapOom(), { applyEnabled: false, rerunValue: 'r' });
@@ -245,7 +296,9 @@ describe('diagnosisMessage', () => {
     });
 
     it('refuses a Re-run value longer than Slack allows', () => {
-      expect(() => diagnosisMessage(heapOom(), { ...ENABLED, rerunValue: 'r'.repeat(2001) })).toThrow(RangeError);
+      expect(() => diagnosisMessage(heapOom(), { ...ENABLED, rerunValue: 'r'.repeat(2001) })).toThrow(
+        RangeError,
+      );
     });
   });
 
@@ -264,13 +317,17 @@ describe('diagnosisMessage', () => {
     const json = JSON.stringify(message);
 
     it('contains no mention, broadcast or link token anywhere in its JSON', () => {
-      for (const forbidden of ['<!channel>', '<!here', '<!everyone', '<!subteam', '<@U', '<http', '<#']) expect(json).not.toContain(forbidden);
+      for (const forbidden of ['<!channel>', '<!here', '<!everyone', '<!subteam', '<@U', '<http', '<#'])
+        expect(json).not.toContain(forbidden);
       expect(json).not.toMatch(/@(here|channel|everyone)/i);
     });
 
     it('shows no "<" in its mrkdwn but the date tokens it made itself', () => {
       for (const text of mrkdwnTexts(message)) {
-        for (const match of text.matchAll(/<[^>]*>?/g)) expect(match[0]).toMatch(/^<!date\^\d+\^\{date_short_pretty\} \{time\}\|\d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC>$/);
+        for (const match of text.matchAll(/<[^>]*>?/g))
+          expect(match[0]).toMatch(
+            /^<!date\^\d+\^\{date_short_pretty\} \{time\}\|\d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC>$/,
+          );
       }
     });
 
@@ -307,7 +364,14 @@ describe('diagnosisMessage', () => {
 
   it('stays within the limits with a flood of causes', () => {
     const d = floodOfEvidence(5);
-    const many = { ...d, causes: Array.from({ length: 300 }, (_, i) => ({ id: 'memory-leak' as const, confidence: 0.5, evidence: [`cause ${i}`] })) };
+    const many = {
+      ...d,
+      causes: Array.from({ length: 300 }, (_, i) => ({
+        id: 'memory-leak' as const,
+        confidence: 0.5,
+        evidence: [`cause ${i}`],
+      })),
+    };
     expectWithinSlackLimits(diagnosisMessage(many, ENABLED));
   });
 });
@@ -320,7 +384,9 @@ describe('progressMessage', () => {
     const messages = stages.map((s) => progressMessage(target, s));
     messages.forEach(expectWithinSlackLimits);
     expect(messages).toMatchSnapshot();
-    expect(asAny(progressMessage(target, 'querying-prometheus').blocks)[0]?.text?.text).toBe(':hourglass_flowing_sand: Diagnosing `shop/api-1`: querying Prometheus… (step 3 of 4)');
+    expect(asAny(progressMessage(target, 'querying-prometheus').blocks)[0]?.text?.text).toBe(
+      ':hourglass_flowing_sand: Diagnosing `shop/api-1`: querying Prometheus… (step 3 of 4)',
+    );
   });
 
   it('counts retries from the second attempt', () => {
@@ -330,16 +396,24 @@ describe('progressMessage', () => {
   });
 
   it('names the container when given', () => {
-    expect(progressMessage({ ...target, container: 'api' }, 'resolving').text).toContain('`shop/api-1` (container `api`)');
+    expect(progressMessage({ ...target, container: 'api' }, 'resolving').text).toContain(
+      '`shop/api-1` (container `api`)',
+    );
   });
 });
 
 describe('failureMessage', () => {
   it('says why in words and offers Re-run (snapshot)', () => {
-    const message = failureMessage({ namespace: 'shop', pod: 'api-1' }, 'pod shop/api-1 not found <!channel>', { rerunValue: 'rerun:shop/api-1' });
+    const message = failureMessage(
+      { namespace: 'shop', pod: 'api-1' },
+      'pod shop/api-1 not found <!channel>',
+      { rerunValue: 'rerun:shop/api-1' },
+    );
     expectWithinSlackLimits(message);
     expect(message).toMatchSnapshot();
-    expect(asAny(message.blocks)[0]?.text?.text).toBe(':x: Could not diagnose `shop/api-1`: pod shop/api-1 not found &lt;!channel&gt;');
+    expect(asAny(message.blocks)[0]?.text?.text).toBe(
+      ':x: Could not diagnose `shop/api-1`: pod shop/api-1 not found &lt;!channel&gt;',
+    );
     expect(buttons(message).map((b) => [b.action_id, b.value])).toEqual([['oom_rerun', 'rerun:shop/api-1']]);
   });
 });
@@ -350,9 +424,23 @@ describe('groupParentMessage', () => {
     alertName: 'KubePodCrashLooping',
     status: 'firing',
     workloads: [
-      { key: 'shop/Deployment/checkout/api', label: 'shop/deploy/checkout · api', status: 'OOMKilled: limit too small', link: 'https://acme.slack.com/archives/C0123/p1795861320000100?thread_ts=1795861320.000100&cid=C0123' },
-      { key: 'shop/Deployment/catalog/catalog', label: 'shop/deploy/catalog · catalog', status: 'not an OOM (liveness probe)', link: 'https://acme.slack.com/archives/C0123/p1795861320000200' },
-      { key: 'payments/Deployment/ledger/ledger', label: 'payments/deploy/ledger · ledger', status: 'diagnosing…' },
+      {
+        key: 'shop/Deployment/checkout/api',
+        label: 'shop/deploy/checkout · api',
+        status: 'OOMKilled: limit too small',
+        link: 'https://acme.slack.com/archives/C0123/p1795861320000100?thread_ts=1795861320.000100&cid=C0123',
+      },
+      {
+        key: 'shop/Deployment/catalog/catalog',
+        label: 'shop/deploy/catalog · catalog',
+        status: 'not an OOM (liveness probe)',
+        link: 'https://acme.slack.com/archives/C0123/p1795861320000200',
+      },
+      {
+        key: 'payments/Deployment/ledger/ledger',
+        label: 'payments/deploy/ledger · ledger',
+        status: 'diagnosing…',
+      },
     ],
     undiagnosable: [{ label: 'search/pod/indexer-x2x', why: 'the pod was deleted before it could be read' }],
     notOomCount: 2,
@@ -364,9 +452,13 @@ describe('groupParentMessage', () => {
     expect(message).toMatchSnapshot();
     const texts = mrkdwnTexts(message);
     expect(texts[1]).toBe(':rotating_light: *KubePodCrashLooping* in cluster `prod-eu`');
-    expect(texts.join('\n')).toContain('• `shop/deploy/checkout · api`: OOMKilled: limit too small · <https://acme.slack.com/archives/C0123/p1795861320000100?thread_ts=1795861320.000100&amp;cid=C0123|reply>');
+    expect(texts.join('\n')).toContain(
+      '• `shop/deploy/checkout · api`: OOMKilled: limit too small · <https://acme.slack.com/archives/C0123/p1795861320000100?thread_ts=1795861320.000100&amp;cid=C0123|reply>',
+    );
     expect(texts.join('\n')).toContain('2 crash loops were not OOM kills');
-    expect(texts.join('\n')).toContain('• `search/pod/indexer-x2x`: the pod was deleted before it could be read');
+    expect(texts.join('\n')).toContain(
+      '• `search/pod/indexer-x2x`: the pod was deleted before it could be read',
+    );
   });
 
   it('renders a resolved group (snapshot)', () => {
@@ -378,7 +470,13 @@ describe('groupParentMessage', () => {
   });
 
   it('renders a /oom request (snapshot)', () => {
-    const message = groupParentMessage({ ...firing, workloads: firing.workloads.slice(0, 1), undiagnosable: [], notOomCount: 0, commandBy: { userId: 'U0123ABC', text: 'shop/api-1' } });
+    const message = groupParentMessage({
+      ...firing,
+      workloads: firing.workloads.slice(0, 1),
+      undiagnosable: [],
+      notOomCount: 0,
+      commandBy: { userId: 'U0123ABC', text: 'shop/api-1' },
+    });
     expect(message).toMatchSnapshot();
     const texts = mrkdwnTexts(message).join('\n');
     expect(texts).toContain('`/oom shop/api-1`, asked by <@U0123ABC>');
@@ -388,7 +486,10 @@ describe('groupParentMessage', () => {
   it('drops links that are not plain http(s) and user ids that are not ids', () => {
     const message = groupParentMessage({
       ...firing,
-      workloads: [{ key: 'k', label: 'l', status: 's', link: 'javascript:alert(1)' }, { key: 'k2', label: 'l2', status: 's', link: 'https://x.example/a|<!channel>' }],
+      workloads: [
+        { key: 'k', label: 'l', status: 's', link: 'javascript:alert(1)' },
+        { key: 'k2', label: 'l2', status: 's', link: 'https://x.example/a|<!channel>' },
+      ],
       commandBy: { userId: 'U1>|<!channel', text: 'x' },
     });
     const json = JSON.stringify(message);
@@ -398,7 +499,12 @@ describe('groupParentMessage', () => {
   });
 
   it('stays within 50 blocks with 500 workloads, and says how many more', () => {
-    const many = Array.from({ length: 500 }, (_, i) => ({ key: `k${i}`, label: `ns-${i}/deploy/app-${i} · container-${i}`, status: 'OOMKilled: a memory leak, and a long explanation of what that means for you', link: `https://acme.slack.com/archives/C0123/p17958613200${String(i).padStart(5, '0')}` }));
+    const many = Array.from({ length: 500 }, (_, i) => ({
+      key: `k${i}`,
+      label: `ns-${i}/deploy/app-${i} · container-${i}`,
+      status: 'OOMKilled: a memory leak, and a long explanation of what that means for you',
+      link: `https://acme.slack.com/archives/C0123/p17958613200${String(i).padStart(5, '0')}`,
+    }));
     const message = groupParentMessage({ ...firing, workloads: many });
     expectWithinSlackLimits(message);
     expect(mrkdwnTexts(message).join('\n')).toMatch(/…and \d+ more/);
@@ -420,7 +526,10 @@ describe('podPickerMessage', () => {
   });
 
   it('shows at most 25 buttons and says how many more matched', () => {
-    const matches = Array.from({ length: 30 }, (_, i) => ({ namespace: `ns-${i}`, pod: `api-${'x'.repeat(100)}-${i}` }));
+    const matches = Array.from({ length: 30 }, (_, i) => ({
+      namespace: `ns-${i}`,
+      pod: `api-${'x'.repeat(100)}-${i}`,
+    }));
     const message = podPickerMessage('api', matches);
     expectWithinSlackLimits(message);
     const picked = buttons(message);
@@ -444,7 +553,16 @@ describe('helpMessage and commandAck', () => {
     expectWithinSlackLimits(message);
     expect(message).toMatchSnapshot();
     const texts = mrkdwnTexts(message).join('\n');
-    for (const form of ['`/oom &lt;namespace&gt;/&lt;pod&gt;`', '`/oom &lt;pod&gt;`', '`/oom &lt;namespace&gt;/deploy/&lt;name&gt;`', '`sts/`', '`ds/`', '`cronjob/`', '`/oom help`']) expect(texts).toContain(form);
+    for (const form of [
+      '`/oom &lt;namespace&gt;/&lt;pod&gt;`',
+      '`/oom &lt;pod&gt;`',
+      '`/oom &lt;namespace&gt;/deploy/&lt;name&gt;`',
+      '`sts/`',
+      '`ds/`',
+      '`cronjob/`',
+      '`/oom help`',
+    ])
+      expect(texts).toContain(form);
     expect(mrkdwnTexts(helpMessage('/oomdoctor')).join('\n')).toContain('`/oomdoctor help`');
   });
 

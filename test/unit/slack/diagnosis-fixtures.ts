@@ -4,7 +4,15 @@
 import type { Diagnosis } from '../../../src/core/types';
 
 const WINDOW = { start: '2026-11-27T12:00:00Z', end: '2026-11-28T12:00:00Z' };
-const SERIES = { stepMs: 60_000, points: [[1795780800000, 1611655166], [1795780860000, 1637234890]] as Array<[number, number]>, limitBytes: 2147483648, requestBytes: 2147483648 };
+const SERIES = {
+  stepMs: 60_000,
+  points: [
+    [1795780800000, 1611655166],
+    [1795780860000, 1637234890],
+  ] as Array<[number, number]>,
+  limitBytes: 2147483648,
+  requestBytes: 2147483648,
+};
 
 /** cgroup-oom: a JVM whose -Xmx is 150% of the limit; three ranked causes, runtime notes and a patch. */
 export function heapOom(): Diagnosis {
@@ -28,7 +36,8 @@ export function heapOom(): Diagnosis {
     target: { namespace: 'payments', pod: 'ledger-bc9xsnqjs-zjg2r', container: 'ledger' },
     window: WINDOW,
     verdict: 'cgroup-oom',
-    headline: "OOMKilled: payments/ledger-bc9xsnqjs-zjg2r (container ledger) hit its 2 GiB memory limit. Most likely: the runtime's heap is sized past the container limit.",
+    headline:
+      "OOMKilled: payments/ledger-bc9xsnqjs-zjg2r (container ledger) hit its 2 GiB memory limit. Most likely: the runtime's heap is sized past the container limit.",
     verdictEvidence: [
       'Terminated with reason OOMKilled, exit code 137 (128 + 9, SIGKILL), at 2026-11-28 10:22 UTC; restarted 9 times in all.',
       'Last reading before the kill: 1.99 GiB, 99% of the 2 GiB limit.',
@@ -95,7 +104,8 @@ export function probeKill(): Diagnosis {
     target: { namespace: 'shop', pod: 'catalog-bc9xsnqjs-zjg2r', container: 'catalog' },
     window: WINDOW,
     verdict: 'sigkill-not-oom',
-    headline: 'Not an OOM kill: shop/catalog-bc9xsnqjs-zjg2r (container catalog) got exit 137 from a failed liveness probe. More memory will not fix this.',
+    headline:
+      'Not an OOM kill: shop/catalog-bc9xsnqjs-zjg2r (container catalog) got exit 137 from a failed liveness probe. More memory will not fix this.',
     verdictEvidence: [
       'Exit code 137 (SIGKILL) at 2026-11-28 10:44 UTC with reason Error, not OOMKilled: something other than the OOM killer sent the signal.',
       'The kubelet reported Killing: "Container catalog failed liveness probe, will be restarted": it restarts the container with SIGKILL when the grace period runs out.',
@@ -112,13 +122,20 @@ export function probeKill(): Diagnosis {
 
 /** cgroup-oom gathered without Prometheus and without the workload: the patch names the bare pod. */
 export function missingSources(): Diagnosis {
-  const patch = { spec: { containers: [{ name: 'api', resources: { requests: { memory: '512Mi' }, limits: { memory: '768Mi' } } }] } };
+  const patch = {
+    spec: {
+      containers: [
+        { name: 'api', resources: { requests: { memory: '512Mi' }, limits: { memory: '768Mi' } } },
+      ],
+    },
+  };
   return {
     schemaVersion: 1,
     target: { namespace: 'shop', pod: 'checkout-bc9xsnqjs-zjg2r', container: 'api' },
     window: WINDOW,
     verdict: 'cgroup-oom',
-    headline: 'OOMKilled: shop/checkout-bc9xsnqjs-zjg2r (container api) hit its 512 MiB memory limit. Most likely: the memory limit is too small for its real working set.',
+    headline:
+      'OOMKilled: shop/checkout-bc9xsnqjs-zjg2r (container api) hit its 512 MiB memory limit. Most likely: the memory limit is too small for its real working set.',
     verdictEvidence: [
       'Terminated with reason OOMKilled, exit code 137 (128 + 9, SIGKILL), at 2026-11-28 10:43 UTC; restarted 5 times in all.',
       'Memory limit in force: 512 MiB.',
@@ -139,7 +156,8 @@ export function missingSources(): Diagnosis {
       env: [],
       args: null,
       patch,
-      kubectl: '# shop/checkout-bc9xsnqjs-zjg2r is a bare pod: its resources cannot be patched in place. Change its manifest and recreate it.',
+      kubectl:
+        '# shop/checkout-bc9xsnqjs-zjg2r is a bare pod: its resources cannot be patched in place. Change its manifest and recreate it.',
       yaml: 'spec:\n  containers:\n    - name: api\n      resources:\n        requests:\n          memory: 512Mi\n        limits:\n          memory: 768Mi\n',
       notes: [
         'Top cause: the memory limit is too small for its real working set (confidence 0.55).',
@@ -154,7 +172,17 @@ export function missingSources(): Diagnosis {
   };
 }
 
-export const HOSTILE = ['<!channel>', '@here', '<http://evil.example|click>', '<@U0123ABC>', '`rm -rf`', 'a & b', '<!here|here>', '@everyone', '```'] as const;
+export const HOSTILE = [
+  '<!channel>',
+  '@here',
+  '<http://evil.example|click>',
+  '<@U0123ABC>',
+  '`rm -rf`',
+  'a & b',
+  '<!here|here>',
+  '@everyone',
+  '```',
+] as const;
 const hostileText = HOSTILE.join(' ');
 export const LONG = 'x'.repeat(5000);
 
@@ -169,7 +197,10 @@ export function hostile(): Diagnosis {
     headline: `OOMKilled: ${pod} ${hostileText}\nsecond line <!subteam^S123> at 2026-11-28 10:22 UTC ${LONG}`,
     verdictEvidence: [`Evidence ${hostileText} at 2026-11-28 10:22 UTC`, LONG, `multi\nline ${hostileText}`],
     causes: d.causes.map((c) => ({ ...c, evidence: [...c.evidence, `${hostileText} ${LONG}`] })),
-    current: { ...d.current, runtime: [{ source: `env ${hostileText}`, setting: 'Xmx', value: `-Xmx3g ${hostileText}` }] },
+    current: {
+      ...d.current,
+      runtime: [{ source: `env ${hostileText}`, setting: 'Xmx', value: `-Xmx3g ${hostileText}` }],
+    },
     recommendation: d.recommendation && {
       ...d.recommendation,
       workload: { ...d.recommendation.workload, name: `ledger-${hostileText}` },
@@ -185,12 +216,25 @@ export function hostile(): Diagnosis {
 /** A diagnosis with `n` evidence lines everywhere: verdict, causes, notes and missing sources. */
 export function floodOfEvidence(n: number): Diagnosis {
   const d = heapOom();
-  const lines = (what: string) => Array.from({ length: n }, (_, i) => `${what} line ${i + 1} at 2026-11-28 10:${String(i % 60).padStart(2, '0')} UTC, with some words to make it longer than a short line usually is.`);
+  const lines = (what: string) =>
+    Array.from(
+      { length: n },
+      (_, i) =>
+        `${what} line ${i + 1} at 2026-11-28 10:${String(i % 60).padStart(2, '0')} UTC, with some words to make it longer than a short line usually is.`,
+    );
   return {
     ...d,
     verdictEvidence: lines('Verdict'),
-    causes: [...d.causes, ...d.causes, ...d.causes].map((c, i) => ({ ...c, confidence: Math.max(0, 0.95 - i * 0.1), evidence: lines(`Cause ${i + 1}`) })),
-    recommendation: d.recommendation && { ...d.recommendation, notes: lines('Note'), env: Array.from({ length: 20 }, (_, i) => ({ name: `VAR_${i}`, value: `value-${i}` })) },
+    causes: [...d.causes, ...d.causes, ...d.causes].map((c, i) => ({
+      ...c,
+      confidence: Math.max(0, 0.95 - i * 0.1),
+      evidence: lines(`Cause ${i + 1}`),
+    })),
+    recommendation: d.recommendation && {
+      ...d.recommendation,
+      notes: lines('Note'),
+      env: Array.from({ length: 20 }, (_, i) => ({ name: `VAR_${i}`, value: `value-${i}` })),
+    },
     missing: lines('Missing'),
   };
 }

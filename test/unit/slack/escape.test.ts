@@ -1,5 +1,13 @@
 import fc from 'fast-check';
-import { code, codeBlock, escapeMrkdwn, oneLine, plainText, slackDates, truncate } from '../../../src/slack/escape';
+import {
+  code,
+  codeBlock,
+  escapeMrkdwn,
+  oneLine,
+  plainText,
+  slackDates,
+  truncate,
+} from '../../../src/slack/escape';
 
 const ZWJ = '\u200D';
 
@@ -10,7 +18,15 @@ describe('escapeMrkdwn', () => {
   });
 
   it('turns mention, broadcast and link tokens into text', () => {
-    for (const token of ['<!channel>', '<!here>', '<!everyone>', '<@U0123ABC>', '<#C0123|general>', '<!subteam^S123>', '<http://evil.example|click>']) {
+    for (const token of [
+      '<!channel>',
+      '<!here>',
+      '<!everyone>',
+      '<@U0123ABC>',
+      '<#C0123|general>',
+      '<!subteam^S123>',
+      '<http://evil.example|click>',
+    ]) {
       const escaped = escapeMrkdwn(token);
       expect(escaped).not.toMatch(/[<>]/);
       expect(escaped.startsWith('&lt;')).toBe(true);
@@ -18,7 +34,9 @@ describe('escapeMrkdwn', () => {
   });
 
   it('breaks the @channel, @here and @everyone auto-mentions with a zero-width joiner, in any case', () => {
-    expect(escapeMrkdwn('ping @channel and @here and @EVERYONE')).toBe(`ping @${ZWJ}channel and @${ZWJ}here and @${ZWJ}EVERYONE`);
+    expect(escapeMrkdwn('ping @channel and @here and @EVERYONE')).toBe(
+      `ping @${ZWJ}channel and @${ZWJ}here and @${ZWJ}EVERYONE`,
+    );
     expect(escapeMrkdwn('mail me at ops@example.com')).toBe('mail me at ops@example.com');
   });
 
@@ -96,7 +114,9 @@ describe('slackDates', () => {
   });
 
   it('works on escaped text', () => {
-    expect(slackDates(escapeMrkdwn('<b> & 2026-11-28 11:02 UTC'))).toBe(`&lt;b&gt; &amp; <!date^${Date.UTC(2026, 10, 28, 11, 2) / 1000}^{date_short_pretty} {time}|2026-11-28 11:02 UTC>`);
+    expect(slackDates(escapeMrkdwn('<b> & 2026-11-28 11:02 UTC'))).toBe(
+      `&lt;b&gt; &amp; <!date^${Date.UTC(2026, 10, 28, 11, 2) / 1000}^{date_short_pretty} {time}|2026-11-28 11:02 UTC>`,
+    );
   });
 });
 
