@@ -67,8 +67,8 @@ function defaultDeps(options: {
   env: NodeJS.ProcessEnv;
 }): DiagnoseDeps {
   // Required here, not at the top: `oomdoctor serve --role web` never needs the Kubernetes client.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { KubernetesReader, loadKubeConfig } =
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
     require('./adapters/kubernetes') as typeof import('./adapters/kubernetes');
   const cluster: ClusterReader = new KubernetesReader(
     loadKubeConfig({

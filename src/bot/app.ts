@@ -269,8 +269,8 @@ export async function startBot(config: BotConfig, overrides: BotOverrides = {}):
  * process never talks to the Kubernetes API.
  */
 function kubernetesReader(config: BotConfig): ClusterReader {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { KubernetesReader, loadKubeConfig } =
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
     require('../adapters/kubernetes') as typeof import('../adapters/kubernetes');
   return new KubernetesReader(
     loadKubeConfig({
@@ -282,8 +282,8 @@ function kubernetesReader(config: BotConfig): ClusterReader {
 
 /** Like the reader, loaded only where jobs run, and only when applying is enabled. */
 function kubernetesWriter(config: BotConfig): ClusterWriter {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { KubernetesWriter } =
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
     require('../adapters/kubernetes-writer') as typeof import('../adapters/kubernetes-writer');
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { loadKubeConfig } = require('../adapters/kubernetes') as typeof import('../adapters/kubernetes');
