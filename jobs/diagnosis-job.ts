@@ -672,7 +672,7 @@ async function handleCommand(job: CommandJob, meta: JobMeta, deps: WorkerDeps, l
       // A private channel or a DM the bot is not in: answer through response_url, text only.
       if (
         error instanceof SlackDeliveryError &&
-        (error.code === 'not_in_channel' || error.code === 'channel_not_found') &&
+        (error.slackError === 'not_in_channel' || error.slackError === 'channel_not_found') &&
         job.responseUrl
       ) {
         log.info({ channel: job.channel }, 'not in the channel; answering through response_url');

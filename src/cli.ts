@@ -7,7 +7,7 @@ import { PrometheusSource, type MetricsSource } from './adapters/prometheus';
 import { readMetricNames } from './config/metric-names';
 import type { Role } from './bot/config';
 import { parseDuration } from './core/duration';
-import { ParseError } from './core/errors';
+import { OomdoctorError, ParseError } from './core/errors';
 import { parseContainerName, parseTargetRequest } from './core/target';
 import { diagnose, type DiagnoseDeps } from './diagnose';
 import { textReport } from './render/text-report';
@@ -58,7 +58,11 @@ export interface CliDeps {
   }) => DiagnoseDeps;
 }
 
-class UsageError extends Error {}
+class UsageError extends OomdoctorError {
+  constructor(message: string) {
+    super('usage', message);
+  }
+}
 
 function defaultDeps(options: {
   kubeconfig?: string;

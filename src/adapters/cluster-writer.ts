@@ -1,5 +1,6 @@
 // What Apply does to a cluster, as an interface, and the errors it raises: no client-node here, so
 // that the web role and the job handlers can name them without loading the Kubernetes client.
+import { OomdoctorError } from '../core/errors';
 import type { KubeIdentity } from '../apply/config';
 import type { PatchableKind, WorkloadId } from '../apply/types';
 import type { ApiObject } from './kubernetes-objects';
@@ -30,20 +31,20 @@ export interface ClusterWriter {
 }
 
 /** The API refused the change as invalid: validation, an admission webhook, a quota (400, 409 AlreadyExists, 422). */
-export class PatchRejectedError extends Error {
+export class PatchRejectedError extends OomdoctorError {
   constructor(
     readonly status: number,
     message: string,
   ) {
-    super(message);
+    super('kube-rejected', message);
     this.name = 'PatchRejectedError';
   }
 }
 
 /** The object changed between the read and the patch (409 on the resourceVersion precondition). */
-export class ConflictError extends Error {
+export class ConflictError extends OomdoctorError {
   constructor(message: string) {
-    super(message);
+    super('kube-conflict', message);
     this.name = 'ConflictError';
   }
 }

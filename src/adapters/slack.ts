@@ -1,6 +1,7 @@
 // Slack's Web API behind a small interface: post, update, upload, answer a command. Slack's own
 // errors become SlackDeliveryError with a code and whether retrying can help; not_in_channel is
 // handled here once (join a public channel, then try again).
+import { OomdoctorError, type ErrorCode as OomdoctorErrorCode } from '../core/errors';
 import axios from 'axios';
 import { ErrorCode, WebClient, type Logger as SlackLogger, type WebAPICallError } from '@slack/web-api';
 
@@ -31,13 +32,20 @@ export interface SlackPoster {
   authTest(): Promise<boolean>;
 }
 
-export class SlackDeliveryError extends Error {
+/** A Slack Web API call that failed; `slackError` is Slack's own error string (`channel_not_found`). */
+export class SlackDeliveryError extends OomdoctorError {
   constructor(
-    readonly code: string,
-    readonly permanent: boolean,
+    readonly slackError: string,
+    permanent: boolean,
     message: string,
   ) {
-    super(message);
+    const code: OomdoctorErrorCode =
+      slackError === 'ratelimited'
+        ? 'slack-rate-limited'
+        : slackError === 'network'
+          ? 'slack-unreachable'
+          : 'slack-refused';
+    super(code, message, { permanent });
     this.name = 'SlackDeliveryError';
   }
 }
@@ -132,7 +140,7 @@ export class WebSlackPoster implements SlackPoster {
       if (
         channel &&
         delivery instanceof SlackDeliveryError &&
-        delivery.code === 'not_in_channel' &&
+        delivery.slackError === 'not_in_channel' &&
         !this.joined.has(channel)
       ) {
         this.joined.add(channel);

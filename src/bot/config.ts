@@ -4,7 +4,7 @@ import { APPLY_ENVIRONMENT, readApplyConfig, type ApplyConfig } from '../apply/c
 import { readMetricNames } from '../config/metric-names';
 import type { MetricNames } from '../adapters/prometheus';
 import { parseDuration } from '../core/duration';
-import { ParseError } from '../core/errors';
+import { OomdoctorError, ParseError } from '../core/errors';
 import { parseNamespace } from '../core/target';
 
 export type Role = 'web' | 'worker' | 'all';
@@ -40,9 +40,9 @@ export interface BotConfig {
   apply: ApplyConfig;
 }
 
-export class ConfigError extends Error {
+export class ConfigError extends OomdoctorError {
   constructor(readonly problems: string[]) {
-    super(`oomdoctor cannot start:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    super('config', `oomdoctor cannot start:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
     this.name = 'ConfigError';
   }
 }

@@ -1,5 +1,6 @@
 // The job queue: bull on Redis (durable, shared by web and worker processes), or an in-process queue
 // for trying the bot out. Jobs are keyed, so a re-delivered alert is not a second diagnosis.
+import { OomdoctorError, type OomdoctorErrorOptions } from '../core/errors';
 import Bull from 'bull';
 import type { BotJob } from './jobs';
 
@@ -22,17 +23,17 @@ export interface JobQueue {
 }
 
 /** A failure that retrying will not fix (no such pod, a channel that does not exist). */
-export class PermanentJobError extends Error {
-  constructor(message: string) {
-    super(message);
+export class PermanentJobError extends OomdoctorError {
+  constructor(message: string, options: OomdoctorErrorOptions = {}) {
+    super('job-permanent', message, options);
     this.name = 'PermanentJobError';
   }
 }
 
 /** The queue cannot store jobs now (Redis down): the webhook answers 503 so Alertmanager retries. */
-export class QueueUnavailableError extends Error {
-  constructor(message: string) {
-    super(message);
+export class QueueUnavailableError extends OomdoctorError {
+  constructor(message: string, options: OomdoctorErrorOptions = {}) {
+    super('queue-unavailable', message, options);
     this.name = 'QueueUnavailableError';
   }
 }

@@ -1,14 +1,111 @@
-// Errors of the pure core. Parsers throw ParseError and nothing else, whatever the input.
+// The one error vocabulary. Every failure a person can meet is an OomdoctorError with a stable
+// `code`; the CLI's exit code, a job's retry decision and the Slack wording read the code, not the
+// class. Adapters map what they catch into it once, at the boundary. Parsers throw ParseError
+// (code `parse`) and nothing else, whatever the input.
+
+/** What went wrong, in a word a program can switch on. Stable: logs, metrics and tests use them. */
+export type ErrorCode =
+  | 'usage' // bad command-line arguments
+  | 'parse' // input that could not be understood (a quantity, a target, a payload)
+  | 'config' // a setting that cannot work; fix it and restart
+  | 'not-found' // the pod, workload or container does not exist
+  | 'kube-unreachable' // the Kubernetes API could not be reached at all
+  | 'kube-unauthorized' // the API refused the credentials (401)
+  | 'kube-forbidden' // the API refused the request (403): a missing RBAC permission
+  | 'kube-conflict' // the object changed between read and write (409)
+  | 'kube-rejected' // validation, admission or quota refused a change (400, 422, admission 403)
+  | 'kube-throttled' // the API asked us to slow down (429)
+  | 'kube-server-error' // the API failed (5xx)
+  | 'source-unavailable' // a source of evidence could not be read; the diagnosis goes on without it
+  | 'prometheus-unreachable'
+  | 'prometheus-unauthorized' // Prometheus refused the credentials (401/403)
+  | 'prometheus-bad-query' // Prometheus refused the query (4xx): usually a relabelled metric or label
+  | 'prometheus-server-error' // Prometheus failed (5xx)
+  | 'slack-refused' // Slack answered an error no retry will fix (channel_not_found, invalid_auth...)
+  | 'slack-rate-limited' // Slack answered 429 and retries ran out
+  | 'slack-unreachable' // Slack could not be reached
+  | 'queue-unavailable' // Redis is down: the webhook answers 503 so Alertmanager retries
+  | 'job-permanent' // a job failed in a way no retry will fix
+  | 'deadline' // the per-diagnosis deadline passed
+  | 'internal'; // a bug: anything not mapped above
+
+/** Codes that no retry can fix. Everything else is worth another try (with backoff). */
+const PERMANENT_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  'usage',
+  'parse',
+  'config',
+  'not-found',
+  'kube-unauthorized',
+  'kube-forbidden',
+  'kube-rejected',
+  'prometheus-unauthorized',
+  'prometheus-bad-query',
+  'slack-refused',
+  'job-permanent',
+  'internal',
+]);
+
+export interface OomdoctorErrorOptions {
+  /** Overrides the code's default (for example a 404 that may be a race and is worth one retry). */
+  permanent?: boolean;
+  /** What to do about it, one sentence ("check KUBECONFIG"). */
+  fix?: string;
+  cause?: unknown;
+}
+
+/**
+ * A failure with a stable code. `message` is one line for a person (never a secret, never a stack);
+ * `fix` says what to do when there is something to do.
+ */
+export class OomdoctorError extends Error {
+  readonly code: ErrorCode;
+  readonly permanent: boolean;
+  readonly fix: string | undefined;
+
+  constructor(code: ErrorCode, message: string, options: OomdoctorErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'OomdoctorError';
+    this.code = code;
+    this.permanent = options.permanent ?? PERMANENT_CODES.has(code);
+    this.fix = options.fix;
+  }
+
+  /** The message and the fix, as one line. */
+  get sentence(): string {
+    return this.fix ? `${this.message}; ${this.fix}` : this.message;
+  }
+}
+
+/** Anything thrown, as an OomdoctorError: unmapped errors are `internal` (a bug to report). */
+export function asOomdoctorError(error: unknown): OomdoctorError {
+  if (error instanceof OomdoctorError) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  return new OomdoctorError('internal', firstLine(message), { cause: error });
+}
+
+/** True when retrying cannot help. Unknown errors count as passing, so they get their retries. */
+export function isPermanent(error: unknown): boolean {
+  return error instanceof OomdoctorError && error.permanent;
+}
+
+export function errorCodeOf(error: unknown): ErrorCode {
+  return error instanceof OomdoctorError ? error.code : 'internal';
+}
+
+function firstLine(text: string): string {
+  const line = text.split('\n', 1)[0] ?? '';
+  return line.length > 300 ? `${line.slice(0, 297)}...` : line;
+}
 
 /**
  * Input that could not be understood. `message` is one sentence saying what was wrong and what
  * would be accepted; `field` names what was being parsed ("memory quantity", "target", "--window").
  */
-export class ParseError extends Error {
+export class ParseError extends OomdoctorError {
   readonly field: string;
 
   constructor(field: string, message: string) {
-    super(message);
+    super('parse', message);
     this.name = 'ParseError';
     this.field = field;
   }
