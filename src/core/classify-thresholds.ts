@@ -1,0 +1,93 @@
+// Every number the classifier decides with, in one place, each with the reason it has that value.
+// Shares are of the container's memory limit unless said otherwise. The recommender keeps its own table.
+
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+
+export const CLASSIFY_THRESHOLDS = {
+  /** Robusta's rule of thumb for "the container really was at its limit" (container peak ≥ 92%). */
+  atLimit: 0.92,
+  /**
+   * Kubernetes' timestamps, cAdvisor's counters and kube-state-metrics' restarts are scraped at
+   * different moments: a kill, an OOM event and a restart this close together are one event.
+   */
+  sameEventMs: 10 * MINUTE,
+  /** A SIGKILL status and an OOM event this close together: the kernel sent that SIGKILL. */
+  oomAtSigkillMs: 5 * MINUTE,
+  /** Terminations this far outside the window still count (the window is cut at scrape times). */
+  windowSlackMs: HOUR,
+  /** A reading older than this before a kill says nothing about the moment of the kill. */
+  lastReadingMaxAgeMs: 15 * MINUTE,
+  /** Below this share of its limit at a node OOM, the container was a victim, not the cause. */
+  nodeOomFarFromLimit: 0.8,
+  /** Fewer samples than this in a lifetime: no shape can be read from it. */
+  minLifetimeSamples: 5,
+  /** A kill this soon after the last sample still closes the last lifetime. */
+  killAfterLastSampleMs: 15 * MINUTE,
+  /** A cause below this confidence is not shown at all. */
+  minConfidence: 0.15,
+  /** A lifetime that climbs like a leak: a good linear fit, mostly rising, by a good part of the limit. */
+  ramp: { minR2: 0.6, minMonotonic: 0.7, minRiseShare: 0.3, minDurationMs: 30 * MINUTE },
+  heap: {
+    /** A JVM or Node heap up to this share leaves room for metaspace, threads and buffers. */
+    saneShare: 0.8,
+    /** GOMEMLIMIT bounds all Go-managed memory: "a little under the limit" is the advice. */
+    goSaneShare: 0.98,
+    /** Confidence by how far past the limit the heap is: past it, at 90%+, above the sane share. */
+    confidencePastLimit: 0.9,
+    confidenceNearLimit: 0.75,
+    nearLimitShare: 0.9,
+    confidenceAboveSane: 0.55,
+    /** Kills at the same fill level (peaks within this share of each other) point at a fixed budget. */
+    samePeakSpread: 0.05,
+    samePeakBonus: 0.05,
+  },
+  leak: {
+    /** Confidence = base + r2Weight·mean r² + shareWeight·(ramping share of kills) + bonuses. */
+    base: 0.35,
+    r2Weight: 0.35,
+    shareWeight: 0.15,
+    repeatedBonus: 0.1,
+    /** The lifetime in progress ramping too. */
+    currentRampBonus: 0.05,
+    /** An oversized heap grows until the next collection and looks like a leak. */
+    heapMisconfiguredPenalty: 0.3,
+  },
+  plateau: {
+    /** A plateau is a run at ≥ 85% of the limit whose spread stays within 10% (see series.ts). */
+    minDurationMs: 20 * MINUTE,
+    /** ...and covers at least this share of its lifetime... */
+    minLifetimeShare: 0.3,
+    /** ...and ends this close to the kill (or this share of the lifetime). */
+    maxGapToKillMs: 30 * MINUTE,
+    maxGapToKillShare: 0.15,
+    /** Normal usage above this share, without a plateau: weak evidence of a small limit. */
+    nearLimitBaseline: 0.75,
+    nearLimitConfidence: 0.3,
+    /** Confidence = base + coverageWeight·min(1, coverage / fullCoverage) + repeated − ramping. */
+    base: 0.55,
+    coverageWeight: 0.3,
+    fullCoverage: 0.6,
+    repeatedBonus: 0.1,
+    /** A plateau reached by a steady climb may be a leak that got there. */
+    rampingPenalty: 0.3,
+    rampingR2: 0.8,
+    rampingMonotonic: 0.8,
+  },
+  burst: {
+    /** Normal usage at or below this share is comfortable. */
+    comfortableBaseline: 0.7,
+    /** A jump of this share of the limit at the end of a lifetime, or a last reading this low... */
+    jumpShare: 0.25,
+    suddenEndShare: 0.75,
+    /** ...in a lifetime that does not climb steadily. */
+    maxR2: 0.6,
+    /** Confidence = base + shareWeight·(bursting share of kills) + headroomWeight·headroom + spikes. */
+    base: 0.45,
+    shareWeight: 0.3,
+    headroomWeight: 0.15,
+    spikesBonus: 0.05,
+  },
+  /** Without any history the limit is the usual culprit, at low confidence. */
+  noHistory: { confidence: 0.4, readingNearLimit: 0.85, readingBonus: 0.2, penalty: 0.5 },
+} as const;
