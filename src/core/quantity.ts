@@ -184,6 +184,10 @@ export function toQuantity(bytes: number): string {
 export function roundUpReadable(bytes: number): number {
   checkBytes(bytes, 'roundUpReadable');
   const whole = Math.ceil(bytes);
-  const step = whole < GiB ? 64 * MiB : whole < 8 * GiB ? 256 * MiB : whole < 32 * GiB ? GiB : 4 * GiB;
-  return Math.ceil(whole / step) * step;
+  return Math.ceil(whole / readableStep(whole)) * readableStep(whole);
+}
+
+/** The step roundUpReadable uses around a size: 64 MiB below 1 GiB, 256 MiB below 8 GiB, 1 GiB below 32 GiB, else 4 GiB. */
+export function readableStep(bytes: number): number {
+  return bytes < GiB ? 64 * MiB : bytes < 8 * GiB ? 256 * MiB : bytes < 32 * GiB ? GiB : 4 * GiB;
 }

@@ -1,6 +1,6 @@
 // The numbers of a fix: the new memory limit, what the cluster would accept of it, and the request.
 import { limitInForce, parseEvictionMessage, requestInForce } from './classify';
-import { formatBytes, parseQuantity, roundUpReadable } from './quantity';
+import { formatBytes, parseQuantity, readableStep, roundUpReadable } from './quantity';
 import { RECOMMEND_THRESHOLDS as T } from './recommend-thresholds';
 import { quantile, sortedNumbers } from './series';
 import type { Classification, Evidence } from './types';
@@ -39,7 +39,10 @@ export function sizeResources(
   const peak = usage.length > 0 ? (usage[usage.length - 1] ?? null) : null;
   const typical = usage.length > 0 ? quantile(usage, 0.5) : null;
   const wanted = wantedLimit(classification, limit, peak, notes);
-  const newLimit = wanted === null ? null : capLimit(evidence, limit, wanted, notes);
+  // Only a limit sized from a known peak has a band a cap can fall short of.
+  const sizedFromPeak = wanted !== null && limit === null && peak !== null;
+  const newLimit =
+    wanted === null ? null : capLimit(evidence, limit, wanted, sizedFromPeak ? peak : null, notes);
   const newRequest = sizeRequest(evidence, classification, options, newLimit, peak, typical, notes);
   return { limit, newLimit, newRequest, peak };
 }
@@ -56,7 +59,14 @@ function wantedLimit(
     const heapOnly =
       top?.id === 'runtime-heap-misconfigured' &&
       !classification.causes.some((c) => c.id === 'limit-too-small' && c.confidence >= 0.5);
-    if (limit === null) return peak ? roundUpReadable(peak * 1.4) : null;
+    if (limit === null) {
+      if (!peak) return null;
+      const wanted = limitAbovePeak(peak);
+      notes.push(
+        `No limit is set: ${formatBytes(wanted)} is ${percentAbove(wanted, peak)} above the measured peak of ${formatBytes(peak)}, inside the usual 30–50%.`,
+      );
+      return wanted;
+    }
     if (heapOnly) {
       notes.push(`The limit of ${formatBytes(limit)} stays: the heap setting is what has to fit inside it.`);
       return limit;
@@ -70,16 +80,46 @@ function wantedLimit(
     return roundUpReadable(limit * T.censoredRaise);
   }
   if (verdict === 'node-pressure-eviction' && limit === null && peak) {
-    const wanted = roundUpReadable(peak * 1.4);
+    const wanted = limitAbovePeak(peak);
     notes.push(
-      `A limit of ${formatBytes(wanted)} (40% above the measured peak of ${formatBytes(peak)}) keeps one container from starving the node.`,
+      `A limit of ${formatBytes(wanted)} (${percentAbove(wanted, peak)} above the measured peak of ${formatBytes(peak)}) keeps one container from starving the node.`,
     );
     return wanted;
   }
   return limit;
 }
 
-function capLimit(evidence: Evidence, limit: number | null, wanted: number, notes: string[]): number {
+/**
+ * A limit 30–50% above a known peak: a readable quantity (roundUpReadable's steps) inside that
+ * band, at or above the preferred 40% when one is, else the highest below it; when no readable
+ * value lies inside the band, the same search at 64 MiB, then 16 MiB; for peaks too small for
+ * that, 40% above the peak in whole MiB.
+ */
+export function limitAbovePeak(peak: number): number {
+  const low = peak * T.peakBand.low;
+  const high = peak * T.peakBand.high;
+  const preferred = peak * T.peakBand.preferred;
+  const steps = [readableStep(preferred), ...T.finerStepsMiB.map((m) => m * MIB)];
+  for (const step of steps) {
+    const atOrAbove = Math.ceil(preferred / step) * step;
+    if (atOrAbove <= high) return atOrAbove;
+    const below = Math.floor(preferred / step) * step;
+    if (below >= low && below > 0) return below;
+  }
+  return Math.ceil(preferred / MIB) * MIB;
+}
+
+function percentAbove(value: number, base: number): string {
+  return `${Math.round((value / base - 1) * 100)}%`;
+}
+
+function capLimit(
+  evidence: Evidence,
+  limit: number | null,
+  wanted: number,
+  peak: number | null,
+  notes: string[],
+): number {
   const binding = capsFor(evidence, limit)
     .filter((c) => c.bytes < wanted)
     .sort((a, b) => a.bytes - b.bytes)[0];
@@ -91,8 +131,13 @@ function capLimit(evidence: Evidence, limit: number | null, wanted: number, note
     );
     return limit;
   }
+  const bandLow = peak !== null ? Math.ceil((peak * T.peakBand.low) / MIB) * MIB : null;
+  const shortOfBand =
+    bandLow !== null && capped < bandLow
+      ? ` That is ${formatBytes(bandLow - capped)} short of the 30% margin over the ${formatBytes(peak as number)} peak (${formatBytes(bandLow)}): expect little headroom until ${binding.why.replace(/ \(.*$/, '')} allows more.`
+      : '';
   notes.push(
-    `Capped at ${formatBytes(capped)} by ${binding.why}: a larger limit would be refused or never scheduled.`,
+    `Capped at ${formatBytes(capped)} by ${binding.why}: a larger limit would be refused or never scheduled.${shortOfBand}`,
   );
   return capped;
 }

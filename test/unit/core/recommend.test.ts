@@ -5,6 +5,7 @@ import { execFileSync } from 'node:child_process';
 import fc from 'fast-check';
 import { classify } from '../../../src/core/classify';
 import { recommend, shellQuote } from '../../../src/core/recommend';
+import { limitAbovePeak } from '../../../src/core/recommend-limit';
 import { parseQuantity } from '../../../src/core/quantity';
 import type {
   Cause,
@@ -705,5 +706,68 @@ describe('recommend on random evidence', () => {
       ),
       { numRuns: 300 },
     );
+  });
+});
+
+// Issue 11, class 5 (the number): with the peak known, the limit lands 30–50% above it.
+describe('the number: 30–50% above a known peak, readable inside that band', () => {
+  function evictedWithoutLimit(peak: number, parts: Parameters<typeof evidence>[0] = {}): Evidence {
+    return evidence({
+      containers: [container({ limit: null, request: '256Mi' })],
+      podReason: 'Evicted',
+      podMessage:
+        'The node was low on resource: memory. Threshold quantity: 100Mi, available: 87608Ki. Container api was using 1Ki, request is 256Mi, has larger consumption of memory. ',
+      // flatMetrics wobbles up to 6 MiB above its level.
+      metrics: flatMetrics(peak - 6 * MiB, null),
+      ...parts,
+    });
+  }
+
+  it('a 768Mi peak gets 1Gi (1.33x), not 1280Mi (1.67x)', () => {
+    expect(limitAbovePeak(768 * MiB)).toBe(GiB);
+    const ev = evictedWithoutLimit(768 * MiB);
+    const r = rec(ev, classify(ev));
+    expect(r.resources.limits.memory).toBe('1Gi');
+    expect(notes(r)).toMatch(/1 GiB \(33% above the measured peak of 768 MiB\)/);
+  });
+
+  it('no readable value in the band: the nearest at 64Mi (800Mi peak -> 1152Mi), then 16Mi (200Mi -> 288Mi)', () => {
+    // 800Mi: the band is 1040Mi..1200Mi, and the 256Mi steps around it are 1024Mi and 1280Mi.
+    expect(limitAbovePeak(800 * MiB)).toBe(1152 * MiB);
+    // 200Mi: the band is 260Mi..300Mi; 64Mi steps give 256Mi and 320Mi, 16Mi steps give 288Mi.
+    expect(limitAbovePeak(200 * MiB)).toBe(288 * MiB);
+  });
+
+  it('property: always inside the band, on a 16Mi grid, and never finer than needed', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 100, max: 128 * 1024 }), (peakMiB) => {
+        const peak = peakMiB * MiB;
+        const limit = limitAbovePeak(peak);
+        expect(limit).toBeGreaterThanOrEqual(1.3 * peak);
+        expect(limit).toBeLessThanOrEqual(1.5 * peak);
+        expect(limit % (16 * MiB)).toBe(0);
+        // When a 256Mi-grid value fits in the band above 1GiB, that is the one chosen.
+        const coarse = Math.ceil((1.4 * peak) / (256 * MiB)) * 256 * MiB;
+        if (1.4 * peak >= GiB && 1.4 * peak < 8 * GiB && coarse <= 1.5 * peak) expect(limit).toBe(coarse);
+      }),
+    );
+  });
+
+  it('a cap below the band says which cap and by how much', () => {
+    const ev = evictedWithoutLimit(2 * GiB, {
+      node: node({ name: 'small-1', allocatableBytes: 2304 * MiB }),
+    });
+    const r = rec(ev, classify(ev));
+    expect(r.resources.limits.memory).toBe('2304Mi');
+    // The band starts at 1.3 x 2Gi = 2662.4Mi, rounded up to 2663Mi: 359Mi short.
+    expect(notes(r)).toMatch(/Capped at 2.25 GiB by node small-1's allocatable memory/);
+    expect(notes(r)).toMatch(/359 MiB short of the 30% margin over the 2 GiB peak/);
+  });
+
+  it('the censored case (killed at the limit, peak unknown) keeps the one-time raise from the limit', () => {
+    // 768Mi x 1.5 = 1152Mi, rounded up to the 256Mi grid: the band search is not applied to a limit.
+    const r = rec(killedAt('768Mi'));
+    expect(r.resources.limits.memory).toBe('1280Mi');
+    expect(notes(r)).toMatch(/real peak is unknown: this raises the limit in force by 50%, once/);
   });
 });
