@@ -58,11 +58,32 @@ export default tseslint.config(
         {
           patterns: [
             {
-              group: ['@slack/*', '@kubernetes/*', 'axios', 'bull', 'ioredis', 'pino', 'undici'],
+              group: [
+                '@slack/*',
+                '@kubernetes/*',
+                '@resvg/*',
+                'axios',
+                'bull',
+                'ioredis',
+                'pino',
+                'prom-client',
+                'undici',
+              ],
               message: 'src/core is pure: SDKs belong in src/adapters.',
             },
             {
-              group: ['node:fs', 'fs', 'node:http', 'http', 'node:https', 'https', 'node:net', 'net'],
+              group: [
+                'node:fs',
+                'fs',
+                'node:http',
+                'http',
+                'node:https',
+                'https',
+                'node:net',
+                'net',
+                'node:child_process',
+                'child_process',
+              ],
               message: 'src/core does no I/O.',
             },
             {
