@@ -1,6 +1,6 @@
 // Errors that cross the adapter boundary, each with what a person can do about it. They are the
 // error vocabulary's codes (src/core/errors.ts) under names the adapters read well with.
-import { OomdoctorError, type OomdoctorErrorOptions } from '../core/errors';
+import { OomdoctorError, type ErrorCode, type OomdoctorErrorOptions } from '../core/errors';
 
 export type EvidenceSource = 'prometheus' | 'kubernetes' | 'metrics-api';
 
@@ -9,9 +9,9 @@ export class SourceError extends OomdoctorError {
   constructor(
     readonly source: EvidenceSource,
     readonly detail: string,
-    options: OomdoctorErrorOptions = {},
+    options: OomdoctorErrorOptions & { code?: ErrorCode } = {},
   ) {
-    super('source-unavailable', `${source}: ${detail}`, options);
+    super(options.code ?? 'source-unavailable', `${source}: ${detail}`, options);
     this.name = 'SourceError';
   }
 }

@@ -21,6 +21,8 @@ export type ErrorCode =
   | 'prometheus-unauthorized' // Prometheus refused the credentials (401/403)
   | 'prometheus-bad-query' // Prometheus refused the query (4xx): usually a relabelled metric or label
   | 'prometheus-server-error' // Prometheus failed (5xx)
+  | 'prometheus-timeout' // Prometheus gave no answer within PROMETHEUS_TIMEOUT
+  | 'prometheus-tls' // the TLS handshake with Prometheus failed (unknown CA, client certificate)
   | 'slack-refused' // Slack answered an error no retry will fix (channel_not_found, invalid_auth...)
   | 'slack-rate-limited' // Slack answered 429 and retries ran out
   | 'slack-unreachable' // Slack could not be reached
@@ -40,6 +42,7 @@ const PERMANENT_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'kube-rejected',
   'prometheus-unauthorized',
   'prometheus-bad-query',
+  'prometheus-tls',
   'slack-refused',
   'job-permanent',
   'internal',
