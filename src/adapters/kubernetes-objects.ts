@@ -106,6 +106,7 @@ export function resolveEnv(
         name: prefix + key,
         value: String(value),
         configMap: { name: cmName, key },
+        via: 'envFrom',
       });
     }
   }
@@ -121,7 +122,12 @@ export function resolveEnv(
           name: e.name,
           value: String(value),
           configMap: { name: String(ref.name), key: String(ref.key) },
+          via: 'valueFrom',
         });
+      else byName.delete(e.name);
+    } else {
+      // A Secret, a field or a resource: its value is not read here, but it still shadows envFrom.
+      byName.delete(e.name);
     }
   }
   return [...byName.values()];

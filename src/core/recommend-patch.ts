@@ -6,7 +6,10 @@ export interface ContainerChange {
   requestsMemory: string;
   limitsMemory: string;
   env: Array<{ name: string; value: string }>;
+  /** Variables whose current entry is a configMapKeyRef: the patch drops that valueFrom. */
+  replacesReference: string[];
   args: string[] | null;
+  command: string[] | null;
 }
 
 export interface WorkloadPatch {
@@ -26,7 +29,12 @@ export function workloadPatch(
   if (change.requestsMemory) resources.requests = { memory: change.requestsMemory };
   if (change.limitsMemory) resources.limits = { memory: change.limitsMemory };
   const containerPatch: Record<string, unknown> = { name: spec.name, resources };
-  if (change.env.length > 0) containerPatch.env = change.env;
+  if (change.env.length > 0)
+    containerPatch.env = change.env.map((e) =>
+      // A strategic merge keeps fields the patch does not name: value beside valueFrom is refused.
+      change.replacesReference.includes(e.name) ? { ...e, valueFrom: null } : e,
+    );
+  if (change.command) containerPatch.command = change.command;
   if (change.args) containerPatch.args = change.args;
   const listName = spec.kind === 'app' ? 'containers' : 'initContainers';
   const patch = wrapPodSpec(workload.kind, { [listName]: [containerPatch] });

@@ -25,7 +25,10 @@ export function recommend(
   if (!spec) return null;
   const notes: string[] = [];
   const { newLimit, newRequest } = sizeResources(evidence, classification, options, notes);
-  const runtime = newLimit !== null ? runtimeFix(spec, newLimit, notes) : { env: [], args: null };
+  const runtime =
+    newLimit !== null
+      ? runtimeFix(spec, newLimit, notes)
+      : { env: [], replacesReference: [], args: null, command: null };
   notes.push(...causeAdvice(evidence, classification, spec, newLimit));
 
   const workload = evidence.workload ?? {
@@ -42,7 +45,9 @@ export function recommend(
     requestsMemory: resources.requests.memory,
     limitsMemory: resources.limits.memory,
     env: runtime.env,
+    replacesReference: runtime.replacesReference,
     args: runtime.args,
+    command: runtime.command,
   });
   notes.push(...rendered.notes);
   return {
@@ -56,6 +61,7 @@ export function recommend(
     resources,
     env: runtime.env,
     args: runtime.args,
+    command: runtime.command,
     patch: rendered.patch,
     kubectl: rendered.kubectl,
     yaml: rendered.yaml,

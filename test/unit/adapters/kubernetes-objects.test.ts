@@ -275,11 +275,13 @@ describe('environment from ConfigMaps', () => {
       name: 'JAVA_TOOL_OPTIONS',
       value: '-XX:MaxRAMPercentage=90',
       configMap: { name: 'api-env', key: 'JAVA_TOOL_OPTIONS' },
+      via: 'envFrom',
     });
     expect(byName.JAVA_OPTS).toEqual({
       name: 'JAVA_OPTS',
       value: '-Xmx3g',
       configMap: { name: 'api-env', key: 'OPTS' },
+      via: 'envFrom',
     });
     expect(byName.JAVA_LOG_LEVEL?.value).toBe('debug');
     expect(byName.LOG_LEVEL).toEqual({ name: 'LOG_LEVEL', value: 'info' });
@@ -287,6 +289,7 @@ describe('environment from ConfigMaps', () => {
       name: 'NODE_OPTIONS',
       value: '--max-old-space-size=1536',
       configMap: { name: 'api-node', key: 'node_options' },
+      via: 'valueFrom',
     });
     expect(byName.GREETING?.value).toBe('hello $(POD_NAME)');
     expect(byName.DB_PASSWORD).toBeUndefined();

@@ -269,7 +269,7 @@ describe('runtime fixes', () => {
     );
   });
 
-  it('a heap flag from a ConfigMap: no env patch, and a note naming the ConfigMap and the key', () => {
+  it('a heap flag in a ConfigMap beside other flags: _JAVA_OPTIONS overrides it, the ConfigMap is named and left alone', () => {
     const configMaps = new Map([['api-jvm', { JVM_FLAGS: `-Dpw=${SECRET} -Xmx3g` }]]);
     const c = container(
       {
@@ -292,14 +292,16 @@ describe('runtime fixes', () => {
     });
     const ev = evidence({ containers: [c] });
     const r = rec(ev, heapTop(ev));
-    expect(r.env).toEqual([]);
-    expect(containerPatch(r).env).toBeUndefined();
+    expect(r.env).toEqual([{ name: '_JAVA_OPTIONS', value: '-Xmx1408m' }]);
+    expect(containerPatch(r).env).toEqual([{ name: '_JAVA_OPTIONS', value: '-Xmx1408m' }]);
     expect(r.args).toBeNull();
-    expect(notes(r)).toMatch(/change it in key JVM_FLAGS of ConfigMap api-jvm/);
+    expect(notes(r)).toMatch(
+      /JAVA_TOOL_OPTIONS comes from key JVM_FLAGS of ConfigMap api-jvm, which is left alone/,
+    );
     expect(JSON.stringify(r)).not.toContain(SECRET);
   });
 
-  it("a heap flag from envFrom with a prefix: the note names the ConfigMap's own key", () => {
+  it('a heap flag from envFrom with a prefix: the same variable in env wins, and the note names the ConfigMap key', () => {
     const configMaps = new Map([['api-env', { OPTS: '-Xmx3g' }]]);
     const c = container(
       { limit: '2Gi', envFrom: [{ prefix: 'JAVA_', configMapRef: { name: 'api-env' } }] },
@@ -308,8 +310,11 @@ describe('runtime fixes', () => {
     );
     const ev = evidence({ containers: [c] });
     const r = rec(ev, heapTop(ev));
-    expect(r.env).toEqual([]);
-    expect(notes(r)).toMatch(/change it in key OPTS of ConfigMap api-env/);
+    expect(r.env).toEqual([{ name: 'JAVA_OPTS', value: '-Xmx1408m' }]);
+    expect(containerPatch(r).env).toEqual([{ name: 'JAVA_OPTS', value: '-Xmx1408m' }]);
+    expect(notes(r)).toMatch(
+      /key OPTS of ConfigMap api-env, which is left alone.*wins over the same name from envFrom/,
+    );
   });
 
   it('JAVA_OPTS with other flags: an _JAVA_OPTIONS override, and the secret never appears', () => {
@@ -331,7 +336,7 @@ describe('runtime fixes', () => {
       expect(text).not.toContain('spring.datasource');
     }
     expect(notes(r)).toMatch(
-      /adds _JAVA_OPTIONS=-Xmx1408m, which the JVM reads last, rather than rewriting JAVA_OPTS/,
+      /sets _JAVA_OPTIONS=-Xmx1408m, which the JVM reads last, rather than rewriting JAVA_OPTS/,
     );
   });
 
