@@ -73,7 +73,8 @@ function selectorText(labels: Record<string, unknown>): string {
 }
 
 function describeFailure(error: unknown): string {
-  if (error instanceof SourceError) return error.message;
+  // The fix too: a source's failure is one line saying what went wrong and what to do.
+  if (error instanceof SourceError) return error.sentence;
   if (error instanceof ForbiddenError) return `kubernetes: ${error.message}`;
   if (error instanceof NotFoundError) return `kubernetes: ${error.message}`;
   return `kubernetes: ${(error as Error).message ?? String(error)}`;
