@@ -3,7 +3,8 @@
 import { parseArgs } from 'node:util';
 import { ClusterUnreachableError, ForbiddenError, NotFoundError } from './adapters/errors';
 import type { ClusterReader } from './adapters/kubernetes';
-import { PrometheusSource, type MetricsSource } from './adapters/prometheus';
+import { PrometheusSource, type ClusterSelector, type MetricsSource } from './adapters/prometheus';
+import { readClusterSelector } from './config/cluster-selector';
 import { readMetricNames } from './config/metric-names';
 import type { Role } from './bot/config';
 import { parseDuration } from './core/duration';
@@ -27,6 +28,8 @@ Options:
   --container NAME        the container to diagnose (default: the one killed most recently)
   --window DURATION       how far back to look, e.g. 6h, 2d (default 24h, at most 31d)
   --prometheus-url URL    Prometheus to read memory history from (or PROMETHEUS_URL)
+  --cluster-label LABEL   in a Prometheus of several clusters, the label naming them (or PROMETHEUS_CLUSTER_LABEL)
+  --cluster NAME          this cluster's value of that label (or CLUSTER_NAME); needs --cluster-label
   --kubeconfig PATH       kubeconfig file (or KUBECONFIG; default ~/.kube/config, or in-cluster)
   --context NAME          kubeconfig context to use (default: the current one)
   --guaranteed-qos        suggest requests equal to limits (Guaranteed QoS, evicted last)
@@ -54,6 +57,8 @@ export interface CliDeps {
     kubeconfig?: string;
     context?: string;
     prometheusUrl?: string;
+    /** --cluster-label with --cluster: every Prometheus query reads this cluster only. */
+    cluster?: ClusterSelector;
     env: NodeJS.ProcessEnv;
   }) => DiagnoseDeps;
 }
@@ -68,6 +73,7 @@ function defaultDeps(options: {
   kubeconfig?: string;
   context?: string;
   prometheusUrl?: string;
+  cluster?: ClusterSelector;
   env: NodeJS.ProcessEnv;
 }): DiagnoseDeps {
   // Required here, not at the top: `oomdoctor serve --role web` never needs the Kubernetes client.
@@ -81,7 +87,11 @@ function defaultDeps(options: {
     }),
   );
   const metrics: MetricsSource | null = options.prometheusUrl
-    ? new PrometheusSource({ url: options.prometheusUrl, names: readMetricNames(options.env) })
+    ? new PrometheusSource({
+        url: options.prometheusUrl,
+        names: readMetricNames(options.env),
+        cluster: options.cluster ?? null,
+      })
     : null;
   return { cluster, metrics };
 }
@@ -132,6 +142,8 @@ export async function runCli(
         container: { type: 'string' },
         window: { type: 'string' },
         'prometheus-url': { type: 'string' },
+        'cluster-label': { type: 'string' },
+        cluster: { type: 'string' },
         kubeconfig: { type: 'string' },
         context: { type: 'string' },
         'guaranteed-qos': { type: 'boolean' },
@@ -197,8 +209,21 @@ export async function runCli(
             values['prometheus-url'] !== undefined ? '--prometheus-url' : 'PROMETHEUS_URL',
           )
         : undefined;
+    const cluster = readClusterSelector(
+      values['cluster-label'] !== undefined
+        ? { value: values['cluster-label'], from: '--cluster-label' }
+        : { value: env.PROMETHEUS_CLUSTER_LABEL, from: 'PROMETHEUS_CLUSTER_LABEL' },
+      values.cluster !== undefined
+        ? { value: values.cluster, from: '--cluster' }
+        : { value: env.CLUSTER_NAME, from: '--cluster (or CLUSTER_NAME)' },
+    );
+    if (values.cluster !== undefined && cluster === null)
+      throw new UsageError(
+        '--cluster needs --cluster-label (or PROMETHEUS_CLUSTER_LABEL): the label that names the cluster on every series, e.g. --cluster-label cluster',
+      );
     const makeDeps = cliDeps.makeDeps ?? defaultDeps;
     const deps = makeDeps({
+      ...(cluster ? { cluster } : {}),
       ...(values.kubeconfig ? { kubeconfig: values.kubeconfig } : {}),
       ...(values.context ? { context: values.context } : {}),
       ...(prometheusUrl ? { prometheusUrl } : {}),

@@ -115,6 +115,8 @@ export async function gatherEvidence(request: DiagnoseRequest, deps: DiagnoseDep
   const nodeName = pod.spec?.nodeName ? String(pod.spec.nodeName) : null;
 
   deps.onProgress?.('gathering');
+  // The pod as it is now: series of earlier pods re-created under the same name are left out.
+  const podUid = pod.metadata?.uid ? String(pod.metadata.uid) : undefined;
   const metricsPromise = (async (): Promise<MetricsEvidence | null> => {
     if (deps.metrics) {
       deps.onProgress?.('querying-prometheus');
@@ -122,7 +124,7 @@ export async function gatherEvidence(request: DiagnoseRequest, deps: DiagnoseDep
       return attempt(
         missing,
         'Without a memory history the causes rest on the pod status and runtime settings alone, so their confidence is lower',
-        () => source.history(target, window),
+        () => source.history(target, window, podUid ? { podUid } : {}),
         null,
       );
     }
@@ -191,6 +193,7 @@ export async function gatherEvidence(request: DiagnoseRequest, deps: DiagnoseDep
     ),
     metricsPromise,
   ]);
+  missing.push(...(metrics?.caveats ?? []));
 
   return {
     target,

@@ -1,11 +1,19 @@
 // Memory history from Prometheus' HTTP API. Two range queries per diagnosis, whatever the window:
 // the working set, and everything else (limit, request, restarts, OOM events, start times) as one union.
-import type { AxiosInstance } from 'axios';
+import axios, { type AxiosInstance } from 'axios';
 import { z } from 'zod';
-import type { MetricsEvidence, Sample, Target } from '../core/types';
+import type { MetricsEvidence, Target } from '../core/types';
 import { SourceError } from './errors';
-import { PrometheusHttp } from './prometheus-http';
-import { plainPrometheusSettings, type PrometheusSettings } from './prometheus-settings';
+import {
+  changesOf,
+  KNOWN_CLUSTER_LABELS,
+  maxPerTimestamp,
+  mergeInstances,
+  sortSeries,
+  type RangeSeries,
+} from './prometheus-series';
+
+export { mergeInstances } from './prometheus-series';
 
 export interface MetricNames {
   workingSet: string;
@@ -32,8 +40,23 @@ export const DEFAULT_METRIC_NAMES: MetricNames = {
   containerLabel: 'container',
 };
 
+export interface HistoryOptions {
+  /** The pod's uid as the Kubernetes API shows it now: series of earlier pods under the same name are left out. */
+  podUid?: string;
+}
+
 export interface MetricsSource {
-  history(target: Target, window: { start: Date; end: Date }): Promise<MetricsEvidence>;
+  history(
+    target: Target,
+    window: { start: Date; end: Date },
+    options?: HistoryOptions,
+  ): Promise<MetricsEvidence>;
+}
+
+/** In a Prometheus holding several clusters: the label that names them, and this cluster's value. */
+export interface ClusterSelector {
+  label: string;
+  name: string;
 }
 
 export interface PrometheusOptions {
@@ -41,15 +64,10 @@ export interface PrometheusOptions {
   names?: Partial<MetricNames>;
   /** Upper bound on points per series, whatever the window (default 1440: one a minute over 24h). */
   maxPoints?: number;
-  /** Without `settings` only (the settings carry their own). */
   timeoutMs?: number;
-  /** A prepared axios instance (the benchmark's keep-alive client). */
   http?: AxiosInstance;
-  /** Credentials, headers, TLS and timeout (PROMETHEUS_* or the CLI's flags); give `url: settings.url`. */
-  settings?: PrometheusSettings;
-  /** Retries of a 5xx, a time-out or a refused connection (default 2), and the first pause (250 ms). */
-  retries?: number;
-  backoffMs?: number;
+  /** Added to every selector (PROMETHEUS_CLUSTER_LABEL with CLUSTER_NAME; --cluster-label/--cluster). */
+  cluster?: ClusterSelector | null;
 }
 
 const matrixResponse = z.object({
@@ -64,8 +82,13 @@ const matrixResponse = z.object({
     ),
   }),
 });
+const errorResponse = z.object({
+  status: z.literal('error'),
+  errorType: z.string().optional(),
+  error: z.string().optional(),
+});
 
-type Matrix = z.infer<typeof matrixResponse>['data']['result'];
+type Matrix = RangeSeries[];
 
 /** PromQL string literal: backslash and double quote are the characters that need escaping. */
 export function promString(value: string): string {
@@ -81,29 +104,26 @@ export function stepFor(windowMs: number, maxPoints: number): number {
 }
 
 export class PrometheusSource implements MetricsSource {
-  private readonly client: PrometheusHttp;
+  private readonly http: AxiosInstance;
   private readonly names: MetricNames;
   private readonly maxPoints: number;
 
   constructor(private readonly options: PrometheusOptions) {
     this.names = { ...DEFAULT_METRIC_NAMES, ...options.names };
     this.maxPoints = options.maxPoints ?? 1440;
-    this.client = new PrometheusHttp(
-      options.settings ?? plainPrometheusSettings(options.url, options.timeoutMs),
-      {
-        ...(options.http ? { http: options.http } : {}),
-        ...(options.retries !== undefined ? { retries: options.retries } : {}),
-        ...(options.backoffMs !== undefined ? { backoffMs: options.backoffMs } : {}),
-      },
-    );
+    this.http =
+      options.http ??
+      axios.create({ baseURL: options.url.replace(/\/+$/, ''), timeout: options.timeoutMs ?? 10_000 });
   }
 
   /** The working-set query: the exact container (never the pod's "" aggregate nor the "POD" pause container), peaks kept. */
   workingSetQuery(target: Target, stepMs: number): string {
     const n = this.names;
     const selector = this.selector(target);
-    // max_over_time keeps a spike between two points; by (id) keeps each container instance apart.
-    return `max by (id) (max_over_time(${n.workingSet}{${selector}}[${Math.max(60, stepMs / 1000)}s]))`;
+    // max_over_time keeps a spike between two points; by (id) keeps each container instance (and,
+    // through the cgroup path, each pod incarnation) apart; the cluster labels keep clusters apart.
+    // Any other label (an HA pair's replica label) is collapsed by max: a duplicate is never counted twice.
+    return `max by (${this.groupLabels('id')}) (max_over_time(${n.workingSet}{${selector}}[${Math.max(60, stepMs / 1000)}s]))`;
   }
 
   contextQuery(target: Target): string {
@@ -111,36 +131,80 @@ export class PrometheusSource implements MetricsSource {
     const selector = this.selector(target);
     const part = (tag: string, expr: string) =>
       `label_replace(${expr}, "oomdoctor_series", "${tag}", "", "")`;
+    // kube-state-metrics names the pod incarnation by `uid`, cAdvisor by the cgroup path in `id`.
+    const ksm = this.groupLabels('uid');
+    const cadvisor = this.groupLabels('id');
     return [
-      part('limit', `max(${n.limits}{${selector}, resource="memory"})`),
-      part('request', `max(${n.requests}{${selector}, resource="memory"})`),
-      part('restarts', `max(${n.restarts}{${selector}})`),
-      part('oom_events', `max(${n.oomEvents}{${selector}})`),
-      part('start_time', `max(${n.startTime}{${selector}})`),
+      part('limit', `max by (${ksm}) (${n.limits}{${selector}, resource="memory"})`),
+      part('request', `max by (${ksm}) (${n.requests}{${selector}, resource="memory"})`),
+      part('restarts', `max by (${ksm}) (${n.restarts}{${selector}})`),
+      part('oom_events', `max by (${cadvisor}) (${n.oomEvents}{${selector}})`),
+      part('start_time', `max by (${cadvisor}) (${n.startTime}{${selector}})`),
     ].join(' or ');
   }
 
-  async history(target: Target, window: { start: Date; end: Date }): Promise<MetricsEvidence> {
+  private groupLabels(instanceLabel: string): string {
+    const labels = new Set<string>([instanceLabel, ...KNOWN_CLUSTER_LABELS]);
+    if (this.options.cluster) labels.add(this.options.cluster.label);
+    return [...labels].join(', ');
+  }
+
+  async history(
+    target: Target,
+    window: { start: Date; end: Date },
+    options: HistoryOptions = {},
+  ): Promise<MetricsEvidence> {
     const stepMs = stepFor(window.end.getTime() - window.start.getTime(), this.maxPoints);
     const [workingSetMatrix, contextMatrix] = await Promise.all([
       this.queryRange(this.workingSetQuery(target, stepMs), window, stepMs),
       this.queryRange(this.contextQuery(target), window, stepMs),
     ]);
+    const what = `${target.namespace}/${target.pod} container ${target.container}`;
     if (workingSetMatrix.length === 0) {
       throw new SourceError(
         'prometheus',
-        `no ${this.names.workingSet} series for ${target.namespace}/${target.pod} container ${target.container} at ${this.options.url} (is cAdvisor scraped, and are the label names right?)`,
+        `no ${this.names.workingSet} series for ${what} at ${this.options.url} (is cAdvisor scraped, and are the label names right?)`,
       );
     }
-    const tagged = (tag: string) => contextMatrix.find((s) => s.metric.oomdoctor_series === tag);
-    const samples = (tag: string) => toSamples(tagged(tag)?.values ?? []);
+    const sorted = sortSeries(workingSetMatrix, contextMatrix, {
+      podUid: options.podUid,
+      clusterSelected: Boolean(this.options.cluster),
+    });
+    if (sorted.kind === 'mixed-clusters') {
+      throw new SourceError(
+        'prometheus',
+        `the series of ${what} come from ${sorted.values.length} clusters (${sorted.label}=${sorted.values.map((v) => promString(v)).join(', ')}) and none could be told to be this pod's, so the memory history was left out rather than mixed. Set PROMETHEUS_CLUSTER_LABEL=${sorted.label} with CLUSTER_NAME (CLI: --cluster-label ${sorted.label} --cluster NAME)`,
+      );
+    }
+    if (sorted.workingSet.length === 0) {
+      throw new SourceError(
+        'prometheus',
+        `no ${this.names.workingSet} series for ${what} as it is now (pod uid ${options.podUid ?? '?'}): only earlier pods under that name have any; the new pod may not have been scraped yet`,
+      );
+    }
+    const ofTag = (matrix: Matrix, tag: string) => matrix.filter((s) => s.metric.oomdoctor_series === tag);
+    const samples = (tag: string) => maxPerTimestamp(ofTag(sorted.context, tag));
     const lastValue = (tag: string) => {
       const values = samples(tag);
       return values.length > 0 ? (values[values.length - 1]?.value ?? null) : null;
     };
     const starts = [...new Set(samples('start_time').map((s) => s.value * 1000))].sort((a, b) => a - b);
+    const limits = samples('limit').filter((s) => s.value > 0);
+    const caveats: string[] = [];
+    if (sorted.clusterKept) {
+      const { label, value, others } = sorted.clusterKept;
+      caveats.push(
+        `prometheus: ${what} also has series in ${others.length === 1 ? 'another cluster' : 'other clusters'} (${label}=${others.map((v) => promString(v)).join(', ')}); only ${label}=${promString(value)}, where this pod's uid is, was read. Set PROMETHEUS_CLUSTER_LABEL=${label} with CLUSTER_NAME (CLI: --cluster-label ${label} --cluster NAME) so every query reads this cluster only`,
+      );
+    }
+    const earlierLimit = (uid: string) => {
+      const values = maxPerTimestamp(
+        ofTag(sorted.earlierContext, 'limit').filter((s) => s.metric.uid?.toLowerCase() === uid),
+      );
+      return positiveOrNull(values[values.length - 1]?.value ?? null);
+    };
     return {
-      workingSet: mergeInstances(workingSetMatrix),
+      workingSet: mergeInstances(sorted.workingSet),
       stepMs,
       limitBytes: positiveOrNull(lastValue('limit')),
       requestBytes: positiveOrNull(lastValue('request')),
@@ -148,19 +212,30 @@ export class PrometheusSource implements MetricsSource {
       oomEvents: samples('oom_events'),
       starts,
       source: 'prometheus',
+      ...(sorted.earlier.length > 0
+        ? { earlierIncarnations: sorted.earlier.map((e) => ({ ...e, limitBytes: earlierLimit(e.uid) })) }
+        : {}),
+      ...(changesOf(limits).length > 0
+        ? {
+            limitChanges: changesOf(limits).map((c) => ({ at: c.at, fromBytes: c.from, toBytes: c.to })),
+          }
+        : {}),
+      ...(caveats.length > 0 ? { caveats } : {}),
     };
   }
 
   private selector(target: Target): string {
     const n = this.names;
-    return `${n.namespaceLabel}=${promString(target.namespace)}, ${n.podLabel}=${promString(target.pod)}, ${n.containerLabel}=${promString(target.container)}`;
+    const cluster = this.options.cluster
+      ? `, ${this.options.cluster.label}=${promString(this.options.cluster.name)}`
+      : '';
+    return `${n.namespaceLabel}=${promString(target.namespace)}, ${n.podLabel}=${promString(target.pod)}, ${n.containerLabel}=${promString(target.container)}${cluster}`;
   }
 
   private async queryRange(
     query: string,
     window: { start: Date; end: Date },
     stepMs: number,
-    warnings: string[] = [],
   ): Promise<Matrix> {
     const params = new URLSearchParams({
       query,
@@ -168,15 +243,35 @@ export class PrometheusSource implements MetricsSource {
       end: (window.end.getTime() / 1000).toFixed(3),
       step: `${stepMs / 1000}s`,
     });
-    // POST with a form body: long queries stay clear of URL length limits (Prometheus accepts both).
-    // The client maps every HTTP and network failure to one line, and retries where that helps.
-    const answer = await this.client.postForm('/api/v1/query_range', params);
-    warnings.push(...answer.warnings);
-    const parsed = matrixResponse.safeParse(answer.body);
+    let body: unknown;
+    try {
+      // POST with a form body: long queries stay clear of URL length limits (Prometheus accepts both).
+      const response = await this.http.post('/api/v1/query_range', params.toString(), {
+        headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+        validateStatus: () => true,
+      });
+      body = response.data;
+      if (response.status >= 500 || (response.status >= 400 && !errorResponse.safeParse(body).success)) {
+        throw new SourceError(
+          'prometheus',
+          `HTTP ${response.status} from ${this.options.url}/api/v1/query_range`,
+        );
+      }
+    } catch (error) {
+      if (error instanceof SourceError) throw error;
+      throw new SourceError('prometheus', describeNetworkError(error, this.options.url));
+    }
+    const failed = errorResponse.safeParse(body);
+    if (failed.success)
+      throw new SourceError(
+        'prometheus',
+        `query refused by ${this.options.url}/api/v1/query_range (${failed.data.errorType ?? 'error'}): ${failed.data.error ?? 'no detail'}`,
+      );
+    const parsed = matrixResponse.safeParse(body);
     if (!parsed.success)
       throw new SourceError(
         'prometheus',
-        `unexpected answer from ${this.client.url}/api/v1/query_range (is this a Prometheus API?)`,
+        `unexpected answer from ${this.options.url}/api/v1/query_range (is this a Prometheus API?)`,
       );
     return parsed.data.data.result;
   }
@@ -186,28 +281,20 @@ function positiveOrNull(value: number | null): number | null {
   return value !== null && value > 0 ? value : null;
 }
 
-function toSamples(values: Array<[number, string]>): Sample[] {
-  const out: Sample[] = [];
-  for (const [seconds, text] of values) {
-    const value = Number(text);
-    if (Number.isFinite(value)) out.push({ at: Math.round(seconds * 1000), value });
+export function describeNetworkError(error: unknown, url: string): string {
+  const code = (error as { code?: string }).code;
+  switch (code) {
+    case 'ECONNREFUSED':
+      return `connection refused at ${url}`;
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return `cannot resolve the host of ${url}`;
+    case 'ECONNABORTED':
+    case 'ETIMEDOUT':
+      return `no answer from ${url} in time`;
+    case 'ECONNRESET':
+      return `connection reset by ${url}`;
+    default:
+      return `${(error as Error).message ?? String(error)} (${url})`;
   }
-  return out;
-}
-
-/**
- * One history from several container instances. cAdvisor keeps a dead container's series for a few
- * minutes after a restart; where two overlap, the instance that appeared last is the live one.
- */
-export function mergeInstances(matrix: Matrix): Sample[] {
-  const instances = matrix.map((s) => toSamples(s.values)).filter((s) => s.length > 0);
-  instances.sort((a, b) => (a[0]?.at ?? 0) - (b[0]?.at ?? 0));
-  const byTime = new Map<number, { value: number; rank: number }>();
-  instances.forEach((samples, rank) => {
-    for (const s of samples) {
-      const existing = byTime.get(s.at);
-      if (!existing || rank > existing.rank) byTime.set(s.at, { value: s.value, rank });
-    }
-  });
-  return [...byTime.entries()].sort((a, b) => a[0] - b[0]).map(([at, { value }]) => ({ at, value }));
 }

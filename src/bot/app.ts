@@ -55,7 +55,11 @@ export async function startBot(config: BotConfig, overrides: BotOverrides = {}):
   const logger =
     overrides.logger ?? pino({ level: config.logLevel, base: { app: 'oomdoctor', role: config.role } });
   const metrics = config.prometheusUrl
-    ? new PrometheusSource({ url: config.prometheusUrl, names: config.metricNames })
+    ? new PrometheusSource({
+        url: config.prometheusUrl,
+        names: config.metricNames,
+        cluster: config.prometheusCluster ?? null,
+      })
     : null;
   if (!metrics)
     logger.warn(

@@ -1,8 +1,9 @@
 // The bot's configuration: a function of the environment passed in, validated at start-up with one
 // clear line per problem, so a bad deployment fails at once and says what to fix.
 import { APPLY_ENVIRONMENT, readApplyConfig, type ApplyConfig } from '../apply/config';
+import { readClusterSelector } from '../config/cluster-selector';
 import { readMetricNames } from '../config/metric-names';
-import type { MetricNames } from '../adapters/prometheus';
+import type { ClusterSelector, MetricNames } from '../adapters/prometheus';
 import { parseDuration } from '../core/duration';
 import { OomdoctorError, ParseError } from '../core/errors';
 import { parseNamespace } from '../core/target';
@@ -37,6 +38,8 @@ export interface BotConfig {
   workerConcurrency: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   metricNames: MetricNames;
+  /** PROMETHEUS_CLUSTER_LABEL with CLUSTER_NAME: every query reads this cluster only. */
+  prometheusCluster?: ClusterSelector | null;
   apply: ApplyConfig;
 }
 
@@ -198,6 +201,15 @@ export function readBotConfig(env: NodeJS.ProcessEnv, role: Role = 'all'): BotCo
     problems.push(`LOG_LEVEL "${logLevelText.slice(0, 20)}" must be one of ${LOG_LEVELS.join(', ')}`);
 
   const metricNames = readMetricNamesSafe(env, problems);
+  let prometheusCluster: ClusterSelector | null = null;
+  try {
+    prometheusCluster = readClusterSelector(
+      { value: get('PROMETHEUS_CLUSTER_LABEL'), from: 'PROMETHEUS_CLUSTER_LABEL' },
+      { value: get('CLUSTER_NAME'), from: 'CLUSTER_NAME' },
+    );
+  } catch (error) {
+    problems.push((error as Error).message);
+  }
   const commandName = get('SLACK_COMMAND') ?? '/oom';
   if (!/^\/[a-z0-9_-]{1,31}$/.test(commandName))
     problems.push(`SLACK_COMMAND "${commandName.slice(0, 40)}" must look like /oom`);
@@ -228,6 +240,7 @@ export function readBotConfig(env: NodeJS.ProcessEnv, role: Role = 'all'): BotCo
     workerConcurrency,
     logLevel: logLevelText as BotConfig['logLevel'],
     metricNames,
+    prometheusCluster,
     apply,
   };
 }
@@ -253,6 +266,7 @@ export const BOT_ENVIRONMENT = [
   'ALERTMANAGER_ALLOW_UNAUTHENTICATED',
   'REDIS_URL',
   'PROMETHEUS_URL',
+  'PROMETHEUS_CLUSTER_LABEL',
   'KUBECONFIG',
   'KUBE_CONTEXT',
   'PORT',

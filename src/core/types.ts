@@ -65,8 +65,6 @@ export interface ResolvedEnvVar {
   value: string;
   /** Set when the value came from a ConfigMap. */
   configMap?: { name: string; key: string };
-  /** How a ConfigMap value arrived: a whole-ConfigMap envFrom, or one env entry's configMapKeyRef. */
-  via?: 'envFrom' | 'valueFrom';
 }
 
 export interface ContainerSpecEvidence {
@@ -175,6 +173,14 @@ export interface MetricsEvidence {
   starts: number[];
   /** Where the data came from: "prometheus" or "metrics-api" (one current reading). */
   source: 'prometheus' | 'metrics-api';
+  /** Earlier pods under the same name (another uid): their series were left out of this history. */
+  earlierIncarnations?: Array<{ uid: string; from: number; to: number; limitBytes: number | null }>;
+  /** This pod's limit changed inside the window (resized in place), oldest first. */
+  limitChanges?: Array<{ at: number; fromBytes: number; toBytes: number }>;
+  /** What the source narrowed or could not tell apart; the engine lists these under `missing`. */
+  caveats?: string[];
+  /** Set when the look-back was widened past the requested window to see several daily cycles. */
+  widened?: { requestedMs: number; reason: string };
 }
 
 /** Everything gathered about one target. Any part may be missing; `missing` says why. */
@@ -222,8 +228,6 @@ export interface Recommendation {
   resources: { requests: { memory: string }; limits: { memory: string } };
   env: Array<{ name: string; value: string }>;
   args: string[] | null;
-  /** The whole command with a heap flag rewritten in place, when the flag that wins lives there. */
-  command?: string[] | null;
   patch: Record<string, unknown>;
   kubectl: string;
   yaml: string;

@@ -56,6 +56,7 @@ describe('readBotConfig: a complete valid environment', () => {
       alertmanager: { token: '0123456789abcdef0123456789abcdef' },
       redisUrl: 'redis://redis:6379',
       prometheusUrl: 'http://prometheus.monitoring:9090',
+      prometheusCluster: null,
       kubeconfig: null,
       kubeContext: null,
       port: 3000,
