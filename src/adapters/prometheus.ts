@@ -1,9 +1,11 @@
 // Memory history from Prometheus' HTTP API. Two range queries per diagnosis, whatever the window:
 // the working set, and everything else (limit, request, restarts, OOM events, start times) as one union.
-import axios, { type AxiosInstance } from 'axios';
+import type { AxiosInstance } from 'axios';
 import { z } from 'zod';
 import type { MetricsEvidence, Target } from '../core/types';
 import { SourceError } from './errors';
+import { PrometheusHttp } from './prometheus-http';
+import { plainPrometheusSettings, type PrometheusSettings } from './prometheus-settings';
 import {
   changesOf,
   KNOWN_CLUSTER_LABELS,
@@ -64,8 +66,15 @@ export interface PrometheusOptions {
   names?: Partial<MetricNames>;
   /** Upper bound on points per series, whatever the window (default 1440: one a minute over 24h). */
   maxPoints?: number;
+  /** Without `settings` only (the settings carry their own). */
   timeoutMs?: number;
+  /** A prepared axios instance (the benchmark's keep-alive client). */
   http?: AxiosInstance;
+  /** Credentials, headers, TLS and timeout (PROMETHEUS_* or the CLI's flags); give `url: settings.url`. */
+  settings?: PrometheusSettings;
+  /** Retries of a 5xx, a time-out or a refused connection (default 2), and the first pause (250 ms). */
+  retries?: number;
+  backoffMs?: number;
   /** Added to every selector (PROMETHEUS_CLUSTER_LABEL with CLUSTER_NAME; --cluster-label/--cluster). */
   cluster?: ClusterSelector | null;
 }
@@ -81,11 +90,6 @@ const matrixResponse = z.object({
       }),
     ),
   }),
-});
-const errorResponse = z.object({
-  status: z.literal('error'),
-  errorType: z.string().optional(),
-  error: z.string().optional(),
 });
 
 type Matrix = RangeSeries[];
@@ -104,16 +108,21 @@ export function stepFor(windowMs: number, maxPoints: number): number {
 }
 
 export class PrometheusSource implements MetricsSource {
-  private readonly http: AxiosInstance;
+  private readonly client: PrometheusHttp;
   private readonly names: MetricNames;
   private readonly maxPoints: number;
 
   constructor(private readonly options: PrometheusOptions) {
     this.names = { ...DEFAULT_METRIC_NAMES, ...options.names };
     this.maxPoints = options.maxPoints ?? 1440;
-    this.http =
-      options.http ??
-      axios.create({ baseURL: options.url.replace(/\/+$/, ''), timeout: options.timeoutMs ?? 10_000 });
+    this.client = new PrometheusHttp(
+      options.settings ?? plainPrometheusSettings(options.url, options.timeoutMs),
+      {
+        ...(options.http ? { http: options.http } : {}),
+        ...(options.retries !== undefined ? { retries: options.retries } : {}),
+        ...(options.backoffMs !== undefined ? { backoffMs: options.backoffMs } : {}),
+      },
+    );
   }
 
   /** The working-set query: the exact container (never the pod's "" aggregate nor the "POD" pause container), peaks kept. */
@@ -236,6 +245,7 @@ export class PrometheusSource implements MetricsSource {
     query: string,
     window: { start: Date; end: Date },
     stepMs: number,
+    warnings: string[] = [],
   ): Promise<Matrix> {
     const params = new URLSearchParams({
       query,
@@ -243,35 +253,15 @@ export class PrometheusSource implements MetricsSource {
       end: (window.end.getTime() / 1000).toFixed(3),
       step: `${stepMs / 1000}s`,
     });
-    let body: unknown;
-    try {
-      // POST with a form body: long queries stay clear of URL length limits (Prometheus accepts both).
-      const response = await this.http.post('/api/v1/query_range', params.toString(), {
-        headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
-        validateStatus: () => true,
-      });
-      body = response.data;
-      if (response.status >= 500 || (response.status >= 400 && !errorResponse.safeParse(body).success)) {
-        throw new SourceError(
-          'prometheus',
-          `HTTP ${response.status} from ${this.options.url}/api/v1/query_range`,
-        );
-      }
-    } catch (error) {
-      if (error instanceof SourceError) throw error;
-      throw new SourceError('prometheus', describeNetworkError(error, this.options.url));
-    }
-    const failed = errorResponse.safeParse(body);
-    if (failed.success)
-      throw new SourceError(
-        'prometheus',
-        `query refused by ${this.options.url}/api/v1/query_range (${failed.data.errorType ?? 'error'}): ${failed.data.error ?? 'no detail'}`,
-      );
-    const parsed = matrixResponse.safeParse(body);
+    // POST with a form body: long queries stay clear of URL length limits (Prometheus accepts both).
+    // The client maps every HTTP and network failure to one line, and retries where that helps.
+    const answer = await this.client.postForm('/api/v1/query_range', params);
+    warnings.push(...answer.warnings);
+    const parsed = matrixResponse.safeParse(answer.body);
     if (!parsed.success)
       throw new SourceError(
         'prometheus',
-        `unexpected answer from ${this.options.url}/api/v1/query_range (is this a Prometheus API?)`,
+        `unexpected answer from ${this.client.url}/api/v1/query_range (is this a Prometheus API?)`,
       );
     return parsed.data.data.result;
   }
@@ -279,22 +269,4 @@ export class PrometheusSource implements MetricsSource {
 
 function positiveOrNull(value: number | null): number | null {
   return value !== null && value > 0 ? value : null;
-}
-
-export function describeNetworkError(error: unknown, url: string): string {
-  const code = (error as { code?: string }).code;
-  switch (code) {
-    case 'ECONNREFUSED':
-      return `connection refused at ${url}`;
-    case 'ENOTFOUND':
-    case 'EAI_AGAIN':
-      return `cannot resolve the host of ${url}`;
-    case 'ECONNABORTED':
-    case 'ETIMEDOUT':
-      return `no answer from ${url} in time`;
-    case 'ECONNRESET':
-      return `connection reset by ${url}`;
-    default:
-      return `${(error as Error).message ?? String(error)} (${url})`;
-  }
 }

@@ -65,6 +65,8 @@ export interface ResolvedEnvVar {
   value: string;
   /** Set when the value came from a ConfigMap. */
   configMap?: { name: string; key: string };
+  /** How a ConfigMap value arrived: a whole-ConfigMap envFrom, or one env entry's configMapKeyRef. */
+  via?: 'envFrom' | 'valueFrom';
 }
 
 export interface ContainerSpecEvidence {
@@ -228,6 +230,8 @@ export interface Recommendation {
   resources: { requests: { memory: string }; limits: { memory: string } };
   env: Array<{ name: string; value: string }>;
   args: string[] | null;
+  /** The whole command with a heap flag rewritten in place, when the flag that wins lives there. */
+  command?: string[] | null;
   patch: Record<string, unknown>;
   kubectl: string;
   yaml: string;

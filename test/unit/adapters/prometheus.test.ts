@@ -384,14 +384,17 @@ describe('failures become SourceErrors that name the source, the URL and the rea
       res.writeHead(503, { 'Content-Type': 'text/plain' });
       res.end('Service Unavailable');
     };
-    const e = await failure(new PrometheusSource({ url: fake.url }));
-    expect(e.message).toBe(`prometheus: HTTP 503 from ${fake.url}/api/v1/query_range`);
+    const e = await failure(new PrometheusSource({ url: fake.url, backoffMs: 1 }));
+    expect(e.message).toBe(`prometheus: HTTP 503 from ${fake.url}/api/v1/query_range (3 attempts)`);
+    expect(e.code).toBe('prometheus-server-error');
+    expect(fake.requests).toHaveLength(6); // two queries, each tried three times
   });
 
   it('a connection refused', async () => {
     const url = `http://127.0.0.1:${await closedPort()}`;
-    const e = await failure(new PrometheusSource({ url }));
-    expect(e.message).toBe(`prometheus: connection refused at ${url}`);
+    const e = await failure(new PrometheusSource({ url, backoffMs: 1 }));
+    expect(e.message).toBe(`prometheus: connection refused at ${url} (3 attempts)`);
+    expect(e.code).toBe('prometheus-unreachable');
   });
 
   it('a page that is not Prometheus (an HTML login page with 200)', async () => {
@@ -401,7 +404,10 @@ describe('failures become SourceErrors that name the source, the URL and the rea
     };
     const e = await failure(new PrometheusSource({ url: fake.url }));
     expect(e.message).toBe(
-      `prometheus: unexpected answer from ${fake.url}/api/v1/query_range (is this a Prometheus API?)`,
+      `prometheus: ${fake.url}/api/v1/query_range answered with an HTML page, not the Prometheus API`,
+    );
+    expect(e.fix).toMatch(
+      /^if it is a login page, an auth proxy stands in front: set PROMETHEUS_BEARER_TOKEN_FILE/,
     );
   });
 
@@ -411,13 +417,17 @@ describe('failures become SourceErrors that name the source, the URL and the rea
       res.end('<html><body>404 page not found</body></html>');
     };
     const e = await failure(new PrometheusSource({ url: fake.url }));
-    expect(e.message).toBe(`prometheus: HTTP 404 from ${fake.url}/api/v1/query_range`);
+    expect(e.message).toBe(
+      `prometheus: HTTP 404 from ${fake.url}/api/v1/query_range: no Prometheus API at that path`,
+    );
+    expect(e.code).toBe('prometheus-bad-query');
   });
 
   it('no answer in time', async () => {
     fake.handle = () => undefined; // never answers
     const e = await failure(new PrometheusSource({ url: fake.url, timeoutMs: 200 }));
-    expect(e.message).toBe(`prometheus: no answer from ${fake.url} in time`);
+    expect(e.message).toBe(`prometheus: no answer from ${fake.url} within 200 ms (2 attempts)`);
+    expect(e.code).toBe('prometheus-timeout');
   });
 
   it('no series for the container', async () => {
