@@ -164,9 +164,10 @@ export class PrometheusSource implements MetricsSource {
     options: HistoryOptions = {},
   ): Promise<MetricsEvidence> {
     const stepMs = stepFor(window.end.getTime() - window.start.getTime(), this.maxPoints);
+    const warnings: string[] = [];
     const [workingSetMatrix, contextMatrix] = await Promise.all([
-      this.queryRange(this.workingSetQuery(target, stepMs), window, stepMs),
-      this.queryRange(this.contextQuery(target), window, stepMs),
+      this.queryRange(this.workingSetQuery(target, stepMs), window, stepMs, warnings),
+      this.queryRange(this.contextQuery(target), window, stepMs, warnings),
     ]);
     const what = `${target.namespace}/${target.pod} container ${target.container}`;
     if (workingSetMatrix.length === 0) {
@@ -199,7 +200,8 @@ export class PrometheusSource implements MetricsSource {
     };
     const starts = [...new Set(samples('start_time').map((s) => s.value * 1000))].sort((a, b) => a - b);
     const limits = samples('limit').filter((s) => s.value > 0);
-    const caveats: string[] = [];
+    // Prometheus' own warnings first (Thanos and Mimir say so when an answer is partial), each once.
+    const caveats: string[] = [...new Set(warnings)];
     if (sorted.clusterKept) {
       const { label, value, others } = sorted.clusterKept;
       caveats.push(
@@ -245,7 +247,7 @@ export class PrometheusSource implements MetricsSource {
     query: string,
     window: { start: Date; end: Date },
     stepMs: number,
-    warnings: string[] = [],
+    warnings: string[],
   ): Promise<Matrix> {
     const params = new URLSearchParams({
       query,

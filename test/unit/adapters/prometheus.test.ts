@@ -387,7 +387,9 @@ describe('failures become SourceErrors that name the source, the URL and the rea
     const e = await failure(new PrometheusSource({ url: fake.url, backoffMs: 1 }));
     expect(e.message).toBe(`prometheus: HTTP 503 from ${fake.url}/api/v1/query_range (3 attempts)`);
     expect(e.code).toBe('prometheus-server-error');
-    expect(fake.requests).toHaveLength(6); // two queries, each tried three times
+    // Two queries, each tried three times; the first to give up ends the wait for the other.
+    expect(fake.requests.length).toBeGreaterThanOrEqual(3);
+    expect(fake.requests.length).toBeLessThanOrEqual(6);
   });
 
   it('a connection refused', async () => {
