@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { ClusterUnreachableError, ForbiddenError, NotFoundError } from './adapters/errors';
 import type { ClusterReader } from './adapters/kubernetes';
 import { PrometheusSource, type ClusterSelector, type MetricsSource } from './adapters/prometheus';
+import { readPrometheusSettings, type PrometheusSettings } from './adapters/prometheus-settings';
 import { readClusterSelector } from './config/cluster-selector';
 import { readMetricNames } from './config/metric-names';
 import type { Role } from './bot/config';
@@ -28,6 +29,21 @@ Options:
   --container NAME        the container to diagnose (default: the one killed most recently)
   --window DURATION       how far back to look, e.g. 6h, 2d (default 24h, at most 31d)
   --prometheus-url URL    Prometheus to read memory history from (or PROMETHEUS_URL)
+  --prometheus-bearer-token-file PATH
+                          send the token in this file, re-read when it changes (or PROMETHEUS_BEARER_TOKEN_FILE;
+                          PROMETHEUS_BEARER_TOKEN holds a token itself, kept off the command line)
+  --prometheus-username NAME, --prometheus-password-file PATH
+                          basic auth (or PROMETHEUS_USERNAME, PROMETHEUS_PASSWORD_FILE)
+  --prometheus-header 'NAME: VALUE'
+                          an extra header, repeatable, e.g. 'X-Scope-OrgID: team-a' (or PROMETHEUS_HEADERS)
+  --prometheus-ca-file PATH
+                          the CA that signed Prometheus' certificate (or PROMETHEUS_CA_FILE)
+  --prometheus-client-cert-file PATH, --prometheus-client-key-file PATH
+                          a client certificate for mutual TLS (or PROMETHEUS_CLIENT_CERT_FILE, _KEY_FILE)
+  --prometheus-insecure-skip-verify
+                          do not verify Prometheus' certificate (or PROMETHEUS_INSECURE_SKIP_VERIFY=true)
+  --prometheus-timeout DURATION
+                          per query (default 10s, or PROMETHEUS_TIMEOUT); a time-out is retried once
   --cluster-label LABEL   in a Prometheus of several clusters, the label naming them (or PROMETHEUS_CLUSTER_LABEL)
   --cluster NAME          this cluster's value of that label (or CLUSTER_NAME); needs --cluster-label
   --kubeconfig PATH       kubeconfig file (or KUBECONFIG; default ~/.kube/config, or in-cluster)
@@ -57,6 +73,8 @@ export interface CliDeps {
     kubeconfig?: string;
     context?: string;
     prometheusUrl?: string;
+    /** Credentials, headers, TLS and timeout of that Prometheus (the flags, then PROMETHEUS_*). */
+    prometheus?: PrometheusSettings;
     /** --cluster-label with --cluster: every Prometheus query reads this cluster only. */
     cluster?: ClusterSelector;
     env: NodeJS.ProcessEnv;
@@ -73,6 +91,7 @@ function defaultDeps(options: {
   kubeconfig?: string;
   context?: string;
   prometheusUrl?: string;
+  prometheus?: PrometheusSettings;
   cluster?: ClusterSelector;
   env: NodeJS.ProcessEnv;
 }): DiagnoseDeps {
@@ -89,6 +108,7 @@ function defaultDeps(options: {
   const metrics: MetricsSource | null = options.prometheusUrl
     ? new PrometheusSource({
         url: options.prometheusUrl,
+        ...(options.prometheus ? { settings: options.prometheus } : {}),
         names: readMetricNames(options.env),
         cluster: options.cluster ?? null,
       })
@@ -142,6 +162,15 @@ export async function runCli(
         container: { type: 'string' },
         window: { type: 'string' },
         'prometheus-url': { type: 'string' },
+        'prometheus-bearer-token-file': { type: 'string' },
+        'prometheus-username': { type: 'string' },
+        'prometheus-password-file': { type: 'string' },
+        'prometheus-header': { type: 'string', multiple: true },
+        'prometheus-ca-file': { type: 'string' },
+        'prometheus-client-cert-file': { type: 'string' },
+        'prometheus-client-key-file': { type: 'string' },
+        'prometheus-insecure-skip-verify': { type: 'boolean' },
+        'prometheus-timeout': { type: 'string' },
         'cluster-label': { type: 'string' },
         cluster: { type: 'string' },
         kubeconfig: { type: 'string' },
@@ -201,14 +230,25 @@ export async function runCli(
       throw new UsageError(
         `window ${values.window} is longer than 31d; Prometheus rarely keeps more, and the chart would say little`,
       );
-    const prometheusText = values['prometheus-url'] ?? (env.PROMETHEUS_URL ? env.PROMETHEUS_URL : undefined);
-    const prometheusUrl =
-      prometheusText !== undefined
-        ? validateUrl(
-            prometheusText,
-            values['prometheus-url'] !== undefined ? '--prometheus-url' : 'PROMETHEUS_URL',
-          )
-        : undefined;
+    // A user:password@ in the URL is not echoed back.
+    if (values['prometheus-url'] !== undefined)
+      validateUrl(values['prometheus-url'].replace(/\/\/[^/@]*@/, '//…@'), '--prometheus-url');
+    // Each flag wins over its variable; every bad setting is named, in one line.
+    const prometheusRead = readPrometheusSettings(env, {
+      url: values['prometheus-url'],
+      bearerTokenFile: values['prometheus-bearer-token-file'],
+      username: values['prometheus-username'],
+      passwordFile: values['prometheus-password-file'],
+      headers: values['prometheus-header'],
+      caFile: values['prometheus-ca-file'],
+      clientCertFile: values['prometheus-client-cert-file'],
+      clientKeyFile: values['prometheus-client-key-file'],
+      insecureSkipVerify: values['prometheus-insecure-skip-verify'],
+      timeout: values['prometheus-timeout'],
+    });
+    if (prometheusRead.problems.length > 0) throw new UsageError(prometheusRead.problems.join('; '));
+    const prometheus = prometheusRead.settings ?? undefined;
+    const prometheusUrl = prometheus?.url;
     const cluster = readClusterSelector(
       values['cluster-label'] !== undefined
         ? { value: values['cluster-label'], from: '--cluster-label' }
@@ -227,6 +267,7 @@ export async function runCli(
       ...(values.kubeconfig ? { kubeconfig: values.kubeconfig } : {}),
       ...(values.context ? { context: values.context } : {}),
       ...(prometheusUrl ? { prometheusUrl } : {}),
+      ...(prometheus ? { prometheus } : {}),
       env,
     });
     const diagnosis = await diagnose(

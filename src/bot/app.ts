@@ -57,6 +57,7 @@ export async function startBot(config: BotConfig, overrides: BotOverrides = {}):
   const metrics = config.prometheusUrl
     ? new PrometheusSource({
         url: config.prometheusUrl,
+        ...(config.prometheus ? { settings: config.prometheus } : {}),
         names: config.metricNames,
         cluster: config.prometheusCluster ?? null,
       })

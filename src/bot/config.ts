@@ -3,6 +3,7 @@
 import { APPLY_ENVIRONMENT, readApplyConfig, type ApplyConfig } from '../apply/config';
 import { readClusterSelector } from '../config/cluster-selector';
 import { readMetricNames } from '../config/metric-names';
+import { readPrometheusSettings, type PrometheusSettings } from '../adapters/prometheus-settings';
 import type { ClusterSelector, MetricNames } from '../adapters/prometheus';
 import { parseDuration } from '../core/duration';
 import { OomdoctorError, ParseError } from '../core/errors';
@@ -22,7 +23,10 @@ export interface BotConfig {
   };
   alertmanager: { token: string | null };
   redisUrl: string | null;
+  /** Without credentials: a user:password@ in PROMETHEUS_URL moves into `prometheus.auth`. */
   prometheusUrl: string | null;
+  /** How to reach Prometheus: credentials, extra headers, TLS, timeout (PROMETHEUS_*); null without a URL. */
+  prometheus: PrometheusSettings | null;
   kubeconfig: string | null;
   kubeContext: string | null;
   port: number;
@@ -136,11 +140,9 @@ export function readBotConfig(env: NodeJS.ProcessEnv, role: Role = 'all'): BotCo
   if (!redisUrl && role !== 'all')
     problems.push(`--role ${role} needs REDIS_URL: web and worker processes share their queue through Redis`);
 
-  const prometheusUrl = get('PROMETHEUS_URL') ?? null;
-  if (prometheusUrl && !/^https?:\/\/.+/.test(prometheusUrl))
-    problems.push(
-      `PROMETHEUS_URL "${prometheusUrl.slice(0, 60)}" must be an http(s) URL, like http://prometheus.monitoring:9090`,
-    );
+  // The URL, credentials, headers, TLS and timeout, each bad one its own line, no secret in any.
+  const prometheus = readPrometheusSettings(env);
+  problems.push(...prometheus.problems);
 
   const portText = get('PORT') ?? '3000';
   const port = Number(portText);
@@ -228,7 +230,8 @@ export function readBotConfig(env: NodeJS.ProcessEnv, role: Role = 'all'): BotCo
     },
     alertmanager: { token: alertmanagerToken },
     redisUrl,
-    prometheusUrl: prometheusUrl ? prometheusUrl.replace(/\/+$/, '') : null,
+    prometheusUrl: prometheus.settings?.url ?? null,
+    prometheus: prometheus.settings,
     kubeconfig: get('KUBECONFIG') ?? null,
     kubeContext: get('KUBE_CONTEXT') ?? null,
     port,
@@ -266,6 +269,16 @@ export const BOT_ENVIRONMENT = [
   'ALERTMANAGER_ALLOW_UNAUTHENTICATED',
   'REDIS_URL',
   'PROMETHEUS_URL',
+  'PROMETHEUS_BEARER_TOKEN',
+  'PROMETHEUS_BEARER_TOKEN_FILE',
+  'PROMETHEUS_USERNAME',
+  'PROMETHEUS_PASSWORD_FILE',
+  'PROMETHEUS_HEADERS',
+  'PROMETHEUS_CA_FILE',
+  'PROMETHEUS_CLIENT_CERT_FILE',
+  'PROMETHEUS_CLIENT_KEY_FILE',
+  'PROMETHEUS_INSECURE_SKIP_VERIFY',
+  'PROMETHEUS_TIMEOUT',
   'PROMETHEUS_CLUSTER_LABEL',
   'KUBECONFIG',
   'KUBE_CONTEXT',

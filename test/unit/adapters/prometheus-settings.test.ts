@@ -5,10 +5,12 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import {
   plainPrometheusSettings,
+  PROMETHEUS_VARIABLES,
   readPrometheusSettings,
   splitHeaderList,
   type PrometheusFlagValues,
 } from '../../../src/adapters/prometheus-settings';
+import { BOT_ENVIRONMENT, ConfigError, readBotConfig } from '../../../src/bot/config';
 
 const TOKEN = 'eyJhbGciOiJSUzI1NiJ9.secret-token-value.sig';
 const PASSWORD = 'glc_password-value-42';
@@ -295,5 +297,50 @@ describe('one clear line per bad setting', () => {
         PROMETHEUS_INSECURE_SKIP_VERIFY: 'perhaps',
       }),
     ).toHaveLength(4);
+  });
+});
+
+describe('the bot reads them at start-up', () => {
+  const BOT_ENV: NodeJS.ProcessEnv = {
+    SLACK_BOT_TOKEN: 'xoxb-1234-5678-abcdefABCDEF',
+    SLACK_SIGNING_SECRET: '8f742231b10e8888abcd99yyyzzz85a5',
+    SLACK_ALERT_CHANNEL: 'C0123ABCD',
+    ALERTMANAGER_TOKEN: '0123456789abcdef0123456789abcdef',
+  };
+
+  it('keeps the settings, and the URL without its password', () => {
+    const config = readBotConfig({
+      ...BOT_ENV,
+      PROMETHEUS_URL: `https://me:${PASSWORD}@vm.example:8428/`,
+      PROMETHEUS_HEADERS: 'X-Scope-OrgID: team-a',
+    });
+    expect(config.prometheusUrl).toBe('https://vm.example:8428');
+    expect(config.prometheus?.auth).toEqual({ kind: 'basic', username: 'me', password: PASSWORD });
+    expect(config.prometheus?.headers).toEqual([{ name: 'X-Scope-OrgID', value: 'team-a' }]);
+  });
+
+  it('each bad Prometheus setting is one of the problems it stops with', () => {
+    let error: unknown;
+    try {
+      readBotConfig({
+        ...BOT_ENV,
+        PROMETHEUS_URL: 'https://prom:9091',
+        PROMETHEUS_HEADERS: `X-Scope-OrgID ${TENANT_SECRET}`,
+        PROMETHEUS_BEARER_TOKEN_FILE: '/nonexistent/token',
+      });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const found = (error as ConfigError).problems;
+    expect(found).toEqual([
+      'PROMETHEUS_BEARER_TOKEN_FILE="/nonexistent/token" does not exist: mount the file there, or correct the path',
+      'PROMETHEUS_HEADERS entry 1 has no colon: write Name: value, as in X-Scope-OrgID: team-a',
+    ]);
+    expect((error as Error).message).not.toContain(TENANT_SECRET);
+  });
+
+  it('lists every variable among those the bot reads', () => {
+    for (const variable of Object.values(PROMETHEUS_VARIABLES)) expect(BOT_ENVIRONMENT).toContain(variable);
   });
 });

@@ -1,4 +1,5 @@
 import { DEFAULT_METRIC_NAMES } from '../../../src/adapters/prometheus';
+import { plainPrometheusSettings } from '../../../src/adapters/prometheus-settings';
 import { APPLY_DISABLED } from '../../../src/apply/config';
 import { ConfigError, readBotConfig, type Role } from '../../../src/bot/config';
 
@@ -56,6 +57,10 @@ describe('readBotConfig: a complete valid environment', () => {
       alertmanager: { token: '0123456789abcdef0123456789abcdef' },
       redisUrl: 'redis://redis:6379',
       prometheusUrl: 'http://prometheus.monitoring:9090',
+      prometheus: {
+        ...plainPrometheusSettings('http://prometheus.monitoring:9090'),
+        sources: { url: 'PROMETHEUS_URL' },
+      },
       prometheusCluster: null,
       kubeconfig: null,
       kubeContext: null,
