@@ -37,7 +37,6 @@ export default tseslint.config(
       'src/diagnose.ts',
       'handlers/apply-actions.ts',
       'handlers/slack-actions.ts',
-      'jobs/apply-job.ts',
       'jobs/diagnosis-job.ts',
     ],
     rules: {

@@ -5,11 +5,11 @@
 import type { App, BlockAction, ButtonAction, ViewSubmitAction } from '@slack/bolt';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import { SUGGESTION_ID } from '../jobs/apply-offer';
 import type { SlackPoster } from '../src/adapters/slack';
 import type { GroupMembership, SlackInteractive } from '../src/adapters/slack-interactive';
-import type { AuditLog } from '../src/apply/audit';
+import { auditBase, type AuditLog } from '../src/apply/audit';
 import { decide, groupsToCheck } from '../src/apply/authorize';
+import { stateRefusal, SUGGESTION_ID } from '../src/apply/suggestion';
 import type { ApplyOp, SuggestionRecord } from '../src/apply/types';
 import type { BotConfig } from '../src/bot/config';
 import type { JobQueue } from '../src/bot/queue';
@@ -36,22 +36,6 @@ export interface ApplyActionDeps {
 
 const metadataSchema = z.strictObject({ s: z.string().regex(SUGGESTION_ID), op: z.enum(['apply', 'undo']) });
 
-function stateRefusal(record: SuggestionRecord, op: ApplyOp): string | null {
-  if (op === 'apply' && record.state !== 'open') {
-    if (record.state === 'applied' || record.state === 'applying')
-      return `the fix was already applied${record.applied ? ` by ${record.applied.by}` : ''}`;
-    if (record.state === 'stale')
-      return `the workload changed since this diagnosis: re-run the diagnosis for a new suggestion`;
-    return 'the fix was applied and then undone: re-run the diagnosis for a new suggestion';
-  }
-  if (op === 'undo' && record.state !== 'applied') {
-    if (record.state === 'undone' || record.state === 'undoing')
-      return `the fix was already undone${record.undone ? ` by ${record.undone.by}` : ''}`;
-    return 'the fix is not applied, so there is nothing to undo';
-  }
-  return null;
-}
-
 /** Who the user is, as far as applying goes: allowed or not (and why), and their relevant user groups. */
 async function authorize(deps: ApplyActionDeps, userId: string, record: SuggestionRecord) {
   const groups = await deps.membership
@@ -61,18 +45,6 @@ async function authorize(deps: ApplyActionDeps, userId: string, record: Suggesti
       return [] as string[];
     });
   return { groups, decision: decide(deps.config.apply, userId, groups, record.workload.namespace) };
-}
-
-function auditBase(deps: ApplyActionDeps, record: SuggestionRecord | null, op: ApplyOp, userId: string) {
-  return {
-    op,
-    user: userId,
-    cluster: deps.config.clusterName,
-    suggestionId: record?.id ?? null,
-    diagnosisId: record?.diagnosisId ?? null,
-    workload: record?.workload ?? null,
-    container: record?.container ?? null,
-  };
 }
 
 export function registerApplyActions(app: App, deps: ApplyActionDeps): void {
@@ -95,7 +67,7 @@ export function registerApplyActions(app: App, deps: ApplyActionDeps): void {
       };
       if (!record) {
         await deps.audit.write({
-          ...auditBase(deps, null, op, userId),
+          ...auditBase(deps.config.clusterName, null, op, userId),
           suggestionId: SUGGESTION_ID.test(id) ? id : null,
           event: 'refused',
           reason: 'unknown or expired suggestion',
@@ -107,7 +79,7 @@ export function registerApplyActions(app: App, deps: ApplyActionDeps): void {
       const { groups, decision } = await authorize(deps, userId, record);
       if (!decision.allowed) {
         await deps.audit.write({
-          ...auditBase(deps, record, op, userId),
+          ...auditBase(deps.config.clusterName, record, op, userId),
           event: 'refused',
           reason: decision.reason,
           code: decision.code,
@@ -118,7 +90,7 @@ export function registerApplyActions(app: App, deps: ApplyActionDeps): void {
       const problem = stateRefusal(record, op);
       if (problem) {
         await deps.audit.write({
-          ...auditBase(deps, record, op, userId),
+          ...auditBase(deps.config.clusterName, record, op, userId),
           event: 'refused',
           reason: problem,
           code: 'state',
@@ -140,7 +112,7 @@ export function registerApplyActions(app: App, deps: ApplyActionDeps): void {
         return;
       }
       await deps.audit.write({
-        ...auditBase(deps, record, op, userId),
+        ...auditBase(deps.config.clusterName, record, op, userId),
         event: 'requested',
         reason: `modal opened (allowed by ${decision.via})`,
         code: 'opened',
@@ -210,7 +182,7 @@ export function registerApplyActions(app: App, deps: ApplyActionDeps): void {
     if (!decision.allowed) {
       await ack({ response_action: 'update', view: refusedView(op, 'You cannot do this.', decision.reason) });
       await deps.audit.write({
-        ...auditBase(deps, record, op, userId),
+        ...auditBase(deps.config.clusterName, record, op, userId),
         event: 'refused',
         reason: decision.reason,
         code: decision.code,
@@ -245,7 +217,7 @@ export function registerApplyActions(app: App, deps: ApplyActionDeps): void {
     }
     await ack({ response_action: 'update', view: submittedView(op, record.workload, record.container) });
     await deps.audit.write({
-      ...auditBase(deps, record, op, userId),
+      ...auditBase(deps.config.clusterName, record, op, userId),
       event: 'requested',
       reason: `confirmed in the modal (allowed by ${decision.via})`,
       code: 'confirmed',

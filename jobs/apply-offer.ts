@@ -1,38 +1,29 @@
 // When a diagnosis is posted: whether it gets an "Apply fix" button, and if so the suggestion stored
 // under the button's random id, with a snapshot of what the diagnosis saw of the workload.
-import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { ClusterReader } from '../src/adapters/kubernetes';
 import { namespaceRefusal } from '../src/apply/authorize';
 import type { ApplyConfig } from '../src/apply/config';
+import { buttonState, newSuggestionId, SUGGESTION_TTL_MS } from '../src/apply/suggestion';
 import type { SuggestionRecord } from '../src/apply/types';
 import {
   desiredChange,
   findContainer,
   gitOpsManager,
   helmRelease,
-  isPatchableKind,
   snapshotOf,
   unpatchableReason,
 } from '../src/apply/workload';
 import type { StateStore } from '../src/bot/store';
+import { isPatchableKind } from '../src/core/kubernetes-types';
 import type { Diagnosis } from '../src/core/types';
 import { gitOpsReason } from '../src/slack/apply-blocks';
 import type { DiagnosisMessageOptions } from '../src/slack/blocks';
-
-export const SUGGESTION_TTL_MS = 7 * 24 * 3_600_000;
 
 export type ApplyOptions = Pick<
   DiagnosisMessageOptions,
   'applyEnabled' | 'suggestionId' | 'applyUnavailableReason'
 >;
-
-/** A random id for the button: 144 bits, URL-safe, nothing in it but chance. */
-export function newSuggestionId(): string {
-  return randomBytes(18).toString('base64url');
-}
-
-export const SUGGESTION_ID = /^[A-Za-z0-9_-]{16,64}$/;
 
 /** The runtime settings of a diagnosis that live in a ConfigMap (the modal names their key). */
 function configMapSettings(diagnosis: Diagnosis): Array<{ value: string; source: string }> {
@@ -121,27 +112,8 @@ export async function storedApplyOptions(
 ): Promise<ApplyOptions> {
   const s = await store.getSuggestionForMessage(channel, ts).catch(() => null);
   if (!s) return { applyEnabled: false };
-  switch (s.state) {
-    case 'open':
-      return { applyEnabled: true, suggestionId: s.id };
-    case 'applying':
-    case 'applied':
-      return {
-        applyEnabled: false,
-        applyUnavailableReason:
-          'the fix has been applied: the thread below follows the rollout, and has Undo',
-      };
-    case 'undoing':
-    case 'undone':
-      return {
-        applyEnabled: false,
-        applyUnavailableReason:
-          'the fix was applied and then undone: re-run the diagnosis for a new suggestion',
-      };
-    case 'stale':
-      return {
-        applyEnabled: false,
-        applyUnavailableReason: `the workload changed since this diagnosis (${s.staleReason ?? 'its spec moved on'}): re-run the diagnosis for a suggestion that fits it`,
-      };
-  }
+  const button = buttonState(s);
+  return button.offered
+    ? { applyEnabled: true, suggestionId: s.id }
+    : { applyEnabled: false, applyUnavailableReason: button.reason };
 }

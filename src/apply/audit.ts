@@ -4,7 +4,7 @@
 import { appendFile, mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Logger } from 'pino';
-import type { ApplyOp, DiffLine } from './types';
+import type { ApplyOp, DiffLine, SuggestionRecord } from './types';
 
 export type AuditEvent = 'requested' | 'refused' | 'dry-run-failed' | 'applied' | 'undone' | 'failed';
 
@@ -57,6 +57,27 @@ const RESULT: Record<AuditEvent, AuditRecord['result']> = {
   'dry-run-failed': 'refused',
   failed: 'error',
 };
+
+/**
+ * What every audit line of one attempt shares: who asked for what, on which suggestion. `record` is
+ * null when the button named a suggestion that is unknown or expired.
+ */
+export function auditBase(
+  cluster: string | null,
+  record: SuggestionRecord | null,
+  op: ApplyOp,
+  userId: string,
+): Omit<AuditInput, 'event'> {
+  return {
+    op,
+    user: userId,
+    cluster,
+    suggestionId: record?.id ?? null,
+    diagnosisId: record?.diagnosisId ?? null,
+    workload: record?.workload ?? null,
+    container: record?.container ?? null,
+  };
+}
 
 /** Builds the record; pure, so tests and the log agree on its shape. */
 export function auditRecord(input: AuditInput): AuditRecord {

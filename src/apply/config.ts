@@ -3,13 +3,10 @@
 // who may change what must be given explicitly.
 import { z } from 'zod';
 import { parseDuration } from '../core/duration';
+import type { KubeIdentity } from '../core/kubernetes-types';
 import { parseNamespace } from '../core/target';
 
-/** A Kubernetes identity the patch is sent as (the API's impersonation headers). */
-export interface KubeIdentity {
-  user: string;
-  groups: string[];
-}
+export type { KubeIdentity } from '../core/kubernetes-types';
 
 export interface ApplyConfig {
   enabled: boolean;

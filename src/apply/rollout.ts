@@ -1,7 +1,6 @@
 // How far a rollout has got, read from the workload's status the way `kubectl rollout status` reads
 // it. Pure: the workload object in, one state and a line for people out.
-import type { ApiObject } from '../adapters/kubernetes-objects';
-import type { PatchableKind } from './types';
+import type { ApiObject, PatchableKind } from '../core/kubernetes-types';
 
 export type RolloutPhase = 'progressing' | 'complete' | 'stuck';
 

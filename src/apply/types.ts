@@ -1,15 +1,9 @@
 // The vocabulary of "Apply fix": what a diagnosis offers, what is stored under the button's id, and
 // what a change did. Plain JSON throughout: records cross Redis.
+import type { WorkloadId } from '../core/kubernetes-types';
 import type { Recommendation } from '../core/types';
 
-/** The workload kinds whose pod template can be patched so that the change sticks. */
-export type PatchableKind = 'Deployment' | 'StatefulSet' | 'DaemonSet' | 'CronJob';
-
-export interface WorkloadId {
-  kind: PatchableKind;
-  namespace: string;
-  name: string;
-}
+export type { PatchableKind, WorkloadId } from '../core/kubernetes-types';
 
 export type ContainerList = 'containers' | 'initContainers';
 

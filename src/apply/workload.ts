@@ -1,7 +1,7 @@
 // Pure rules about the workload a fix changes: which kinds can be patched, who else manages it
 // (GitOps, Helm), what the diagnosis saw of it, whether it changed since, the patches and the diff.
 import { createHash } from 'node:crypto';
-import type { ApiObject } from '../adapters/kubernetes-objects';
+import type { ApiObject } from '../core/kubernetes-types';
 import type {
   ContainerList,
   ContainerState,
@@ -11,12 +11,6 @@ import type {
   PatchableKind,
   WorkloadSnapshot,
 } from './types';
-
-const PATCHABLE: readonly string[] = ['Deployment', 'StatefulSet', 'DaemonSet', 'CronJob'];
-
-export function isPatchableKind(kind: string): kind is PatchableKind {
-  return PATCHABLE.includes(kind);
-}
 
 /** Why a workload of this kind gets no Apply button, in words; null when it can be patched. */
 export function unpatchableReason(kind: string, namespace: string, name: string): string | null {

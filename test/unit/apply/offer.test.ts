@@ -1,6 +1,7 @@
 // Whether a posted diagnosis gets an Apply button, and what is stored under its id.
 import pino from 'pino';
-import { offerApply, storedApplyOptions, SUGGESTION_ID } from '../../../jobs/apply-offer';
+import { offerApply, storedApplyOptions } from '../../../jobs/apply-offer';
+import { SUGGESTION_ID } from '../../../src/apply/suggestion';
 import type { ClusterReader } from '../../../src/adapters/kubernetes';
 import { APPLY_DISABLED, type ApplyConfig } from '../../../src/apply/config';
 import { MemoryStore } from '../../../src/bot/store';

@@ -9,13 +9,13 @@ import {
   gitOpsManager,
   hasState,
   helmRelease,
-  isPatchableKind,
   patchTo,
   snapshotOf,
   targetState,
   unpatchableReason,
 } from '../../../src/apply/workload';
 import type { DesiredChange } from '../../../src/apply/types';
+import { isPatchableKind } from '../../../src/core/kubernetes-types';
 
 function deployment(
   overrides: {
