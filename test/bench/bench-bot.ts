@@ -57,7 +57,7 @@ async function main(): Promise<void> {
   const flags = startFlags();
   const split = process.env.BENCH_SPLIT === '1';
   const port = await freePort();
-  const cli = join(resolve(__dirname, '..', '..'), 'cli.js');
+  const cli = join(resolve(__dirname, '..', '..', '..'), 'dist', 'cli.js');
   const env = { ...process.env, ...botEnvironment(services, { PORT: String(port), LOG_LEVEL: 'warn' }) };
   const bot = spawn(process.execPath, [...flags, cli, 'serve', '--role', split ? 'web' : 'all'], {
     env,

@@ -125,7 +125,7 @@ async function endToEnd(): Promise<void> {
     );
 
     const cliTimes: number[] = [];
-    const cli = join(resolve(__dirname, '..', '..'), 'cli.js');
+    const cli = join(resolve(__dirname, '..', '..', '..'), 'dist', 'cli.js');
     for (const scenario of cluster.scenarios) {
       const started = performance.now();
       await run(
