@@ -1,14 +1,21 @@
-// The shipped RBAC (deploy/rbac*.yaml) as a set of "verb resource.group" grants, and the grant a
-// recorded request to the fake Kubernetes API needed, so a test can check the one covers the other.
+// The shipped RBAC (under deploy/kubernetes/) as a set of "verb resource.group" grants, and the grant
+// a recorded request to the fake Kubernetes API needed, so a test can check the one covers the other.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import type { RecordedRequest } from '../fakes/kube-api';
 
+/** The shipped RBAC files, relative to the repository: kustomize wants them under its root. */
+export const SHIPPED_RBAC = {
+  read: 'deploy/kubernetes/rbac.yaml',
+  apply: 'deploy/kubernetes/components/apply-fix/rbac-apply.yaml',
+  impersonate: 'deploy/kubernetes/components/impersonation/rbac-impersonate.yaml',
+} as const;
+
 export function shippedGrants(files: string[]): Set<string> {
   const grants = new Set<string>();
   for (const file of files) {
-    const text = readFileSync(join(__dirname, '..', '..', 'deploy', file), 'utf8');
+    const text = readFileSync(join(__dirname, '..', '..', file), 'utf8');
     for (const doc of parseAllDocuments(text)) {
       const obj = doc.toJSON() as {
         kind: string;

@@ -16,7 +16,7 @@ import {
   type Services,
 } from '../../support/bot-harness';
 import { addApplyPeople, APPLY_CHANNEL, applyDriver, applySpec } from '../../support/apply-driver';
-import { neededGrants, shippedGrants } from '../../support/rbac';
+import { neededGrants, SHIPPED_RBAC, shippedGrants } from '../../support/rbac';
 import { demoSpecs, type ScenarioSpec } from '../../support/scenarios';
 
 jest.setTimeout(30_000);
@@ -572,7 +572,7 @@ it('a heap flag is patched where it lives: an env variable (and Undo removes wha
 });
 
 it('makes no request to the Kubernetes API that the shipped RBAC does not grant', () => {
-  const granted = shippedGrants(['rbac.yaml', 'rbac-apply.yaml', 'rbac-impersonate.yaml']);
+  const granted = shippedGrants([SHIPPED_RBAC.read, SHIPPED_RBAC.apply, SHIPPED_RBAC.impersonate]);
   const needed = new Set(services.cluster.kube.requests.flatMap(neededGrants));
   expect([...needed].filter((n) => !granted.has(n))).toEqual([]);
   // And the tests above did exercise the writes.

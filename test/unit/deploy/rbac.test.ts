@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { resourceOf } from '../../../src/adapters/cluster-writer';
 import type { PatchableKind } from '../../../src/apply/types';
+import { SHIPPED_RBAC } from '../../support/rbac';
 
 interface Rule {
   apiGroups: string[];
@@ -23,7 +24,7 @@ interface K8sObject {
 }
 
 function load(file: string): K8sObject[] {
-  const text = readFileSync(join(__dirname, '..', '..', '..', 'deploy', file), 'utf8');
+  const text = readFileSync(join(__dirname, '..', '..', '..', file), 'utf8');
   return parseAllDocuments(text).map((doc) => {
     expect(doc.errors).toEqual([]);
     return doc.toJSON() as K8sObject;
@@ -47,8 +48,8 @@ function roleNamed(objects: K8sObject[], kind: string, name: string): K8sObject 
   return found;
 }
 
-describe('deploy/rbac.yaml: reads only', () => {
-  const objects = load('rbac.yaml');
+describe(`${SHIPPED_RBAC.read}: reads only`, () => {
+  const objects = load(SHIPPED_RBAC.read);
   const role = roleNamed(objects, 'ClusterRole', 'oomdoctor-read');
 
   it('grants exactly what the engine reads, and no write verb, no wildcard', () => {
@@ -91,8 +92,8 @@ describe('deploy/rbac.yaml: reads only', () => {
   });
 });
 
-describe('deploy/rbac-apply.yaml: patch the four workload kinds, where bound', () => {
-  const objects = load('rbac-apply.yaml');
+describe(`${SHIPPED_RBAC.apply}: patch the four workload kinds, where bound`, () => {
+  const objects = load(SHIPPED_RBAC.apply);
   const role = roleNamed(objects, 'ClusterRole', 'oomdoctor-apply');
 
   it('grants patch on Deployments, StatefulSets, DaemonSets and CronJobs, and nothing else', () => {
@@ -114,8 +115,8 @@ describe('deploy/rbac-apply.yaml: patch the four workload kinds, where bound', (
   });
 });
 
-describe('deploy/rbac-impersonate.yaml: impersonate the mapped identities, ask access reviews', () => {
-  const objects = load('rbac-impersonate.yaml');
+describe(`${SHIPPED_RBAC.impersonate}: impersonate the mapped identities, ask access reviews`, () => {
+  const objects = load(SHIPPED_RBAC.impersonate);
   const role = roleNamed(objects, 'ClusterRole', 'oomdoctor-impersonate');
 
   it('grants impersonate on named users and groups only, and creating access reviews; no patch', () => {
