@@ -1,9 +1,7 @@
 // What Apply does to a cluster, as an interface, and the errors it raises: no client-node here, so
 // that the web role and the job handlers can name them without loading the Kubernetes client.
 import { OomdoctorError } from '../core/errors';
-import type { KubeIdentity } from '../apply/config';
-import type { PatchableKind, WorkloadId } from '../apply/types';
-import type { ApiObject } from './kubernetes-objects';
+import type { ApiObject, KubeIdentity, PatchableKind, WorkloadId } from '../core/kubernetes-types';
 
 export interface AccessCheck {
   verb: string;

@@ -17,12 +17,10 @@ import {
   type HttpLibrary,
   type RequestContext,
 } from '@kubernetes/client-node';
-import type { KubeIdentity } from '../apply/config';
-import type { PatchableKind, WorkloadId } from '../apply/types';
+import type { ApiObject, KubeIdentity, PatchableKind, WorkloadId } from '../core/kubernetes-types';
 import { ConflictError, PatchRejectedError, type AccessCheck, type ClusterWriter } from './cluster-writer';
 import { ForbiddenError, NotFoundError } from './errors';
 import { translate } from './kubernetes';
-import type { ApiObject } from './kubernetes-objects';
 
 function bodyMessage(error: ApiException<unknown>): string {
   try {
