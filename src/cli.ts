@@ -103,6 +103,7 @@ function defaultDeps(options: {
     loadKubeConfig({
       ...(options.kubeconfig ? { kubeconfig: options.kubeconfig } : {}),
       ...(options.context ? { context: options.context } : {}),
+      env: options.env,
     }),
   );
   const metrics: MetricsSource | null = options.prometheusUrl
@@ -285,12 +286,15 @@ export async function runCli(
     if (error instanceof UsageError || error instanceof ParseError)
       return fail(EXIT.usage, 'usage', error.message);
     if (error instanceof NotFoundError) return fail(EXIT.notFound, 'not-found', error.message);
-    if (error instanceof ClusterUnreachableError) return fail(EXIT.unreachable, 'unreachable', error.message);
+    if (error instanceof ClusterUnreachableError)
+      return fail(EXIT.unreachable, 'unreachable', error.sentence);
     if (error instanceof ForbiddenError)
-      return fail(EXIT.unreachable, 'forbidden', `the Kubernetes API refused: ${error.message}`);
+      return fail(EXIT.unreachable, 'forbidden', `the Kubernetes API refused: ${error.sentence}`);
+    // An unusable kubeconfig, refused credentials, throttling, a failing API server: exit 4, one line
+    // (the JSON code stays "unreachable", as scripts already read it).
+    if (error instanceof OomdoctorError && /^kube/.test(error.code))
+      return fail(EXIT.unreachable, 'unreachable', error.sentence);
     const message = error instanceof Error ? error.message : String(error);
-    if (/kubeconfig|ENOENT/.test(message))
-      return fail(EXIT.unreachable, 'unreachable', `cannot load the kubeconfig: ${message}`);
     return fail(
       EXIT.internal,
       'internal',

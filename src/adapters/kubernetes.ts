@@ -6,9 +6,10 @@ import {
   BatchV1Api,
   CoreV1Api,
   CustomObjectsApi,
-  KubeConfig,
+  type KubeConfig,
 } from '@kubernetes/client-node';
 import type { ApiObject } from './kubernetes-objects';
+import { isPermanent, OomdoctorError } from '../core/errors';
 import { ClusterUnreachableError, ForbiddenError, NotFoundError } from './errors';
 
 /** What the engine reads from a cluster. Objects come back as plain API JSON. */
@@ -31,43 +32,9 @@ export interface ClusterReader {
   podMetrics(namespace: string, name: string): Promise<ApiObject>;
 }
 
-export interface KubeConfigOptions {
-  kubeconfig?: string;
-  context?: string;
-}
+import { CheckedKubeConfig } from './kubeconfig';
 
-/** The current kubeconfig (KUBECONFIG or ~/.kube/config), or the in-cluster service account. */
-export function loadKubeConfig(options: KubeConfigOptions = {}): KubeConfig {
-  const kc = new KubeConfig();
-  try {
-    if (options.kubeconfig) kc.loadFromFile(options.kubeconfig);
-    else kc.loadFromDefault();
-  } catch (error) {
-    // A file that is not YAML, or not there: the parser's first line says where (its excerpt follows on the next lines).
-    const path = options.kubeconfig ?? process.env.KUBECONFIG ?? '~/.kube/config';
-    const firstLine = (error instanceof Error ? error.message : String(error)).split('\n')[0]?.trim() ?? '';
-    throw new ClusterUnreachableError(`cannot read the kubeconfig ${path}: ${firstLine}`);
-  }
-  if (options.context) {
-    if (!kc.getContexts().some((c) => c.name === options.context)) {
-      throw new ClusterUnreachableError(
-        `no context "${options.context}" in the kubeconfig (it has: ${
-          kc
-            .getContexts()
-            .map((c) => c.name)
-            .join(', ') || 'none'
-        })`,
-      );
-    }
-    kc.setCurrentContext(options.context);
-  }
-  if (!kc.getCurrentCluster()) {
-    throw new ClusterUnreachableError(
-      'no Kubernetes cluster configured: set KUBECONFIG or pass --kubeconfig, or run inside a cluster',
-    );
-  }
-  return kc;
-}
+export { CheckedKubeConfig, KubeconfigError, loadKubeConfig, type KubeConfigOptions } from './kubeconfig';
 
 function statusMessage(error: ApiException<unknown>): string {
   try {
@@ -86,33 +53,129 @@ const UNREACHABLE = new Set([
   'ETIMEDOUT',
   'ECONNRESET',
   'EHOSTUNREACH',
-  'CERT_HAS_EXPIRED',
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'ENETUNREACH',
+  'EPIPE',
 ]);
 
-/** Maps an SDK failure onto the adapter's errors; `what` names the object for the message. */
-export function translate(error: unknown, what: string, server: string): Error {
-  if (error instanceof ApiException) {
-    if (error.code === 404) return new NotFoundError(`${what} not found`);
-    if (error.code === 403) return new ForbiddenError(statusMessage(error));
-    if (error.code === 401)
-      return new ClusterUnreachableError(
-        `the Kubernetes API at ${server} refused the credentials (401 Unauthorized): check the kubeconfig's user or token`,
-      );
-    return new Error(`Kubernetes API answered ${error.code} for ${what}: ${statusMessage(error)}`);
+const TLS_CODES = new Set([
+  'CERT_HAS_EXPIRED',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+  'EPROTO',
+]);
+
+/** How many seconds a 429 or 503 asks us to wait (Retry-After, or the Status' retryAfterSeconds). */
+export function retryAfterSeconds(error: ApiException<unknown>): number | null {
+  const header = Object.entries(error.headers ?? {}).find(([k]) => k.toLowerCase() === 'retry-after')?.[1];
+  const seconds = Number(header);
+  if (header !== undefined && Number.isFinite(seconds) && seconds >= 0) return seconds;
+  try {
+    const body = typeof error.body === 'string' ? JSON.parse(error.body) : error.body;
+    const fromBody = Number(body?.details?.retryAfterSeconds);
+    if (Number.isFinite(fromBody) && fromBody >= 0) return fromBody;
+  } catch {
+    /* not JSON */
   }
-  const cause = error as { code?: string; cause?: { code?: string }; message?: string };
+  return null;
+}
+
+/** Maps an SDK failure onto the error vocabulary; `what` names the object for the message. */
+export function translate(error: unknown, what: string, server: string): Error {
+  if (error instanceof OomdoctorError) return error;
+  if (error instanceof ApiException) {
+    const said = statusMessage(error);
+    switch (error.code) {
+      case 404:
+        return new NotFoundError(`${what} not found`);
+      case 403:
+        return new ForbiddenError(said, {
+          fix: "grant it to the identity in the kubeconfig (the bot's grants are in deploy/kubernetes/rbac.yaml)",
+        });
+      case 401:
+        return new OomdoctorError(
+          'kube-unauthorized',
+          `the Kubernetes API at ${server} refused the credentials (401 Unauthorized)`,
+          { fix: "check the kubeconfig's user: an expired token or certificate, or a cloud login to renew" },
+        );
+      case 409:
+        return new OomdoctorError(
+          'kube-conflict',
+          `the Kubernetes API answered 409 Conflict for ${what}: ${said}`,
+          {
+            fix: 'try again',
+          },
+        );
+      case 429: {
+        const wait = retryAfterSeconds(error);
+        return new OomdoctorError(
+          'kube-throttled',
+          `the Kubernetes API at ${server} is throttling requests (429${wait !== null ? `, retry after ${wait} s` : ''}) for ${what}`,
+          {
+            fix: "try again later; if it persists, the API server's priority and fairness settings limit this client",
+          },
+        );
+      }
+      default:
+        if (error.code >= 500)
+          return new OomdoctorError(
+            'kube-server-error',
+            `the Kubernetes API at ${server} failed (${error.code}) for ${what}: ${said}`,
+            { fix: 'try again; if it persists, check the API server (or the load balancer in front of it)' },
+          );
+        return new OomdoctorError(
+          'kube-rejected',
+          `the Kubernetes API answered ${error.code} for ${what}: ${said}`,
+          {
+            permanent: true,
+          },
+        );
+    }
+  }
+  const cause = error as { code?: string; cause?: { code?: string; message?: string }; message?: string };
   const code = cause.code ?? cause.cause?.code;
+  if (code && TLS_CODES.has(code)) {
+    return new OomdoctorError(
+      'kube-unreachable',
+      `cannot verify the Kubernetes API at ${server} (${code}: ${cause.cause?.message ?? cause.message ?? ''})`,
+      {
+        permanent: true,
+        fix: "set the cluster's certificate-authority in the kubeconfig to the CA that signed the server's certificate",
+      },
+    );
+  }
   if (
     (code && UNREACHABLE.has(code)) ||
-    /ECONNREFUSED|ENOTFOUND|socket hang up|fetch failed/.test(cause.message ?? '')
+    /ECONNREFUSED|ENOTFOUND|socket hang up|fetch failed|network timeout/.test(cause.message ?? '')
   ) {
     return new ClusterUnreachableError(
       `cannot reach the Kubernetes API at ${server} (${code ?? cause.message})`,
+      {
+        fix: 'check that the server in the kubeconfig (KUBECONFIG) is up and reachable from here',
+      },
     );
   }
   return error instanceof Error ? error : new Error(String(error));
+}
+
+/** Retry tuning of the reader; tests shorten it. */
+export interface ReaderOptions {
+  /** One request is given up after this long (default 10 s). */
+  requestTimeoutMs?: number;
+  /** Tries per request when a retry can help (429, 5xx, a timeout or a dropped connection); default 3. */
+  maxTries?: number;
+  /** First backoff, doubled each time (default 500 ms); a Retry-After is honoured up to maxWaitMs. */
+  backoffMs?: number;
+  /** The longest single wait between tries (default 5 s): longer Retry-Afters give up instead. */
+  maxWaitMs?: number;
+}
+
+const RETRYABLE = new Set(['kube-throttled', 'kube-server-error', 'kube-unreachable']);
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 export class KubernetesReader implements ClusterReader {
@@ -122,19 +185,71 @@ export class KubernetesReader implements ClusterReader {
   private readonly batch: BatchV1Api;
   private readonly custom: CustomObjectsApi;
 
-  constructor(kc: KubeConfig) {
-    this.description = kc.getCurrentCluster()?.server ?? '(unknown server)';
+  private readonly options: Required<ReaderOptions>;
+
+  constructor(kc: KubeConfig, options: ReaderOptions = {}) {
+    // The server and where it came from, so every message names the kubeconfig and context to fix.
+    const server = kc.getCurrentCluster()?.server ?? '(unknown server)';
+    this.description = kc instanceof CheckedKubeConfig ? `${server} (${kc.source})` : server;
+    this.options = {
+      requestTimeoutMs: options.requestTimeoutMs ?? 10_000,
+      maxTries: options.maxTries ?? 3,
+      backoffMs: options.backoffMs ?? 500,
+      maxWaitMs: options.maxWaitMs ?? 5_000,
+    };
     this.core = kc.makeApiClient(CoreV1Api);
     this.apps = kc.makeApiClient(AppsV1Api);
     this.batch = kc.makeApiClient(BatchV1Api);
     this.custom = kc.makeApiClient(CustomObjectsApi);
   }
 
+  /**
+   * One read, retried only where a retry can help: 429 (after its Retry-After), 5xx, a timeout or
+   * a dropped connection. Refused connections, TLS failures and 4xx are not retried.
+   */
   private async call<T>(what: string, request: () => Promise<T>): Promise<T> {
+    const { maxTries, backoffMs, maxWaitMs } = this.options;
+    for (let attempt = 1; ; attempt++) {
+      let failure: Error;
+      let raw: unknown;
+      try {
+        return await this.withTimeout(what, request);
+      } catch (error) {
+        raw = error;
+        failure = translate(error, what, this.description);
+      }
+      const code = failure instanceof OomdoctorError ? failure.code : null;
+      const refused = /ECONNREFUSED|ENOTFOUND|EAI_AGAIN/.test(failure.message);
+      if (attempt >= maxTries || !code || !RETRYABLE.has(code) || refused || isPermanent(failure))
+        throw failure;
+      const asked = raw instanceof ApiException ? retryAfterSeconds(raw) : null;
+      const wait = asked !== null ? asked * 1000 : backoffMs * 2 ** (attempt - 1);
+      if (wait > maxWaitMs) throw failure;
+      await sleep(wait);
+    }
+  }
+
+  private async withTimeout<T>(what: string, request: () => Promise<T>): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const seconds = this.options.requestTimeoutMs / 1000;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(
+            new ClusterUnreachableError(
+              `the Kubernetes API at ${this.description} did not answer within ${seconds} s for ${what}`,
+              {
+                fix: 'check that the API server is healthy and reachable from here (a proxy or VPN that hangs)',
+              },
+            ),
+          ),
+        this.options.requestTimeoutMs,
+      );
+    });
     try {
-      return await request();
-    } catch (error) {
-      throw translate(error, what, this.description);
+      return await Promise.race([request(), late]);
+    } finally {
+      clearTimeout(timer);
     }
   }
 

@@ -10,6 +10,7 @@ export type ErrorCode =
   | 'config' // a setting that cannot work; fix it and restart
   | 'not-found' // the pod, workload or container does not exist
   | 'kube-unreachable' // the Kubernetes API could not be reached at all
+  | 'kubeconfig' // the kubeconfig cannot be used (file, context, credentials): fix it and restart
   | 'kube-unauthorized' // the API refused the credentials (401)
   | 'kube-forbidden' // the API refused the request (403): a missing RBAC permission
   | 'kube-conflict' // the object changed between read and write (409)
@@ -36,6 +37,7 @@ const PERMANENT_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'usage',
   'parse',
   'config',
+  'kubeconfig',
   'not-found',
   'kube-unauthorized',
   'kube-forbidden',

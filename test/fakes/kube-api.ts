@@ -6,7 +6,11 @@
 // - GET returns objects with kind/apiVersion; list items carry neither (like the real API).
 // - Lists honour fieldSelector (only the field labels the real server supports for that resource,
 //   400 otherwise), labelSelector, limit/continue, and come back sorted by namespace/name.
-// - RBAC denials (forbid), outages (failNext), 401 for a wrong token, 404/405/415 as the real API words them.
+// - RBAC denials (forbid), outages (failNext), requests that hang (hangNext), 401 for a wrong token,
+//   404/405/415 as the real API words them.
+// - Authentication as the real server does it: a bearer token (setToken replaces it, as a rotation
+//   does), or over TLS (start({ tls })) a client certificate signed by the client CA, whose CN is the
+//   user; without either, 401.
 // - PATCH (strategic merge and JSON merge): status is ignored (it is a subresource), generation bumps
 //   only on spec changes, a no-op patch writes nothing, a metadata.resourceVersion in the patch is an
 //   optimistic-lock precondition (409), dryRun=All changes nothing. Container resources are validated
@@ -23,6 +27,8 @@
 
 import * as fs from 'node:fs';
 import * as http from 'node:http';
+import * as https from 'node:https';
+import type { TLSSocket } from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import {
@@ -103,6 +109,8 @@ export interface RecordedRequest {
 
 const DEFAULT_USER = 'system:serviceaccount:oomdoctor:oomdoctor';
 const TOKEN = 'fake-token';
+/** Thrown inside request handling for a request that is to hang. */
+const HANG = new Error('FakeKubeApi: this request hangs');
 
 // ---------------------------------------------------------------------------
 // Request plumbing
@@ -233,7 +241,10 @@ export class FakeKubeApi {
   private readonly forbidden: ForbiddenRule[] = [];
   private readonly denials: AdmissionDenial[] = [];
   private readonly failures: number[] = []; // statuses of the next requests, in order
+  private hangs = 0; // the next requests that never get an answer (until stop)
+  private readonly hanging = new Set<http.ServerResponse>();
   private resourceVersion = 0;
+  private token = TOKEN;
 
   private constructor(
     private readonly server: http.Server,
@@ -241,14 +252,32 @@ export class FakeKubeApi {
     private readonly user: string,
   ) {}
 
-  static async start(options: { objects?: KubeObject[]; user?: string } = {}): Promise<FakeKubeApi> {
-    const server = http.createServer();
+  /**
+   * `tls`: serve HTTPS with this key and certificate; with `clientCa`, a client certificate it signed
+   * authenticates as its CN (requests without one still need the bearer token).
+   */
+  static async start(
+    options: {
+      objects?: KubeObject[];
+      user?: string;
+      tls?: { key: string | Buffer; cert: string | Buffer; clientCa?: string | Buffer };
+    } = {},
+  ): Promise<FakeKubeApi> {
+    const { tls } = options;
+    const server: http.Server = tls
+      ? https.createServer({
+          key: tls.key,
+          cert: tls.cert,
+          ...(tls.clientCa ? { ca: tls.clientCa, requestCert: true, rejectUnauthorized: false } : {}),
+        })
+      : http.createServer();
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(0, '127.0.0.1', () => resolve());
     });
     const { port } = server.address() as AddressInfo;
-    const fake = new FakeKubeApi(server, `http://127.0.0.1:${port}`, options.user ?? DEFAULT_USER);
+    const scheme = tls ? 'https' : 'http';
+    const fake = new FakeKubeApi(server, `${scheme}://127.0.0.1:${port}`, options.user ?? DEFAULT_USER);
     server.on(
       'request',
       (req: http.IncomingMessage, res: http.ServerResponse) => void fake.onRequest(req, res),
@@ -352,6 +381,20 @@ export class FakeKubeApi {
     for (let i = 0; i < count; i++) this.failures.push(status);
   }
 
+  /** The next `count` requests are recorded and never answered (a hung API server or proxy), until stop(). */
+  hangNext(count = 1): void {
+    this.hangs += count;
+  }
+
+  /** The bearer token the server accepts from now on (the old one gets 401, as after a rotation). */
+  setToken(token: string): void {
+    this.token = token;
+  }
+
+  get acceptedToken(): string {
+    return this.token;
+  }
+
   kubeconfigYaml(contextName = 'fake'): string {
     // JSON strings are valid YAML scalars, so quoting with JSON.stringify is safe for any name.
     const ctx = JSON.stringify(contextName);
@@ -367,7 +410,7 @@ export class FakeKubeApi {
       'users:',
       '- name: fake-user',
       '  user:',
-      `    token: ${TOKEN}`,
+      `    token: ${this.token}`,
       'contexts:',
       `- name: ${ctx}`,
       '  context:',
@@ -388,6 +431,8 @@ export class FakeKubeApi {
     const closed = new Promise<void>((resolve, reject) =>
       this.server.close((err) => (err ? reject(err) : resolve())),
     );
+    for (const res of this.hanging) res.destroy();
+    this.hanging.clear();
     // Keep-alive sockets from the client would otherwise hold close() open (and jest with it).
     this.server.closeAllConnections();
     await closed;
@@ -444,6 +489,10 @@ export class FakeKubeApi {
     try {
       reply = await this.handle(req);
     } catch (err) {
+      if (err === HANG) {
+        this.hanging.add(res);
+        return;
+      }
       if (err instanceof ApiError) {
         reply = { code: err.status.code, body: err.status, headers: err.headers };
       } else {
@@ -478,15 +527,23 @@ export class FakeKubeApi {
     if (impersonateUser !== undefined || impersonateGroups.length > 0)
       recorded.impersonation = { user: impersonateUser ?? '', groups: [...impersonateGroups] };
     this.requests.push(recorded);
+    if (this.hangs > 0) {
+      this.hangs--;
+      throw HANG;
+    }
 
     const failure = this.failures.shift();
     if (failure !== undefined) throw injectedFailure(failure);
 
-    if (req.headers.authorization !== `Bearer ${TOKEN}`) {
+    const certificateUser = this.certificateUser(req);
+    if (certificateUser === null && req.headers.authorization !== `Bearer ${this.token}`) {
       throw new ApiError(makeStatus(401, 'Unauthorized', 'Unauthorized'));
     }
 
-    const user = this.impersonate(recorded.impersonation);
+    const user =
+      certificateUser !== null && !recorded.impersonation
+        ? certificateUser
+        : this.impersonate(recorded.impersonation);
     if (method === 'POST' && url.pathname === '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews') {
       return { code: 201, body: this.selfSubjectAccessReview(body, user) };
     }
@@ -528,6 +585,14 @@ export class FakeKubeApi {
     const collectionOfOneNamespace = route.type.namespaced ? route.namespace !== undefined : true;
     if (method === 'POST' && !route.type.synthetic && collectionOfOneNamespace) return 'create';
     return undefined;
+  }
+
+  /** The CN of a client certificate the client CA signed, as the real server's x509 authenticator. */
+  private certificateUser(req: http.IncomingMessage): string | null {
+    const socket = req.socket as TLSSocket;
+    if (typeof socket.getPeerCertificate !== 'function' || !socket.authorized) return null;
+    const cn = socket.getPeerCertificate().subject?.CN;
+    return typeof cn === 'string' && cn !== '' ? cn : null;
   }
 
   /** The user a request acts as: the impersonated one, once the real user may impersonate it (users and groups). */
