@@ -1,6 +1,6 @@
 // The engine: gather evidence (in parallel, each source allowed to fail), classify, recommend.
 // The CLI and the Slack worker both call `diagnose`, and nothing else decides anything.
-import { ForbiddenError, NotFoundError, SourceError } from './adapters/errors';
+import { NotFoundError, SourceError } from './adapters/errors';
 import type { ClusterReader } from './adapters/kubernetes';
 import {
   configMapsReferenced,
@@ -15,6 +15,8 @@ import {
 } from './adapters/kubernetes-objects';
 import type { MetricsSource } from './adapters/prometheus';
 import { classify, limitInForce, requestInForce, targetSpec } from './core/classify';
+import { asOomdoctorError, OomdoctorError } from './core/errors';
+import { labelSelector } from './core/kubernetes-types';
 import { parseQuantity } from './core/quantity';
 import { recommend } from './core/recommend';
 import type { Diagnosis, Evidence, MetricsEvidence, Target, TargetRequest, WorkloadRef } from './core/types';
@@ -31,6 +33,11 @@ export interface DiagnoseDeps {
   /** Null when no Prometheus is configured: the metrics API gives one current reading instead. */
   metrics: MetricsSource | null;
   now?: () => Date;
+  /**
+   * How long gathering may take (default 20 s). Reads still pending then are given up and named in
+   * `missing`; the diagnosis is made from what was gathered.
+   */
+  deadlineMs?: number;
   /** Called as each stage starts, for progress reports (the Slack placeholder). */
   onProgress?: (stage: 'resolving' | 'gathering' | 'querying-prometheus' | 'classifying') => void;
 }
@@ -46,14 +53,14 @@ export async function resolvePod(cluster: ClusterReader, request: TargetRequest)
     const cronJob = await cluster.readWorkload('CronJob', namespace, name);
     if (!cronJob) throw new NotFoundError(`CronJob ${namespace}/${name} not found`);
     const labels = cronJob.spec?.jobTemplate?.spec?.template?.metadata?.labels ?? {};
-    pods = await cluster.listPods(namespace, selectorText(labels));
+    pods = await cluster.listPods(namespace, labelSelector(labels));
     pods = pods.filter((p) => String(p.metadata?.ownerReferences?.[0]?.name ?? '').startsWith(`${name}-`));
   } else {
     if (!(workloadKind in SELECTOR_KINDS))
       throw new NotFoundError(`cannot look up pods of a ${workloadKind}`);
     const workload = await cluster.readWorkload(workloadKind as 'Deployment', namespace, name);
     if (!workload) throw new NotFoundError(`${workloadKind} ${namespace}/${name} not found`);
-    pods = await cluster.listPods(namespace, selectorText(workload.spec?.selector?.matchLabels ?? {}));
+    pods = await cluster.listPods(namespace, labelSelector(workload.spec?.selector?.matchLabels ?? {}));
   }
   if (pods.length === 0) throw new NotFoundError(`${workloadKind} ${namespace}/${name} has no pods`);
   // The most recently killed pod; with no kill anywhere, the newest pod.
@@ -66,18 +73,14 @@ export async function resolvePod(cluster: ClusterReader, request: TargetRequest)
   return ranked[0] as ApiObject;
 }
 
-function selectorText(labels: Record<string, unknown>): string {
-  return Object.entries(labels)
-    .map(([k, v]) => `${k}=${String(v)}`)
-    .join(',');
-}
-
 function describeFailure(error: unknown): string {
-  // The fix too: a source's failure is one line saying what went wrong and what to do.
-  if (error instanceof SourceError) return error.sentence;
-  if (error instanceof ForbiddenError) return `kubernetes: ${error.message}`;
-  if (error instanceof NotFoundError) return `kubernetes: ${error.message}`;
-  return `kubernetes: ${(error as Error).message ?? String(error)}`;
+  const failure = asOomdoctorError(error);
+  // Prometheus' and the metrics API's failures name their source and carry their fix: one line
+  // saying what went wrong and what to do. The Kubernetes reads' (and unmapped ones, which come
+  // from them) are given the source's name.
+  const fromKubernetes =
+    failure.code.startsWith('kube') || failure.code === 'not-found' || failure.code === 'internal';
+  return fromKubernetes ? `kubernetes: ${failure.message}` : failure.sentence;
 }
 
 /** Runs one gatherer; a failure is written down in `missing` and the diagnosis goes on. */
@@ -95,7 +98,66 @@ async function attempt<T>(
   }
 }
 
-export async function gatherEvidence(request: DiagnoseRequest, deps: DiagnoseDeps): Promise<Evidence> {
+export const DEFAULT_DEADLINE_MS = 20_000;
+
+/**
+ * The sources, each call of which gives up at the deadline with a `deadline` error naming the
+ * source and the read: a slow or hung API cannot hold the whole diagnosis.
+ */
+function withinDeadline(deps: DiagnoseDeps, deadline: Promise<never>): DiagnoseDeps {
+  const wrap = <T extends object>(source: T, name: string): T =>
+    new Proxy(source, {
+      get(target, property, receiver) {
+        const value = Reflect.get(target, property, receiver);
+        if (typeof value !== 'function') return value;
+        return (...args: unknown[]) =>
+          Promise.race([
+            value.apply(target, args),
+            deadline.catch((error: OomdoctorError) => {
+              throw new OomdoctorError(
+                'deadline',
+                `${name}: ${String(property)}(${args.filter((a) => typeof a === 'string').join(', ')}) ${error.message}`,
+                { fix: error.fix ?? '' },
+              );
+            }),
+          ]);
+      },
+    });
+  return {
+    ...deps,
+    cluster: wrap(deps.cluster, 'kubernetes'),
+    metrics: deps.metrics && wrap(deps.metrics, 'prometheus'),
+  };
+}
+
+export async function gatherEvidence(request: DiagnoseRequest, given: DiagnoseDeps): Promise<Evidence> {
+  const deadlineMs = given.deadlineMs ?? DEFAULT_DEADLINE_MS;
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(
+          new OomdoctorError(
+            'deadline',
+            `got no answer within the ${deadlineMs / 1000} s diagnosis deadline`,
+            {
+              fix: "the diagnosis was made without it; check that source's health",
+            },
+          ),
+        ),
+      deadlineMs,
+    );
+    timer.unref();
+  });
+  deadline.catch(() => undefined); // only the reads still running care
+  try {
+    return await gatherEvidenceWithin(request, withinDeadline(given, deadline));
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function gatherEvidenceWithin(request: DiagnoseRequest, deps: DiagnoseDeps): Promise<Evidence> {
   const now = deps.now?.() ?? new Date();
   const window = { start: new Date(now.getTime() - request.windowMs), end: now };
   deps.onProgress?.('resolving');
