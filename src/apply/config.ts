@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { parseDuration } from '../core/duration';
 import type { KubeIdentity } from '../core/kubernetes-types';
 import { parseNamespace } from '../core/target';
+import { HOUR_MS, MINUTE_MS, SECOND_MS } from '../core/time';
 
 export type { KubeIdentity } from '../core/kubernetes-types';
 
@@ -44,7 +45,7 @@ export const APPLY_DISABLED: ApplyConfig = {
   allowedGroups: [],
   impersonate: false,
   impersonateMap: {},
-  rolloutTimeoutMs: 10 * 60_000,
+  rolloutTimeoutMs: 10 * MINUTE_MS,
   auditLogFile: null,
   argocdInstanceLabel: false,
 };
@@ -196,7 +197,7 @@ export function readApplyConfig(get: (name: string) => string | undefined, probl
   if (timeoutText) {
     try {
       rolloutTimeoutMs = parseDuration(timeoutText, 'APPLY_ROLLOUT_TIMEOUT');
-      if (rolloutTimeoutMs < 10_000 || rolloutTimeoutMs > 6 * 3_600_000)
+      if (rolloutTimeoutMs < 10 * SECOND_MS || rolloutTimeoutMs > 6 * HOUR_MS)
         problems.push(`APPLY_ROLLOUT_TIMEOUT "${timeoutText}" must be between 10s and 6h`);
     } catch (error) {
       problems.push(`APPLY_ROLLOUT_TIMEOUT: ${(error as Error).message}`);

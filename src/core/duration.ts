@@ -1,12 +1,14 @@
 // Prometheus-style durations ("24h", "1h30m", "7d") and durations for people ("5 h 20 min").
 
 import { checkInputText, ParseError, quoteInput } from './errors';
+import {
+  DAY_MS as DAY,
+  HOUR_MS as HOUR,
+  MINUTE_MS as MINUTE,
+  SECOND_MS as SECOND,
+  WEEK_MS as WEEK,
+} from './time';
 
-const SECOND = 1000;
-const MINUTE = 60 * SECOND;
-const HOUR = 60 * MINUTE;
-const DAY = 24 * HOUR;
-const WEEK = 7 * DAY;
 const YEAR = 365 * DAY;
 
 /** Units from the largest down, as Prometheus spells them. */

@@ -1,4 +1,5 @@
 // Small wording helpers shared by the classifier, the recommender and the renderers.
+import { HOUR_MS } from './time';
 
 /** "2026-11-28 11:02 UTC": the one time format in evidence lines; Slack rewrites it into the reader's zone. */
 export function formatTime(ms: number): string {
@@ -39,7 +40,7 @@ export function clampConfidence(value: number): number {
 
 /** A look-back window as people say it: "24 h", "6 h", "7 d". */
 export function formatWindow(ms: number): string {
-  const hours = ms / 3_600_000;
+  const hours = ms / HOUR_MS;
   if (hours <= 48 && Number.isInteger(hours)) return `${hours} h`;
   const days = hours / 24;
   if (Number.isInteger(days)) return `${days} d`;
