@@ -1,5 +1,6 @@
 // Pure mapping from Kubernetes API objects (as JSON, or as client-node returns them, with Date
 // instances for timestamps) to the core's evidence types. No I/O here, so it is tested on fixtures.
+import { parseEvictionMessage } from '../core/classify';
 import { parseQuantity } from '../core/quantity';
 import { findRuntimeSettings } from '../core/runtime-settings';
 import type {
@@ -232,8 +233,93 @@ export function nodeEvidence(node: ApiObject, events: ApiObject[]): NodeEvidence
   };
 }
 
-/** The container to diagnose when none is named: newest OOM kill, else newest termination, else the default. */
-export function pickContainer(pod: ApiObject): string | null {
+/** Proxies and agents that meshes and mutating webhooks inject, and the usual log shippers. */
+const WELL_KNOWN_SIDECARS = new Set([
+  'istio-proxy',
+  'istio-init',
+  'linkerd-proxy',
+  'linkerd-init',
+  'envoy',
+  'envoy-sidecar',
+  'vault-agent',
+  'vault-agent-init',
+  'cloud-sql-proxy',
+  'cloudsql-proxy',
+  'fluent-bit',
+  'fluentbit',
+  'fluentd',
+  'filebeat',
+  'promtail',
+  'vector',
+  'logshipper',
+  'log-shipper',
+]);
+
+/**
+ * Whether a container was injected beside the application: named by a mesh's status annotation
+ * (Istio's `sidecar.istio.io/status` lists its containers; Linkerd's `linkerd.io/proxy-version`
+ * means linkerd-proxy), one of the well-known proxies, agents and log shippers, or a native sidecar
+ * (an init container that keeps running).
+ */
+export function isInjectedSidecar(pod: ApiObject, name: string): boolean {
+  if (WELL_KNOWN_SIDECARS.has(name)) return true;
+  const annotations: Record<string, unknown> = pod.metadata?.annotations ?? {};
+  const istio = annotations['sidecar.istio.io/status'];
+  if (typeof istio === 'string') {
+    try {
+      const parsed: unknown = JSON.parse(istio);
+      const listed = (parsed as { containers?: unknown }).containers;
+      if (Array.isArray(listed) && listed.includes(name)) return true;
+    } catch {
+      /* not JSON: only the well-known names count */
+    }
+  }
+  if (annotations['linkerd.io/proxy-version'] !== undefined && name.startsWith('linkerd-')) return true;
+  return (pod.spec?.initContainers ?? []).some(
+    (c: ApiObject) => c?.name === name && c?.restartPolicy === 'Always',
+  );
+}
+
+/** What else points at a container, read before choosing: OOM counters and the node's kernel log. */
+export interface ContainerHints {
+  /** container_oom_events_total increase per container over the window (cAdvisor). */
+  oomEventsByContainer?: ReadonlyMap<string, number>;
+  /** The node's OOM events (node-problem-detector's OOMKilling, kubelet's SystemOOM), as API objects. */
+  nodeEvents?: ApiObject[];
+}
+
+/** A container's runtime id ("containerd://abc…" → "abc…"), which the kernel's OOM lines name in their cgroup path. */
+function runtimeId(status: ApiObject): string | null {
+  const id = typeof status.containerID === 'string' ? status.containerID : '';
+  const bare = id.includes('://') ? id.slice(id.indexOf('://') + 3) : id;
+  return bare.length >= 12 ? bare : null;
+}
+
+/** Containers of this pod that a node OOM event names (by runtime id in the memcg path). */
+function namedByNodeOom(statuses: ApiObject[], events: ApiObject[]): string[] {
+  const texts = events
+    .filter((e) => /oom/i.test(String(e?.reason ?? '')))
+    .map((e) => String(e?.message ?? e?.note ?? ''));
+  return statuses
+    .filter((s) => {
+      const id = runtimeId(s);
+      return id !== null && texts.some((t) => t.includes(id));
+    })
+    .map((s) => String(s.name));
+}
+
+/**
+ * The container to diagnose when none is named:
+ * 1. an evicted pod: an eviction is a pod-level event, so the app container (the largest user of
+ *    memory in the kubelet's message, else the default container, else the first app container),
+ *    never the newest-terminated one (a sidecar stops last);
+ * 2. the newest OOM kill;
+ * 3. a container whose OOM counter rose, or that the node's kernel OOM log names (a child process
+ *    killed in a container that did not restart);
+ * 4. the newest failed termination;
+ * 5. the default-container annotation, else the first container that is not an injected sidecar.
+ */
+export function pickContainer(pod: ApiObject, hints: ContainerHints = {}): string | null {
   const statuses: ApiObject[] = [
     ...(pod.status?.initContainerStatuses ?? []),
     ...(pod.status?.containerStatuses ?? []),
@@ -249,20 +335,53 @@ export function pickContainer(pod: ApiObject): string | null {
         (toDate(termination(b)?.finishedAt)?.getTime() ?? 0) -
         (toDate(termination(a)?.finishedAt)?.getTime() ?? 0),
     )[0];
+  const appNames: string[] = (pod.spec?.containers ?? []).map((c: ApiObject) => String(c.name));
+  const preferred = pod.metadata?.annotations?.['kubectl.kubernetes.io/default-container'];
+  const fallback = (): string | null => {
+    if (typeof preferred === 'string' && appNames.includes(preferred)) return preferred;
+    return appNames.find((n) => !isInjectedSidecar(pod, n)) ?? appNames[0] ?? null;
+  };
+
+  if (pod.status?.reason === 'Evicted') {
+    const byUse = parseEvictionMessage(String(pod.status?.message ?? ''))
+      .containers.filter((c) => appNames.includes(c.name) && !isInjectedSidecar(pod, c.name))
+      .map((c) => ({ name: c.name, bytes: quantityOrZero(c.using) }))
+      .sort((a, b) => b.bytes - a.bytes)[0];
+    return byUse?.name ?? fallback();
+  }
   const oom = newest(
     statuses.filter((s) => finished(s)?.reason === 'OOMKilled'),
     finished,
   );
   if (oom) return String(oom.name);
+  const rose = statuses
+    .filter((s) => (hints.oomEventsByContainer?.get(String(s.name)) ?? 0) > 0)
+    .map((s) => String(s.name));
+  const named = namedByNodeOom(statuses, hints.nodeEvents ?? []);
+  const pointed = [...rose, ...named];
+  if (pointed.length > 0) {
+    // Several at once: the one both sources name, else an app container over a sidecar.
+    return (
+      pointed.find((n) => rose.includes(n) && named.includes(n)) ??
+      pointed.find((n) => !isInjectedSidecar(pod, n)) ??
+      pointed[0] ??
+      null
+    );
+  }
   const terminated = newest(
     statuses.filter((s) => failed(s) !== undefined),
     failed,
   );
   if (terminated) return String(terminated.name);
-  const preferred = pod.metadata?.annotations?.['kubectl.kubernetes.io/default-container'];
-  const names: string[] = (pod.spec?.containers ?? []).map((c: ApiObject) => String(c.name));
-  if (typeof preferred === 'string' && names.includes(preferred)) return preferred;
-  return names[0] ?? null;
+  return fallback();
+}
+
+function quantityOrZero(text: string): number {
+  try {
+    return parseQuantity(text);
+  } catch {
+    return 0;
+  }
 }
 
 /** The newest moment a pod's containers were killed, for picking "the most recently killed pod". */

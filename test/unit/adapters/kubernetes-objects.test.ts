@@ -8,6 +8,7 @@ import {
   lastKillAt,
   namespaceLimits,
   nodeEvidence,
+  isInjectedSidecar,
   pickContainer,
   podEvent,
   podEvidence,
@@ -489,6 +490,158 @@ describe('pickContainer', () => {
       ),
     ).toBe('web');
     expect(pickContainer(pod([], { containers: ['web', 'sidecar'], init: [{ name: 'setup' }] }))).toBe('web');
+  });
+
+  // Issue 11, class 1 (which container): pods with an injected sidecar listed first.
+  describe('an injected sidecar listed first', () => {
+    const ISTIO = {
+      'sidecar.istio.io/status': '{"initContainers":["istio-init"],"containers":["istio-proxy"]}',
+    };
+    const evictedAt = (iso: string) => ({
+      terminated: { reason: 'Error', exitCode: 137, ...at(iso) },
+    });
+    function evicted(statuses: ApiObject[], message: string, annotations: Record<string, string> = ISTIO) {
+      const p = pod(statuses, { annotations });
+      p.status.phase = 'Failed';
+      p.status.reason = 'Evicted';
+      p.status.message = message;
+      return p;
+    }
+
+    it('an evicted pod: the app container with the largest share of memory, not the sidecar that stopped last', () => {
+      const p = evicted(
+        [
+          { name: 'istio-proxy', state: evictedAt('2026-11-28T11:00:09Z') },
+          { name: 'api', state: evictedAt('2026-11-28T11:00:01Z') },
+          { name: 'worker', state: evictedAt('2026-11-28T11:00:02Z') },
+        ],
+        'The node was low on resource: memory. Threshold quantity: 100Mi, available: 8Mi. Container istio-proxy was using 180Mi, request is 64Mi, has larger consumption of memory. Container api was using 1900Mi, request is 512Mi, has larger consumption of memory. Container worker was using 300Mi, request is 256Mi, has larger consumption of memory. ',
+      );
+      expect(pickContainer(p)).toBe('api');
+    });
+
+    it('an evicted pod whose message names no container: the default container, else the first app container', () => {
+      const statuses = [
+        { name: 'istio-proxy', state: evictedAt('2026-11-28T11:00:09Z') },
+        { name: 'api', state: evictedAt('2026-11-28T11:00:01Z') },
+        { name: 'worker', state: evictedAt('2026-11-28T11:00:02Z') },
+      ];
+      expect(pickContainer(evicted(statuses, 'The node was low on resource: memory.'))).toBe('api');
+      expect(
+        pickContainer(
+          evicted(statuses, 'The node was low on resource: memory.', {
+            ...ISTIO,
+            'kubectl.kubernetes.io/default-container': 'worker',
+          }),
+        ),
+      ).toBe('worker');
+    });
+
+    it.each([
+      [
+        'Istio, by its status annotation',
+        'mesh-proxy',
+        { 'sidecar.istio.io/status': '{"containers":["mesh-proxy"]}' },
+      ],
+      [
+        'Linkerd, by its proxy-version annotation',
+        'linkerd-proxy',
+        { 'linkerd.io/proxy-version': 'stable-2.14.10' },
+      ],
+      ['a well-known agent', 'vault-agent', {}],
+      ['a log shipper', 'fluent-bit', {}],
+      ['Cloud SQL Auth Proxy', 'cloud-sql-proxy', {}],
+    ])('nothing terminated: the app container, not the sidecar (%s)', (_label, sidecar, annotations) => {
+      const p = pod(
+        [
+          { name: sidecar, state: running },
+          { name: 'api', state: running },
+        ],
+        { annotations },
+      );
+      expect(isInjectedSidecar(p, sidecar)).toBe(true);
+      expect(isInjectedSidecar(p, 'api')).toBe(false);
+      expect(pickContainer(p)).toBe('api');
+    });
+
+    it('a child process killed in a container that did not restart: its OOM counter rose, so that container', () => {
+      const p = pod(
+        [
+          { name: 'istio-proxy', state: running },
+          { name: 'api', state: running },
+          { name: 'renderer', state: running },
+        ],
+        { annotations: ISTIO },
+      );
+      const hints = {
+        oomEventsByContainer: new Map([
+          ['renderer', 2],
+          ['api', 0],
+          ['istio-proxy', 0],
+        ]),
+      };
+      expect(pickContainer(p, hints)).toBe('renderer');
+      // Without the counters the default is the first app container, never the proxy.
+      expect(pickContainer(p)).toBe('api');
+    });
+
+    it("a child process killed: the node's kernel OOM line names the container by its runtime id", () => {
+      const id = 'f3b1c2d4e5a6978812345678abcdef0011223344556677889900aabbccddeeff';
+      const p = pod(
+        [
+          { name: 'istio-proxy', state: running, containerID: 'containerd://0000aaaa1111bbbb2222' },
+          { name: 'api', state: running, containerID: 'containerd://1111bbbb2222cccc3333' },
+          { name: 'renderer', state: running, containerID: `containerd://${id}` },
+        ],
+        { annotations: ISTIO },
+      );
+      const nodeEvents = [
+        {
+          reason: 'OOMKilling',
+          message: `Memory cgroup out of memory: Killed process 4242 (chromium) total-vm:2000000kB, anon-rss:900000kB, oom_memcg=/kubepods/burstable/pod1234/${id}`,
+        },
+      ];
+      expect(pickContainer(p, { nodeEvents })).toBe('renderer');
+    });
+
+    it('the evidence may point at the sidecar: an OOM-killed proxy is diagnosed', () => {
+      const p = pod(
+        [
+          {
+            name: 'istio-proxy',
+            state: running,
+            lastState: { terminated: { reason: 'OOMKilled', exitCode: 137, ...at('2026-11-28T10:00:00Z') } },
+          },
+          { name: 'api', state: running },
+        ],
+        { annotations: ISTIO },
+      );
+      expect(pickContainer(p)).toBe('istio-proxy');
+      expect(
+        pickContainer(
+          pod([
+            { name: 'istio-proxy', state: running },
+            { name: 'api', state: running },
+          ]),
+          {
+            oomEventsByContainer: new Map([['istio-proxy', 1]]),
+          },
+        ),
+      ).toBe('istio-proxy');
+    });
+
+    it('two app containers near their limits, only one killed: the killed one', () => {
+      const p = pod([
+        { name: 'istio-proxy', state: running },
+        { name: 'api', state: running, lastState: {} },
+        {
+          name: 'indexer',
+          state: running,
+          lastState: { terminated: { reason: 'OOMKilled', exitCode: 137, ...at('2026-11-28T10:00:00Z') } },
+        },
+      ]);
+      expect(pickContainer(p, { oomEventsByContainer: new Map([['indexer', 1]]) })).toBe('indexer');
+    });
   });
 
   it('works on client-node style Date objects', () => {
