@@ -165,7 +165,18 @@ async function gatherEvidenceWithin(request: DiagnoseRequest, deps: DiagnoseDeps
   const namespace = String(pod.metadata?.namespace);
   const podName = String(pod.metadata?.name);
   const allContainers: ApiObject[] = [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])];
-  const containerName = request.container ?? pickContainer(pod);
+  const missing: string[] = [];
+  const nodeName = pod.spec?.nodeName ? String(pod.spec.nodeName) : null;
+  // Read before choosing the container: a kernel OOM line may name one that did not restart.
+  const nodeEventsPromise = nodeName
+    ? attempt(
+        missing,
+        "The node's kernel OOM events cannot be seen",
+        () => deps.cluster.nodeEvents(nodeName),
+        [] as ApiObject[],
+      )
+    : Promise.resolve([] as ApiObject[]);
+  const containerName = request.container ?? pickContainer(pod, { nodeEvents: await nodeEventsPromise });
   const container = allContainers.find((c) => c.name === containerName);
   if (!containerName || !container) {
     throw new NotFoundError(
@@ -173,8 +184,6 @@ async function gatherEvidenceWithin(request: DiagnoseRequest, deps: DiagnoseDeps
     );
   }
   const target: Target = { namespace, pod: podName, container: containerName };
-  const missing: string[] = [];
-  const nodeName = pod.spec?.nodeName ? String(pod.spec.nodeName) : null;
 
   deps.onProgress?.('gathering');
   // The pod as it is now: series of earlier pods re-created under the same name are left out.
@@ -216,14 +225,7 @@ async function gatherEvidenceWithin(request: DiagnoseRequest, deps: DiagnoseDeps
           null as ApiObject | null,
         )
       : Promise.resolve(null),
-    nodeName
-      ? attempt(
-          missing,
-          "The node's kernel OOM events cannot be seen",
-          () => deps.cluster.nodeEvents(nodeName),
-          [] as ApiObject[],
-        )
-      : Promise.resolve([] as ApiObject[]),
+    nodeEventsPromise,
     attempt(
       missing,
       'The patch names the pod, not its workload',
