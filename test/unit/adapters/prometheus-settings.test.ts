@@ -5,12 +5,14 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import {
   plainPrometheusSettings,
+  PROMETHEUS_FLAGS,
   PROMETHEUS_VARIABLES,
   readPrometheusSettings,
   splitHeaderList,
   type PrometheusFlagValues,
 } from '../../../src/adapters/prometheus-settings';
 import { BOT_ENVIRONMENT, ConfigError, readBotConfig } from '../../../src/bot/config';
+import { HELP } from '../../../src/cli';
 
 const TOKEN = 'eyJhbGciOiJSUzI1NiJ9.secret-token-value.sig';
 const PASSWORD = 'glc_password-value-42';
@@ -342,5 +344,16 @@ describe('the bot reads them at start-up', () => {
 
   it('lists every variable among those the bot reads', () => {
     for (const variable of Object.values(PROMETHEUS_VARIABLES)) expect(BOT_ENVIRONMENT).toContain(variable);
+  });
+});
+
+describe('documented where people look', () => {
+  it('--help lists every flag, and the README every variable and flag', () => {
+    const readme = fs.readFileSync(path.join(__dirname, '..', '..', '..', 'README.md'), 'utf8');
+    for (const flag of Object.values(PROMETHEUS_FLAGS)) {
+      expect(HELP).toContain(flag);
+      expect(readme).toContain(flag);
+    }
+    for (const variable of Object.values(PROMETHEUS_VARIABLES)) expect(readme).toContain(variable);
   });
 });
