@@ -219,8 +219,10 @@ export class KubernetesReader implements ClusterReader {
         failure = translate(error, what, this.description);
       }
       const code = failure instanceof OomdoctorError ? failure.code : null;
+      // A refused connection or our own timeout would only repeat: say so now, within the deadline.
       const refused = /ECONNREFUSED|ENOTFOUND|EAI_AGAIN/.test(failure.message);
-      if (attempt >= maxTries || !code || !RETRYABLE.has(code) || refused || isPermanent(failure))
+      const ours = raw instanceof OomdoctorError;
+      if (attempt >= maxTries || !code || !RETRYABLE.has(code) || refused || ours || isPermanent(failure))
         throw failure;
       const asked = raw instanceof ApiException ? retryAfterSeconds(raw) : null;
       const wait = asked !== null ? asked * 1000 : backoffMs * 2 ** (attempt - 1);
