@@ -6,6 +6,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { BotConfig } from '../src/bot/config';
 import { parseWebhook, planAlerts, shortHash } from '../src/bot/alertmanager';
+import { alertsReceivedTotal, webhookRequestsTotal } from '../src/bot/metrics';
 import { QueueUnavailableError, type JobQueue } from '../src/bot/queue';
 import { ParseError } from '../src/core/errors';
 
@@ -59,6 +60,7 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
 
 export function alertmanagerWebhook(deps: WebhookDeps): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
+    res.once('finish', () => webhookRequestsTotal.inc({ status: String(res.statusCode) }));
     void handle(req, res, deps).catch((error: unknown) => {
       deps.logger.error({ err: (error as Error).message }, 'alertmanager webhook failed');
       if (!res.headersSent) answer(res, 500, { error: 'internal error; Alertmanager will retry' });
@@ -136,6 +138,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, deps: WebhookDe
       { jobId, targets: plan.targets.length, duplicate: result === 'duplicate' },
       'alert group queued',
     );
+    if (result === 'added' && plan.status === 'firing') alertsReceivedTotal.inc(plan.targets.length);
     answer(res, 200, {
       queued: result === 'added' ? plan.targets.length : 0,
       duplicate: result === 'duplicate',

@@ -1,5 +1,6 @@
 // GET /healthz (the process is up) and GET /readyz (its dependencies answer), in every role.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { readinessCheckUp } from '../src/bot/metrics';
 
 export interface ReadinessCheck {
   name: string;
@@ -27,6 +28,7 @@ export function readyz(
           checks.map(async (c) => [c.name, await withTimeout(c.check(), 2000)] as const),
         );
         cached = { at: Date.now(), results: Object.fromEntries(entries) };
+        for (const [check, ok] of entries) readinessCheckUp.set({ check }, ok ? 1 : 0);
       }
       const ok = Object.values(cached.results).every(Boolean);
       res.writeHead(ok ? 200 : 503, { 'Content-Type': 'application/json' });

@@ -4,6 +4,7 @@
 import { appendFile, mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Logger } from 'pino';
+import { fixesTotal } from '../bot/metrics';
 import type { ApplyOp, DiffLine, SuggestionRecord } from './types';
 
 export type AuditEvent = 'requested' | 'refused' | 'dry-run-failed' | 'applied' | 'undone' | 'failed';
@@ -133,6 +134,7 @@ export class AuditLog {
     const record = auditRecord(input);
     const key = `${record.op}.${record.event}`;
     this.counts.set(key, (this.counts.get(key) ?? 0) + 1);
+    fixesTotal.inc({ operation: record.op, outcome: record.event });
     this.logger.info(
       record,
       `audit: ${record.op} ${record.event}${record.workload ? ` ${record.workload}` : ''} by ${record.user}`,

@@ -18,6 +18,7 @@ import { WebSlackPoster, type SlackPoster } from '../adapters/slack';
 import { GroupMembership, WebSlackInteractive, type SlackInteractive } from '../adapters/slack-interactive';
 import { AuditLog } from '../apply/audit';
 import type { BotConfig } from './config';
+import { metricsEndpoint, observeQueueBacklog } from './metrics';
 import { BullJobQueue, MemoryJobQueue, type JobQueue } from './queue';
 import { MemoryStore, RedisStore, type StateStore } from './store';
 
@@ -119,7 +120,9 @@ export async function startBot(config: BotConfig, overrides: BotOverrides = {}):
   const routes: CustomRoute[] = [
     { path: '/healthz', method: ['GET'], handler: healthz() },
     { path: '/readyz', method: ['GET'], handler: readyz(checks) },
+    { path: '/metrics', method: ['GET'], handler: metricsEndpoint() },
   ];
+  observeQueueBacklog(() => queue.backlog());
   const web = config.role === 'web' || config.role === 'all';
   const worker = config.role === 'worker' || config.role === 'all';
   if (web)

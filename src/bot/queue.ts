@@ -3,6 +3,7 @@
 import { OomdoctorError, type OomdoctorErrorOptions } from '../core/errors';
 import Bull from 'bull';
 import type { BotJob } from './jobs';
+import { jobsTotal, type QueueBacklog } from './metrics';
 
 export interface JobMeta {
   id: string;
@@ -18,6 +19,8 @@ export interface JobQueue {
   add(job: BotJob, id: string): Promise<'added' | 'duplicate'>;
   process(concurrency: number, handler: JobHandler): void;
   ready(): Promise<boolean>;
+  /** How many jobs wait and for how long the oldest has: /metrics reads it at each scrape. */
+  backlog(): Promise<QueueBacklog>;
   /** Stops taking jobs, lets running ones finish (for at most `graceMs`), and disconnects. */
   close(graceMs?: number): Promise<void>;
 }
@@ -97,11 +100,24 @@ export class BullJobQueue implements JobQueue {
       const maxAttempts = job.opts.attempts ?? MAX_ATTEMPTS;
       try {
         await handler(job.data, { id: String(job.id), attempt: job.attemptsMade + 1, maxAttempts });
+        jobsTotal.inc({ kind: job.data.kind, outcome: 'completed' });
       } catch (error) {
+        const last = error instanceof PermanentJobError || job.attemptsMade + 1 >= maxAttempts;
+        jobsTotal.inc({ kind: job.data.kind, outcome: last ? 'failed' : 'retried' });
         if (error instanceof PermanentJobError) await job.discard();
         throw error;
       }
     });
+  }
+
+  async backlog(): Promise<QueueBacklog> {
+    // The oldest job is at one end of the wait list; which end depends on how it was added.
+    const [waiting, first, last] = await Promise.race([
+      Promise.all([this.queue.getWaitingCount(), this.queue.getWaiting(0, 0), this.queue.getWaiting(-1, -1)]),
+      timeout(2000, 'Redis did not answer in time'),
+    ]);
+    const stamps = [...first, ...last].map((job) => job.timestamp);
+    return { waiting, oldestWaitingMs: stamps.length ? Date.now() - Math.min(...stamps) : null };
   }
 
   async ready(): Promise<boolean> {
@@ -141,7 +157,7 @@ function timeout(ms: number, message: string): Promise<never> {
  */
 export class MemoryJobQueue implements JobQueue {
   private readonly known = new Map<string, number>();
-  private readonly pending: Array<{ job: BotJob; id: string; attempt: number }> = [];
+  private readonly pending: Array<{ job: BotJob; id: string; attempt: number; queuedAt: number }> = [];
   private handler: JobHandler | null = null;
   private concurrency = 1;
   private running = 0;
@@ -157,7 +173,7 @@ export class MemoryJobQueue implements JobQueue {
     for (const [key, at] of this.known) if (now - at > KEEP_DONE_MS) this.known.delete(key);
     if (this.known.has(id)) return 'duplicate';
     this.known.set(id, now);
-    this.pending.push({ job: structuredClone(job), id, attempt: 1 });
+    this.pending.push({ job: structuredClone(job), id, attempt: 1, queuedAt: now });
     this.pump();
     return 'added';
   }
@@ -175,12 +191,15 @@ export class MemoryJobQueue implements JobQueue {
       this.running++;
       const handler = this.handler;
       void handler(next.job, { id: next.id, attempt: next.attempt, maxAttempts: MAX_ATTEMPTS })
+        .then(() => jobsTotal.inc({ kind: next.job.kind, outcome: 'completed' }))
         .catch((error: unknown) => {
-          if (error instanceof PermanentJobError || next.attempt >= MAX_ATTEMPTS || this.closed) return;
+          const last = error instanceof PermanentJobError || next.attempt >= MAX_ATTEMPTS;
+          jobsTotal.inc({ kind: next.job.kind, outcome: last ? 'failed' : 'retried' });
+          if (last || this.closed) return;
           const timer = setTimeout(
             () => {
               this.timers.delete(timer);
-              this.pending.push({ ...next, attempt: next.attempt + 1 });
+              this.pending.push({ ...next, attempt: next.attempt + 1, queuedAt: Date.now() });
               this.pump();
             },
             this.backoffMs * 2 ** (next.attempt - 1),
@@ -197,6 +216,11 @@ export class MemoryJobQueue implements JobQueue {
 
   async ready(): Promise<boolean> {
     return !this.closed;
+  }
+
+  async backlog(): Promise<QueueBacklog> {
+    const oldest = this.pending[0];
+    return { waiting: this.pending.length, oldestWaitingMs: oldest ? Date.now() - oldest.queuedAt : null };
   }
 
   async close(graceMs = 10_000): Promise<void> {

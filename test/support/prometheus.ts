@@ -157,6 +157,8 @@ export interface StartPrometheusOptions {
   lookbackDelta?: string;
   /** Readiness timeout; default 20 s. */
   startTimeoutMs?: number;
+  /** `host:port` targets scraped every second on /metrics, as job `scrape` (default: none). */
+  scrapeTargets?: string[];
 }
 
 // Upper bound for a backfilled block (hidden promtool flag in 2.42). promtool picks the largest of
@@ -178,9 +180,12 @@ export async function startPrometheus(options: StartPrometheusOptions): Promise<
     const dataDir = path.join(tmp.path, 'data');
     fs.mkdirSync(dataDir);
     const configFile = path.join(tmp.path, 'prometheus.yml');
+    const scrapeConfigs = options.scrapeTargets?.length
+      ? `\n  - job_name: scrape\n    scrape_interval: 1s\n    static_configs:\n      - targets: ${JSON.stringify(options.scrapeTargets)}\n`
+      : ' []\n';
     fs.writeFileSync(
       configFile,
-      'global:\n  scrape_interval: 1m\n  evaluation_interval: 1m\nscrape_configs: []\n',
+      `global:\n  scrape_interval: 1m\n  evaluation_interval: 1m\nscrape_configs:${scrapeConfigs}`,
     );
 
     if (options.series.some((s) => s.samples.length > 0)) {
