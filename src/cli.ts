@@ -1,7 +1,6 @@
 // `oomdoctor diagnose <namespace>/<pod>`: the engine from a terminal. Exit codes are a contract:
 // 0 diagnosed, 2 bad usage, 3 not found, 4 the Kubernetes API unreachable.
 import { parseArgs } from 'node:util';
-import { ClusterUnreachableError, ForbiddenError, NotFoundError } from './adapters/errors';
 import type { ClusterReader } from './adapters/kubernetes';
 import { PrometheusSource, type ClusterSelector, type MetricsSource } from './adapters/prometheus';
 import { readPrometheusSettings, type PrometheusSettings } from './adapters/prometheus-settings';
@@ -9,14 +8,15 @@ import { readClusterSelector } from './config/cluster-selector';
 import { readMetricNames } from './config/metric-names';
 import type { Role } from './bot/config';
 import { parseDuration } from './core/duration';
-import { OomdoctorError, ParseError } from './core/errors';
+import { asOomdoctorError, OomdoctorError } from './core/errors';
 import { parseContainerName, parseTargetRequest } from './core/target';
+import { DAY_MS } from './core/time';
 import { diagnose, type DiagnoseDeps } from './diagnose';
 import { textReport } from './render/text-report';
 
 export const EXIT = { ok: 0, internal: 1, usage: 2, notFound: 3, unreachable: 4 } as const;
 
-const MAX_WINDOW_MS = 31 * 24 * 3_600_000;
+const MAX_WINDOW_MS = 31 * DAY_MS;
 
 export const HELP = `oomdoctor: why did this Kubernetes container die with exit 137, and what should change?
 
@@ -226,7 +226,7 @@ export async function runCli(
       throw new UsageError(`unexpected argument "${extra[0]?.slice(0, 50)}": diagnose takes one pod`);
     const target = parseTargetRequest(targetText);
     const container = values.container !== undefined ? parseContainerName(values.container) : undefined;
-    const windowMs = values.window !== undefined ? parseDuration(values.window, 'window') : 24 * 3_600_000;
+    const windowMs = values.window !== undefined ? parseDuration(values.window, 'window') : DAY_MS;
     if (windowMs > MAX_WINDOW_MS)
       throw new UsageError(
         `window ${values.window} is longer than 31d; Prometheus rarely keeps more, and the chart would say little`,
@@ -283,23 +283,40 @@ export async function runCli(
     io.stdout(values.json ? `${JSON.stringify(diagnosis, null, 2)}\n` : textReport(diagnosis));
     return EXIT.ok;
   } catch (error) {
-    if (error instanceof UsageError || error instanceof ParseError)
-      return fail(EXIT.usage, 'usage', error.message);
-    if (error instanceof NotFoundError) return fail(EXIT.notFound, 'not-found', error.message);
-    if (error instanceof ClusterUnreachableError)
-      return fail(EXIT.unreachable, 'unreachable', error.sentence);
-    if (error instanceof ForbiddenError)
-      return fail(EXIT.unreachable, 'forbidden', `the Kubernetes API refused: ${error.sentence}`);
-    // An unusable kubeconfig, refused credentials, throttling, a failing API server: exit 4, one line
-    // (the JSON code stays "unreachable", as scripts already read it).
-    if (error instanceof OomdoctorError && /^kube/.test(error.code))
-      return fail(EXIT.unreachable, 'unreachable', error.sentence);
-    const message = error instanceof Error ? error.message : String(error);
-    return fail(
-      EXIT.internal,
-      'internal',
-      `unexpected error: ${message} (this is a bug; please report it with the command you ran)`,
-    );
+    const { exit, kind, message } = failureOf(asOomdoctorError(error));
+    return fail(exit, kind, message);
+  }
+}
+
+/**
+ * The exit code, the JSON error code and the line for a failure, read from its error code. Both
+ * codes are a contract scripts read: keep them stable.
+ */
+function failureOf(error: OomdoctorError): { exit: number; kind: string; message: string } {
+  switch (error.code) {
+    case 'usage':
+    case 'parse':
+      return { exit: EXIT.usage, kind: 'usage', message: error.message };
+    case 'config':
+      return { exit: EXIT.usage, kind: 'usage', message: error.sentence };
+    case 'not-found':
+      return { exit: EXIT.notFound, kind: 'not-found', message: error.message };
+    case 'kube-forbidden':
+      return {
+        exit: EXIT.unreachable,
+        kind: 'forbidden',
+        message: `the Kubernetes API refused: ${error.sentence}`,
+      };
+    default:
+      // An unreachable API, an unusable kubeconfig, refused credentials, throttling, a failing API
+      // server: exit 4, one line (the JSON code stays "unreachable", as scripts already read it).
+      if (error.code.startsWith('kube'))
+        return { exit: EXIT.unreachable, kind: 'unreachable', message: error.sentence };
+      return {
+        exit: EXIT.internal,
+        kind: 'internal',
+        message: `unexpected error: ${error.message} (this is a bug; please report it with the command you ran)`,
+      };
   }
 }
 
@@ -307,15 +324,17 @@ export async function runCli(
 async function serve(role: Role, env: NodeJS.ProcessEnv, io: CliIo): Promise<number> {
   // Required here: `oomdoctor diagnose` should not pay for loading Bolt, bull and the chart renderer.
   /* eslint-disable @typescript-eslint/no-require-imports */
-  const { ConfigError, readBotConfig } = require('./bot/config') as typeof import('./bot/config');
+  const { readBotConfig } = require('./bot/config') as typeof import('./bot/config');
   const { startBot } = require('./bot/app') as typeof import('./bot/app');
   /* eslint-enable @typescript-eslint/no-require-imports */
   let config;
   try {
     config = readBotConfig(env, role);
   } catch (error) {
-    if (error instanceof ConfigError) {
-      io.stderr(`${error.message}\n`);
+    // The configuration's error lists every problem, one line each.
+    const failure = asOomdoctorError(error);
+    if (failure.code === 'config') {
+      io.stderr(`${failure.message}\n`);
       return EXIT.usage;
     }
     throw error;
