@@ -161,6 +161,8 @@ export function intendedDiff(record: SuggestionRecord, op: ApplyOp): DiffLine[] 
   for (const e of change.env)
     lines.push({ field: `env ${e.name}`, before: '(as diagnosed)', after: e.value });
   if (change.args) lines.push({ field: 'args', before: '(as diagnosed)', after: '(heap flag rewritten)' });
+  if (change.command)
+    lines.push({ field: 'command', before: '(as diagnosed)', after: '(heap flag rewritten)' });
   return lines;
 }
 

@@ -19,6 +19,8 @@ export interface WorkloadSnapshot {
   envDigest: string;
   /** sha256 of the container's `args` (JSON; "null" when absent). */
   argsDigest: string;
+  /** sha256 of the container's `command` (JSON; "null" when absent). Absent in records stored before it was kept. */
+  commandDigest?: string;
 }
 
 /** The recommended values: what Apply sets. `null` leaves a field alone. */
@@ -29,6 +31,8 @@ export interface DesiredChange {
   env: Array<{ name: string; value: string }>;
   /** The whole args list with the heap flag rewritten, when the flag lives in args. */
   args: string[] | null;
+  /** The whole command with the heap flag rewritten, when the flag that wins lives there (absent: untouched). */
+  command?: string[] | null;
 }
 
 /** An env entry as the pod template has it (a literal value or a reference). */
@@ -48,6 +52,8 @@ export interface ContainerState {
   limitsMemory: string | null;
   env: Array<{ name: string; entry: EnvEntry | null }>;
   args?: string[] | null;
+  /** Like `args`: undefined when untouched, null when the container has none. */
+  command?: string[] | null;
 }
 
 /** One line of the diff the modal and the thread show. */

@@ -86,6 +86,7 @@ export function snapshotOf(
     resources: canonical(c.resources ?? {}) as Record<string, unknown>,
     envDigest: digest(canonical({ env: c.env ?? null, envFrom: c.envFrom ?? null })),
     argsDigest: digest(c.args ?? null),
+    commandDigest: digest(c.command ?? null),
   };
 }
 
@@ -124,6 +125,8 @@ export function changesSince(
   }
   if (now.envDigest !== expected.envDigest) reasons.push(`container ${containerName}'s environment changed`);
   if (now.argsDigest !== expected.argsDigest) reasons.push(`container ${containerName}'s args changed`);
+  if (expected.commandDigest !== undefined && now.commandDigest !== expected.commandDigest)
+    reasons.push(`container ${containerName}'s command changed`);
   return reasons;
 }
 
@@ -200,6 +203,7 @@ export function containerState(container: ApiObject, change: DesiredChange): Con
     env: change.env.map((e) => ({ name: e.name, entry: envEntry(env.find((x) => x?.name === e.name)) })),
   };
   if (change.args !== null) state.args = Array.isArray(container.args) ? container.args.map(String) : null;
+  if (change.command) state.command = Array.isArray(container.command) ? container.command.map(String) : null;
   return state;
 }
 
@@ -211,6 +215,7 @@ export function targetState(before: ContainerState, change: DesiredChange): Cont
     env: change.env.map((e) => ({ name: e.name, entry: { name: e.name, value: e.value } })),
   };
   if (change.args !== null) after.args = [...change.args];
+  if (change.command) after.command = [...change.command];
   return after;
 }
 
@@ -221,6 +226,7 @@ export function hasState(container: ApiObject, state: ContainerState): boolean {
     limitsMemory: null,
     env: state.env.map((e) => ({ name: e.name, value: '' })),
     args: state.args === undefined ? null : [],
+    command: state.command === undefined ? null : [],
   };
   const now = containerState(container, change);
   return jsonEqual(now, state);
@@ -259,6 +265,7 @@ export function patchTo(
     );
   }
   if (state.args !== undefined) container.args = state.args;
+  if (state.command !== undefined) container.command = state.command;
   return wrap(kind, list, container);
 }
 
@@ -300,6 +307,14 @@ export function diffStates(before: ContainerState, after: ContainerState): DiffL
         lines.push({ field: `args[${i}]`, before: a[i] ?? '(none)', after: b[i] ?? '(none)' });
     }
   }
+  if (after.command !== undefined && !jsonEqual(before.command ?? null, after.command)) {
+    const a = before.command ?? [];
+    const b = after.command ?? [];
+    for (let i = 0; i < Math.max(a.length, b.length); i += 1) {
+      if (a[i] !== b[i])
+        lines.push({ field: `command[${i}]`, before: a[i] ?? '(none)', after: b[i] ?? '(none)' });
+    }
+  }
   return lines;
 }
 
@@ -308,11 +323,13 @@ export function desiredChange(recommendation: {
   resources: { requests: { memory: string }; limits: { memory: string } };
   env: Array<{ name: string; value: string }>;
   args: string[] | null;
+  command?: string[] | null;
 }): DesiredChange {
   return {
     requestsMemory: recommendation.resources.requests.memory || null,
     limitsMemory: recommendation.resources.limits.memory || null,
     env: recommendation.env.map((e) => ({ name: e.name, value: e.value })),
     args: recommendation.args ? [...recommendation.args] : null,
+    ...(recommendation.command ? { command: [...recommendation.command] } : {}),
   };
 }

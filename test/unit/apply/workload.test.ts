@@ -21,6 +21,7 @@ function deployment(
   overrides: {
     env?: unknown[];
     args?: string[];
+    command?: string[];
     resources?: unknown;
     generation?: number;
     labels?: Record<string, string>;
@@ -51,6 +52,7 @@ function deployment(
                 { name: 'JAVA_OPTS', value: '-Xmx3072m' },
               ],
               ...(overrides.args ? { args: overrides.args } : {}),
+              ...(overrides.command ? { command: overrides.command } : {}),
               resources: overrides.resources ?? {
                 requests: { cpu: '100m', memory: '1Gi' },
                 limits: { memory: '2Gi' },
@@ -276,6 +278,51 @@ describe('patches, states and the diff', () => {
       limits: { memory: '2Gi' },
     });
     expect(undone.spec.template.spec.containers[0].args).toEqual(['-jar', 'app.jar', '-Xmx3g']);
+  });
+
+  // Issue 11, class 3: a heap flag in `command` is rewritten there, and Apply covers it like args.
+  it('a heap flag in command: the race guard notices a changed command, the patch and the diff carry it, Undo restores it', () => {
+    const withCommand = deployment({ command: ['java', '-Xmx3g', '-jar', 'app.jar'] });
+    const snap = snapshotOf('Deployment', withCommand, 'ledger')!;
+    expect(
+      changesSince(
+        snap,
+        'Deployment',
+        deployment({ command: ['java', '-Xmx4g', '-jar', 'app.jar'] }),
+        'ledger',
+      ),
+    ).toEqual(["container ledger's command changed"]);
+    // A suggestion stored before commands were kept has no digest: it is not refused for that.
+    const { commandDigest: _dropped, ...older } = snap;
+    expect(changesSince(older, 'Deployment', withCommand, 'ledger')).toEqual([]);
+
+    const change = desiredChange({
+      resources: { requests: { memory: '' }, limits: { memory: '' } },
+      env: [],
+      args: null,
+      command: ['java', '-Xmx1408m', '-jar', 'app.jar'],
+    });
+    const c = findContainer('Deployment', withCommand, 'ledger')!.container;
+    const b = containerState(c, change);
+    const a = targetState(b, change);
+    expect(diffStates(b, a)).toEqual([{ field: 'command[1]', before: '-Xmx3g', after: '-Xmx1408m' }]);
+    const applied = applyStrategicMergePatch(
+      withCommand,
+      patchTo('Deployment', 'containers', 'ledger', a),
+    ) as Record<string, any>;
+    expect(applied.spec.template.spec.containers[0].command).toEqual([
+      'java',
+      '-Xmx1408m',
+      '-jar',
+      'app.jar',
+    ]);
+    expect(hasState(applied.spec.template.spec.containers[0], a)).toBe(true);
+    expect(hasState(withCommand.spec.template.spec.containers[0], a)).toBe(false);
+    const undone = applyStrategicMergePatch(
+      applied,
+      patchTo('Deployment', 'containers', 'ledger', b),
+    ) as Record<string, any>;
+    expect(undone.spec.template.spec.containers[0].command).toEqual(['java', '-Xmx3g', '-jar', 'app.jar']);
   });
 
   it('wraps a CronJob patch in its job template', () => {
