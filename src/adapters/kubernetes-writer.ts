@@ -20,17 +20,7 @@ import {
 import type { ApiObject, KubeIdentity, PatchableKind, WorkloadId } from '../core/kubernetes-types';
 import { ConflictError, PatchRejectedError, type AccessCheck, type ClusterWriter } from './cluster-writer';
 import { ForbiddenError, NotFoundError } from './errors';
-import { translate } from './kubernetes';
-
-function bodyMessage(error: ApiException<unknown>): string {
-  try {
-    const body = typeof error.body === 'string' ? JSON.parse(error.body) : error.body;
-    if (body && typeof body.message === 'string') return body.message;
-  } catch {
-    /* not JSON */
-  }
-  return `HTTP ${error.code}`;
-}
+import { statusMessage, translate } from './kubernetes';
 
 /**
  * An HttpLibrary that sends the request with impersonation headers, one Impersonate-Group line per
@@ -103,7 +93,7 @@ export class KubernetesWriter implements ClusterWriter {
 
   private fail(error: unknown, what: string): Error {
     if (error instanceof ApiException) {
-      const message = bodyMessage(error);
+      const message = statusMessage(error);
       if (error.code === 409)
         return new ConflictError(`${what} changed while the patch was on its way: ${message}`);
       if (error.code === 400 || error.code === 422) return new PatchRejectedError(error.code, message);

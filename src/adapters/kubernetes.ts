@@ -36,7 +36,8 @@ import { CheckedKubeConfig } from './kubeconfig';
 
 export { CheckedKubeConfig, KubeconfigError, loadKubeConfig, type KubeConfigOptions } from './kubeconfig';
 
-function statusMessage(error: ApiException<unknown>): string {
+/** The message of the Status object an API error carries, or its HTTP status. */
+export function statusMessage(error: ApiException<unknown>): string {
   try {
     const body = typeof error.body === 'string' ? JSON.parse(error.body) : error.body;
     if (body && typeof body.message === 'string') return body.message;
