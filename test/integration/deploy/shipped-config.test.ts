@@ -67,7 +67,6 @@ it('fires ContainerOOMKilled once a container restarts after an OOM kill, with t
                   namespace: 'shop',
                   pod: 'api-1',
                   container: 'api',
-                  job: 'kube-state-metrics',
                 },
                 exp_annotations: {
                   summary: 'Container api in shop/api-1 was OOMKilled',
