@@ -102,6 +102,9 @@ export class PrometheusHttp {
   private readonly retries: number;
   private readonly backoffMs: number;
   private readonly sleep: (ms: number) => Promise<void>;
+  private readonly ownTls: boolean;
+  private agent: https.Agent | undefined;
+  private agentStamp = '';
 
   constructor(
     private readonly settings: PrometheusSettings,
@@ -116,23 +119,55 @@ export class PrometheusHttp {
       auth.kind === 'bearer-file' ? new SecretFile(auth.file, this.from('bearerTokenFile')) : null;
     this.passwordFile =
       auth.kind === 'basic-file' ? new SecretFile(auth.passwordFile, this.from('passwordFile')) : null;
-    this.http = options.http ?? axios.create({ baseURL: settings.url, ...this.transport() });
+    this.http =
+      options.http ?? axios.create({ baseURL: settings.url, timeout: settings.timeoutMs, maxRedirects: 0 });
+    this.ownTls = options.http === undefined && settings.url.startsWith('https:');
   }
 
-  /** Timeout, redirects and, for https, the TLS agent (CA, client certificate, verification). */
-  private transport(): { timeout: number; maxRedirects: number; httpsAgent?: https.Agent } {
+  /**
+   * The TLS agent for the CA, client certificate and verification of the settings, made again when
+   * one of those files changes (cert-manager renews client certificates; a CA bundle is rotated).
+   */
+  private tlsAgent(): https.Agent | undefined {
+    if (!this.ownTls) return undefined;
     const { tls } = this.settings;
-    const base = { timeout: this.settings.timeoutMs, maxRedirects: 0 };
-    if (!this.settings.url.startsWith('https:')) return base;
-    const read = (file: string | null) => (file === null ? undefined : fs.readFileSync(file));
-    const agentOptions: https.AgentOptions = { keepAlive: true, rejectUnauthorized: !tls.insecureSkipVerify };
-    const ca = read(tls.caFile);
-    const cert = read(tls.clientCertFile);
-    const key = read(tls.clientKeyFile);
-    if (ca) agentOptions.ca = ca;
-    if (cert) agentOptions.cert = cert;
-    if (key) agentOptions.key = key;
-    return { ...base, httpsAgent: new https.Agent(agentOptions) };
+    const files: Array<[string | null, PrometheusSettingKey]> = [
+      [tls.caFile, 'caFile'],
+      [tls.clientCertFile, 'clientCertFile'],
+      [tls.clientKeyFile, 'clientKeyFile'],
+    ];
+    const contents: Array<Buffer | undefined> = [];
+    let stamp = '';
+    try {
+      for (const [file] of files) {
+        if (file === null) stamp += '-|';
+        else {
+          const stat = fs.statSync(file);
+          stamp += `${stat.ino}:${stat.size}:${stat.mtimeMs}|`;
+        }
+      }
+      if (this.agent && stamp === this.agentStamp) return this.agent;
+      for (const [file] of files) contents.push(file === null ? undefined : fs.readFileSync(file));
+    } catch (error) {
+      const failed = files.find(([file]) => file !== null && !fs.existsSync(file));
+      const what = failed ? `${this.from(failed[1])}=${JSON.stringify(failed[0])}` : 'the TLS files';
+      throw new SourceError(
+        'prometheus',
+        `cannot read ${what}: ${(error as NodeJS.ErrnoException).code ?? 'unreadable'}`,
+        { code: 'config', fix: 'check the mounted secret or config map behind that path' },
+      );
+    }
+    const [ca, cert, key] = contents;
+    this.agent?.destroy();
+    this.agent = new https.Agent({
+      keepAlive: true,
+      rejectUnauthorized: !tls.insecureSkipVerify,
+      ...(ca ? { ca } : {}),
+      ...(cert ? { cert } : {}),
+      ...(key ? { key } : {}),
+    });
+    this.agentStamp = stamp;
+    return this.agent;
   }
 
   /** POSTs a form to an API path; retries what a retry can help; throws a SourceError otherwise. */
@@ -170,10 +205,12 @@ export class PrometheusHttp {
       const password = auth.kind === 'basic' ? auth.password : (this.passwordFile?.read() ?? '');
       headers.Authorization = `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
     }
+    const httpsAgent = this.tlsAgent();
     let response: AxiosResponse<unknown>;
     try {
       response = await this.http.post(path, form.toString(), {
         headers,
+        ...(httpsAgent ? { httpsAgent } : {}),
         validateStatus: () => true,
         // The body is read as text and parsed here, so that a page that is not JSON can be described.
         responseType: 'text',
@@ -391,9 +428,11 @@ export class PrometheusHttp {
       return fail(
         'prometheus-unreachable',
         `connection reset by ${url}`,
-        tls.clientCertFile || !url.startsWith('https:')
+        !url.startsWith('https:')
           ? 'Prometheus or a proxy in front of it closed the connection: try again in a minute'
-          : `if the server asks for a client certificate, set ${PROMETHEUS_VARIABLES.clientCertFile} and ${PROMETHEUS_VARIABLES.clientKeyFile}`,
+          : tls.clientCertFile
+            ? `Prometheus or a proxy in front of it closed the connection; if it checks client certificates, it may not trust the one in ${this.from('clientCertFile')}`
+            : `if the server asks for a client certificate, set ${PROMETHEUS_VARIABLES.clientCertFile} and ${PROMETHEUS_VARIABLES.clientKeyFile}`,
         'yes',
       );
     return fail(

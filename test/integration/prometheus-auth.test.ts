@@ -246,6 +246,40 @@ describe('credentials and headers, each demanded in turn', () => {
   });
 });
 
+describe('TLS files renewed while running (cert-manager, a rotated CA bundle)', () => {
+  it('a CA file and a client certificate rewritten in place are read again by the same source', async () => {
+    const caFile = file('rotating-ca.crt', fs.readFileSync(pki.otherCaCert, 'utf8'));
+    const certFile = file('rotating-client.crt', fs.readFileSync(pki.otherCaCert, 'utf8'));
+    const keyFile = file('rotating-client.key', fs.readFileSync(path.join(pki.dir, 'other-ca.key'), 'utf8'));
+    const s = settings(
+      {
+        PROMETHEUS_CA_FILE: caFile,
+        PROMETHEUS_CLIENT_CERT_FILE: certFile,
+        PROMETHEUS_CLIENT_KEY_FILE: keyFile,
+      },
+      mtlsProxy.url,
+    );
+    const source = new PrometheusSource({ url: s.url, settings: s, backoffMs: 20 });
+    const window = { start: new Date(cluster.now - 6 * HOUR), end: new Date(cluster.now) };
+    const failure = () =>
+      source.history(scenario.target, window).then(
+        () => null,
+        (e: unknown) => e as SourceError,
+      );
+
+    expect((await failure())?.code).toBe('prometheus-tls'); // the wrong CA
+    fs.writeFileSync(caFile, fs.readFileSync(pki.caCert));
+    const refusedCert = await failure(); // the right CA, a certificate the server does not trust
+    // Depending on when the server's alert arrives, a refused handshake or a reset: both name the file.
+    expect(refusedCert?.code).toMatch(/^prometheus-(tls|unreachable)$/);
+    expect(refusedCert?.fix).toMatch(/not trust the (certificate|one) in PROMETHEUS_CLIENT_CERT_FILE/);
+    fs.writeFileSync(certFile, fs.readFileSync(pki.clientCert));
+    fs.writeFileSync(keyFile, fs.readFileSync(pki.clientKey));
+    expect((await source.history(scenario.target, window)).workingSet.length).toBeGreaterThan(100);
+    expect(mtlsProxy.requests.map((r) => r.clientCertCn)).toEqual(['oomdoctor', 'oomdoctor']);
+  });
+});
+
 describe('what Prometheus (or what is in front of it) does wrong, each in its own line', () => {
   it('a partial answer (warnings, as Thanos sends them) is read, and said', async () => {
     proxy.rewrite = (body) =>
