@@ -160,7 +160,8 @@ export function formatBytes(bytes: number): string {
   return `${text} ${BYTE_UNITS[unit]}`;
 }
 
-function checkBytes(bytes: number, what: string): void {
+/** Throws RangeError unless `bytes` is a byte count a quantity can hold (0 to 2^63); `what` names the caller. */
+export function checkBytes(bytes: number, what: string): void {
   if (!Number.isFinite(bytes) || bytes < 0 || bytes > MAX_QUANTITY) {
     throw new RangeError(`${what} needs a byte count between 0 and 2^63, got ${bytes}`);
   }

@@ -15,6 +15,7 @@
 //   Go:   GOMEMLIMIT only.
 
 import { ParseError, quoteInput } from './errors';
+import { checkBytes } from './quantity';
 import type {
   ResolvedEnvVar,
   RuntimeKind,
@@ -425,12 +426,6 @@ export function rewriteFlag(text: string, setting: RuntimeSettingName, newValue:
 
 // ---------------------------------------------------------------------------------------------
 // Values for fixes
-
-function checkBytes(bytes: number, what: string): void {
-  if (!Number.isFinite(bytes) || bytes < 0 || bytes > MAX_BYTES) {
-    throw new RangeError(`${what} needs a byte count between 0 and 2^63, got ${bytes}`);
-  }
-}
 
 /** An -Xmx / MaxHeapSize value in whole MiB, rounded down: 1610612736 → "1536m". At least "1m". */
 export function formatJvmHeap(bytes: number): string {
