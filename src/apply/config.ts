@@ -2,6 +2,7 @@
 // line per problem. Off unless APPLY_ENABLED says otherwise, and then every setting that decides
 // who may change what must be given explicitly.
 import { z } from 'zod';
+import { commaList } from '../config/comma-list';
 import { parseDuration } from '../core/duration';
 import type { KubeIdentity } from '../core/kubernetes-types';
 import { parseNamespace } from '../core/target';
@@ -85,13 +86,6 @@ const mapSchema = z.record(
   identitySchema,
 );
 
-function list(text: string | undefined): string[] {
-  return (text ?? '')
-    .split(',')
-    .map((s) => s.trim())
-    .filter((s) => s.length > 0);
-}
-
 function flag(name: string, text: string | undefined, problems: string[]): boolean {
   if (text === undefined) return false;
   if (!BOOLEAN.test(text)) {
@@ -132,7 +126,7 @@ export function readApplyConfig(get: (name: string) => string | undefined, probl
     return { ...APPLY_DISABLED, namespaces: { all: false, names: [] }, impersonateMap: {}, auditLogFile };
 
   const namespaces = { all: false, names: [] as string[] };
-  const namespaceText = list(get('APPLY_NAMESPACES'));
+  const namespaceText = commaList(get('APPLY_NAMESPACES'));
   if (namespaceText.length === 0) {
     problems.push(
       'APPLY_ENABLED=true needs APPLY_NAMESPACES: the comma-separated namespaces where fixes may be applied (or * for every namespace but the system ones)',
@@ -150,13 +144,13 @@ export function readApplyConfig(get: (name: string) => string | undefined, probl
     }
   }
 
-  const allowedUsers = list(get('APPLY_ALLOWED_USERS'));
+  const allowedUsers = commaList(get('APPLY_ALLOWED_USERS'));
   for (const id of allowedUsers)
     if (!SLACK_USER.test(id))
       problems.push(
         `APPLY_ALLOWED_USERS "${id.slice(0, 40)}" is not a Slack user id (U0123ABCD; a profile's "Copy member ID")`,
       );
-  const allowedGroups = list(get('APPLY_ALLOWED_GROUPS'));
+  const allowedGroups = commaList(get('APPLY_ALLOWED_GROUPS'));
   for (const id of allowedGroups)
     if (!SLACK_GROUP.test(id))
       problems.push(`APPLY_ALLOWED_GROUPS "${id.slice(0, 40)}" is not a Slack user-group id (S0123ABCD)`);
