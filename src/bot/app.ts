@@ -99,6 +99,7 @@ export async function startBot(config: BotConfig, overrides: BotOverrides = {}):
       );
     store = new RedisStore(redis);
     queue = new BullJobQueue(config.redisUrl, overrides.queueName, {
+      ...config.queueTimings,
       ...(overrides.queueBackoffMs ? { backoffMs: overrides.queueBackoffMs } : {}),
       ...(overrides.queueStalledMs
         ? { stalledIntervalMs: overrides.queueStalledMs, lockDurationMs: overrides.queueStalledMs }

@@ -2,7 +2,6 @@
 // clear line per problem, so a bad deployment fails at once and says what to fix.
 import { APPLY_ENVIRONMENT, readApplyConfig, type ApplyConfig } from '../apply/config';
 import { readClusterSelector } from '../config/cluster-selector';
-import { commaList } from '../config/comma-list';
 import { readMetricNames } from '../config/metric-names';
 import { readPrometheusSettings, type PrometheusSettings } from '../adapters/prometheus-settings';
 import type { ClusterSelector, MetricNames } from '../adapters/prometheus';
@@ -40,6 +39,8 @@ export interface BotConfig {
   namespaces: string[] | null;
   dedupeWindowMs: number;
   diagnosisWindowMs: number;
+  /** QUEUE_LOCK_DURATION and QUEUE_STALLED_INTERVAL: how fast a dead worker's job is taken over. */
+  queueTimings: { lockDurationMs: number; stalledIntervalMs: number };
   workerConcurrency: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   metricNames: MetricNames;
@@ -60,6 +61,13 @@ const CHANNEL_NAME = /^#?[a-z0-9][a-z0-9._-]{0,79}$/;
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 const DEFAULT_ALERTS = ['ContainerOOMKilled', 'KubernetesContainerOomKiller', 'KubePodCrashLooping'];
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]{0,99}$/;
+
+function list(text: string | undefined): string[] {
+  return (text ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+}
 
 function truthy(text: string | undefined): boolean {
   return /^(1|true|yes|on)$/i.test((text ?? '').trim());
@@ -158,12 +166,18 @@ export function readBotConfig(env: NodeJS.ProcessEnv, role: Role = 'all'): BotCo
   };
   const dedupeWindowMs = duration('DEDUPE_WINDOW', '1h');
   const diagnosisWindowMs = duration('DIAGNOSIS_WINDOW', '24h');
+  const queueTimings = {
+    lockDurationMs: duration('QUEUE_LOCK_DURATION', '10s'),
+    stalledIntervalMs: duration('QUEUE_STALLED_INTERVAL', '5s'),
+  };
+  if (queueTimings.lockDurationMs > 0 && queueTimings.lockDurationMs < 2000)
+    problems.push('QUEUE_LOCK_DURATION must be at least 2s: a running job renews its lock every half of it');
 
-  const names = get('OOM_ALERT_NAMES') ? commaList(get('OOM_ALERT_NAMES')) : DEFAULT_ALERTS;
+  const names = get('OOM_ALERT_NAMES') ? list(get('OOM_ALERT_NAMES')) : DEFAULT_ALERTS;
   if (names.length === 0)
     problems.push('OOM_ALERT_NAMES is empty: name at least one alert, e.g. ContainerOOMKilled');
   const crashLoopNames = get('CRASHLOOP_ALERT_NAMES')
-    ? commaList(get('CRASHLOOP_ALERT_NAMES'))
+    ? list(get('CRASHLOOP_ALERT_NAMES'))
     : ['KubePodCrashLooping', 'KubernetesPodCrashLooping'];
 
   const label = (name: string, fallback: string): string => {
@@ -183,7 +197,7 @@ export function readBotConfig(env: NodeJS.ProcessEnv, role: Role = 'all'): BotCo
   let namespaces: string[] | null = null;
   if (get('OOM_NAMESPACES')) {
     namespaces = [];
-    for (const ns of commaList(get('OOM_NAMESPACES'))) {
+    for (const ns of list(get('OOM_NAMESPACES'))) {
       try {
         namespaces.push(parseNamespace(ns, 'OOM_NAMESPACES'));
       } catch (error) {
@@ -234,6 +248,7 @@ export function readBotConfig(env: NodeJS.ProcessEnv, role: Role = 'all'): BotCo
     namespaces,
     dedupeWindowMs,
     diagnosisWindowMs,
+    queueTimings,
     workerConcurrency,
     logLevel: logLevelText as BotConfig['logLevel'],
     metricNames,
@@ -288,6 +303,8 @@ export const BOT_ENVIRONMENT = [
   'OOM_NAMESPACES',
   'DEDUPE_WINDOW',
   'DIAGNOSIS_WINDOW',
+  'QUEUE_LOCK_DURATION',
+  'QUEUE_STALLED_INTERVAL',
   'WORKER_CONCURRENCY',
   'LOG_LEVEL',
   ...APPLY_ENVIRONMENT,

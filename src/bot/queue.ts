@@ -42,6 +42,24 @@ export class QueueUnavailableError extends OomdoctorError {
 }
 
 export const MAX_ATTEMPTS = 4;
+
+/**
+ * How fast a dead worker's job is taken over. A running job's lock is renewed every
+ * `lockRenewMs`; once a dead worker's lock lapses (at most `lockDurationMs` after it died), the next
+ * stalled check (every `stalledIntervalMs`, run by every live worker) hands the job to another
+ * worker: about lockDuration + stalledInterval at worst, 15 s with these defaults, where bull's own
+ * (30 s and 30 s, a job seen twice) took 92 s. The trade-off: shorter means more Redis calls (one
+ * renewal per running job and one check per worker every 5 s), and a worker whose event loop is
+ * blocked for longer than the lock loses its job to another, which then runs it twice; our jobs
+ * are idempotent (they edit the same placeholder), so that costs time, not a second message.
+ */
+export const QUEUE_TIMING_DEFAULTS = { lockDurationMs: 10_000, lockRenewMs: 5_000, stalledIntervalMs: 5_000 };
+
+export interface QueueTimings {
+  lockDurationMs?: number;
+  lockRenewMs?: number;
+  stalledIntervalMs?: number;
+}
 const KEEP_DONE_MS = 24 * 3_600_000;
 
 export class BullJobQueue implements JobQueue {
@@ -50,7 +68,7 @@ export class BullJobQueue implements JobQueue {
   constructor(
     redisUrl: string,
     name = 'oomdoctor-diagnoses',
-    options: { backoffMs?: number; stalledIntervalMs?: number; lockDurationMs?: number } = {},
+    options: { backoffMs?: number } & QueueTimings = {},
   ) {
     this.queue = new Bull<BotJob>(name, redisUrl, {
       defaultJobOptions: {
@@ -60,11 +78,13 @@ export class BullJobQueue implements JobQueue {
         removeOnComplete: { age: KEEP_DONE_MS / 1000 },
         removeOnFail: { age: (7 * KEEP_DONE_MS) / 1000 },
       },
-      // A worker that dies mid-job leaves it "stalled"; another worker picks it up after this interval.
-      // A worker holds a lock on its job, renewed every half lockDuration; a dead worker's lock lapses.
+      // A worker that dies mid-job leaves it "stalled": see QUEUE_TIMING_DEFAULTS.
       settings: {
-        stalledInterval: options.stalledIntervalMs ?? 30_000,
-        lockDuration: options.lockDurationMs ?? 30_000,
+        stalledInterval: options.stalledIntervalMs ?? QUEUE_TIMING_DEFAULTS.stalledIntervalMs,
+        lockDuration: options.lockDurationMs ?? QUEUE_TIMING_DEFAULTS.lockDurationMs,
+        lockRenewTime:
+          options.lockRenewMs ??
+          (options.lockDurationMs ? options.lockDurationMs / 2 : QUEUE_TIMING_DEFAULTS.lockRenewMs),
         maxStalledCount: 2,
       },
     });

@@ -386,6 +386,11 @@ export class FakeKubeApi {
     this.hangs += count;
   }
 
+  /** Requests from now on are answered again (those already hanging stay so). */
+  stopHanging(): void {
+    this.hangs = 0;
+  }
+
   /** The bearer token the server accepts from now on (the old one gets 401, as after a rotation). */
   setToken(token: string): void {
     this.token = token;

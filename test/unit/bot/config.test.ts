@@ -80,6 +80,7 @@ describe('readBotConfig: a complete valid environment', () => {
       namespaces: null,
       dedupeWindowMs: 3_600_000,
       diagnosisWindowMs: 24 * 3_600_000,
+      queueTimings: { lockDurationMs: 10_000, stalledIntervalMs: 5_000 },
       workerConcurrency: 4,
       logLevel: 'info',
       metricNames: DEFAULT_METRIC_NAMES,
