@@ -2,6 +2,7 @@
 // clear line per problem, so a bad deployment fails at once and says what to fix.
 import { APPLY_ENVIRONMENT, readApplyConfig, type ApplyConfig } from '../apply/config';
 import { readClusterSelector } from '../config/cluster-selector';
+import { commaList } from '../config/comma-list';
 import { readMetricNames } from '../config/metric-names';
 import { readPrometheusSettings, type PrometheusSettings } from '../adapters/prometheus-settings';
 import type { ClusterSelector, MetricNames } from '../adapters/prometheus';
@@ -61,13 +62,6 @@ const CHANNEL_NAME = /^#?[a-z0-9][a-z0-9._-]{0,79}$/;
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 const DEFAULT_ALERTS = ['ContainerOOMKilled', 'KubernetesContainerOomKiller', 'KubePodCrashLooping'];
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]{0,99}$/;
-
-function list(text: string | undefined): string[] {
-  return (text ?? '')
-    .split(',')
-    .map((s) => s.trim())
-    .filter((s) => s.length > 0);
-}
 
 function truthy(text: string | undefined): boolean {
   return /^(1|true|yes|on)$/i.test((text ?? '').trim());
@@ -173,11 +167,11 @@ export function readBotConfig(env: NodeJS.ProcessEnv, role: Role = 'all'): BotCo
   if (queueTimings.lockDurationMs > 0 && queueTimings.lockDurationMs < 2000)
     problems.push('QUEUE_LOCK_DURATION must be at least 2s: a running job renews its lock every half of it');
 
-  const names = get('OOM_ALERT_NAMES') ? list(get('OOM_ALERT_NAMES')) : DEFAULT_ALERTS;
+  const names = get('OOM_ALERT_NAMES') ? commaList(get('OOM_ALERT_NAMES')) : DEFAULT_ALERTS;
   if (names.length === 0)
     problems.push('OOM_ALERT_NAMES is empty: name at least one alert, e.g. ContainerOOMKilled');
   const crashLoopNames = get('CRASHLOOP_ALERT_NAMES')
-    ? list(get('CRASHLOOP_ALERT_NAMES'))
+    ? commaList(get('CRASHLOOP_ALERT_NAMES'))
     : ['KubePodCrashLooping', 'KubernetesPodCrashLooping'];
 
   const label = (name: string, fallback: string): string => {
@@ -197,7 +191,7 @@ export function readBotConfig(env: NodeJS.ProcessEnv, role: Role = 'all'): BotCo
   let namespaces: string[] | null = null;
   if (get('OOM_NAMESPACES')) {
     namespaces = [];
-    for (const ns of list(get('OOM_NAMESPACES'))) {
+    for (const ns of commaList(get('OOM_NAMESPACES'))) {
       try {
         namespaces.push(parseNamespace(ns, 'OOM_NAMESPACES'));
       } catch (error) {
