@@ -316,9 +316,13 @@ export class PrometheusHttp {
         .split(/\s/)[0]
         ?.toLowerCase() ?? '';
     const auth = this.settings.auth;
+    // An Authorization header may come from PROMETHEUS_HEADERS (Azure Monitor, custom schemes).
+    const headerAuth = this.settings.headers.some((h) => h.name.toLowerCase() === 'authorization');
     const sent =
       auth.kind === 'none'
-        ? 'no credentials were sent'
+        ? headerAuth
+          ? `the Authorization header of ${this.from('headers')} was sent`
+          : 'no credentials were sent'
         : auth.kind === 'bearer'
           ? `the bearer token of ${this.from('bearerToken')} was sent`
           : auth.kind === 'bearer-file'
@@ -327,9 +331,11 @@ export class PrometheusHttp {
               ? `basic auth as ${JSON.stringify(auth.username)} (${this.from('username')}, ${this.from('passwordFile')}) was sent`
               : `basic auth from the user:password in ${this.from('url')} was sent`;
     let fix: string;
-    if (status === 403 && auth.kind !== 'none')
+    if (status === 403 && (auth.kind !== 'none' || headerAuth))
       fix =
         'the credentials are known but may not query: grant their identity read access (on OpenShift, the cluster-monitoring-view cluster role), or check the tenant header in PROMETHEUS_HEADERS';
+    else if (headerAuth)
+      fix = `check the Authorization header in ${this.from('headers')}, or ${this.credentialsFix()}`;
     else if (auth.kind === 'none' && challenge === 'basic')
       fix = `it asks for basic auth: set ${PROMETHEUS_VARIABLES.username} and ${PROMETHEUS_VARIABLES.passwordFile}`;
     else if (auth.kind === 'none') fix = this.credentialsFix();

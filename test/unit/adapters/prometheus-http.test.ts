@@ -173,6 +173,19 @@ describe('each failure is one line with its code; only 5xx, time-outs and refuse
     expect(seen).toHaveLength(1);
   });
 
+  it('401 with an Authorization header from PROMETHEUS_HEADERS: names the header, never its value', async () => {
+    handle = (_req, res) => json(res, 401, { error: 'invalid token' });
+    const e = await failure(
+      client(settingsFrom({ PROMETHEUS_HEADERS: `Authorization: Bearer ${TOKEN}` })).postForm(
+        '/api/v1/query_range',
+        new URLSearchParams(),
+      ),
+    );
+    expect(seen[0]?.headers.authorization).toBe(`Bearer ${TOKEN}`);
+    expect(e.message).toContain('the Authorization header of PROMETHEUS_HEADERS was sent');
+    expect(e.fix).toMatch(/^check the Authorization header in PROMETHEUS_HEADERS/);
+  });
+
   it("400 with Prometheus' error body: the API's reason, not retried", async () => {
     handle = (_req, res) =>
       json(res, 400, {
