@@ -25,6 +25,7 @@ import {
   refusalOf,
   refuse,
   targetOf,
+  tellExpired,
   updateViewQuietly,
   type Checked,
 } from './apply-checks';
@@ -41,11 +42,7 @@ export async function handleApply(job: ApplyJob, meta: JobMeta, deps: ApplyDeps)
     claim(op, meta.id, userId, nowOf(deps)),
   );
   if (!claimed) {
-    await updateViewQuietly(
-      deps,
-      job.viewId,
-      doneView(op, false, 'This suggestion has expired. Re-run the diagnosis for a new one.'),
-    );
+    await tellExpired(deps, op, job.viewId);
     return;
   }
   let record = claimed.record;

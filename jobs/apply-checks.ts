@@ -25,7 +25,7 @@ import {
   targetState,
 } from '../src/apply/workload';
 import { OomdoctorError } from '../src/core/errors';
-import { raceMessage, refusalMessage, refusedView } from '../src/slack/apply-blocks';
+import { doneView, raceMessage, refusalMessage, refusedView } from '../src/slack/apply-blocks';
 import type { ApplyDeps } from './apply-job';
 
 /**
@@ -176,6 +176,15 @@ export async function updateViewQuietly(
   await deps.interactive
     .updateView(viewId, view)
     .catch((error: Error) => deps.logger.debug({ err: error.message }, 'could not update the Apply modal'));
+}
+
+/** The suggestion is gone (expired after 7 days, or never stored): the modal says so. */
+export async function tellExpired(deps: ApplyDeps, op: ApplyOp, viewId: string | null): Promise<void> {
+  await updateViewQuietly(
+    deps,
+    viewId,
+    doneView(op, false, 'This suggestion has expired. Re-run the diagnosis for a new one.'),
+  );
 }
 
 /** Says why a check stopped the change: in the modal, the thread for a race, the audit log. */

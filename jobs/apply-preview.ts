@@ -7,8 +7,8 @@ import { containerState, diffStates, findContainer } from '../src/apply/workload
 import type { ApplyPreviewJob } from '../src/bot/jobs';
 import type { JobMeta } from '../src/bot/queue';
 import type { ApiObject } from '../src/core/kubernetes-types';
-import { confirmView, doneView, refusedView } from '../src/slack/apply-blocks';
-import { check, refusalOf, refuse, updateViewQuietly, type Checked } from './apply-checks';
+import { confirmView, refusedView } from '../src/slack/apply-blocks';
+import { check, refusalOf, refuse, tellExpired, updateViewQuietly, type Checked } from './apply-checks';
 import type { ApplyDeps } from './apply-job';
 
 export async function handleApplyPreview(
@@ -34,11 +34,7 @@ async function preview(job: ApplyPreviewJob, deps: ApplyDeps): Promise<void> {
   const { op, userId } = job;
   const record = await deps.store.getSuggestion(job.suggestionId);
   if (!record) {
-    await updateViewQuietly(
-      deps,
-      job.viewId,
-      doneView(op, false, 'This suggestion has expired. Re-run the diagnosis for a new one.'),
-    );
+    await tellExpired(deps, op, job.viewId);
     return;
   }
   const base = auditBase(deps.config.clusterName, record, op, userId);
