@@ -15,6 +15,7 @@ import {
 } from './adapters/kubernetes-objects';
 import type { MetricsSource } from './adapters/prometheus';
 import { classify, limitInForce, requestInForce, targetSpec } from './core/classify';
+import { lookbackToWiden } from './core/lookback';
 import { asOomdoctorError, OomdoctorError } from './core/errors';
 import { labelSelector } from './core/kubernetes-types';
 import { parseQuantity } from './core/quantity';
@@ -259,7 +260,7 @@ async function gatherEvidenceWithin(request: DiagnoseRequest, deps: DiagnoseDeps
   ]);
   missing.push(...(metrics?.caveats ?? []));
 
-  return {
+  const evidence: Evidence = {
     target,
     window,
     pod: podEvidence(pod, events, new Map(configMaps)),
@@ -269,6 +270,25 @@ async function gatherEvidenceWithin(request: DiagnoseRequest, deps: DiagnoseDeps
     metrics,
     missing,
   };
+  // One day holds one daily cycle: when the rise before the kill could be the day's traffic as well
+  // as a leak, look further back at a coarser step (two more queries, each still ≤ 1,440 points).
+  const wider = deps.metrics ? lookbackToWiden(evidence) : null;
+  if (deps.metrics && wider) {
+    const source = deps.metrics;
+    const wideWindow = { start: new Date(now.getTime() - wider.windowMs), end: now };
+    const wide = await attempt(
+      missing,
+      'The days before the window could not be read, so a daily cycle cannot be told from a leak',
+      () => source.history(target, wideWindow, podUid ? { podUid } : {}),
+      null,
+    );
+    if (wide) {
+      for (const caveat of wide.caveats ?? []) if (!missing.includes(caveat)) missing.push(caveat);
+      evidence.window = wideWindow;
+      evidence.metrics = { ...wide, widened: { requestedMs: request.windowMs, reason: wider.reason } };
+    }
+  }
+  return evidence;
 }
 
 function metricsApiReading(podMetrics: ApiObject, container: string, now: Date): MetricsEvidence | null {

@@ -3,6 +3,7 @@
 // past the limit, a leak, a burst. Pure: evidence in, ranked causes out.
 import { CLASSIFY_THRESHOLDS as T } from './classify-thresholds';
 import { formatDuration } from './duration';
+import { readDays, weighWithDays } from './daily-cycles';
 import { clampConfidence, formatTime, percent, plural } from './format';
 import { analyseLifetimes, isRamp, targetSpec, type Lifetime } from './lifetimes';
 import { formatBytes } from './quantity';
@@ -21,7 +22,7 @@ export const CAUSE_TITLES: Record<Cause['id'], string> = {
 
 /** The causes of a cgroup OOM, best first. Each confidence stands alone. */
 export function rankCauses(evidence: Evidence, kills: Kill[], limit: number): Cause[] {
-  const { all: lifetimes, killed } = analyseLifetimes(evidence, kills, limit);
+  const { all: lifetimes, killed, segments } = analyseLifetimes(evidence, kills, limit);
   const causes: Cause[] = [];
   const haveHistory = killed.length > 0;
   // Without a history the shape cannot be read; what is left is the runtime settings and the limit.
@@ -37,6 +38,15 @@ export function rankCauses(evidence: Evidence, kills: Kill[], limit: number): Ca
     if (plateau) causes.push(plateau);
     const burst = burstCause(killed, limit);
     if (burst) causes.push(burst);
+    // Two days or more of history: what the same hour does from day to day outweighs one lifetime's shape.
+    const days = readDays(evidence.metrics?.workingSet ?? [], segments, limit);
+    if (days)
+      weighWithDays(
+        causes,
+        days,
+        limit,
+        kills.map((k) => k.at.getTime()),
+      );
   } else {
     const reading =
       evidence.metrics?.source === 'metrics-api'

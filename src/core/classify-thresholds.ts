@@ -88,6 +88,54 @@ export const CLASSIFY_THRESHOLDS = {
     headroomWeight: 0.15,
     spikesBonus: 0.05,
   },
+  /**
+   * Daily cycles (issue 11): load that rises by day and falls at night looks like a leak inside one
+   * day. Several days tell them apart, comparing the same hour on successive days.
+   */
+  daily: {
+    /** A history this long (two days, less the edges) is read day by day. */
+    minSpanMs: 46 * HOUR,
+    /** Shorter than this, and the look-back is widened when the shape is ambiguous... */
+    wideEnoughMs: 72 * HOUR,
+    /** ...to this (7 cycles), at a step that keeps the query at or under 1,440 points. */
+    widenToMs: 7 * 24 * HOUR,
+    /** Ambiguous: before the kill, usage rose for this long, by this share of the limit, this straight. */
+    riseMinMs: 3 * HOUR,
+    riseLookMs: 12 * HOUR,
+    riseMinShare: 0.25,
+    riseMinR2: 0.5,
+    /** Two ramps that each reset at a restart inside the window already tell a leak: no need to widen. */
+    rampsThatSettleIt: 2,
+    /** The first hour after a start is warm-up (caches, JIT), not the day's level. */
+    warmUpMs: HOUR,
+    /** Same-hour pairs needed before a growth per day is believed. */
+    minPairs: 6,
+    /** A leak: the same hour climbs by this share of the limit per day, in this share of the pairs. */
+    leakPerDayShare: 0.03,
+    leakRisingShare: 0.65,
+    /** A daily cycle: the hour-of-day profile spans this share of the limit and explains this share of the variance. */
+    cycleMinAmplitudeShare: 0.1,
+    cycleMinStrength: 0.4,
+    /** Daily peaks at or above this share of the limit touch it. */
+    peakTouchesShare: 0.85,
+    /** Daily peaks at or below this share leave comfortable room: a kill above them is a burst. */
+    comfortablePeakShare: 0.75,
+    /** A kill this close to the usual peak hour came with the daily peak. */
+    peakHourSlack: 3,
+    /** Confidences when the days decide. */
+    leakConfidence: 0.6,
+    leakRisingWeight: 0.25,
+    leakResetBonus: 0.1,
+    limitConfidence: 0.8,
+    limitGrowingBonus: 0.05,
+    burstConfidence: 0.75,
+    /** A per-lifetime ramp that the days show to be the daily cycle keeps this share of its confidence. */
+    cycleNotLeakFactor: 0.3,
+    /** What a leak found across days takes off a plateau or burst reading of the same kills. */
+    leakOverridesPenalty: 0.25,
+  },
+  /** Scrape gaps this long are said in the evidence. */
+  reportGapMs: HOUR,
   /** Without any history the limit is the usual culprit, at low confidence. */
   noHistory: { confidence: 0.4, readingNearLimit: 0.85, readingBonus: 0.2, penalty: 0.5 },
 } as const;

@@ -16,6 +16,7 @@ import {
   targetStatus,
   terminationsOf,
 } from './lifetimes';
+import { historyNotes } from './lookback';
 import { formatBytes, parseQuantity } from './quantity';
 import type { Classification, Evidence, PodEvent, Sample } from './types';
 
@@ -113,6 +114,13 @@ function where(evidence: Evidence): string {
 }
 
 export function classify(evidence: Evidence): Classification {
+  const classification = classifyMechanism(evidence);
+  // What the history itself was: widened, without an earlier pod's series, a resized limit, gaps.
+  classification.verdictEvidence.push(...historyNotes(evidence));
+  return classification;
+}
+
+function classifyMechanism(evidence: Evidence): Classification {
   const status = targetStatus(evidence);
   const limit = limitInForce(evidence);
   const kills = collectKills(evidence);

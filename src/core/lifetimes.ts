@@ -2,7 +2,7 @@
 // kill we can place in time, and its memory history cut into lifetimes between restarts.
 // Shared by the verdict (classify.ts), the causes (causes.ts) and the recommender.
 import { CLASSIFY_THRESHOLDS as T } from './classify-thresholds';
-import { median, segmentFeatures, splitIntoLifetimes, type SegmentFeatures } from './series';
+import { median, segmentFeatures, splitIntoLifetimes, type Segment, type SegmentFeatures } from './series';
 import type {
   ContainerSpecEvidence,
   ContainerStatusEvidence,
@@ -108,6 +108,7 @@ export function lastSampleBefore(evidence: Evidence, at: number): Sample | undef
 export interface Lifetime {
   features: SegmentFeatures;
   killAt: number | null;
+  startAt: number;
 }
 
 /** The container's lifetimes in the window, and those that ended in a kill. */
@@ -115,12 +116,17 @@ export function analyseLifetimes(
   evidence: Evidence,
   kills: Kill[],
   limit: number,
-): { all: Lifetime[]; killed: Lifetime[] } {
+): { all: Lifetime[]; killed: Lifetime[]; segments: Segment[] } {
   const samples = evidence.metrics?.source === 'prometheus' ? evidence.metrics.workingSet : [];
   const killTimes = kills.map((k) => k.at.getTime());
-  const all: Lifetime[] = splitIntoLifetimes(samples, restartsInWindow(evidence), killTimes)
+  const segments = splitIntoLifetimes(samples, restartsInWindow(evidence), killTimes);
+  const all: Lifetime[] = segments
     .filter((s) => s.samples.length >= T.minLifetimeSamples)
-    .map((s) => ({ features: segmentFeatures(s, limit), killAt: s.endedByKill ? s.killAt : null }));
+    .map((s) => ({
+      features: segmentFeatures(s, limit),
+      killAt: s.endedByKill ? s.killAt : null,
+      startAt: s.startAt,
+    }));
   const killed = all.filter((l) => l.killAt !== null);
   // A kill just after the last sample (the window ends at it) closes the last lifetime too.
   const last = all[all.length - 1];
@@ -133,7 +139,7 @@ export function analyseLifetimes(
   ) {
     killed.push({ ...last, killAt: lastKill });
   }
-  return { all, killed };
+  return { all, killed, segments };
 }
 
 export function isRamp(l: Lifetime, limit: number): boolean {

@@ -162,6 +162,30 @@ function nearestKill(killsAt: readonly number[], at: number): number | null {
   return best;
 }
 
+/** The usual time between two samples (the median gap), so a scrape gap is not taken for one step. */
+export function typicalStep(samples: readonly Sample[]): number {
+  if (samples.length < 2) return 60_000;
+  const gaps: number[] = [];
+  for (let i = 1; i < samples.length; i++) gaps.push((samples[i]?.at ?? 0) - (samples[i - 1]?.at ?? 0));
+  return Math.max(1, median(gaps));
+}
+
+/** A pause in the samples this long (five steps, at least ten minutes) is a scrape gap, not a step. */
+export function gapThreshold(stepMs: number): number {
+  return Math.max(10 * 60_000, 5 * stepMs);
+}
+
+/** Stretches with no samples (Prometheus down, the target not scraped), oldest first. */
+export function scrapeGaps(samples: readonly Sample[], minMs: number): Array<{ from: number; to: number }> {
+  const gaps: Array<{ from: number; to: number }> = [];
+  for (let i = 1; i < samples.length; i++) {
+    const before = samples[i - 1];
+    const now = samples[i];
+    if (before && now && now.at - before.at >= minMs) gaps.push({ from: before.at, to: now.at });
+  }
+  return gaps;
+}
+
 /** Medians of equal-time buckets, for shape tests that must not be fooled by noise. */
 export function bucketMedians(samples: readonly Sample[], buckets: number): number[] {
   if (samples.length === 0) return [];
@@ -199,14 +223,21 @@ export function segmentFeatures(segment: Segment, limitBytes: number | null): Se
     monotonic,
     last: values[values.length - 1] ?? 0,
     baseline: median(body),
-    plateau: limitBytes ? longestPlateau(samples, limitBytes) : null,
+    plateau: limitBytes ? longestPlateau(samples, limitBytes, gapThreshold(typicalStep(samples))) : null,
     spikes: findSpikes(samples, limitBytes),
     startLevel,
   };
 }
 
-/** The longest run at or above 85% of the limit whose spread stays within 10% of the limit. */
-export function longestPlateau(samples: readonly Sample[], limitBytes: number): SegmentFeatures['plateau'] {
+/**
+ * The longest run at or above 85% of the limit whose spread stays within 10% of the limit. A scrape
+ * gap ends a run: nobody saw the level while nothing was scraped.
+ */
+export function longestPlateau(
+  samples: readonly Sample[],
+  limitBytes: number,
+  gapMs = Infinity,
+): SegmentFeatures['plateau'] {
   const floor = 0.85 * limitBytes;
   let best: SegmentFeatures['plateau'] = null;
   let runStart = -1;
@@ -227,7 +258,8 @@ export function longestPlateau(samples: readonly Sample[], limitBytes: number): 
     const value = samples[i]?.value ?? 0;
     const nextMin = Math.min(runMin, value);
     const nextMax = Math.max(runMax, value);
-    if (value >= floor && (runStart < 0 || nextMax - nextMin <= 0.1 * limitBytes)) {
+    const afterGap = i > 0 && (samples[i]?.at ?? 0) - (samples[i - 1]?.at ?? 0) >= gapMs;
+    if (value >= floor && !afterGap && (runStart < 0 || nextMax - nextMin <= 0.1 * limitBytes)) {
       if (runStart < 0) runStart = i;
       runMin = nextMin;
       runMax = nextMax;
@@ -251,6 +283,8 @@ export function longestPlateau(samples: readonly Sample[], limitBytes: number): 
 export function findSpikes(samples: readonly Sample[], limitBytes: number | null): SegmentFeatures['spikes'] {
   const spikes: SegmentFeatures['spikes'] = [];
   const windowSize = 15;
+  // The usual step, not the first one: a scrape gap at the start must not merge every spike into one.
+  const step = typicalStep(samples);
   const previous = new Float64Array(windowSize);
   for (let i = 0; i < samples.length; i++) {
     const sample = samples[i];
@@ -269,11 +303,7 @@ export function findSpikes(samples: readonly Sample[], limitBytes: number | null
     if (above >= threshold) {
       const lastSpike = spikes[spikes.length - 1];
       // Consecutive high points are one spike: keep its highest point.
-      if (
-        lastSpike &&
-        i > 0 &&
-        sample.at - lastSpike.at <= 3 * ((samples[1]?.at ?? 0) - (samples[0]?.at ?? 0) || 60_000)
-      ) {
+      if (lastSpike && i > 0 && sample.at - lastSpike.at <= 3 * step) {
         if (sample.value > lastSpike.height) {
           lastSpike.height = sample.value;
           lastSpike.above = above;

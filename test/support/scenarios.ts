@@ -41,7 +41,21 @@ export interface ScenarioSpec {
   quota?: { hard: number; used: number };
   /** Hours each lifetime lasts (the generator varies it a little). */
   lifetimeHours?: number;
+  /** A time shape of its own (daily cycles, scrape gaps): replaces `shape` and `lifetimeHours`. */
+  timeline?: Timeline;
   expect: { verdict: Verdict; topCause?: CauseId };
+}
+
+/** Lifetimes and values of a scenario whose shape the simple shapes cannot make. */
+export interface Timeline {
+  /** Oldest first; each killed one is followed by the next; the last runs to `now` unkilled. */
+  lifetimes(
+    windowStart: number,
+    now: number,
+    random: () => number,
+  ): Array<{ start: number; end: number; killed: boolean }>;
+  /** Memory at `at` in a lifetime that started at `lifeStart`; NaN where nothing was scraped. */
+  value(at: number, lifeStart: number, scale: number, random: () => number): number;
 }
 
 export interface GenerateOptions {
@@ -158,8 +172,10 @@ export function generateScenario(spec: ScenarioSpec, options: GenerateOptions): 
   const baseHours =
     spec.lifetimeHours ??
     (spec.shape === 'leak' ? 7 : spec.shape === 'plateau' ? 6 : spec.shape === 'heap-sawtooth' ? 3 : 8);
+  const planned = spec.timeline?.lifetimes(windowStart, now, random);
+  if (planned) for (const l of planned) lifetimes.push({ ...l, samples: [] });
   let start = windowStart - (0.2 + random() * 0.5) * baseHours * HOUR;
-  for (;;) {
+  while (!planned) {
     const length = baseHours * HOUR * (0.8 + random() * 0.4);
     const end = start + length;
     if (!killsByShape || end >= now - 20 * MINUTE) {
@@ -186,7 +202,10 @@ export function generateScenario(spec: ScenarioSpec, options: GenerateOptions): 
     const length = life.end - life.start;
     const first = Math.ceil(Math.max(life.start, windowStart - 10 * MINUTE) / scrapeMs) * scrapeMs;
     for (let at = first; at <= life.end; at += scrapeMs) {
-      let value = shapeValue(spec.shape, at - life.start, length, scale, random, state);
+      let value = spec.timeline
+        ? spec.timeline.value(at, life.start, scale, random)
+        : shapeValue(spec.shape, at - life.start, length, scale, random, state);
+      if (Number.isNaN(value)) continue;
       if (life.killed && at + scrapeMs > life.end) value = finalValue(spec, scale, value, random);
       life.samples.push({ at, value: Math.max(8 * MiB, Math.round(value)) });
     }
