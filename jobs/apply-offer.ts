@@ -49,7 +49,7 @@ export async function offerApply(
   const { kind, namespace, name } = r.workload;
   const ns = namespaceRefusal(config, namespace);
   if (ns) return { applyEnabled: false, applyUnavailableReason: ns };
-  const unpatchable = unpatchableReason(kind, namespace, name);
+  const unpatchable = unpatchableReason(kind, namespace, name, r.workload.owner);
   if (unpatchable || !isPatchableKind(kind))
     return { applyEnabled: false, applyUnavailableReason: unpatchable ?? `${kind} cannot be patched` };
   try {

@@ -398,11 +398,13 @@ export function lastKillAt(pod: ApiObject): number {
   return newest;
 }
 
-export function controllerOf(obj: ApiObject): { kind: string; name: string } | null {
+export function controllerOf(obj: ApiObject): { apiVersion: string; kind: string; name: string } | null {
   const owner =
     (obj.metadata?.ownerReferences ?? []).find((o: ApiObject) => o.controller) ??
     obj.metadata?.ownerReferences?.[0];
-  return owner ? { kind: String(owner.kind), name: String(owner.name) } : null;
+  return owner
+    ? { apiVersion: String(owner.apiVersion ?? ''), kind: String(owner.kind), name: String(owner.name) }
+    : null;
 }
 
 /** maxSurge resolved against the replica count (rounded up, as the Deployment controller does). */
@@ -420,19 +422,40 @@ export function surgeOf(workload: ApiObject, replicas: number): number {
 
 export function workloadRef(kind: WorkloadKind, obj: ApiObject): WorkloadRef {
   const replicas =
-    kind === 'Deployment' || kind === 'StatefulSet' || kind === 'ReplicaSet'
+    kind === 'Deployment' || kind === 'StatefulSet' || kind === 'ReplicaSet' || kind === 'Rollout'
       ? Number(obj.spec?.replicas ?? 1)
       : 1;
-  return {
+  const ref: WorkloadRef = {
     kind,
     namespace: String(obj.metadata?.namespace ?? ''),
     name: String(obj.metadata?.name ?? ''),
     generation: Number(obj.metadata?.generation ?? 0),
     replicas,
-    surge: surgeOf({ ...obj, kind }, replicas),
+    surge: kind === 'Rollout' ? rolloutSurge(obj, replicas) : surgeOf({ ...obj, kind }, replicas),
     annotations: { ...(obj.metadata?.annotations ?? {}) },
     labels: { ...(obj.metadata?.labels ?? {}) },
   };
+  if (kind === 'Rollout') {
+    const spec = obj.spec?.template?.spec ?? {};
+    ref.podTemplate = {
+      containers: Array.isArray(spec.containers) ? spec.containers : [],
+      initContainers: Array.isArray(spec.initContainers) ? spec.initContainers : [],
+    };
+  }
+  return ref;
+}
+
+/** Extra pods during a Rollout's update: a canary's maxSurge (25% by default), a blue-green's whole preview set. */
+function rolloutSurge(rollout: ApiObject, replicas: number): number {
+  const strategy = rollout.spec?.strategy ?? {};
+  if (strategy.blueGreen) return replicas;
+  return surgeOf(
+    {
+      kind: 'Deployment',
+      spec: { strategy: { rollingUpdate: { maxSurge: strategy.canary?.maxSurge ?? '25%' } } },
+    },
+    replicas,
+  );
 }
 
 /** The tightest LimitRange max and ResourceQuota headroom for container memory limits in a namespace. */
@@ -473,15 +496,19 @@ export function namespaceLimits(limitRanges: ApiObject[], quotas: ApiObject[]): 
 }
 
 export type OwnerLookup = (
-  kind: 'ReplicaSet' | 'Deployment' | 'StatefulSet' | 'DaemonSet' | 'Job' | 'CronJob',
+  kind: 'ReplicaSet' | 'Deployment' | 'StatefulSet' | 'DaemonSet' | 'Job' | 'CronJob' | 'Rollout',
   namespace: string,
   name: string,
 ) => Promise<ApiObject | null>;
 
+const ARGO_ROLLOUTS = /^argoproj\.io\//;
+
 /**
- * Follows controller references from a pod to the workload a fix must change: ReplicaSet to
- * Deployment, Job to CronJob. A ReplicaSet without a Deployment, or a Job without a CronJob,
- * is itself the workload; a pod without a controller is a bare Pod.
+ * Follows `controller: true` owner references from a pod to the top, the workload a fix must
+ * change: ReplicaSet to Deployment or to Argo Rollouts' Rollout, Job to CronJob. A ReplicaSet or
+ * Job with no controller above it is itself the workload; a pod without a controller is a bare Pod.
+ * A controller of a kind oomdoctor does not know (an operator's) is kept in `owner`, on the nearest
+ * object it does know, so the fix names it and never patches a controller-managed ReplicaSet.
  */
 export async function resolveWorkload(pod: ApiObject, lookup: OwnerLookup): Promise<WorkloadRef> {
   const namespace = String(pod.metadata?.namespace ?? '');
@@ -492,17 +519,24 @@ export async function resolveWorkload(pod: ApiObject, lookup: OwnerLookup): Prom
     const middle = await lookup(kind, namespace, owner.name);
     if (!middle) return workloadRef(kind, { metadata: { name: owner.name, namespace } });
     const top = controllerOf(middle);
+    if (!top) return workloadRef(kind, middle);
+    if (kind === 'ReplicaSet' && top.kind === 'Rollout' && ARGO_ROLLOUTS.test(top.apiVersion)) {
+      const rollout = await lookup('Rollout', namespace, top.name);
+      if (rollout) return workloadRef('Rollout', rollout);
+      return { ...workloadRef(kind, middle), owner: top };
+    }
     const topKind = kind === 'ReplicaSet' ? 'Deployment' : 'CronJob';
-    if (top && top.kind === topKind) {
+    if (top.kind === topKind) {
       const workload = await lookup(topKind, namespace, top.name);
       if (workload) return workloadRef(topKind, workload);
+      return workloadRef(kind, middle);
     }
-    return workloadRef(kind, middle);
+    return { ...workloadRef(kind, middle), owner: top };
   }
   if (kind === 'StatefulSet' || kind === 'DaemonSet' || kind === 'Deployment' || kind === 'CronJob') {
     const workload = await lookup(kind, namespace, owner.name);
     return workloadRef(kind, workload ?? { metadata: { name: owner.name, namespace } });
   }
-  // Operators own pods too (kind "Rollout", custom kinds): the pod is what we can name.
-  return workloadRef('Pod', pod);
+  // Operators own pods too (an OpenKruise CloneSet, a database operator's kinds): name the owner.
+  return { ...workloadRef('Pod', pod), owner };
 }

@@ -22,7 +22,7 @@ export interface ClusterReader {
   nodeEvents(nodeName: string): Promise<ApiObject[]>;
   readNode(name: string): Promise<ApiObject>;
   readWorkload(
-    kind: 'ReplicaSet' | 'Deployment' | 'StatefulSet' | 'DaemonSet' | 'Job' | 'CronJob',
+    kind: 'ReplicaSet' | 'Deployment' | 'StatefulSet' | 'DaemonSet' | 'Job' | 'CronJob' | 'Rollout',
     namespace: string,
     name: string,
   ): Promise<ApiObject | null>;
@@ -308,7 +308,7 @@ export class KubernetesReader implements ClusterReader {
   }
 
   readWorkload(
-    kind: 'ReplicaSet' | 'Deployment' | 'StatefulSet' | 'DaemonSet' | 'Job' | 'CronJob',
+    kind: 'ReplicaSet' | 'Deployment' | 'StatefulSet' | 'DaemonSet' | 'Job' | 'CronJob' | 'Rollout',
     namespace: string,
     name: string,
   ): Promise<ApiObject | null> {
@@ -327,6 +327,19 @@ export class KubernetesReader implements ClusterReader {
         return this.optional(what, () => this.batch.readNamespacedJob(args) as Promise<ApiObject>);
       case 'CronJob':
         return this.optional(what, () => this.batch.readNamespacedCronJob(args) as Promise<ApiObject>);
+      case 'Rollout':
+        // Argo Rollouts' custom resource: one GET through the custom objects API.
+        return this.optional(
+          what,
+          () =>
+            this.custom.getNamespacedCustomObject({
+              group: 'argoproj.io',
+              version: 'v1alpha1',
+              namespace,
+              plural: 'rollouts',
+              name,
+            }) as Promise<ApiObject>,
+        );
     }
   }
 

@@ -13,8 +13,15 @@ import type {
 } from './types';
 
 /** Why a workload of this kind gets no Apply button, in words; null when it can be patched. */
-export function unpatchableReason(kind: string, namespace: string, name: string): string | null {
+export function unpatchableReason(
+  kind: string,
+  namespace: string,
+  name: string,
+  owner?: { apiVersion: string; kind: string; name: string },
+): string | null {
   const id = `${namespace}/${name}`;
+  if (owner)
+    return `${id} is controlled by ${owner.kind} ${owner.name} (${owner.apiVersion}), which oomdoctor does not patch: a change to the ${kind === 'Pod' ? 'pod' : kind} would be undone by it. Make the change shown below in ${owner.kind}'s pod template.`;
   switch (kind) {
     case 'Deployment':
     case 'StatefulSet':
@@ -27,6 +34,8 @@ export function unpatchableReason(kind: string, namespace: string, name: string)
       return `${id} is a Job without a CronJob: a Job's pod template cannot be changed once it is created. Change the manifest that creates it with the patch below.`;
     case 'ReplicaSet':
       return `${id} is a ReplicaSet without a Deployment: changing its template would not replace the running pods. Change its manifest with the patch below, or run it under a Deployment.`;
+    case 'Rollout':
+      return `${id} is an Argo Rollout: a custom resource refuses the strategic merge patches Apply sends (HTTP 415), and Apply does not send JSON patches yet. Run the kubectl line below, which sends a JSON patch.`;
     default:
       return `${id} is a ${kind}, which oomdoctor does not patch. Apply the patch below by hand.`;
   }

@@ -56,6 +56,7 @@ export function recommend(
       namespace: workload.namespace,
       name: workload.name,
       generation: workload.generation,
+      ...('owner' in workload && workload.owner ? { owner: workload.owner } : {}),
     },
     container: spec.name,
     resources,

@@ -13,7 +13,7 @@ export type TargetRequest =
   | { kind: 'workload'; namespace: string; workloadKind: WorkloadKind; name: string };
 
 export type WorkloadKind =
-  'Deployment' | 'StatefulSet' | 'DaemonSet' | 'CronJob' | 'Job' | 'ReplicaSet' | 'Pod';
+  'Deployment' | 'StatefulSet' | 'DaemonSet' | 'CronJob' | 'Job' | 'ReplicaSet' | 'Pod' | 'Rollout';
 
 export interface WorkloadRef {
   kind: WorkloadKind;
@@ -27,6 +27,10 @@ export interface WorkloadRef {
   surge: number;
   annotations: Record<string, string>;
   labels: Record<string, string>;
+  /** The controller at the top of the chain when it is a kind oomdoctor does not know (an operator's). */
+  owner?: { apiVersion: string; kind: string; name: string };
+  /** A Rollout's pod template spec (custom resources take JSON patches, which address containers by index). */
+  podTemplate?: { containers: unknown[]; initContainers: unknown[] };
 }
 
 export type RuntimeKind = 'jvm' | 'go' | 'node';
@@ -225,7 +229,14 @@ export interface Classification {
 }
 
 export interface Recommendation {
-  workload: { kind: WorkloadKind; namespace: string; name: string; generation: number };
+  workload: {
+    kind: WorkloadKind;
+    namespace: string;
+    name: string;
+    generation: number;
+    /** The controller above it when that is a kind oomdoctor does not know: the fix is made there, by hand. */
+    owner?: { apiVersion: string; kind: string; name: string };
+  };
   container: string;
   resources: { requests: { memory: string }; limits: { memory: string } };
   env: Array<{ name: string; value: string }>;

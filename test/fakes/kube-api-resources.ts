@@ -132,6 +132,8 @@ export const RESOURCE_TYPES: readonly ResourceType[] = [
   workload('StatefulSet', 'statefulsets', 'apps', { patchable: true }),
   workload('DaemonSet', 'daemonsets', 'apps', { patchable: true }),
   workload('Job', 'jobs', 'batch', { fieldLabels: ['status.successful'] }),
+  // Argo Rollouts' custom resource: read only (a custom resource takes no strategic merge patch).
+  workload('Rollout', 'rollouts', 'argoproj.io', { version: 'v1alpha1' }),
   workload('CronJob', 'cronjobs', 'batch', {
     patchable: true,
     podSpecPath: ['spec', 'jobTemplate', 'spec', 'template', 'spec'],

@@ -766,6 +766,38 @@ describe('resolveWorkload follows the owner chain', () => {
       spec: {},
     },
     { kind: 'CronJob', metadata: { name: 'nightly', namespace: 'ops', generation: 2 }, spec: {} },
+    {
+      kind: 'ReplicaSet',
+      metadata: {
+        name: 'checkout-6c8d9',
+        namespace: 'shop',
+        ownerReferences: [
+          { apiVersion: 'argoproj.io/v1alpha1', kind: 'Rollout', name: 'checkout', controller: true },
+        ],
+      },
+      spec: { replicas: 5 },
+    },
+    {
+      apiVersion: 'argoproj.io/v1alpha1',
+      kind: 'Rollout',
+      metadata: { name: 'checkout', namespace: 'shop', generation: 12 },
+      spec: {
+        replicas: 4,
+        strategy: { canary: { maxSurge: 2 } },
+        template: { spec: { containers: [{ name: 'checkout', image: 'checkout:3' }] } },
+      },
+    },
+    {
+      kind: 'ReplicaSet',
+      metadata: {
+        name: 'search-77f',
+        namespace: 'shop',
+        ownerReferences: [
+          { apiVersion: 'apps.kruise.io/v1alpha1', kind: 'CloneSet', name: 'search', controller: true },
+        ],
+      },
+      spec: { replicas: 2 },
+    },
   ];
   const lookup: OwnerLookup = async (kind, namespace, name) =>
     objects.find((o) => o.kind === kind && o.metadata.namespace === namespace && o.metadata.name === name) ??
@@ -806,9 +838,35 @@ describe('resolveWorkload follows the owner chain', () => {
       kind: 'Pod',
       name: 'debug',
     });
-    expect(await resolveWorkload(podOwnedBy('Rollout', 'canary'), lookup)).toMatchObject({
+    expect(await resolveWorkload(podOwnedBy('CloneSet', 'web'), lookup)).toMatchObject({
       kind: 'Pod',
-      name: 'canary-x',
+      name: 'web-x',
+      owner: { kind: 'CloneSet', name: 'web' },
+    });
+  });
+
+  // Issue 11, class 2 (which workload): controllers that are not Deployments.
+  it("ReplicaSet to an Argo Rollout, with the Rollout's template and its canary surge", async () => {
+    const ref = await resolveWorkload(podOwnedBy('ReplicaSet', 'checkout-6c8d9'), lookup);
+    expect(ref).toMatchObject({ kind: 'Rollout', name: 'checkout', generation: 12, replicas: 4, surge: 2 });
+    expect(ref.podTemplate?.containers).toEqual([{ name: 'checkout', image: 'checkout:3' }]);
+    expect(ref.owner).toBeUndefined();
+  });
+
+  it('a Rollout that cannot be read: the ReplicaSet, with the Rollout named as its owner (never patched as a bare ReplicaSet)', async () => {
+    const noRollouts: OwnerLookup = async (kind, ns, name) =>
+      kind === 'Rollout' ? null : lookup(kind, ns, name);
+    expect(await resolveWorkload(podOwnedBy('ReplicaSet', 'checkout-6c8d9'), noRollouts)).toMatchObject({
+      kind: 'ReplicaSet',
+      name: 'checkout-6c8d9',
+      owner: { apiVersion: 'argoproj.io/v1alpha1', kind: 'Rollout', name: 'checkout' },
+    });
+  });
+
+  it("a ReplicaSet of an operator's kind: the owner is named, the ReplicaSet is not the fix's target", async () => {
+    expect(await resolveWorkload(podOwnedBy('ReplicaSet', 'search-77f'), lookup)).toMatchObject({
+      kind: 'ReplicaSet',
+      owner: { apiVersion: 'apps.kruise.io/v1alpha1', kind: 'CloneSet', name: 'search' },
     });
   });
 });

@@ -152,6 +152,23 @@ describe('GitOps and Helm', () => {
   });
 });
 
+describe('no Apply button for a Rollout or an unknown owner, and the reason says why', () => {
+  it('a Rollout: custom resources refuse strategic merge patches', () => {
+    expect(unpatchableReason('Rollout', 'shop', 'checkout')).toMatch(
+      /Argo Rollout.*strategic merge.*415.*JSON patch/,
+    );
+  });
+  it("a ReplicaSet under an operator's controller names that controller", () => {
+    expect(
+      unpatchableReason('ReplicaSet', 'shop', 'search-77f', {
+        apiVersion: 'apps.kruise.io/v1alpha1',
+        kind: 'CloneSet',
+        name: 'search',
+      }),
+    ).toMatch(/controlled by CloneSet search \(apps.kruise.io\/v1alpha1\).*would be undone/);
+  });
+});
+
 describe('the race guard', () => {
   const snapshot = snapshotOf('Deployment', deployment(), 'ledger');
 

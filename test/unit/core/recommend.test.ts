@@ -776,3 +776,111 @@ describe('the number: 30–50% above a known peak, readable inside that band', (
     expect(notes(r)).toMatch(/real peak is unknown: this raises the limit in force by 50%, once/);
   });
 });
+
+// Issue 11, class 2 (which workload): an Argo Rollout gets a JSON patch, an unknown owner the YAML and the reason.
+describe('the patch for controllers that are not Deployments', () => {
+  /** RFC 6902, the operations the recommender sends: test, add, replace (paths without escapes). */
+  function applyJsonPatch(target: any, ops: Array<{ op: string; path: string; value: unknown }>): any {
+    const doc = JSON.parse(JSON.stringify(target));
+    for (const { op, path, value } of ops) {
+      const keys = path.split('/').slice(1);
+      const last = keys.pop() as string;
+      let parent = doc;
+      for (const k of keys) {
+        parent = parent?.[k];
+        if (parent === undefined) throw new Error(`path ${path} does not exist`);
+      }
+      if (op === 'test') {
+        if (JSON.stringify(parent[last]) !== JSON.stringify(value)) throw new Error(`test failed at ${path}`);
+      } else if (Array.isArray(parent)) {
+        if (last === '-') parent.push(value);
+        else if (op === 'add') parent.splice(Number(last), 0, value);
+        else parent[Number(last)] = value;
+      } else parent[last] = value;
+    }
+    return doc;
+  }
+  const rollout = (containers: object[]) => ({
+    apiVersion: 'argoproj.io/v1alpha1',
+    kind: 'Rollout',
+    metadata: { name: 'checkout', namespace: 'shop' },
+    spec: { template: { spec: { containers } } },
+  });
+  const rolloutRef = (containers: object[]) =>
+    deployment({
+      kind: 'Rollout',
+      name: 'checkout',
+      podTemplate: { containers, initContainers: [] },
+    });
+
+  it('names the Rollout and sends a JSON patch with a test of the container name at its index', () => {
+    const containers = [
+      { name: 'log-shipper', image: 'fluent-bit' },
+      {
+        name: 'api',
+        image: 'api:1',
+        resources: { requests: { cpu: '1' }, limits: { cpu: '2', memory: '1Gi' } },
+      },
+    ];
+    const r = rec(killedAt('1Gi', { workload: rolloutRef(containers) }));
+    expect(r.workload).toMatchObject({ kind: 'Rollout', name: 'checkout' });
+    const ops = (r.patch as { jsonPatch: Array<{ op: string; path: string; value: unknown }> }).jsonPatch;
+    expect(ops[0]).toEqual({ op: 'test', path: '/spec/template/spec/containers/1/name', value: 'api' });
+    expect(r.kubectl).toBe(
+      `kubectl -n shop patch rollout.argoproj.io checkout --type json -p '${JSON.stringify(ops)}'`,
+    );
+    const patched = applyJsonPatch(rollout(containers), ops);
+    expect(patched.spec.template.spec.containers[1].resources).toEqual({
+      requests: { cpu: '1', memory: expect.any(String) },
+      limits: { cpu: '2', memory: '1536Mi' },
+    });
+    // The other container is untouched (a merge patch would have replaced the whole list).
+    expect(patched.spec.template.spec.containers[0]).toEqual(containers[0]);
+    expect(notes(r)).toMatch(/Rollouts get no Apply button yet/);
+    // If the template moved on (another container at that index), the patch fails instead of changing the wrong one.
+    expect(() => applyJsonPatch(rollout([...containers].reverse()), ops)).toThrow(/test failed/);
+  });
+
+  it('a heap fix in a Rollout: env and args by JSON patch too', () => {
+    const containers = [
+      { name: 'api', env: [{ name: 'JAVA_TOOL_OPTIONS', value: '-Xmx3g' }], args: ['-jar', 'a.jar'] },
+    ];
+    const ev = evidence({
+      containers: [
+        container({
+          limit: '2Gi',
+          env: [{ name: 'JAVA_TOOL_OPTIONS', value: '-Xmx3g' }],
+          args: ['-jar', 'a.jar'],
+        }),
+      ],
+      workload: rolloutRef(containers),
+    });
+    const r = rec(ev, verdict('cgroup-oom', [['runtime-heap-misconfigured', 0.9]]));
+    const ops = (r.patch as { jsonPatch: Array<{ op: string; path: string; value: unknown }> }).jsonPatch;
+    const patched = applyJsonPatch(rollout(containers), ops);
+    expect(patched.spec.template.spec.containers[0].env).toEqual([
+      { name: 'JAVA_TOOL_OPTIONS', value: '-Xmx1408m' },
+    ]);
+    expect(patched.spec.template.spec.containers[0].resources).toEqual({
+      limits: { memory: '2Gi' },
+      requests: expect.any(Object),
+    });
+  });
+
+  it('an owner kind oomdoctor does not know: the YAML and the reason, and never a kubectl patch of its ReplicaSet', () => {
+    const workload = {
+      ...deployment({ kind: 'ReplicaSet', name: 'search-77f' }),
+      owner: { apiVersion: 'apps.kruise.io/v1alpha1', kind: 'CloneSet', name: 'search' },
+    };
+    const r = rec(killedAt('1Gi', { workload }));
+    expect(r.kubectl).toMatch(
+      /^# ReplicaSet shop\/search-77f is managed by CloneSet shop\/search \(apps.kruise.io\/v1alpha1\)/,
+    );
+    expect(r.kubectl).not.toMatch(/kubectl .*patch/);
+    expect(r.workload.owner).toEqual(workload.owner);
+    expect(r.yaml).toMatch(/memory: 1536Mi/);
+    expect(notes(r)).toMatch(
+      /CloneSet search .* controls this ReplicaSet: patching the ReplicaSet would be undone by it/,
+    );
+  });
+});

@@ -68,6 +68,7 @@ describe(`${SHIPPED_RBAC.read}: reads only`, () => {
         'get daemonsets.apps',
         'get jobs.batch',
         'get cronjobs.batch',
+        'get rollouts.argoproj.io',
         'get pods.metrics.k8s.io',
       ].sort(),
     );
