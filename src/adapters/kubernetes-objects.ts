@@ -1,6 +1,7 @@
 // Pure mapping from Kubernetes API objects (as JSON, or as client-node returns them, with Date
 // instances for timestamps) to the core's evidence types. No I/O here, so it is tested on fixtures.
 import { parseEvictionMessage } from '../core/classify';
+import type { ApiObject } from '../core/kubernetes-types';
 import { parseQuantity } from '../core/quantity';
 import { findRuntimeSettings } from '../core/runtime-settings';
 import type {
@@ -16,7 +17,8 @@ import type {
   WorkloadRef,
 } from '../core/types';
 
-export type ApiObject = Record<string, any>;
+// Defined with the rest of the shared Kubernetes vocabulary; re-exported for the readers here.
+export type { ApiObject };
 
 export function toDate(value: unknown): Date | null {
   if (value instanceof Date) return Number.isNaN(value.getTime()) ? null : value;
