@@ -65,7 +65,8 @@ describe('docker-compose.yml', () => {
     const dockerfile = readFileSync(join(root, 'Dockerfile'), 'utf8');
     expect(dockerfile).toMatch(/ENTRYPOINT \["node", "dist\/cli\.js"\]/);
     expect(dockerfile).toContain('fonts-dejavu-core');
-    expect(dockerfile).toMatch(/FROM node:20/);
+    // Node 24 LTS, pinned to a release (Node 20 reached end of life in April 2026).
+    expect(dockerfile).toMatch(/^FROM node:24\.\d+\.\d+-bookworm-slim$/m);
     // The image runs the bot with the same heap settings as npm start.
     const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
       scripts: { start: string };
