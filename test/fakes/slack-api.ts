@@ -9,7 +9,9 @@
 //   Query-string arguments are merged in.
 // - Every answer is HTTP 200 JSON with `ok`; errors are `{ok:false, error}` (plus `response_metadata.messages`
 //   for argument errors). A missing token is `not_authed`, a wrong one `invalid_auth`, the app-level token
-//   on a bot method `not_allowed_token_type`. Rate limiting is HTTP 429 with `Retry-After: <seconds>`.
+//   on a bot method `not_allowed_token_type`. Rate limiting is HTTP 429 with `Retry-After: <seconds>`:
+//   Slack's documented limits are always enforced (./slack/rate-limits.ts; `speed` compresses time),
+//   and stats() counts calls, 429s and re-sends made before a Retry-After had passed.
 // - JSON without `charset=utf-8` earns the `missing_charset` warning, a form with a charset `superfluous_charset`.
 // - files.uploadV2 is files.getUploadURLExternal, a POST of the bytes (multipart or raw) to the returned
 //   upload_url (answered `OK - <length>` as text/plain), then files.completeUploadExternal.
@@ -24,11 +26,17 @@
 // view hashes (hash_conflict), only the bot's own messages being editable.
 //
 // The parts live in ./slack/: wire.ts (bodies in, answers out), block-kit.ts, workspace.ts (the stored
-// state and the methods), socket-mode.ts, server.ts (routing, tokens, injected failures).
+// state and the methods), socket-mode.ts, rate-limits.ts, server.ts (routing, tokens, limits, injected failures).
 //
 // Not modelled: scopes, conversations.history/replies, reactions, pagination, Events API over HTTP,
 // retries of unacknowledged envelopes (sendSocketEnvelope rejects instead).
 
-export { FakeSlackApi, type FakeSlackOptions, type SlackCall } from './slack/server';
+export {
+  FakeSlackApi,
+  type EarlyResend,
+  type FakeSlackOptions,
+  type SlackCall,
+  type SlackStats,
+} from './slack/server';
 export type { FakeEphemeral, FakeMessage, UploadedFile } from './slack/workspace';
 export type { SocketEnvelopeType } from './slack/socket-mode';

@@ -13,6 +13,7 @@ import {
   type FakeMessage,
   type UploadedFile,
 } from './workspace';
+import { SlackRateLimits } from './rate-limits';
 import {
   SlackApiError,
   isObject,
@@ -21,6 +22,7 @@ import {
   readBody,
   sendJson,
   sendText,
+  str,
   type Answer,
   type Args,
 } from './wire';
@@ -32,6 +34,29 @@ export interface SlackCall {
   args: Record<string, unknown>;
   token: string | null;
   at: number;
+  /** The HTTP status answered: 200 (also for `ok:false`), 429 when rate limited, 404 for an unknown upload_url. */
+  status: number;
+  /** The `error` of an `ok:false` answer. */
+  error?: string;
+}
+
+/** A call made before the Retry-After of a 429 the same token got for the same method (and channel) had passed. */
+export interface EarlyResend {
+  method: string;
+  /** chat.postMessage's channel id (its limit is per channel). */
+  channel?: string;
+  at: number;
+  /** The Retry-After (seconds) that was not waited out, and how much of it was left. */
+  retryAfterSeconds: number;
+  earlyByMs: number;
+}
+
+export interface SlackStats {
+  /** Every recorded call, admitted or refused; uploads to an upload_url as "(upload_url)". */
+  callsByMethod: Record<string, number>;
+  /** The 429s answered, enforced or injected with rateLimitNext. */
+  rateLimitedByMethod: Record<string, number>;
+  earlyResends: EarlyResend[];
 }
 
 export interface FakeSlackOptions {
@@ -42,6 +67,11 @@ export interface FakeSlackOptions {
   appToken?: string;
   /** The app id (bot messages, views, Socket Mode hello). Default 'A0TEST'. */
   appId?: string;
+  /**
+   * How many times faster than real time Slack's rate limits run (default 1): windows `speed` times
+   * shorter, rates `speed` times higher. Retry-After stays whole seconds (see ./rate-limits.ts).
+   */
+  speed?: number;
 }
 
 function sleep(ms: number): Promise<void> {
@@ -57,7 +87,11 @@ export class FakeSlackApi {
   private readonly workspace: SlackWorkspace;
   private readonly socketMode: SocketModeHub;
   private readonly failures = new Map<string, string[]>();
-  private readonly rateLimits = new Map<string, number[]>();
+  private readonly injectedRateLimits = new Map<string, number[]>();
+  private readonly limits: SlackRateLimits;
+  /** "token method [channel]" -> when the last 429's Retry-After runs out, and what it said. */
+  private readonly retryAfterUntil = new Map<string, { until: number; seconds: number }>();
+  private readonly earlyResends: EarlyResend[] = [];
   private stopped = false;
 
   private readonly botToken: string;
@@ -70,6 +104,7 @@ export class FakeSlackApi {
   ) {
     this.botToken = options.botToken ?? 'xoxb-test-token';
     this.appToken = options.appToken ?? 'xapp-test';
+    this.limits = new SlackRateLimits(options.speed ?? 1);
     const appId = options.appId ?? 'A0TEST';
     this.workspace = new SlackWorkspace({
       botUserId: options.botUserId ?? 'U0BOT',
@@ -141,12 +176,22 @@ export class FakeSlackApi {
         `FakeSlackApi.rateLimitNext: Retry-After must be a whole number of seconds, got ${retryAfterSeconds}`,
       );
     }
-    const queue = this.rateLimits.get(method) ?? [];
+    const queue = this.injectedRateLimits.get(method) ?? [];
     for (let i = 0; i < count; i++) queue.push(retryAfterSeconds);
-    this.rateLimits.set(method, queue);
+    this.injectedRateLimits.set(method, queue);
   }
 
   // -- inspection -------------------------------------------------------------
+
+  stats(): SlackStats {
+    const callsByMethod: Record<string, number> = {};
+    const rateLimitedByMethod: Record<string, number> = {};
+    for (const call of this.calls) {
+      callsByMethod[call.method] = (callsByMethod[call.method] ?? 0) + 1;
+      if (call.status === 429) rateLimitedByMethod[call.method] = (rateLimitedByMethod[call.method] ?? 0) + 1;
+    }
+    return { callsByMethod, rateLimitedByMethod, earlyResends: [...this.earlyResends] };
+  }
 
   callsTo(method: string): SlackCall[] {
     return this.calls.filter((c) => c.method === method);
@@ -228,27 +273,48 @@ export class FakeSlackApi {
     res: http.ServerResponse,
   ): void {
     const parsed = parseApiRequest(req, url, raw);
-    this.calls.push({ method, args: parsed.args, token: parsed.token, at: Date.now() });
+    const now = Date.now();
+    const call: SlackCall = { method, args: parsed.args, token: parsed.token, at: now, status: 200 };
+    this.calls.push(call);
 
     if (!WORKSPACE_METHODS.has(method) && method !== 'apps.connections.open') {
+      call.error = 'unknown_method';
       sendJson(res, 200, { ok: false, error: 'unknown_method', req_method: method });
       return;
     }
-    const retryAfter = this.rateLimits.get(method)?.shift();
-    if (retryAfter !== undefined) {
+    // chat.postMessage is limited per channel: the channel's id, whichever way the target names it.
+    const channel =
+      method === 'chat.postMessage' ? this.workspace.channelIdOf(str(parsed.args, 'channel')) : undefined;
+    const resendKey = `${parsed.token} ${method}${channel !== undefined ? ` ${channel}` : ''}`;
+    this.noteEarlyResend(resendKey, method, channel, now);
+    const rateLimited = (retryAfter: number): void => {
+      call.status = 429;
+      call.error = 'ratelimited';
+      this.retryAfterUntil.set(resendKey, { until: now + retryAfter * 1000, seconds: retryAfter });
       sendJson(res, 429, { ok: false, error: 'ratelimited' }, { 'Retry-After': String(retryAfter) });
+    };
+    const injected = this.injectedRateLimits.get(method)?.shift();
+    if (injected !== undefined) {
+      rateLimited(injected);
       return;
     }
     let answer: Answer;
     try {
       if (parsed.bodyError !== undefined) throw new SlackApiError(parsed.bodyError);
       this.authenticate(method, parsed.token);
+      // Limits count per token, so only calls with a valid one reach them.
+      const retryAfter = this.limits.take(parsed.token ?? '', method, channel, now);
+      if (retryAfter !== undefined) {
+        rateLimited(retryAfter);
+        return;
+      }
       const failure = this.failures.get(method)?.shift();
       if (failure !== undefined) throw new SlackApiError(failure);
       answer = { ok: true, ...this.dispatch(method, parsed.args) };
     } catch (err) {
       if (!(err instanceof SlackApiError)) throw err;
       answer = { ok: false, error: err.error, ...err.extra };
+      call.error = err.error;
     }
     const warnings = [...parsed.warnings, ...(typeof answer.warning === 'string' ? [answer.warning] : [])];
     if (warnings.length > 0) {
@@ -257,6 +323,19 @@ export class FakeSlackApi {
       answer.response_metadata = { ...meta, warnings };
     }
     sendJson(res, 200, answer);
+  }
+
+  private noteEarlyResend(key: string, method: string, channel: string | undefined, now: number): void {
+    const last = this.retryAfterUntil.get(key);
+    if (last === undefined || now >= last.until) return;
+    const early: EarlyResend = {
+      method,
+      at: now,
+      retryAfterSeconds: last.seconds,
+      earlyByMs: last.until - now,
+    };
+    if (channel !== undefined) early.channel = channel;
+    this.earlyResends.push(early);
   }
 
   private authenticate(method: string, token: string | null): void {
@@ -292,13 +371,16 @@ export class FakeSlackApi {
     const fileId = this.workspace.receiveUpload(key, req.method === 'POST' ? bytes : undefined);
     if (fileId !== undefined) args.file_id = fileId;
     const auth = req.headers.authorization;
-    this.calls.push({
+    const call: SlackCall = {
       method: '(upload_url)',
       args,
       token: auth?.replace(/^Bearer\s+/i, '') ?? null,
       at: Date.now(),
-    });
+      status: 200,
+    };
+    this.calls.push(call);
     if (req.method !== 'POST' || fileId === undefined) {
+      call.status = 404;
       sendText(res, 404, 'Not Found');
       return;
     }

@@ -219,6 +219,15 @@ export class SlackWorkspace {
       .sort((a, b) => compareTs(a.ts, b.ts));
   }
 
+  /** The id of the channel a chat.post* target names (a DM's for a person), or the target itself when it names none. */
+  channelIdOf(target: string | undefined): string | undefined {
+    try {
+      return this.resolveTarget(target).id;
+    } catch {
+      return target;
+    }
+  }
+
   /** Stores the bytes POSTed to an upload_url; the file id, or undefined when the URL names no pending upload. */
   receiveUpload(key: string, bytes: Buffer | undefined): string | undefined {
     const upload = [...this.uploads.values()].find((u) => u.key === key);

@@ -5,7 +5,14 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ErrorCode, LogLevel, WebClient, type Logger, type WebClientOptions } from '@slack/web-api';
 import { SocketModeClient } from '@slack/socket-mode';
-import { FakeSlackApi } from '../../fakes/slack-api';
+import { FakeSlackApi, type FakeSlackOptions } from '../../fakes/slack-api';
+import {
+  POST_BURST,
+  SlackRateLimits,
+  TIER_2_PER_MINUTE,
+  TIER_3_PER_MINUTE,
+  TIER_4_PER_MINUTE,
+} from '../../fakes/slack/rate-limits';
 
 const FIXTURES = path.join(__dirname, '../../fixtures/real');
 const TOKEN = 'xoxb-test-token';
@@ -19,8 +26,12 @@ afterEach(async () => {
   await Promise.all(started.splice(0).map((f) => f.stop()));
 });
 
-async function startFake(): Promise<FakeSlackApi> {
-  const fake = await FakeSlackApi.start();
+/**
+ * The limits are always on; most tests here are about something else and post faster than one message
+ * a second to a channel, so they run the limits 1000 times faster (a post a millisecond per channel).
+ */
+async function startFake(options: FakeSlackOptions = { speed: 1000 }): Promise<FakeSlackApi> {
+  const fake = await FakeSlackApi.start(options);
   started.push(fake);
   fake.addChannel({ id: 'C0OPS', name: 'ops', members: ['U0BOT', 'U0ALICE'] });
   fake.addChannel({ id: 'C0RANDOM', name: 'random', members: ['U0ALICE'] });
@@ -81,7 +92,7 @@ describe('FakeSlackApi: Web API through WebClient', () => {
     });
     expect(res.url).toMatch(/^https:\/\//);
     expect(fake.callsTo('auth.test')).toEqual([
-      { method: 'auth.test', args: {}, token: TOKEN, at: expect.any(Number) },
+      { method: 'auth.test', args: {}, token: TOKEN, at: expect.any(Number), status: 200 },
     ]);
   });
 
@@ -761,5 +772,204 @@ describe('FakeSlackApi: Socket Mode', () => {
     await closed;
     await expect(fetch(`${fake.url}auth.test`, { method: 'POST' })).rejects.toThrow();
     await fake.stop(); // idempotent
+  });
+});
+
+describe('FakeSlackApi: rate limits (always on; speed compresses time)', () => {
+  const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+  const rejecting = (fake: FakeSlackApi): WebClient => client(fake, { rejectRateLimitedCalls: true });
+
+  // speed 20: a 3 s window, so a budget is spent well inside it and the wait after it stays short.
+  const SPEED = 20;
+  const WINDOW_MS = 60_000 / SPEED;
+
+  test.each([
+    [
+      'usergroups.users.list (Tier 2)',
+      TIER_2_PER_MINUTE,
+      (web: WebClient) => web.usergroups.users.list({ usergroup: 'S0ONCALL' }),
+    ],
+    [
+      'chat.update (Tier 3)',
+      TIER_3_PER_MINUTE,
+      (web: WebClient) => web.chat.update({ channel: 'C0OPS', ts: '1.000100', text: 'x' }),
+    ],
+    ['users.info (Tier 4)', TIER_4_PER_MINUTE, (web: WebClient) => web.users.info({ user: 'U0ALICE' })],
+  ])(
+    '%s: the budget passes, the next call in the window is a 429 with Retry-After, and after it the call passes',
+    async (_name, budget, call) => {
+      const fake = await startFake({ speed: SPEED });
+      const web = rejecting(fake);
+      const method = _name.split(' ')[0]!;
+      const t0 = Date.now();
+      // Admitted calls answer as the method does (chat.update of an unknown ts: message_not_found); none is a 429.
+      const answers = await Promise.all(
+        Array.from({ length: budget }, () =>
+          call(web).then(
+            () => 'ok',
+            (e: { code?: string }) => e.code,
+          ),
+        ),
+      );
+      expect(Date.now() - t0).toBeLessThan(WINDOW_MS); // else the window moved and the test proves nothing
+      expect(answers.filter((a) => a === ErrorCode.RateLimitedError)).toEqual([]);
+
+      const refused = await failure(call(web));
+      expect(refused.code).toBe(ErrorCode.RateLimitedError);
+      expect(refused.retryAfter).toBeGreaterThanOrEqual(1);
+      expect(refused.retryAfter).toBeLessThanOrEqual(WINDOW_MS / 1000);
+      expect(fake.stats().rateLimitedByMethod).toEqual({ [method]: 1 });
+      expect(fake.stats().callsByMethod[method]).toBe(budget + 1);
+
+      await sleep(refused.retryAfter! * 1000);
+      const after = await call(web).then(
+        () => 'ok',
+        (e: { code?: string }) => e.code,
+      );
+      expect(after).not.toBe(ErrorCode.RateLimitedError);
+      expect(fake.stats().earlyResends).toEqual([]);
+    },
+  );
+
+  test('on the wire: HTTP 429, Retry-After in whole seconds, and the ratelimited body', async () => {
+    const fake = await startFake({ speed: SPEED });
+    const web = rejecting(fake);
+    await Promise.all(
+      Array.from({ length: TIER_2_PER_MINUTE }, () => web.usergroups.users.list({ usergroup: 'S0SRE' })),
+    );
+    const res = await fetch(`${fake.url}usergroups.users.list`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${TOKEN}`, 'Content-Type': 'application/x-www-form-urlencoded' },
+      body: 'usergroup=S0SRE',
+    });
+    expect(res.status).toBe(429);
+    expect(res.headers.get('retry-after')).toMatch(/^[1-3]$/);
+    expect(await res.json()).toEqual({ ok: false, error: 'ratelimited' });
+    expect(fake.callsTo('usergroups.users.list').at(-1)).toMatchObject({ status: 429, error: 'ratelimited' });
+  });
+
+  test('chat.postMessage: a burst per channel, then about 1 per second; channels do not share it', async () => {
+    const fake = await startFake({ speed: 1 }); // real time: the per-channel limit is per second
+    fake.addChannel({ id: 'C0TWO', name: 'two', members: ['U0BOT'] });
+    const web = rejecting(fake);
+    for (let i = 0; i < POST_BURST; i++) await web.chat.postMessage({ channel: 'C0OPS', text: `burst ${i}` });
+    const refused = await failure(web.chat.postMessage({ channel: 'C0OPS', text: 'one too many' }));
+    expect(refused.code).toBe(ErrorCode.RateLimitedError);
+    expect(refused.retryAfter).toBe(1);
+    // The same channel by name shares the id's limit; another channel has its own.
+    expect((await failure(web.chat.postMessage({ channel: '#ops', text: 'by name' }))).code).toBe(
+      ErrorCode.RateLimitedError,
+    );
+    await expect(web.chat.postMessage({ channel: 'C0TWO', text: 'elsewhere' })).resolves.toMatchObject({
+      ok: true,
+    });
+
+    await sleep(1000);
+    await expect(web.chat.postMessage({ channel: 'C0OPS', text: 'after a second' })).resolves.toMatchObject({
+      ok: true,
+    });
+    // One token back, not a new burst.
+    expect((await failure(web.chat.postMessage({ channel: 'C0OPS', text: 'again' }))).code).toBe(
+      ErrorCode.RateLimitedError,
+    );
+    expect(fake.messages.filter((m) => m.channel === 'C0OPS')).toHaveLength(POST_BURST + 1);
+    expect(fake.stats().rateLimitedByMethod).toEqual({ 'chat.postMessage': 3 });
+  });
+
+  test("one method's 429 does not hold up another method", async () => {
+    const fake = await startFake({ speed: SPEED });
+    const web = rejecting(fake);
+    await Promise.all(
+      Array.from({ length: TIER_2_PER_MINUTE }, () => web.usergroups.users.list({ usergroup: 'S0ONCALL' })),
+    );
+    expect((await failure(web.usergroups.users.list({ usergroup: 'S0ONCALL' }))).code).toBe(
+      ErrorCode.RateLimitedError,
+    );
+    await expect(web.users.info({ user: 'U0ALICE' })).resolves.toMatchObject({ ok: true });
+    await expect(web.chat.postMessage({ channel: 'C0OPS', text: 'still fine' })).resolves.toMatchObject({
+      ok: true,
+    });
+    await expect(web.conversations.info({ channel: 'C0OPS' })).resolves.toMatchObject({ ok: true });
+    expect(fake.stats().rateLimitedByMethod).toEqual({ 'usergroups.users.list': 1 });
+  });
+
+  test('early re-sends: a call before the Retry-After has passed is counted, per method and channel', async () => {
+    const fake = await startFake({ speed: 1 });
+    fake.addChannel({ id: 'C0TWO', name: 'two', members: ['U0BOT'] });
+    const web = rejecting(fake);
+    fake.rateLimitNext('chat.postMessage', 2);
+    expect((await failure(web.chat.postMessage({ channel: 'C0OPS', text: 'refused' }))).retryAfter).toBe(2);
+    await web.chat.postMessage({ channel: 'C0TWO', text: 'another channel: not a re-send' });
+    await web.auth.test(); // another method: not a re-send
+    await web.chat.postMessage({ channel: 'C0OPS', text: 'too soon' });
+    const { earlyResends } = fake.stats();
+    expect(earlyResends).toHaveLength(1);
+    expect(earlyResends[0]).toMatchObject({
+      method: 'chat.postMessage',
+      channel: 'C0OPS',
+      retryAfterSeconds: 2,
+    });
+    expect(earlyResends[0]!.earlyByMs).toBeGreaterThan(1000);
+    expect(earlyResends[0]!.earlyByMs).toBeLessThanOrEqual(2000);
+  });
+
+  test("WebClient's own retry waits Retry-After: a 429 and no early re-send", async () => {
+    const fake = await startFake({ speed: 1 });
+    const web = client(fake, { retryConfig: { retries: 1, minTimeout: 10, maxTimeout: 10 } });
+    for (let i = 0; i < POST_BURST + 1; i++) await web.chat.postMessage({ channel: 'C0OPS', text: `${i}` });
+    expect(fake.messages).toHaveLength(POST_BURST + 1);
+    expect(fake.stats().rateLimitedByMethod['chat.postMessage']).toBeGreaterThanOrEqual(1);
+    expect(fake.stats().earlyResends).toEqual([]);
+  });
+
+  test('speed must be a positive number', async () => {
+    await expect(FakeSlackApi.start({ speed: 0 })).rejects.toThrow(/speed must be a positive number/);
+  });
+});
+
+describe("SlackRateLimits (the clock in the test's hands)", () => {
+  test('a sliding 60 s window: Retry-After is the time until the oldest admitted call leaves it', () => {
+    const limits = new SlackRateLimits(1);
+    for (let i = 0; i < TIER_3_PER_MINUTE; i++)
+      expect(limits.take('t', 'chat.update', undefined, i * 1000)).toBeUndefined();
+    // 50 calls at 0 s…49 s: at 50.2 s the one from 0 s leaves at 60 s.
+    expect(limits.take('t', 'chat.update', undefined, 50_200)).toBe(10);
+    expect(limits.take('t', 'chat.update', undefined, 59_999)).toBe(1);
+    expect(limits.take('t', 'chat.update', undefined, 60_000)).toBeUndefined();
+    // A sliding window, not a fixed minute: the next slot is when the call from 1 s leaves.
+    expect(limits.take('t', 'chat.update', undefined, 60_500)).toBe(1);
+    expect(limits.take('t', 'chat.update', undefined, 61_000)).toBeUndefined();
+    // Another token (another app or workspace) has its own budget.
+    expect(limits.take('other', 'chat.update', undefined, 61_000)).toBeUndefined();
+  });
+
+  test('speed 10: the same shape in a 6 s window; Retry-After still whole seconds, at least 1', () => {
+    const limits = new SlackRateLimits(10);
+    for (let i = 0; i < TIER_2_PER_MINUTE; i++)
+      expect(limits.take('t', 'usergroups.users.list', undefined, 0)).toBeUndefined();
+    expect(limits.take('t', 'usergroups.users.list', undefined, 100)).toBe(6);
+    expect(limits.take('t', 'usergroups.users.list', undefined, 5_500)).toBe(1);
+    expect(limits.take('t', 'usergroups.users.list', undefined, 6_000)).toBeUndefined();
+  });
+
+  test('chat.postMessage: per channel a burst then 1 per second, and a workspace-wide cap across channels', () => {
+    const limits = new SlackRateLimits(1);
+    for (let i = 0; i < POST_BURST; i++)
+      expect(limits.take('t', 'chat.postMessage', 'C1', 0)).toBeUndefined();
+    expect(limits.take('t', 'chat.postMessage', 'C1', 0)).toBe(1);
+    expect(limits.take('t', 'chat.postMessage', 'C1', 999)).toBe(1);
+    expect(limits.take('t', 'chat.postMessage', 'C1', 1000)).toBeUndefined();
+    expect(limits.take('t', 'chat.postMessage', 'C2', 1000)).toBeUndefined();
+    // Many channels at once meet the workspace-wide cap.
+    let admitted = 0;
+    for (let c = 0; c < 1000 && limits.take('t', 'chat.postMessage', `C${c + 10}`, 2000) === undefined; c++)
+      admitted++;
+    expect(admitted).toBeGreaterThan(100);
+    expect(admitted).toBeLessThan(1000);
+  });
+
+  test('methods without a published figure are not limited', () => {
+    const limits = new SlackRateLimits(1);
+    for (let i = 0; i < 1000; i++) expect(limits.take('t', 'auth.test', undefined, 0)).toBeUndefined();
   });
 });
