@@ -8,16 +8,53 @@ import type { BotConfig } from '../src/bot/config';
 import { parseWebhook, planAlerts, shortHash } from '../src/bot/alertmanager';
 import { alertsReceivedTotal, webhookRequestsTotal } from '../src/bot/metrics';
 import { QueueUnavailableError, type JobQueue } from '../src/bot/queue';
+import type { SlackPoster } from '../src/adapters/slack';
 import { ParseError } from '../src/core/errors';
 
-const MAX_BODY_BYTES = 1024 * 1024;
+export const MAX_BODY_BYTES = 1024 * 1024;
 
 export interface WebhookDeps {
   config: BotConfig;
   queue: JobQueue;
   logger: Logger;
   now?: () => number;
+  /** Where a refused payload is said: Alertmanager does not retry a 4xx, so otherwise it is lost unseen. */
+  slack?: Pick<SlackPoster, 'post'>;
 }
+
+/** At most one notice per reason in this long, so a storm of refused payloads is one line, not a flood. */
+const REFUSAL_NOTICE_INTERVAL_MS = 60_000;
+
+/**
+ * Says in the alert channel that a payload was refused, why, and what to change. Fire and forget:
+ * the answer to Alertmanager never waits for Slack, and a failure to post is logged at error level.
+ */
+function refusalNotifier(deps: WebhookDeps): (reason: string, fix: string) => void {
+  const lastSaid = new Map<string, number>();
+  return (reason, fix) => {
+    const slack = deps.slack;
+    if (!slack) return;
+    const now = deps.now?.() ?? Date.now();
+    const key = reason.slice(0, 40);
+    if (now - (lastSaid.get(key) ?? -Infinity) < REFUSAL_NOTICE_INTERVAL_MS) return;
+    lastSaid.set(key, now);
+    const text = `:warning: oomdoctor refused a webhook from Alertmanager (${reason}). Alertmanager does not resend a refused payload, so the OOM alerts in it will not be diagnosed. ${fix}`;
+    slack
+      .post(deps.config.slack.alertChannel, {
+        text,
+        blocks: [{ type: 'section', text: { type: 'plain_text', text: text.slice(0, 2900), emoji: true } }],
+      })
+      .catch((error: unknown) =>
+        deps.logger.error(
+          { err: (error as Error).message, reason },
+          'could not tell the alert channel that a webhook was refused',
+        ),
+      );
+  };
+}
+
+const MAX_ALERTS_FIX =
+  'Set max_alerts (at most 400) on the oomdoctor webhook in the Alertmanager receiver, as deploy/alertmanager-receiver.yaml does.';
 
 function answer(res: ServerResponse, status: number, body: Record<string, unknown>): void {
   res.writeHead(status, { 'Content-Type': 'application/json' });
@@ -59,21 +96,31 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
 }
 
 export function alertmanagerWebhook(deps: WebhookDeps): (req: IncomingMessage, res: ServerResponse) => void {
+  const refused = refusalNotifier(deps);
   return (req, res) => {
     res.once('finish', () => webhookRequestsTotal.inc({ status: String(res.statusCode) }));
-    void handle(req, res, deps).catch((error: unknown) => {
+    void handle(req, res, deps, refused).catch((error: unknown) => {
       deps.logger.error({ err: (error as Error).message }, 'alertmanager webhook failed');
       if (!res.headersSent) answer(res, 500, { error: 'internal error; Alertmanager will retry' });
     });
   };
 }
 
-async function handle(req: IncomingMessage, res: ServerResponse, deps: WebhookDeps): Promise<void> {
+async function handle(
+  req: IncomingMessage,
+  res: ServerResponse,
+  deps: WebhookDeps,
+  refused: (reason: string, fix: string) => void,
+): Promise<void> {
   const token = deps.config.alertmanager.token;
   if (token && !bearerMatches(req.headers.authorization, token)) {
     deps.logger.warn(
       { remote: req.socket.remoteAddress },
       'alertmanager webhook refused: missing or wrong bearer token',
+    );
+    refused(
+      '401: missing or wrong bearer token',
+      "Set http_config.authorization.credentials in the receiver to the bot's ALERTMANAGER_TOKEN.",
     );
     res.setHeader('WWW-Authenticate', 'Bearer');
     answer(res, 401, {
@@ -92,6 +139,14 @@ async function handle(req: IncomingMessage, res: ServerResponse, deps: WebhookDe
   } catch (error) {
     const status = (error as { status?: number }).status ?? 400;
     if (status === 413) res.setHeader('Connection', 'close');
+    refused(
+      status === 413
+        ? `413: the body is larger than ${MAX_BODY_BYTES} bytes`
+        : '400: the body is not valid JSON',
+      status === 413
+        ? MAX_ALERTS_FIX
+        : "Check what posts to /alertmanager: only Alertmanager's webhook should.",
+    );
     answer(res, status, {
       error: status === 413 ? `body larger than ${MAX_BODY_BYTES} bytes` : 'body is not valid JSON',
     });
@@ -103,6 +158,13 @@ async function handle(req: IncomingMessage, res: ServerResponse, deps: WebhookDe
   } catch (error) {
     if (error instanceof ParseError) {
       deps.logger.warn({ err: error.message }, 'alertmanager webhook refused: malformed payload');
+      const tooMany = /alerts/.test(error.message) && /1000|too (many|big)/i.test(error.message);
+      refused(
+        `400: ${error.message.slice(0, 300)}`,
+        tooMany
+          ? MAX_ALERTS_FIX
+          : 'Check the receiver: it must be a webhook_config of Alertmanager 0.25 or later.',
+      );
       answer(res, 400, { error: error.message });
       return;
     }

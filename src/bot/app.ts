@@ -130,7 +130,7 @@ export async function startBot(config: BotConfig, overrides: BotOverrides = {}):
     routes.push({
       path: '/alertmanager',
       method: ['POST'],
-      handler: alertmanagerWebhook({ config, queue, logger: logger.child({ component: 'webhook' }) }),
+      handler: alertmanagerWebhook({ config, queue, slack, logger: logger.child({ component: 'webhook' }) }),
     });
 
   if (worker) {
