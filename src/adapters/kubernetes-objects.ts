@@ -7,6 +7,7 @@ import { findRuntimeSettings } from '../core/runtime-settings';
 import type {
   ContainerSpecEvidence,
   ContainerStatusEvidence,
+  ControllerKind,
   NamespaceLimits,
   NodeEvidence,
   PodEvent,
@@ -498,7 +499,7 @@ export function namespaceLimits(limitRanges: ApiObject[], quotas: ApiObject[]): 
 }
 
 export type OwnerLookup = (
-  kind: 'ReplicaSet' | 'Deployment' | 'StatefulSet' | 'DaemonSet' | 'Job' | 'CronJob' | 'Rollout',
+  kind: ControllerKind,
   namespace: string,
   name: string,
 ) => Promise<ApiObject | null>;

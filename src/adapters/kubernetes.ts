@@ -10,6 +10,7 @@ import {
 } from '@kubernetes/client-node';
 import type { ApiObject } from './kubernetes-objects';
 import { isPermanent, OomdoctorError } from '../core/errors';
+import type { ControllerKind } from '../core/types';
 import { ClusterUnreachableError, ForbiddenError, NotFoundError } from './errors';
 
 /** What the engine reads from a cluster. Objects come back as plain API JSON. */
@@ -21,11 +22,7 @@ export interface ClusterReader {
   podEvents(namespace: string, podName: string): Promise<ApiObject[]>;
   nodeEvents(nodeName: string): Promise<ApiObject[]>;
   readNode(name: string): Promise<ApiObject>;
-  readWorkload(
-    kind: 'ReplicaSet' | 'Deployment' | 'StatefulSet' | 'DaemonSet' | 'Job' | 'CronJob' | 'Rollout',
-    namespace: string,
-    name: string,
-  ): Promise<ApiObject | null>;
+  readWorkload(kind: ControllerKind, namespace: string, name: string): Promise<ApiObject | null>;
   readConfigMap(namespace: string, name: string): Promise<ApiObject | null>;
   listLimitRanges(namespace: string): Promise<ApiObject[]>;
   listResourceQuotas(namespace: string): Promise<ApiObject[]>;
@@ -307,11 +304,7 @@ export class KubernetesReader implements ClusterReader {
     return this.call(`node ${name}`, () => this.core.readNode({ name }) as Promise<ApiObject>);
   }
 
-  readWorkload(
-    kind: 'ReplicaSet' | 'Deployment' | 'StatefulSet' | 'DaemonSet' | 'Job' | 'CronJob' | 'Rollout',
-    namespace: string,
-    name: string,
-  ): Promise<ApiObject | null> {
+  readWorkload(kind: ControllerKind, namespace: string, name: string): Promise<ApiObject | null> {
     const what = `${kind} ${namespace}/${name}`;
     const args = { namespace, name };
     switch (kind) {

@@ -15,6 +15,9 @@ export type TargetRequest =
 export type WorkloadKind =
   'Deployment' | 'StatefulSet' | 'DaemonSet' | 'CronJob' | 'Job' | 'ReplicaSet' | 'Pod' | 'Rollout';
 
+/** The kinds that own pods: what an owner reference is followed to. */
+export type ControllerKind = Exclude<WorkloadKind, 'Pod'>;
+
 export interface WorkloadRef {
   kind: WorkloadKind;
   namespace: string;
