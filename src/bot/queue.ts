@@ -1,6 +1,7 @@
 // The job queue: bull on Redis (durable, shared by web and worker processes), or an in-process queue
 // for trying the bot out. Jobs are keyed, so a re-delivered alert is not a second diagnosis.
 import { OomdoctorError, type OomdoctorErrorOptions } from '../core/errors';
+import { DAY_MS } from '../core/time';
 import Bull from 'bull';
 import type { BotJob } from './jobs';
 import { jobsTotal, type QueueBacklog } from './metrics';
@@ -60,7 +61,7 @@ export interface QueueTimings {
   lockRenewMs?: number;
   stalledIntervalMs?: number;
 }
-const KEEP_DONE_MS = 24 * 3_600_000;
+const KEEP_DONE_MS = DAY_MS;
 
 export class BullJobQueue implements JobQueue {
   private readonly queue: Bull.Queue<BotJob>;
