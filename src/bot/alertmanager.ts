@@ -118,6 +118,13 @@ export function planAlerts(
       continue;
     }
     const cluster = alert.labels[names.cluster];
+    if (config.clusterName && cluster === undefined && config.alerts.ignoreUnlabelled) {
+      ignored.push({
+        alertname,
+        why: clip(`no ${names.cluster} label, and CLUSTER_UNLABELLED_ALERTS=ignore`, 500),
+      });
+      continue;
+    }
     if (config.clusterName && cluster !== undefined && cluster !== config.clusterName) {
       ignored.push({
         alertname,

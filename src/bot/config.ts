@@ -36,6 +36,8 @@ export interface BotConfig {
     names: string[];
     crashLoopNames: string[];
     labels: { namespace: string; pod: string; container: string; channel: string; cluster: string };
+    /** CLUSTER_UNLABELLED_ALERTS=ignore: alerts with no cluster label are another bot's (shared Alertmanager). */
+    ignoreUnlabelled?: boolean;
   };
   namespaces: string[] | null;
   dedupeWindowMs: number;
@@ -187,6 +189,15 @@ export function readBotConfig(env: NodeJS.ProcessEnv, role: Role = 'all'): BotCo
     channel: label('ALERT_LABEL_CHANNEL', 'slack_channel'),
     cluster: label('ALERT_LABEL_CLUSTER', 'cluster'),
   };
+  const unlabelled = (get('CLUSTER_UNLABELLED_ALERTS') ?? 'diagnose').toLowerCase();
+  if (unlabelled !== 'diagnose' && unlabelled !== 'ignore')
+    problems.push(
+      `CLUSTER_UNLABELLED_ALERTS "${unlabelled.slice(0, 20)}" must be diagnose (the default: an alert without a ${labels.cluster} label is this cluster's) or ignore (it is another bot's)`,
+    );
+  else if (unlabelled === 'ignore' && !get('CLUSTER_NAME'))
+    problems.push(
+      'CLUSTER_UNLABELLED_ALERTS=ignore needs CLUSTER_NAME: set it to the value of the cluster label this bot answers',
+    );
 
   let namespaces: string[] | null = null;
   if (get('OOM_NAMESPACES')) {
@@ -238,7 +249,7 @@ export function readBotConfig(env: NodeJS.ProcessEnv, role: Role = 'all'): BotCo
     kubeContext: get('KUBE_CONTEXT') ?? null,
     port,
     clusterName: get('CLUSTER_NAME') ?? null,
-    alerts: { names, crashLoopNames, labels },
+    alerts: { names, crashLoopNames, labels, ...(unlabelled === 'ignore' ? { ignoreUnlabelled: true } : {}) },
     namespaces,
     dedupeWindowMs,
     diagnosisWindowMs,
@@ -287,6 +298,7 @@ export const BOT_ENVIRONMENT = [
   'KUBE_CONTEXT',
   'PORT',
   'CLUSTER_NAME',
+  'CLUSTER_UNLABELLED_ALERTS',
   'OOM_ALERT_NAMES',
   'CRASHLOOP_ALERT_NAMES',
   'ALERT_LABEL_NAMESPACE',

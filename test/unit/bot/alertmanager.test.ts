@@ -239,6 +239,39 @@ describe('planAlerts: one bot, one cluster', () => {
     expect(p.targets).toHaveLength(1);
   });
 
+  it('leaves alone an alert without a cluster label with CLUSTER_UNLABELLED_ALERTS=ignore', () => {
+    const p = plan(
+      fixture(CAPTURED_OOM),
+      config({
+        CLUSTER_NAME: 'prod-eu',
+        CLUSTER_UNLABELLED_ALERTS: 'ignore',
+        OOM_ALERT_NAMES: 'KubePodOOMKilled',
+      }),
+    );
+    expect(p.targets).toEqual([]);
+    expect(p.ignored).toEqual([
+      { alertname: 'KubePodOOMKilled', why: 'no cluster label, and CLUSTER_UNLABELLED_ALERTS=ignore' },
+    ]);
+  });
+
+  it('still diagnoses the labelled alerts of its own cluster with CLUSTER_UNLABELLED_ALERTS=ignore', () => {
+    const p = plan(
+      fixture(GROUPED),
+      config({ CLUSTER_NAME: 'kienlt-rke2', CLUSTER_UNLABELLED_ALERTS: 'ignore' }),
+    );
+    expect(p.targets).toHaveLength(3);
+  });
+
+  it('refuses CLUSTER_UNLABELLED_ALERTS=ignore without CLUSTER_NAME, and values other than diagnose or ignore', () => {
+    expect(() => config({ CLUSTER_UNLABELLED_ALERTS: 'ignore' })).toThrow(
+      'CLUSTER_UNLABELLED_ALERTS=ignore needs CLUSTER_NAME: set it to the value of the cluster label this bot answers',
+    );
+    expect(() => config({ CLUSTER_NAME: 'prod-eu', CLUSTER_UNLABELLED_ALERTS: 'skip' })).toThrow(
+      'CLUSTER_UNLABELLED_ALERTS "skip" must be diagnose (the default: an alert without a cluster label is this cluster\'s) or ignore (it is another bot\'s)',
+    );
+    expect(config({ CLUSTER_NAME: 'prod-eu' }).alerts.ignoreUnlabelled).toBeUndefined();
+  });
+
   it('reads the cluster from the configured label (ALERT_LABEL_CLUSTER)', () => {
     const p = plan(
       fixture(GROUPED),
