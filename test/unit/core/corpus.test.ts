@@ -4,6 +4,7 @@ import { classify } from '../../../src/core/classify';
 import { demoSpecs, generateScenario, GiB, MiB, type ScenarioSpec } from '../../support/scenarios';
 import { scenarioEvidence } from '../../support/scenario-evidence';
 import './time-shapes-corpus'; // issue 11 section 4: daily cycles, widened look-back, scrape gaps
+import './real-clusters-corpus'; // issue 11 sections 1, 2, 3, 5: sidecars, owners, heap flags, the number
 
 const NOW = Date.parse('2026-11-28T12:00:00Z');
 const WINDOW = 24 * 3_600_000;
