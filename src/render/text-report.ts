@@ -57,6 +57,7 @@ export function textReport(d: Diagnosis): string {
     );
     for (const e of r.env) out.push(`  env ${e.name}=${e.value}`);
     if (r.args) out.push(`  args changed (see the patch)`);
+    if (r.command) out.push(`  command changed (see the patch)`);
     for (const note of r.notes) out.push(`  * ${note}`);
     out.push('', '  Apply with:', `    ${r.kubectl}`, '', '  Or as YAML (strategic merge patch):');
     for (const line of r.yaml.trimEnd().split('\n')) out.push(`    ${line}`);

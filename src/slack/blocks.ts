@@ -317,6 +317,7 @@ function fixSection(d: Diagnosis, r: Recommendation): SectionBlock {
   const extra: string[] = [
     ...r.env.map((e) => `*env* ${code(e.name, 100)}\n${code(e.value, 200)}`),
     ...(r.args ? ['*args*\nchanged (see the patch)'] : []),
+    ...(r.command ? ['*command*\nchanged (see the patch)'] : []),
   ];
   const room = LIMITS.fields - fields.length;
   const fits = extra.length <= room ? extra : extra.slice(0, room - 1);
