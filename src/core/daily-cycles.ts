@@ -127,24 +127,32 @@ export function readDays(
       ? { amplitude, strength, peakHour: top.k, troughHour: bottom.k }
       : null;
 
-  const days: DailyReading['days'] = [];
-  for (const day of [...dayStarts].sort((a, b) => a - b)) {
-    const values = cells.filter((c) => Math.floor(c.hour / 24) === day).map((c) => c.value);
-    if (values.length >= 12)
-      days.push({ start: day * DAY, trough: Math.min(...values), peak: Math.max(...values) });
-  }
-  const lows = new Map<number, Map<number, number>>();
+  const byDay = new Map<number, { count: number; low: number; high: number }>();
+  // Per lifetime and day: the low and how many hours were seen.
+  const lows = new Map<number, Map<number, { low: number; count: number }>>();
   for (const c of cells) {
     const day = Math.floor(c.hour / 24);
-    const ofLife = lows.get(c.life) ?? new Map<number, number>();
-    ofLife.set(day, Math.min(ofLife.get(day) ?? Infinity, c.value));
+    const whole = byDay.get(day) ?? { count: 0, low: Infinity, high: -Infinity };
+    whole.count++;
+    whole.low = Math.min(whole.low, c.value);
+    whole.high = Math.max(whole.high, c.value);
+    byDay.set(day, whole);
+    const ofLife = lows.get(c.life) ?? new Map<number, { low: number; count: number }>();
+    const entry = ofLife.get(day) ?? { low: Infinity, count: 0 };
+    entry.low = Math.min(entry.low, c.value);
+    entry.count++;
+    ofLife.set(day, entry);
     lows.set(c.life, ofLife);
   }
+  const days: DailyReading['days'] = [...byDay.entries()]
+    .filter(([, d]) => d.count >= 12)
+    .sort((a, b) => a[0] - b[0])
+    .map(([day, d]) => ({ start: day * DAY, trough: d.low, peak: d.high }));
   const wholeDays = (life: number) =>
-    [...(lows.get(life) ?? new Map<number, number>()).entries()]
-      .filter(([day]) => cells.filter((c) => c.life === life && Math.floor(c.hour / 24) === day).length >= 20)
+    [...(lows.get(life) ?? new Map<number, { low: number; count: number }>()).entries()]
+      .filter(([, entry]) => entry.count >= 20)
       .sort((a, b) => a[0] - b[0])
-      .map(([, low]) => low);
+      .map(([, entry]) => entry.low);
   const lowsOfLongestLifetime = [...lows.keys()]
     .map(wholeDays)
     .reduce<number[]>((a, b) => (b.length > a.length ? b : a), []);
