@@ -14,9 +14,15 @@ export function healthz(): (req: IncomingMessage, res: ServerResponse) => void {
   };
 }
 
+/**
+ * 503 only when a `checks` entry fails (Redis and the queue: this role cannot take work). `details`
+ * adds the latest start-up and periodic checks (Kubernetes, RBAC, Prometheus, Slack) with their
+ * reasons to the body without ever making the answer 503.
+ */
 export function readyz(
   checks: ReadinessCheck[],
   cacheMs = 5000,
+  details?: () => object,
 ): (req: IncomingMessage, res: ServerResponse) => void {
   // Probes come every few seconds: cache the answer briefly rather than call Slack each time.
   let cached: { at: number; results: Record<string, boolean> } | null = null;
@@ -32,7 +38,13 @@ export function readyz(
       }
       const ok = Object.values(cached.results).every(Boolean);
       res.writeHead(ok ? 200 : 503, { 'Content-Type': 'application/json' });
-      res.end(JSON.stringify({ status: ok ? 'ready' : 'not ready', checks: cached.results }));
+      res.end(
+        JSON.stringify({
+          status: ok ? 'ready' : 'not ready',
+          checks: cached.results,
+          ...(details ? { dependencies: details() } : {}),
+        }),
+      );
     })();
   };
 }

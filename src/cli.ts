@@ -339,7 +339,17 @@ async function serve(role: Role, env: NodeJS.ProcessEnv, io: CliIo): Promise<num
     }
     throw error;
   }
-  const bot = await startBot(config);
+  let bot;
+  try {
+    bot = await startBot(config);
+  } catch (error) {
+    // An unusable kubeconfig stops start-up with one line, as a bad setting does.
+    if (error instanceof OomdoctorError && error.code === 'kubeconfig') {
+      io.stderr(`oomdoctor cannot start: ${error.sentence}\n`);
+      return EXIT.unreachable;
+    }
+    throw error;
+  }
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
       bot.logger.info({ signal }, 'stopping: finishing running jobs');

@@ -19,6 +19,7 @@ import { GroupMembership, WebSlackInteractive, type SlackInteractive } from '../
 import { AuditLog } from '../apply/audit';
 import type { BotConfig } from './config';
 import { metricsEndpoint, observeQueueBacklog } from './metrics';
+import { Readiness, readinessChecks, type Check } from './readiness';
 import { BullJobQueue, MemoryJobQueue, type JobQueue } from './queue';
 import { MemoryStore, RedisStore, type StateStore } from './store';
 
@@ -38,6 +39,8 @@ export interface BotOverrides {
   writer?: ClusterWriter;
   interactive?: SlackInteractive;
   applyPollMs?: number;
+  /** Replaces the start-up and periodic checks of Kubernetes, Prometheus and Slack. */
+  readinessChecks?: Check[];
 }
 
 export interface RunningBot {
@@ -116,11 +119,15 @@ export async function startBot(config: BotConfig, overrides: BotOverrides = {}):
   const checks: ReadinessCheck[] = [
     { name: 'queue', check: () => queue.ready() },
     { name: 'store', check: () => store.ping() },
-    { name: 'slack', check: () => slack.authTest() },
   ];
+  // Kubernetes, RBAC, Prometheus and Slack: in /readyz's body and the logs, never a reason to be unready.
+  const readiness = new Readiness(
+    overrides.readinessChecks ?? readinessChecks(config),
+    logger.child({ component: 'readiness' }),
+  );
   const routes: CustomRoute[] = [
     { path: '/healthz', method: ['GET'], handler: healthz() },
-    { path: '/readyz', method: ['GET'], handler: readyz(checks) },
+    { path: '/readyz', method: ['GET'], handler: readyz(checks, 5000, () => readiness.results()) },
     { path: '/metrics', method: ['GET'], handler: metricsEndpoint() },
   ];
   observeQueueBacklog(() => queue.backlog());
@@ -239,6 +246,7 @@ export async function startBot(config: BotConfig, overrides: BotOverrides = {}):
   }
   if (!server.listening) await new Promise<void>((resolve) => server.once('listening', () => resolve()));
   const port = (server.address() as AddressInfo).port;
+  await readiness.start();
   logger.info(
     {
       port,
@@ -259,6 +267,7 @@ export async function startBot(config: BotConfig, overrides: BotOverrides = {}):
     audit,
     async stop() {
       stopping.abort(); // a rollout being followed says so and lets its job end
+      readiness.stop();
       await stopSlack().catch(() => undefined);
       if (server.listening) {
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
