@@ -4,6 +4,7 @@ import { NotFoundError, SourceError } from './adapters/errors';
 import type { ClusterReader } from './adapters/kubernetes';
 import {
   configMapsReferenced,
+  containerChoiceIsOpen,
   lastKillAt,
   namespaceLimits,
   nodeEvidence,
@@ -158,6 +159,25 @@ export async function gatherEvidence(request: DiagnoseRequest, given: DiagnoseDe
   }
 }
 
+/** Every container's OOM counter rise, to find a child process killed in a container that did not restart; empty when unknown. */
+async function oomCounters(
+  deps: DiagnoseDeps,
+  pod: ApiObject,
+  window: { start: Date; end: Date },
+): Promise<Map<string, number>> {
+  if (!deps.metrics?.oomEventsByContainer) return new Map();
+  try {
+    return await deps.metrics.oomEventsByContainer(
+      String(pod.metadata?.namespace),
+      String(pod.metadata?.name),
+      window,
+    );
+  } catch {
+    // The history query that follows meets the same failure and says so in `missing`.
+    return new Map();
+  }
+}
+
 async function gatherEvidenceWithin(request: DiagnoseRequest, deps: DiagnoseDeps): Promise<Evidence> {
   const now = deps.now?.() ?? new Date();
   const window = { start: new Date(now.getTime() - request.windowMs), end: now };
@@ -177,7 +197,12 @@ async function gatherEvidenceWithin(request: DiagnoseRequest, deps: DiagnoseDeps
         [] as ApiObject[],
       )
     : Promise.resolve([] as ApiObject[]);
-  const containerName = request.container ?? pickContainer(pod, { nodeEvents: await nodeEventsPromise });
+  const containerName =
+    request.container ??
+    pickContainer(pod, {
+      nodeEvents: await nodeEventsPromise,
+      ...(containerChoiceIsOpen(pod) ? { oomEventsByContainer: await oomCounters(deps, pod, window) } : {}),
+    });
   const container = allContainers.find((c) => c.name === containerName);
   if (!containerName || !container) {
     throw new NotFoundError(

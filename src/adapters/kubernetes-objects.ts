@@ -379,6 +379,24 @@ export function pickContainer(pod: ApiObject, hints: ContainerHints = {}): strin
   return fallback();
 }
 
+/**
+ * Whether the pod itself cannot say which container to diagnose: not evicted, no container killed
+ * or failed, and more than one to choose from. Only then are the OOM counters worth a query.
+ */
+export function containerChoiceIsOpen(pod: ApiObject): boolean {
+  if (pod.status?.reason === 'Evicted') return false;
+  const statuses: ApiObject[] = [
+    ...(pod.status?.initContainerStatuses ?? []),
+    ...(pod.status?.containerStatuses ?? []),
+  ];
+  const killedOrFailed = statuses.some((s) =>
+    [s.state?.terminated, s.lastState?.terminated].some(
+      (t: ApiObject | undefined) => t && (t.reason === 'OOMKilled' || Number(t.exitCode) !== 0),
+    ),
+  );
+  return !killedOrFailed && (pod.spec?.containers ?? []).length > 1;
+}
+
 function quantityOrZero(text: string): number {
   try {
     return parseQuantity(text);

@@ -53,6 +53,15 @@ export interface MetricsSource {
     window: { start: Date; end: Date },
     options?: HistoryOptions,
   ): Promise<MetricsEvidence>;
+  /**
+   * How much each container's OOM counter rose over the window: asked only when nothing in the pod
+   * says which container to diagnose (a child process killed in a container that did not restart).
+   */
+  oomEventsByContainer?(
+    namespace: string,
+    pod: string,
+    window: { start: Date; end: Date },
+  ): Promise<Map<string, number>>;
 }
 
 /** In a Prometheus holding several clusters: the label that names them, and this cluster's value. */
@@ -93,6 +102,16 @@ const matrixResponse = z.object({
 });
 
 type Matrix = RangeSeries[];
+
+const vectorResponse = z.object({
+  status: z.literal('success'),
+  data: z.object({
+    resultType: z.literal('vector'),
+    result: z.array(
+      z.object({ metric: z.record(z.string(), z.string()), value: z.tuple([z.number(), z.string()]) }),
+    ),
+  }),
+});
 
 /** PromQL string literal: backslash and double quote are the characters that need escaping. */
 export function promString(value: string): string {
@@ -241,6 +260,35 @@ export class PrometheusSource implements MetricsSource {
       ? `, ${this.options.cluster.label}=${promString(this.options.cluster.name)}`
       : '';
     return `${n.namespaceLabel}=${promString(target.namespace)}, ${n.podLabel}=${promString(target.pod)}, ${n.containerLabel}=${promString(target.container)}${cluster}`;
+  }
+
+  /** One instant query: the rise of every container's cAdvisor OOM counter in the pod over the window. */
+  async oomEventsByContainer(
+    namespace: string,
+    pod: string,
+    window: { start: Date; end: Date },
+  ): Promise<Map<string, number>> {
+    const n = this.names;
+    const cluster = this.options.cluster
+      ? `, ${this.options.cluster.label}=${promString(this.options.cluster.name)}`
+      : '';
+    const seconds = Math.max(60, Math.round((window.end.getTime() - window.start.getTime()) / 1000));
+    const query = `max by (${n.containerLabel}) (increase(${n.oomEvents}{${n.namespaceLabel}=${promString(namespace)}, ${n.podLabel}=${promString(pod)}, ${n.containerLabel}!~"|POD"${cluster}}[${seconds}s]))`;
+    const params = new URLSearchParams({ query, time: (window.end.getTime() / 1000).toFixed(3) });
+    const answer = await this.client.postForm('/api/v1/query', params);
+    const parsed = vectorResponse.safeParse(answer.body);
+    if (!parsed.success)
+      throw new SourceError(
+        'prometheus',
+        `unexpected answer from ${this.client.url}/api/v1/query (is this a Prometheus API?)`,
+      );
+    const rises = new Map<string, number>();
+    for (const sample of parsed.data.data.result) {
+      const name = sample.metric[n.containerLabel];
+      const rise = Number(sample.value[1]);
+      if (name && Number.isFinite(rise)) rises.set(name, rise);
+    }
+    return rises;
   }
 
   private async queryRange(

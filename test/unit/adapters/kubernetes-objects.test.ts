@@ -8,6 +8,7 @@ import {
   lastKillAt,
   namespaceLimits,
   nodeEvidence,
+  containerChoiceIsOpen,
   isInjectedSidecar,
   pickContainer,
   podEvent,
@@ -628,6 +629,24 @@ describe('pickContainer', () => {
           },
         ),
       ).toBe('istio-proxy');
+    });
+
+    it('the OOM counters are asked for only when the pod itself cannot say which container', () => {
+      const quiet = pod([
+        { name: 'istio-proxy', state: running },
+        { name: 'api', state: running },
+      ]);
+      expect(containerChoiceIsOpen(quiet)).toBe(true);
+      const killed = pod([
+        { name: 'istio-proxy', state: running },
+        {
+          name: 'api',
+          state: running,
+          lastState: { terminated: { reason: 'OOMKilled', exitCode: 137, ...at('2026-11-28T10:00:00Z') } },
+        },
+      ]);
+      expect(containerChoiceIsOpen(killed)).toBe(false);
+      expect(containerChoiceIsOpen(pod([{ name: 'api', state: running }]))).toBe(false);
     });
 
     it('two app containers near their limits, only one killed: the killed one', () => {
