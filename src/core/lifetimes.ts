@@ -2,6 +2,7 @@
 // kill we can place in time, and its memory history cut into lifetimes between restarts.
 // Shared by the verdict (classify.ts), the causes (causes.ts) and the recommender.
 import { CLASSIFY_THRESHOLDS as T } from './classify-thresholds';
+import { isLeakAcrossDays, readDays } from './daily-cycles';
 import { median, segmentFeatures, splitIntoLifetimes, type Segment, type SegmentFeatures } from './series';
 import type {
   ContainerSpecEvidence,
@@ -157,7 +158,11 @@ export function isRamp(l: Lifetime, limit: number): boolean {
 export function leakRate(evidence: Evidence): number | null {
   const limit = limitInForce(evidence);
   if (limit === null) return null;
-  const { killed } = analyseLifetimes(evidence, collectKills(evidence), limit);
+  const { killed, segments } = analyseLifetimes(evidence, collectKills(evidence), limit);
+  // Under a daily cycle one lifetime's slope mixes the day's traffic into the rate; the same hour
+  // from one day to the next does not.
+  const days = readDays(evidence.metrics?.workingSet ?? [], segments, limit);
+  if (days && isLeakAcrossDays(days, limit)) return (days.growthPerDay ?? 0) / (24 * 3_600_000);
   const ramps = killed.filter((l) => isRamp(l, limit));
   return ramps.length > 0 ? median(ramps.map((l) => l.features.fit.slope)) : null;
 }

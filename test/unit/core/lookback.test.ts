@@ -1,6 +1,6 @@
 // The look-back and what the evidence says about the history itself (issue 11, section 4): when one
 // day is not enough, the other pods under the same name, a resized limit, hours-long scrape gaps.
-import { classify } from '../../../src/core/classify';
+import { classify, leakRate } from '../../../src/core/classify';
 import { historyNotes, lookbackToWiden } from '../../../src/core/lookback';
 import { findSpikes, longestPlateau } from '../../../src/core/series';
 import type { Evidence, Sample } from '../../../src/core/types';
@@ -59,6 +59,19 @@ describe('lookbackToWiden (daily cycles)', () => {
     const day = await scenarioEvidence(scenario, { start: NOW - DAY, end: NOW });
     if (day.metrics) day.metrics = { ...day.metrics, source: 'metrics-api' };
     expect(lookbackToWiden(day)).toBeNull();
+  });
+});
+
+describe('leakRate under a daily cycle', () => {
+  it('is the growth from one day to the next at the same hour: the generated rate, whatever the cycle', async () => {
+    for (const c of timeShapeCases(NOW).filter((x) => x.shapeClass === 'leak-under-daily-cycle')) {
+      const { evidence } = await diagnosedEvidence(generateTimeShape(c, NOW), NOW);
+      const limit = c.spec.limit as number;
+      const rate = leakRate(evidence) ?? 0;
+      // The generator adds 0.172–0.182 of the limit per day.
+      expect(rate * DAY).toBeGreaterThan(0.15 * limit);
+      expect(rate * DAY).toBeLessThan(0.2 * limit);
+    }
   });
 });
 
