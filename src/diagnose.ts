@@ -255,7 +255,18 @@ async function gatherEvidenceWithin(request: DiagnoseRequest, deps: DiagnoseDeps
     attempt(
       missing,
       'The patch names the pod, not its workload',
-      () => resolveWorkload(pod, (kind, ns, name) => deps.cluster.readWorkload(kind, ns, name)),
+      () =>
+        resolveWorkload(pod, (kind, ns, name) =>
+          kind === 'Rollout'
+            ? // Without the Rollout (no RBAC grant, no CRD) the ReplicaSet's owner reference still names it.
+              attempt(
+                missing,
+                'The fix names the Rollout from the ReplicaSet, without a patch for its template',
+                () => deps.cluster.readWorkload(kind, ns, name),
+                null,
+              )
+            : deps.cluster.readWorkload(kind, ns, name),
+        ),
       null as WorkloadRef | null,
     ),
     Promise.all(

@@ -46,7 +46,8 @@ export function workloadPatch(
   if (workload.owner) {
     const { owner } = workload;
     const managed = `${workload.kind === 'Pod' ? 'pod' : workload.kind} ${workload.namespace}/${workload.name}`;
-    kubectl = `# ${managed} is managed by ${owner.kind} ${workload.namespace}/${owner.name} (${owner.apiVersion}), which oomdoctor does not know how to patch: make this change in its pod template.`;
+    const unreadRollout = owner.kind === 'Rollout' && owner.apiVersion.startsWith('argoproj.io/');
+    kubectl = `# ${managed} is managed by ${owner.kind} ${workload.namespace}/${owner.name} (${owner.apiVersion}), ${unreadRollout ? 'which could not be read (see what could not be gathered)' : 'which oomdoctor does not know how to patch'}: make this change in its pod template.`;
     notes.push(
       `${owner.kind} ${owner.name} (${owner.apiVersion}) controls this ${workload.kind === 'Pod' ? 'pod' : workload.kind}: patching ${workload.kind === 'ReplicaSet' ? 'the ReplicaSet' : 'the pod'} would be undone by it, so no kubectl line is given. The YAML shows the container change to make wherever ${owner.kind} keeps its pod template.`,
     );
