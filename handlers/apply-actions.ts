@@ -47,6 +47,39 @@ async function authorize(deps: ApplyActionDeps, userId: string, record: Suggesti
   return { groups, decision: decide(deps.config.apply, userId, groups, record.workload.namespace) };
 }
 
+/**
+ * Queues the checks or the change. One job per modal, keyed by it: Slack re-sending the same
+ * interaction finds it queued already. False when the queue is down (logged; the caller says so).
+ */
+async function enqueue(
+  deps: ApplyActionDeps,
+  kind: 'apply-preview' | 'apply',
+  record: SuggestionRecord,
+  op: ApplyOp,
+  userId: string,
+  userGroups: string[],
+  viewId: string,
+): Promise<boolean> {
+  try {
+    await deps.queue.add(
+      { kind, receivedAt: Date.now(), suggestionId: record.id, op, userId, userGroups, viewId },
+      `${kind}-${record.id}-${op}-${viewId}`,
+    );
+    return true;
+  } catch (error) {
+    deps.logger.error({ err: (error as Error).message, kind }, 'cannot queue the Apply job');
+    return false;
+  }
+}
+
+function queueDownView(op: ApplyOp) {
+  return refusedView(
+    op,
+    'The job queue is not available right now.',
+    'Nothing was changed. Try again in a minute.',
+  );
+}
+
 export function registerApplyActions(app: App, deps: ApplyActionDeps): void {
   const onButton =
     (op: ApplyOp) =>
@@ -117,32 +150,8 @@ export function registerApplyActions(app: App, deps: ApplyActionDeps): void {
         reason: `modal opened (allowed by ${decision.via})`,
         code: 'opened',
       });
-      try {
-        await deps.queue.add(
-          {
-            kind: 'apply-preview',
-            receivedAt: Date.now(),
-            suggestionId: record.id,
-            op,
-            userId,
-            userGroups: groups,
-            viewId,
-          },
-          `apply-preview-${record.id}-${op}-${viewId}`,
-        );
-      } catch (error) {
-        deps.logger.error({ err: (error as Error).message }, 'cannot queue the Apply checks');
-        await deps.interactive
-          .updateView(
-            viewId,
-            refusedView(
-              op,
-              'The job queue is not available right now.',
-              'Nothing was changed. Try again in a minute.',
-            ),
-          )
-          .catch(() => undefined);
-      }
+      if (!(await enqueue(deps, 'apply-preview', record, op, userId, groups, viewId)))
+        await deps.interactive.updateView(viewId, queueDownView(op)).catch(() => undefined);
     };
 
   app.action<BlockAction<ButtonAction>>(ACTION_IDS.apply, onButton('apply'));
@@ -189,30 +198,8 @@ export function registerApplyActions(app: App, deps: ApplyActionDeps): void {
       });
       return;
     }
-    try {
-      // One job per modal: Slack re-sending the same submission finds it queued already.
-      await deps.queue.add(
-        {
-          kind: 'apply',
-          receivedAt: Date.now(),
-          suggestionId: record.id,
-          op,
-          userId,
-          userGroups: groups,
-          viewId: view.id,
-        },
-        `apply-${record.id}-${op}-${view.id}`,
-      );
-    } catch (error) {
-      deps.logger.error({ err: (error as Error).message }, 'cannot queue the change');
-      await ack({
-        response_action: 'update',
-        view: refusedView(
-          op,
-          'The job queue is not available right now.',
-          'Nothing was changed. Try again in a minute.',
-        ),
-      });
+    if (!(await enqueue(deps, 'apply', record, op, userId, groups, view.id))) {
+      await ack({ response_action: 'update', view: queueDownView(op) });
       return;
     }
     await ack({ response_action: 'update', view: submittedView(op, record.workload, record.container) });
