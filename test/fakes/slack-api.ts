@@ -28,8 +28,12 @@
 // The parts live in ./slack/: wire.ts (bodies in, answers out), block-kit.ts, workspace.ts (the stored
 // state and the methods), socket-mode.ts, rate-limits.ts, server.ts (routing, tokens, limits, injected failures).
 //
-// Not modelled: scopes, conversations.history/replies, reactions, pagination, Events API over HTTP,
-// retries of unacknowledged envelopes (sendSocketEnvelope rejects instead).
+// Message metadata ({event_type, event_payload}) is stored and returned by conversations.history/replies
+// with include_all_metadata; both paginate with cursors; a file completed into a conversation shows up
+// there (in its thread with thread_ts) as a message with `files`; chat.getPermalink answers links.
+//
+// Not modelled: scopes, reactions, Events API over HTTP, retries of unacknowledged envelopes
+// (sendSocketEnvelope rejects instead).
 
 export {
   FakeSlackApi,

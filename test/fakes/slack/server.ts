@@ -197,9 +197,13 @@ export class FakeSlackApi {
     return this.calls.filter((c) => c.method === method);
   }
 
-  /** The replies in a thread (not the parent), oldest first. */
-  thread(channel: string, threadTs: string): FakeMessage[] {
-    return this.workspace.thread(channel, threadTs);
+  /**
+   * The replies in a thread (not the parent), oldest first. The messages that share a file into the thread
+   * (files.completeUploadExternal with thread_ts; they are in `messages` and on the wire, as on Slack) are
+   * left out unless withFiles: the bot's own replies are what most tests count; `files` has the uploads.
+   */
+  thread(channel: string, threadTs: string, options: { withFiles?: boolean } = {}): FakeMessage[] {
+    return this.workspace.thread(channel, threadTs, options);
   }
 
   async waitFor(predicate: () => boolean, timeoutMs = 5000): Promise<void> {

@@ -25,6 +25,15 @@ export interface FakeMessage {
   /** The bot user id for messages the bot posted; a person's id for messages added with addMessage(). */
   user: string;
   edits: number;
+  /** Message metadata as chat.postMessage/chat.update took it. */
+  metadata?: MessageMetadata;
+  /** Files shared with files.completeUploadExternal (channel_id, and thread_ts for a thread). */
+  files?: Array<{ id: string; name: string; title: string }>;
+}
+
+export interface MessageMetadata {
+  event_type: string;
+  event_payload: Record<string, unknown>;
 }
 
 export interface UploadedFile {
@@ -126,7 +135,16 @@ export const WORKSPACE_METHODS = new Set([
   'files.completeUploadExternal',
   'views.open',
   'views.update',
+  'conversations.history',
+  'conversations.replies',
+  'chat.getPermalink',
 ]);
+
+/** conversations.history's and conversations.replies' page sizes (docs: history 100 by default, at most 999; replies up to 1000). */
+const HISTORY_DEFAULT_LIMIT = 100;
+const HISTORY_MAX_LIMIT = 999;
+const REPLIES_DEFAULT_LIMIT = 1000;
+const REPLIES_MAX_LIMIT = 1000;
 
 export class SlackWorkspace {
   readonly messages: FakeMessage[] = [];
@@ -212,10 +230,16 @@ export class SlackWorkspace {
     return stored;
   }
 
-  /** The replies in a thread (not the parent), oldest first. */
-  thread(channel: string, threadTs: string): FakeMessage[] {
+  /** The replies in a thread (not the parent), oldest first; file shares only with withFiles. */
+  thread(channel: string, threadTs: string, options: { withFiles?: boolean } = {}): FakeMessage[] {
     return this.messages
-      .filter((m) => m.channel === channel && m.thread_ts === threadTs && m.ts !== threadTs)
+      .filter(
+        (m) =>
+          m.channel === channel &&
+          m.thread_ts === threadTs &&
+          m.ts !== threadTs &&
+          (options.withFiles === true || m.files === undefined),
+      )
       .sort((a, b) => compareTs(a.ts, b.ts));
   }
 
@@ -271,6 +295,12 @@ export class SlackWorkspace {
         return this.openView(args);
       case 'views.update':
         return this.updateView(args);
+      case 'conversations.history':
+        return this.history(args);
+      case 'conversations.replies':
+        return this.replies(args);
+      case 'chat.getPermalink':
+        return this.permalink(args);
       default:
         throw new SlackApiError('unknown_method');
     }
@@ -367,7 +397,7 @@ export class SlackWorkspace {
   }
 
   /** A message as the API returns it (chat.postMessage's `message`). */
-  private wire(message: FakeMessage): Answer {
+  private wire(message: FakeMessage, withMetadata = true): Answer {
     const out: Answer = { user: message.user, type: 'message', ts: message.ts };
     if (message.user === this.botUserId) {
       out.bot_id = this.botId;
@@ -389,12 +419,158 @@ export class SlackWorkspace {
     if (message.blocks) out.blocks = message.blocks;
     if (message.attachments)
       out.attachments = message.attachments.map((a, i) => (isObject(a) ? { id: i + 1, ...a } : a));
+    if (message.files) out.files = message.files.map((f) => ({ ...f }));
+    if (message.metadata && withMetadata) out.metadata = message.metadata;
     if (message.thread_ts !== undefined) {
       out.thread_ts = message.thread_ts;
       const parent = this.findMessage(message.channel, message.thread_ts);
-      if (parent) out.parent_user_id = parent.user;
+      if (parent && parent !== message) out.parent_user_id = parent.user;
+    }
+    const replies = this.messages.filter(
+      (m) => m.channel === message.channel && m.thread_ts === message.ts && m.ts !== message.ts,
+    );
+    if (replies.length > 0) {
+      out.thread_ts = message.ts;
+      out.reply_count = replies.length;
+      out.reply_users = [...new Set(replies.map((m) => m.user))];
+      out.reply_users_count = (out.reply_users as string[]).length;
+      out.latest_reply = replies
+        .map((m) => m.ts)
+        .sort(compareTs)
+        .at(-1);
     }
     return out;
+  }
+
+  /** `metadata` as chat.postMessage and chat.update take it: `{event_type, event_payload}`. */
+  private metadataArg(args: Args): MessageMetadata | undefined {
+    if (!present(args, 'metadata')) return undefined;
+    const metadata = args.metadata;
+    if (!isObject(metadata) || typeof metadata.event_type !== 'string' || metadata.event_type === '')
+      throw new SlackApiError('invalid_metadata_format');
+    if (!isObject(metadata.event_payload)) throw new SlackApiError('invalid_metadata_format');
+    return { event_type: metadata.event_type, event_payload: metadata.event_payload };
+  }
+
+  /** Reading a conversation: the bot must be in it; a private one it is not in does not exist for it. */
+  private readableChannel(id: string | undefined): ChannelState {
+    const channel = this.channelById(id);
+    if (!channel.members.has(this.botUserId)) {
+      throw new SlackApiError(channel.is_private ? 'channel_not_found' : 'not_in_channel');
+    }
+    return channel;
+  }
+
+  /** One page of `items` from an opaque cursor (an offset here), as the paginated methods answer. */
+  private page<T>(
+    items: T[],
+    args: Args,
+    defaultLimit: number,
+    maxLimit: number,
+  ): { items: T[]; hasMore: boolean; nextCursor: string } {
+    const limitText = str(args, 'limit');
+    const limit = limitText === undefined ? defaultLimit : Number(limitText);
+    if (!Number.isInteger(limit) || limit < 1) throw new SlackApiError('invalid_limit');
+    const cursor = str(args, 'cursor');
+    let offset = 0;
+    if (cursor !== undefined) {
+      const m = /^offset:(\d+)$/.exec(Buffer.from(cursor, 'base64').toString('utf8'));
+      if (!m) throw new SlackApiError('invalid_cursor');
+      offset = Number(m[1]);
+    }
+    const size = Math.min(limit, maxLimit);
+    const slice = items.slice(offset, offset + size);
+    const hasMore = offset + size < items.length;
+    const nextCursor = hasMore ? Buffer.from(`offset:${offset + size}`).toString('base64') : '';
+    return { items: slice, hasMore, nextCursor };
+  }
+
+  private inTimeRange(message: FakeMessage, args: Args): boolean {
+    const oldest = str(args, 'oldest');
+    const latest = str(args, 'latest');
+    const inclusive = args.inclusive === true || args.inclusive === 'true' || args.inclusive === '1';
+    if (oldest !== undefined) {
+      const c = compareTs(message.ts, oldest);
+      if (c < 0 || (c === 0 && !inclusive)) return false;
+    }
+    if (latest !== undefined) {
+      const c = compareTs(message.ts, latest);
+      if (c > 0 || (c === 0 && !inclusive)) return false;
+    }
+    return true;
+  }
+
+  private static flag(args: Args, key: string): boolean {
+    const value = args[key];
+    return value === true || value === 'true' || value === '1' || value === 1;
+  }
+
+  /** The channel's messages, newest first; thread replies stay in their thread. */
+  private history(args: Args): Answer {
+    const channel = this.readableChannel(str(args, 'channel'));
+    const withMetadata = SlackWorkspace.flag(args, 'include_all_metadata');
+    const messages = this.messages
+      .filter(
+        (m) =>
+          m.channel === channel.id &&
+          (m.thread_ts === undefined || m.thread_ts === m.ts) &&
+          this.inTimeRange(m, args),
+      )
+      .sort((a, b) => compareTs(b.ts, a.ts));
+    const { items, hasMore, nextCursor } = this.page(
+      messages,
+      args,
+      HISTORY_DEFAULT_LIMIT,
+      HISTORY_MAX_LIMIT,
+    );
+    return {
+      messages: items.map((m) => this.wire(m, withMetadata)),
+      has_more: hasMore,
+      pin_count: 0,
+      channel_actions_ts: null,
+      channel_actions_count: 0,
+      response_metadata: { next_cursor: nextCursor },
+    };
+  }
+
+  /** A thread: its parent first, then the replies oldest first. `ts` may name the parent or any reply. */
+  private replies(args: Args): Answer {
+    const channel = this.readableChannel(str(args, 'channel'));
+    const ts = str(args, 'ts');
+    if (ts === undefined) throw invalidArguments('[ERROR] missing required field: ts');
+    const named = this.findMessage(channel.id, ts);
+    if (!named) throw new SlackApiError('thread_not_found');
+    const parentTs = named.thread_ts ?? named.ts;
+    const withMetadata = SlackWorkspace.flag(args, 'include_all_metadata');
+    const thread = this.messages
+      .filter(
+        (m) =>
+          m.channel === channel.id &&
+          (m.ts === parentTs || m.thread_ts === parentTs) &&
+          this.inTimeRange(m, args),
+      )
+      .sort((a, b) => compareTs(a.ts, b.ts));
+    const { items, hasMore, nextCursor } = this.page(thread, args, REPLIES_DEFAULT_LIMIT, REPLIES_MAX_LIMIT);
+    return {
+      messages: items.map((m) => this.wire(m, withMetadata)),
+      has_more: hasMore,
+      response_metadata: { next_cursor: nextCursor },
+    };
+  }
+
+  private permalink(args: Args): Answer {
+    const channel = this.channelById(str(args, 'channel'));
+    const message = this.findMessage(channel.id, str(args, 'message_ts'));
+    if (!message) throw new SlackApiError('message_not_found');
+    const p = `p${message.ts.replace('.', '')}`;
+    const thread =
+      message.thread_ts !== undefined && message.thread_ts !== message.ts
+        ? `?thread_ts=${message.thread_ts}&cid=${channel.id}`
+        : '';
+    return {
+      channel: channel.id,
+      permalink: `https://fake-workspace.slack.com/archives/${channel.id}/${p}${thread}`,
+    };
   }
 
   private postMessage(args: Args): Answer {
@@ -410,6 +586,8 @@ export class SlackWorkspace {
     };
     if (content.blocks) message.blocks = content.blocks;
     if (content.attachments) message.attachments = content.attachments;
+    const metadata = this.metadataArg(args);
+    if (metadata) message.metadata = metadata;
     // The real API accepts a thread_ts that names no message (the reply then shows up nowhere); so does this.
     const threadTs = str(args, 'thread_ts');
     if (threadTs !== undefined) message.thread_ts = threadTs;
@@ -426,6 +604,8 @@ export class SlackWorkspace {
     if (content.text !== undefined) message.text = content.text;
     if (content.blocks !== undefined) message.blocks = content.blocks;
     if (content.attachments !== undefined) message.attachments = content.attachments;
+    const metadata = this.metadataArg(args);
+    if (metadata) message.metadata = metadata;
     message.edits++;
     const wire = this.wire(message);
     delete wire.ts;
@@ -660,6 +840,23 @@ export class SlackWorkspace {
         shares: {},
         comments_count: 0,
       });
+    }
+    // Shared into a conversation, the files appear there as a message of the bot's (in the thread, with thread_ts).
+    if (channel) {
+      const message: FakeMessage = {
+        channel: channel.id,
+        ts: this.nextTs(),
+        text: str(args, 'initial_comment') ?? '',
+        user: this.botUserId,
+        edits: 0,
+        files: pending.map(({ upload, title }) => ({
+          id: upload.id,
+          name: upload.filename,
+          title: title ?? upload.filename,
+        })),
+      };
+      if (threadTs !== undefined) message.thread_ts = threadTs;
+      this.messages.push(message);
     }
     return { files: out };
   }

@@ -973,3 +973,197 @@ describe("SlackRateLimits (the clock in the test's hands)", () => {
     for (let i = 0; i < 1000; i++) expect(limits.take('t', 'auth.test', undefined, 0)).toBeUndefined();
   });
 });
+
+describe('FakeSlackApi: metadata, threads and history, files in threads, conversations.info, permalinks', () => {
+  const METADATA = { event_type: 'oomdoctor_reply', event_payload: { key: 'shop/api:1', version: 1 } };
+
+  test('metadata round-trip: stored from chat.postMessage and chat.update, returned only when asked for', async () => {
+    const fake = await startFake();
+    const web = client(fake);
+    const posted = await web.chat.postMessage({ channel: 'C0OPS', text: 'placeholder', metadata: METADATA });
+    expect(fake.messages[0]!.metadata).toEqual(METADATA);
+    expect(posted.message?.metadata).toEqual(METADATA);
+
+    const updated = { event_type: 'oomdoctor_reply', event_payload: { key: 'shop/api:1', version: 2 } };
+    await web.chat.update({ channel: 'C0OPS', ts: posted.ts!, text: 'diagnosis', metadata: updated });
+    await web.chat.update({ channel: 'C0OPS', ts: posted.ts!, text: 'diagnosis, edited without metadata' });
+    expect(fake.messages[0]!.metadata).toEqual(updated);
+
+    const withMetadata = await web.conversations.history({ channel: 'C0OPS', include_all_metadata: true });
+    expect(withMetadata.messages?.[0]?.metadata).toEqual(updated);
+    const without = await web.conversations.history({ channel: 'C0OPS' });
+    expect(without.messages?.[0]).not.toHaveProperty('metadata');
+
+    const bad = await failure(
+      web.chat.postMessage({
+        channel: 'C0OPS',
+        text: 'x',
+        metadata: { event_type: '', event_payload: {} },
+      }),
+    );
+    expect(bad.data?.error).toBe('invalid_metadata_format');
+  });
+
+  test('conversations.replies: parent first then replies, cursor pagination, any ts of the thread, metadata on request', async () => {
+    const fake = await startFake();
+    const web = client(fake);
+    const parent = await web.chat.postMessage({ channel: 'C0OPS', text: 'parent' });
+    const replyTs: string[] = [];
+    for (let i = 1; i <= 5; i++) {
+      const r = await web.chat.postMessage({
+        channel: 'C0OPS',
+        thread_ts: parent.ts!,
+        text: `reply ${i}`,
+        metadata: { event_type: 'oomdoctor_reply', event_payload: { n: i } },
+      });
+      replyTs.push(r.ts!);
+    }
+    await web.chat.postMessage({ channel: 'C0OPS', text: 'unrelated' });
+
+    const texts: string[][] = [];
+    let cursor: string | undefined;
+    let pages = 0;
+    do {
+      const page = await web.conversations.replies({
+        channel: 'C0OPS',
+        ts: parent.ts!,
+        limit: 2,
+        include_all_metadata: true,
+        ...(cursor ? { cursor } : {}),
+      });
+      texts.push((page.messages ?? []).map((m) => m.text ?? ''));
+      expect(page.has_more).toBe(page.response_metadata?.next_cursor !== '');
+      if (pages === 1)
+        expect(page.messages?.[0]?.metadata).toEqual({
+          event_type: 'oomdoctor_reply',
+          event_payload: { n: 2 },
+        });
+      cursor = page.response_metadata?.next_cursor || undefined;
+      pages++;
+    } while (cursor && pages < 10);
+    expect(texts).toEqual([
+      ['parent', 'reply 1'],
+      ['reply 2', 'reply 3'],
+      ['reply 4', 'reply 5'],
+    ]);
+
+    const byReply = await web.conversations.replies({ channel: 'C0OPS', ts: replyTs[2]! });
+    expect(byReply.messages?.map((m) => m.text)).toEqual([
+      'parent',
+      'reply 1',
+      'reply 2',
+      'reply 3',
+      'reply 4',
+      'reply 5',
+    ]);
+    expect(byReply.messages?.[0]).toMatchObject({
+      thread_ts: parent.ts,
+      reply_count: 5,
+      latest_reply: replyTs[4],
+    });
+    expect(byReply.messages?.[1]).not.toHaveProperty('metadata');
+
+    expect((await failure(web.conversations.replies({ channel: 'C0OPS', ts: '1.000001' }))).data?.error).toBe(
+      'thread_not_found',
+    );
+    expect(
+      (await failure(web.conversations.replies({ channel: 'C0OPS', ts: parent.ts!, cursor: 'bogus' }))).data
+        ?.error,
+    ).toBe('invalid_cursor');
+    expect(
+      (await failure(web.conversations.replies({ channel: 'C0RANDOM', ts: parent.ts! }))).data?.error,
+    ).toBe('not_in_channel');
+    expect(
+      (await failure(web.conversations.replies({ channel: 'G0SECRET', ts: parent.ts! }))).data?.error,
+    ).toBe('channel_not_found');
+  });
+
+  test('conversations.history: top-level messages newest first, paginated; replies stay in their threads', async () => {
+    const fake = await startFake();
+    const web = client(fake);
+    const first = await web.chat.postMessage({ channel: 'C0OPS', text: 'one' });
+    await web.chat.postMessage({ channel: 'C0OPS', thread_ts: first.ts!, text: 'in the thread' });
+    await web.chat.postMessage({ channel: 'C0OPS', text: 'two' });
+    await web.chat.postMessage({ channel: 'C0OPS', text: 'three' });
+
+    const page1 = await web.conversations.history({ channel: 'C0OPS', limit: 2 });
+    expect(page1.messages?.map((m) => m.text)).toEqual(['three', 'two']);
+    expect(page1.has_more).toBe(true);
+    const page2 = await web.conversations.history({
+      channel: 'C0OPS',
+      limit: 2,
+      cursor: page1.response_metadata!.next_cursor!,
+    });
+    expect(page2.messages?.map((m) => m.text)).toEqual(['one']);
+    expect(page2.messages?.[0]).toMatchObject({ reply_count: 1 });
+    expect(page2.has_more).toBe(false);
+    expect(page2.response_metadata?.next_cursor).toBe('');
+  });
+
+  test('a file completed with channel_id and thread_ts appears in the thread as a message carrying it', async () => {
+    const fake = await startFake();
+    const web = client(fake);
+    const parent = await web.chat.postMessage({ channel: 'C0OPS', text: 'diagnosis' });
+    await web.files.uploadV2({
+      channel_id: 'C0OPS',
+      thread_ts: parent.ts!,
+      file: Buffer.from('png bytes'),
+      filename: 'memory.png',
+      title: 'Memory of shop/api',
+    });
+    const fileId = fake.files[0]!.id;
+    expect(fake.thread('C0OPS', parent.ts!)).toEqual([]); // the helper counts the bot's replies only
+    const thread = fake.thread('C0OPS', parent.ts!, { withFiles: true });
+    expect(thread).toHaveLength(1);
+    expect(thread[0]).toMatchObject({
+      user: 'U0BOT',
+      files: [{ id: fileId, name: 'memory.png', title: 'Memory of shop/api' }],
+    });
+    const replies = await web.conversations.replies({ channel: 'C0OPS', ts: parent.ts! });
+    expect(replies.messages?.[1]?.files).toEqual([
+      { id: fileId, name: 'memory.png', title: 'Memory of shop/api' },
+    ]);
+    // Without a channel the file is uploaded but shared nowhere.
+    await web.files.uploadV2({ file: Buffer.from('x'), filename: 'private.txt' });
+    expect(fake.messages).toHaveLength(2);
+  });
+
+  test('conversations.info: {channel} with is_member; channel_not_found for unknown ids and private channels the bot is not in', async () => {
+    const fake = await startFake();
+    const web = client(fake);
+    const member = await web.conversations.info({ channel: 'C0OPS' });
+    expect(member.channel).toMatchObject({
+      id: 'C0OPS',
+      name: 'ops',
+      is_private: false,
+      is_member: true,
+      is_channel: true,
+    });
+    expect((await web.conversations.info({ channel: 'C0RANDOM' })).channel).toMatchObject({
+      is_member: false,
+    });
+    expect((await failure(web.conversations.info({ channel: 'G0SECRET' }))).data?.error).toBe(
+      'channel_not_found',
+    );
+    expect((await failure(web.conversations.info({ channel: 'C0NOPE' }))).data?.error).toBe(
+      'channel_not_found',
+    );
+  });
+
+  test('chat.getPermalink: a link to the message (with thread_ts for a reply); message_not_found', async () => {
+    const fake = await startFake();
+    const web = client(fake);
+    const parent = await web.chat.postMessage({ channel: 'C0OPS', text: 'parent' });
+    const reply = await web.chat.postMessage({ channel: 'C0OPS', thread_ts: parent.ts!, text: 'reply' });
+    const link = await web.chat.getPermalink({ channel: 'C0OPS', message_ts: parent.ts! });
+    expect(link).toMatchObject({
+      channel: 'C0OPS',
+      permalink: `https://fake-workspace.slack.com/archives/C0OPS/p${parent.ts!.replace('.', '')}`,
+    });
+    const replyLink = await web.chat.getPermalink({ channel: 'C0OPS', message_ts: reply.ts! });
+    expect(replyLink.permalink).toContain(`?thread_ts=${parent.ts}&cid=C0OPS`);
+    expect(
+      (await failure(web.chat.getPermalink({ channel: 'C0OPS', message_ts: '1.000001' }))).data?.error,
+    ).toBe('message_not_found');
+  });
+});
