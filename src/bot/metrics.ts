@@ -105,6 +105,7 @@ let lastBacklog: Promise<QueueBacklog> | null = null;
 /** The queue whose backlog /metrics reports (the last one started in this process). */
 export function observeQueueBacklog(read: (() => Promise<QueueBacklog>) | null): void {
   readBacklog = read;
+  lastBacklog = null;
 }
 
 // Both gauges come from one read per scrape.
