@@ -88,7 +88,6 @@ export class FakeSlackApi {
   private readonly socketMode: SocketModeHub;
   private readonly failures = new Map<string, string[]>();
   private readonly injectedRateLimits = new Map<string, number[]>();
-  private readonly limits: SlackRateLimits;
   /** "token method [channel]" -> when the last 429's Retry-After runs out, and what it said. */
   private readonly retryAfterUntil = new Map<string, { until: number; seconds: number }>();
   private readonly earlyResends: EarlyResend[] = [];
@@ -101,10 +100,10 @@ export class FakeSlackApi {
     private readonly server: http.Server,
     private readonly origin: string,
     options: FakeSlackOptions,
+    private readonly limits: SlackRateLimits,
   ) {
     this.botToken = options.botToken ?? 'xoxb-test-token';
     this.appToken = options.appToken ?? 'xapp-test';
-    this.limits = new SlackRateLimits(options.speed ?? 1);
     const appId = options.appId ?? 'A0TEST';
     this.workspace = new SlackWorkspace({
       botUserId: options.botUserId ?? 'U0BOT',
@@ -120,13 +119,15 @@ export class FakeSlackApi {
   }
 
   static async start(options: FakeSlackOptions = {}): Promise<FakeSlackApi> {
+    // Before listening: a bad speed throws without leaving a server open.
+    const limits = new SlackRateLimits(options.speed ?? 1);
     const server = http.createServer();
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(0, '127.0.0.1', () => resolve());
     });
     const { port } = server.address() as AddressInfo;
-    const fake = new FakeSlackApi(server, `http://127.0.0.1:${port}`, options);
+    const fake = new FakeSlackApi(server, `http://127.0.0.1:${port}`, options, limits);
     server.on(
       'request',
       (req: http.IncomingMessage, res: http.ServerResponse) => void fake.onRequest(req, res),
