@@ -1,7 +1,6 @@
 // The Slack calls "Apply fix" needs beyond posting: modals (views.open within the trigger's 3 seconds,
 // views.update after) and user-group membership (usergroups.users.list), cached briefly because
 // every button press asks.
-import { WebClient } from '@slack/web-api';
 import type { ModalView } from '@slack/types';
 import { toDeliveryError } from './slack';
 
@@ -13,18 +12,21 @@ export interface SlackInteractive {
   usergroupMembers(groupId: string): Promise<string[] | null>;
 }
 
-export class WebSlackInteractive implements SlackInteractive {
-  readonly client: WebClient;
+/** The outbox's generic call: within the method's budget, at interactive priority, never re-sent blindly. */
+export interface SlackCaller {
+  call(method: string, args: Record<string, unknown>): Promise<Record<string, unknown>>;
+}
 
-  constructor(options: { token: string; apiUrl: string }) {
-    // No retries for views.open: the trigger would have expired by the time a retry goes out.
-    this.client = new WebClient(options.token, { slackApiUrl: options.apiUrl, retryConfig: { retries: 0 } });
-  }
+export class WebSlackInteractive implements SlackInteractive {
+  // Through the outbox, so modals count against the same per-method budgets as every other call
+  // (views.* are Tier 4, usergroups.users.list Tier 2) and take the headroom kept for them.
+  constructor(private readonly slack: SlackCaller) {}
 
   async openView(triggerId: string, view: ModalView): Promise<{ id: string }> {
     try {
-      const result = await this.client.views.open({ trigger_id: triggerId, view });
-      return { id: String(result.view?.id ?? '') };
+      const result = await this.slack.call('views.open', { trigger_id: triggerId, view });
+      const opened = result.view as { id?: unknown } | undefined;
+      return { id: typeof opened?.id === 'string' ? opened.id : '' };
     } catch (error) {
       throw toDeliveryError(error, 'opening the confirmation');
     }
@@ -32,7 +34,7 @@ export class WebSlackInteractive implements SlackInteractive {
 
   async updateView(viewId: string, view: ModalView): Promise<void> {
     try {
-      await this.client.views.update({ view_id: viewId, view });
+      await this.slack.call('views.update', { view_id: viewId, view });
     } catch (error) {
       throw toDeliveryError(error, 'updating the confirmation');
     }
@@ -40,8 +42,8 @@ export class WebSlackInteractive implements SlackInteractive {
 
   async usergroupMembers(groupId: string): Promise<string[] | null> {
     try {
-      const result = await this.client.usergroups.users.list({ usergroup: groupId });
-      return (result.users ?? []).map(String);
+      const result = await this.slack.call('usergroups.users.list', { usergroup: groupId });
+      return Array.isArray(result.users) ? result.users.map(String) : [];
     } catch {
       return null;
     }
@@ -65,7 +67,8 @@ export class GroupMembership {
     const hit = this.cache.get(groupId);
     if (hit && this.now() - hit.at < this.ttlMs) return hit.members;
     const members = await this.slack.usergroupMembers(groupId);
-    this.cache.set(groupId, { members, at: this.now() });
+    // Only an answer is cached: a failed read asks again next time rather than deny for a minute.
+    if (members !== null) this.cache.set(groupId, { members, at: this.now() });
     return members;
   }
 

@@ -1,28 +1,51 @@
-// Slack's Web API behind a small interface: post, update, upload, answer a command. Slack's own
-// errors become SlackDeliveryError with a code and whether retrying can help; not_in_channel is
-// handled here once (join a public channel, then try again).
-import { OomdoctorError, type ErrorCode as OomdoctorErrorCode } from '../core/errors';
+// Slack's Web API as the bot uses it: post, edit, upload, answer a command. Every write goes
+// through the outbox (rate budgets per method, coalesced edits, exactly-once keyed posts); see
+// slack-outbox.ts. The Web API client hands 429s back instead of pausing all its calls.
 import axios from 'axios';
-import { ErrorCode, WebClient, type Logger as SlackLogger, type WebAPICallError } from '@slack/web-api';
+import { WebClient, type Logger as SlackLogger } from '@slack/web-api';
+import type { Logger } from 'pino';
+import { MemoryOutboxState, type OutboxState } from './outbox-state';
+import { SlackOutbox, type Content, type EditOptions, type PostOptions } from './slack-outbox';
+import type { WritePriority } from './slack-limits';
+import { SlackDeliveryError, webClientWire, type PostedMessage, type SlackMessage } from './slack-wire';
 
-export interface SlackMessage {
-  text: string;
-  blocks?: unknown[];
-}
-
-export interface PostedMessage {
-  channel: string;
-  ts: string;
-}
+export {
+  SlackDeliveryError,
+  toDeliveryError,
+  type PostedMessage,
+  type SlackMessage,
+  type SlackWire,
+} from './slack-wire';
+export type { EditOptions, PostOptions } from './slack-outbox';
+export type { WritePriority } from './slack-limits';
 
 export interface SlackPoster {
-  post(channel: string, message: SlackMessage, threadTs?: string): Promise<PostedMessage>;
-  update(channel: string, ts: string, message: SlackMessage): Promise<void>;
+  /** Posts a message; under `options.key`, exactly once through retries and crashes. */
+  post(
+    channel: string,
+    message: SlackMessage,
+    threadTs?: string,
+    options?: PostOptions,
+  ): Promise<PostedMessage>;
+  /** Posts the keyed message in a thread, or edits it when it was posted: see SlackOutbox.show. */
+  show(
+    key: string,
+    channel: string,
+    threadTs: string | null,
+    message: SlackMessage,
+    options?: { priority?: WritePriority },
+  ): Promise<PostedMessage>;
+  /** The message a keyed post made, if it was made (by any process). */
+  postedUnder(key: string): Promise<PostedMessage | null>;
+  /** Sets what a message shows; edits to one message coalesce and the newest wins. */
+  update(channel: string, ts: string, message: Content, options?: EditOptions): Promise<void>;
   ephemeral(channel: string, user: string, message: SlackMessage): Promise<void>;
+  /** Uploads a file into a thread; under `options.key`, once. */
   upload(
     channel: string,
     threadTs: string,
     file: { filename: string; title: string; bytes: Buffer },
+    options?: { key?: string; priority?: WritePriority },
   ): Promise<void>;
   respond(
     responseUrl: string,
@@ -32,192 +55,92 @@ export interface SlackPoster {
   authTest(): Promise<boolean>;
 }
 
-/** A Slack Web API call that failed; `slackError` is Slack's own error string (`channel_not_found`). */
-export class SlackDeliveryError extends OomdoctorError {
-  constructor(
-    readonly slackError: string,
-    permanent: boolean,
-    message: string,
-  ) {
-    const code: OomdoctorErrorCode =
-      slackError === 'ratelimited'
-        ? 'slack-rate-limited'
-        : slackError === 'network'
-          ? 'slack-unreachable'
-          : 'slack-refused';
-    super(code, message, { permanent });
-    this.name = 'SlackDeliveryError';
-  }
-}
-
-/** Slack error codes that no retry will fix. */
-const PERMANENT = new Set([
-  'channel_not_found',
-  'not_in_channel',
-  'is_archived',
-  'invalid_auth',
-  'not_authed',
-  'account_inactive',
-  'token_revoked',
-  'missing_scope',
-  'invalid_blocks',
-  'msg_too_long',
-  'message_not_found',
-  'cant_update_message',
-  'restricted_action',
-  'method_not_supported_for_channel_type',
-  'file_not_found',
-  'expired_url',
-  'used_url',
-]);
-
-const HINTS: Record<string, string> = {
-  channel_not_found:
-    'the channel does not exist or the bot cannot see it (check SLACK_ALERT_CHANNEL, and invite the bot to private channels)',
-  not_in_channel: 'the bot is not a member of the channel: invite it (/invite @oomdoctor)',
-  is_archived: 'the channel is archived',
-  invalid_auth: 'SLACK_BOT_TOKEN is not valid',
-  not_authed: 'no Slack token was sent',
-  missing_scope:
-    "the app lacks a scope it needs (chat:write, commands, files:write, channels:join): add it in the app's OAuth & Permissions page and reinstall",
-};
-
-export function toDeliveryError(error: unknown, what: string): Error {
-  const e = error as WebAPICallError & { data?: { error?: string }; retryAfter?: number };
-  if (e.code === ErrorCode.PlatformError) {
-    const code = e.data?.error ?? 'unknown_error';
-    return new SlackDeliveryError(
-      code,
-      PERMANENT.has(code),
-      `Slack refused ${what}: ${code}${HINTS[code] ? ` (${HINTS[code]})` : ''}`,
-    );
-  }
-  if (e.code === ErrorCode.RateLimitedError)
-    return new SlackDeliveryError(
-      'ratelimited',
-      false,
-      `Slack rate-limited ${what}; retry after ${e.retryAfter ?? '?'} s`,
-    );
-  if (e.code === ErrorCode.RequestError || e.code === ErrorCode.HTTPError)
-    return new SlackDeliveryError('network', false, `could not reach Slack for ${what}: ${e.message}`);
-  return error instanceof Error ? error : new Error(String(error));
-}
-
 export interface WebSlackOptions {
   token: string;
   apiUrl: string;
-  /** Retries of passing failures (429 with Retry-After, 5xx): the Web API client's own policy. */
-  retries?: number;
-  /** Where the Web API client logs (its retries and rate limits); the default writes plain text to the console. */
-  logger?: SlackLogger;
+  /** Shared budgets and records (Redis); in memory when absent, for one process. */
+  state?: OutboxState;
+  /** Where the outbox logs its rate limits and retries. */
+  logger: Logger;
+  /** Where the Web API client logs; the default writes plain text to the console. */
+  clientLogger?: SlackLogger;
+  /** How long a write keeps trying through rate limits before it gives up (default 15 min). */
+  maxWaitMs?: number;
+  onCall?: (method: string, outcome: string) => void;
 }
+
+/** Slack's own request timeout for one Web API call; the outbox retries what is safe to retry. */
+const CALL_TIMEOUT_MS = 10_000;
 
 export class WebSlackPoster implements SlackPoster {
   readonly client: WebClient;
+  readonly outbox: SlackOutbox;
   private workspaceUrl: string | null = null;
-  private readonly joined = new Set<string>();
 
   constructor(options: WebSlackOptions) {
     this.client = new WebClient(options.token, {
       slackApiUrl: options.apiUrl,
-      retryConfig: {
-        retries: options.retries ?? 5,
-        factor: 2,
-        minTimeout: 500,
-        maxTimeout: 30_000,
-        randomize: true,
-      },
-      ...(options.logger ? { logger: options.logger } : {}),
+      rejectRateLimitedCalls: true,
+      retryConfig: { retries: 0 },
+      timeout: CALL_TIMEOUT_MS,
+      ...(options.clientLogger ? { logger: options.clientLogger } : {}),
+    });
+    this.outbox = new SlackOutbox({
+      wire: webClientWire(this.client),
+      state: options.state ?? new MemoryOutboxState(),
+      logger: options.logger,
+      ...(options.maxWaitMs !== undefined ? { maxWaitMs: options.maxWaitMs } : {}),
+      ...(options.onCall ? { onCall: options.onCall } : {}),
     });
   }
 
-  private async call<T>(what: string, channel: string | null, request: () => Promise<T>): Promise<T> {
-    try {
-      return await request();
-    } catch (error) {
-      const delivery = toDeliveryError(error, what);
-      // A public channel the bot has not joined: join once and try again.
-      if (
-        channel &&
-        delivery instanceof SlackDeliveryError &&
-        delivery.slackError === 'not_in_channel' &&
-        !this.joined.has(channel)
-      ) {
-        this.joined.add(channel);
-        try {
-          await this.client.conversations.join({ channel });
-        } catch (joinError) {
-          const joinFailure = toDeliveryError(joinError, `joining ${channel}`);
-          throw new SlackDeliveryError(
-            'not_in_channel',
-            true,
-            `the bot is not in channel ${channel} and cannot join it (${joinFailure.message}): invite it with /invite @oomdoctor`,
-          );
-        }
-        return this.call(what, channel, request);
-      }
-      throw delivery;
-    }
+  post(
+    channel: string,
+    message: SlackMessage,
+    threadTs?: string,
+    options?: PostOptions,
+  ): Promise<PostedMessage> {
+    return this.outbox.post(channel, message, threadTs, options);
   }
 
-  async post(channel: string, message: SlackMessage, threadTs?: string): Promise<PostedMessage> {
-    const result = await this.call('posting a message', channel, () =>
-      this.client.chat.postMessage({
-        channel,
-        text: message.text,
-        ...(message.blocks ? { blocks: message.blocks as never } : {}),
-        ...(threadTs ? { thread_ts: threadTs } : {}),
-        unfurl_links: false,
-        unfurl_media: false,
-      }),
-    );
-    return { channel: String(result.channel ?? channel), ts: String(result.ts) };
+  show(
+    key: string,
+    channel: string,
+    threadTs: string | null,
+    message: SlackMessage,
+    options?: { priority?: WritePriority },
+  ): Promise<PostedMessage> {
+    return this.outbox.show(key, channel, threadTs, message, options);
   }
 
-  async update(channel: string, ts: string, message: SlackMessage): Promise<void> {
-    await this.call('updating a message', channel, () =>
-      this.client.chat.update({
-        channel,
-        ts,
-        text: message.text,
-        ...(message.blocks ? { blocks: message.blocks as never } : {}),
-      }),
-    );
+  postedUnder(key: string): Promise<PostedMessage | null> {
+    return this.outbox.postedUnder(key);
   }
 
-  async ephemeral(channel: string, user: string, message: SlackMessage): Promise<void> {
-    await this.call('an ephemeral message', null, () =>
-      this.client.chat.postEphemeral({
-        channel,
-        user,
-        text: message.text,
-        ...(message.blocks ? { blocks: message.blocks as never } : {}),
-      }),
-    );
+  update(channel: string, ts: string, message: Content, options?: EditOptions): Promise<void> {
+    return this.outbox.update(channel, ts, message, options);
   }
 
-  async upload(
+  ephemeral(channel: string, user: string, message: SlackMessage): Promise<void> {
+    return this.outbox.ephemeral(channel, user, message);
+  }
+
+  upload(
     channel: string,
     threadTs: string,
     file: { filename: string; title: string; bytes: Buffer },
+    options?: { key?: string; priority?: WritePriority },
   ): Promise<void> {
-    await this.call('uploading the chart', channel, () =>
-      this.client.files.uploadV2({
-        channel_id: channel,
-        thread_ts: threadTs,
-        file: file.bytes,
-        filename: file.filename,
-        title: file.title,
-      }),
-    );
+    return this.outbox.upload(channel, threadTs, file, options);
   }
 
   async respond(
     responseUrl: string,
     message: SlackMessage & { replace_original?: boolean; response_type?: 'ephemeral' | 'in_channel' },
   ): Promise<void> {
+    // A response_url is not a Web API method: Slack allows 5 posts to it within 30 minutes.
     try {
-      await axios.post(responseUrl, message, { timeout: 10_000 });
+      await axios.post(responseUrl, message, { timeout: CALL_TIMEOUT_MS });
     } catch (error) {
       throw new SlackDeliveryError(
         'response_url',
@@ -231,7 +154,7 @@ export class WebSlackPoster implements SlackPoster {
     // Built from auth.test's workspace URL: one call per process instead of one per message.
     if (this.workspaceUrl === null) {
       try {
-        const auth = await this.client.auth.test();
+        const auth = await this.outbox.call('auth.test', {}, 'background');
         this.workspaceUrl = typeof auth.url === 'string' ? auth.url.replace(/\/?$/, '/') : '';
       } catch {
         return null;
@@ -242,10 +165,14 @@ export class WebSlackPoster implements SlackPoster {
 
   async authTest(): Promise<boolean> {
     try {
-      const result = await this.client.auth.test();
+      const result = await this.outbox.call('auth.test', {}, 'background');
       return result.ok === true;
     } catch {
       return false;
     }
+  }
+
+  close(): void {
+    this.outbox.close();
   }
 }

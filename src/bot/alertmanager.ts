@@ -76,6 +76,8 @@ export interface AlertPlan {
   /** Alerts of other names in the group, and of other clusters: acknowledged and left alone. */
   ignored: Array<{ alertname: string; why: string }>;
   channel: string | null;
+  /** Alerts Alertmanager left out of this delivery (its receiver's max_alerts). */
+  truncatedAlerts: number;
 }
 
 export function shortHash(text: string): string {
@@ -181,5 +183,6 @@ export function planAlerts(
     undiagnosable,
     ignored,
     channel,
+    truncatedAlerts: payload.truncatedAlerts ?? 0,
   };
 }

@@ -10,12 +10,19 @@ import { registerApplyActions } from '../../handlers/apply-actions';
 import { healthz, readyz, type ReadinessCheck } from '../../handlers/health';
 import { registerActions } from '../../handlers/slack-actions';
 import { registerSlashCommand } from '../../handlers/slack-command';
-import { createJobHandler, type WorkerDeps } from '../../jobs/diagnosis-job';
+import { createJobHandler, type WorkerDeps } from '../../jobs/worker';
 import type { ClusterWriter } from '../adapters/cluster-writer';
 import type { ClusterReader } from '../adapters/kubernetes';
 import { PrometheusSource } from '../adapters/prometheus';
+import { MemoryOutboxState, RedisOutboxState } from '../adapters/outbox-state';
 import { WebSlackPoster, type SlackPoster } from '../adapters/slack';
-import { GroupMembership, WebSlackInteractive, type SlackInteractive } from '../adapters/slack-interactive';
+import { webClientWire } from '../adapters/slack-wire';
+import {
+  GroupMembership,
+  WebSlackInteractive,
+  type SlackCaller,
+  type SlackInteractive,
+} from '../adapters/slack-interactive';
 import { AuditLog } from '../apply/audit';
 import type { BotConfig } from './config';
 import { metricsEndpoint, observeQueueBacklog } from './metrics';
@@ -35,6 +42,8 @@ export interface BotOverrides {
   /** How long stop() waits for running jobs (default 10 s). */
   closeGraceMs?: number;
   onDiagnosisPosted?: WorkerDeps['onDiagnosisPosted'];
+  /** At most one edit of a parent message per this interval (default 30 s; tests shorten it). */
+  parentEditIntervalMs?: number;
   /** "Apply fix": the cluster writer, Slack's modals and user groups, how often a rollout is read (default 5 s). */
   writer?: ClusterWriter;
   interactive?: SlackInteractive;
@@ -70,17 +79,7 @@ export async function startBot(config: BotConfig, overrides: BotOverrides = {}):
     logger.warn(
       'PROMETHEUS_URL is not set: diagnoses will use one reading from the metrics API, without memory history',
     );
-  const slack =
-    overrides.slack ??
-    new WebSlackPoster({
-      token: config.slack.botToken,
-      apiUrl: config.slack.apiUrl,
-      logger: boltLoggerFrom(logger.child({ component: 'slack' })),
-    });
   const audit = await AuditLog.open(logger.child({ component: 'audit' }), config.apply.auditLogFile);
-  const interactive =
-    overrides.interactive ??
-    new WebSlackInteractive({ token: config.slack.botToken, apiUrl: config.slack.apiUrl });
   const stopping = new AbortController();
 
   let queue: JobQueue;
@@ -115,6 +114,20 @@ export async function startBot(config: BotConfig, overrides: BotOverrides = {}):
     store = new MemoryStore();
     queue = new MemoryJobQueue(overrides.queueBackoffMs ?? 2000);
   }
+
+  // Every Slack write goes through one outbox whose budgets are shared by all processes on Redis.
+  const slack =
+    overrides.slack ??
+    new WebSlackPoster({
+      token: config.slack.botToken,
+      apiUrl: config.slack.apiUrl,
+      state: redis ? new RedisOutboxState(redis) : new MemoryOutboxState(),
+      logger: logger.child({ component: 'slack' }),
+      clientLogger: boltLoggerFrom(logger.child({ component: 'slack-client' })),
+    });
+  const interactive =
+    overrides.interactive ??
+    new WebSlackInteractive(slack instanceof WebSlackPoster ? slack.outbox : directCaller(config));
 
   const checks: ReadinessCheck[] = [
     { name: 'queue', check: () => queue.ready() },
@@ -153,6 +166,9 @@ export async function startBot(config: BotConfig, overrides: BotOverrides = {}):
         engine: (c) => ({ cluster: c, metrics }),
         logger: logger.child({ component: 'worker' }),
         ...(overrides.onDiagnosisPosted ? { onDiagnosisPosted: overrides.onDiagnosisPosted } : {}),
+        ...(overrides.parentEditIntervalMs !== undefined
+          ? { parentEditIntervalMs: overrides.parentEditIntervalMs }
+          : {}),
         ...(config.apply.enabled
           ? {
               apply: {
@@ -342,4 +358,15 @@ function boltLoggerFrom(logger: Logger) {
     getLevel: () => level,
     setName: () => undefined,
   } as never;
+}
+
+/** Modals without the outbox, for tests that bring their own poster: one plain Web API client. */
+function directCaller(config: BotConfig): SlackCaller {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { WebClient } = require('@slack/web-api') as typeof import('@slack/web-api');
+  const client = new WebClient(config.slack.botToken, {
+    slackApiUrl: config.slack.apiUrl,
+    retryConfig: { retries: 0 },
+  });
+  return webClientWire(client);
 }

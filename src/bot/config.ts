@@ -44,6 +44,10 @@ export interface BotConfig {
   diagnosisWindowMs: number;
   /** QUEUE_LOCK_DURATION and QUEUE_STALLED_INTERVAL: how fast a dead worker's job is taken over. */
   queueTimings: { lockDurationMs: number; stalledIntervalMs: number };
+  /** How long an incident thread stays open after its last alert (INCIDENT_WINDOW). */
+  incidentWindowMs: number;
+  /** Incidents opened within a minute in one channel beyond which the rest fold into a storm message. */
+  stormThreshold: number;
   workerConcurrency: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   metricNames: MetricNames;
@@ -168,6 +172,13 @@ export function readBotConfig(env: NodeJS.ProcessEnv, role: Role = 'all'): BotCo
   };
   if (queueTimings.lockDurationMs > 0 && queueTimings.lockDurationMs < 2000)
     problems.push('QUEUE_LOCK_DURATION must be at least 2s: a running job renews its lock every half of it');
+  const incidentWindowMs = duration('INCIDENT_WINDOW', '30m');
+  const stormText = get('STORM_THRESHOLD') ?? '5';
+  const stormThreshold = Number(stormText);
+  if (!/^\d{1,4}$/.test(stormText) || stormThreshold < 1)
+    problems.push(
+      `STORM_THRESHOLD "${stormText.slice(0, 20)}" must be a whole number of incidents, at least 1`,
+    );
 
   const names = get('OOM_ALERT_NAMES') ? commaList(get('OOM_ALERT_NAMES')) : DEFAULT_ALERTS;
   if (names.length === 0)
@@ -254,6 +265,8 @@ export function readBotConfig(env: NodeJS.ProcessEnv, role: Role = 'all'): BotCo
     dedupeWindowMs,
     diagnosisWindowMs,
     queueTimings,
+    incidentWindowMs,
+    stormThreshold,
     workerConcurrency,
     logLevel: logLevelText as BotConfig['logLevel'],
     metricNames,

@@ -25,6 +25,7 @@ export const botJobSchema = z.discriminatedUnion('kind', [
       undiagnosable: z.array(z.object({ label: z.string().max(600), why: z.string().max(600) })).max(1000),
       ignored: z.array(z.object({ alertname: z.string().max(256), why: z.string().max(600) })).max(1000),
       channel: z.string().max(100).nullable(),
+      truncatedAlerts: z.number().int().nonnegative().default(0),
     }),
     alertName: z.string().max(256),
   }),

@@ -6,6 +6,7 @@ import type { Diagnosis } from '../core/types';
 
 export interface GroupThread {
   channel: string;
+  /** The parent message; '' until it is posted. */
   ts: string;
   title:
     | { kind: 'alert'; alertName: string; clusterName: string }
@@ -13,9 +14,17 @@ export interface GroupThread {
   status: 'firing' | 'resolved';
   undiagnosable: Array<{ label: string; why: string }>;
   notOomCount: number;
+  /** An incident's scope: one namespace, or a storm that folds many (absent for /oom requests). */
+  scope?: { kind: 'namespace'; namespace: string } | { kind: 'storm' };
+  /** Alerts Alertmanager left out of its deliveries (max_alerts), at most as it last said. */
+  truncatedAlerts?: number;
+  /** Ids of the incident's alerts still firing: it is resolved when none is left. */
+  firing?: string[];
 }
 
 export interface WorkloadLine {
+  /** The namespace the line is about (a storm's summary counts them). */
+  namespace?: string;
   label: string;
   status: string;
   link?: string;
@@ -37,6 +46,8 @@ export interface DiagnosedRecord {
   firstAt: number;
   kills: number;
   label: string;
+  /** The reply key of the job that claimed it, so that job's retry knows the claim is its own. */
+  claimedBy?: string;
 }
 
 export interface StateStore {
@@ -48,7 +59,14 @@ export interface StateStore {
     change: (group: GroupThread) => GroupThread,
     ttlMs: number,
   ): Promise<GroupThread | null>;
-  setWorkloadLine(groupId: string, key: string, line: WorkloadLine, ttlMs: number): Promise<WorkloadLine[]>;
+  /** Sets a line of a parent message; with `onlyIfAbsent`, leaves an existing line as it is. */
+  setWorkloadLine(
+    groupId: string,
+    key: string,
+    line: WorkloadLine,
+    ttlMs: number,
+    options?: { onlyIfAbsent?: boolean },
+  ): Promise<WorkloadLine[]>;
   getWorkloadLines(groupId: string): Promise<WorkloadLine[]>;
   getReply(jobKey: string): Promise<ReplyRecord | null>;
   setReply(jobKey: string, reply: ReplyRecord, ttlMs: number): Promise<void>;
@@ -75,9 +93,18 @@ export interface StateStore {
     id: string,
     change: (record: SuggestionRecord) => SuggestionRecord | null,
   ): Promise<{ record: SuggestionRecord; changed: boolean } | null>;
+  /** The incident open for a key (cluster, namespace, channel), if any. */
+  getIncidentOf(key: string): Promise<string | null>;
+  /** Points a key at an incident for `ttlMs` (the incident window, extended by each alert). */
+  setIncidentOf(key: string, incidentId: string, ttlMs: number): Promise<void>;
+  /** Notes one incident opened in `channel` and says how many were opened there within `windowMs`. */
+  countIncidentOpened(channel: string, windowMs: number): Promise<number>;
   ping(): Promise<boolean>;
   close(): Promise<void>;
 }
+
+/** A lock's life without renewal: how long a crashed holder blocks others. */
+const LOCK_TTL_MS = 15_000;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -147,8 +174,10 @@ export class MemoryStore implements StateStore {
     key: string,
     line: WorkloadLine,
     ttlMs: number,
+    options: { onlyIfAbsent?: boolean } = {},
   ): Promise<WorkloadLine[]> {
     const lines = this.read<Record<string, WorkloadLine>>(`lines:${groupId}`) ?? {};
+    if (options.onlyIfAbsent && lines[key]) return Object.values(lines).sort((a, b) => a.order - b.order);
     const order = lines[key]?.order ?? Object.keys(lines).length;
     lines[key] = { ...line, order };
     this.write(`lines:${groupId}`, lines, ttlMs);
@@ -236,6 +265,22 @@ export class MemoryStore implements StateStore {
     return { record: structuredClone(next), changed: true };
   }
 
+  async getIncidentOf(key: string): Promise<string | null> {
+    return this.read<string>(`incident-of:${key}`);
+  }
+
+  async setIncidentOf(key: string, incidentId: string, ttlMs: number): Promise<void> {
+    this.write(`incident-of:${key}`, incidentId, ttlMs);
+  }
+
+  async countIncidentOpened(channel: string, windowMs: number): Promise<number> {
+    const now = Date.now();
+    const recent = (this.read<number[]>(`opened:${channel}`) ?? []).filter((at) => at > now - windowMs);
+    recent.push(now);
+    this.write(`opened:${channel}`, recent, windowMs);
+    return recent.length;
+  }
+
   async ping(): Promise<boolean> {
     return true;
   }
@@ -282,11 +327,14 @@ export class RedisStore implements StateStore {
     change: (group: GroupThread) => GroupThread,
     ttlMs: number,
   ): Promise<GroupThread | null> {
-    const existing = await this.readJson<GroupThread>(`group:${groupId}`);
-    if (!existing) return null;
-    const next = change(existing);
-    await this.redis.set(this.key(`group:${groupId}`), JSON.stringify(next), 'PX', ttlMs);
-    return next;
+    // Under the group's lock: workers on several processes change one incident's record at once.
+    return this.withLock(`group:${groupId}`, async () => {
+      const existing = await this.readJson<GroupThread>(`group:${groupId}`);
+      if (!existing) return null;
+      const next = change(existing);
+      await this.redis.set(this.key(`group:${groupId}`), JSON.stringify(next), 'PX', ttlMs);
+      return next;
+    });
   }
 
   async setWorkloadLine(
@@ -294,9 +342,11 @@ export class RedisStore implements StateStore {
     key: string,
     line: WorkloadLine,
     ttlMs: number,
+    options: { onlyIfAbsent?: boolean } = {},
   ): Promise<WorkloadLine[]> {
     const hash = this.key(`lines:${groupId}`);
     const current = await this.redis.hget(hash, key);
+    if (options.onlyIfAbsent && current) return this.getWorkloadLines(groupId);
     // A counter, not the hash's length: two new lines written at once must not share a position.
     const order = current
       ? (JSON.parse(current) as WorkloadLine).order
@@ -359,14 +409,27 @@ export class RedisStore implements StateStore {
     const lockKey = this.key(`lock:${key}`);
     const token = `${process.pid}-${Math.random().toString(36).slice(2)}`;
     for (let attempt = 0; ; attempt++) {
-      const won = await this.redis.set(lockKey, token, 'PX', 15_000, 'NX');
+      const won = await this.redis.set(lockKey, token, 'PX', LOCK_TTL_MS, 'NX');
       if (won === 'OK') break;
       if (attempt > 300) throw new Error(`could not take the lock ${key} in time`);
       await sleep(20 + Math.random() * 30);
     }
+    // Renewed while the work runs, so a slow step never lets the lock lapse and a second holder in.
+    const renew = setInterval(() => {
+      void this.redis
+        .eval(
+          "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end",
+          1,
+          lockKey,
+          token,
+          LOCK_TTL_MS,
+        )
+        .catch(() => undefined);
+    }, LOCK_TTL_MS / 3);
     try {
       return await work();
     } finally {
+      clearInterval(renew);
       // Release only our own lock (a compare-and-delete, atomic in Lua).
       await this.redis.eval(
         "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end",
@@ -407,6 +470,27 @@ export class RedisStore implements StateStore {
       await this.redis.set(this.key(`suggestion:${id}`), JSON.stringify(next), 'KEEPTTL');
       return { record: next, changed: true };
     });
+  }
+
+  async getIncidentOf(key: string): Promise<string | null> {
+    return this.redis.get(this.key(`incident-of:${key}`));
+  }
+
+  async setIncidentOf(key: string, incidentId: string, ttlMs: number): Promise<void> {
+    await this.redis.set(this.key(`incident-of:${key}`), incidentId, 'PX', ttlMs);
+  }
+
+  async countIncidentOpened(channel: string, windowMs: number): Promise<number> {
+    const key = this.key(`opened:${channel}`);
+    const now = Date.now();
+    const results = await this.redis
+      .multi()
+      .zremrangebyscore(key, 0, now - windowMs)
+      .zadd(key, now, `${now}-${Math.random().toString(36).slice(2)}`)
+      .zcard(key)
+      .pexpire(key, windowMs)
+      .exec();
+    return Number(results?.[2]?.[1] ?? 0);
   }
 
   async ping(): Promise<boolean> {

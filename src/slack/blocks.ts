@@ -76,6 +76,10 @@ export interface GroupParentProps {
   undiagnosable: Array<{ label: string; why: string }>;
   notOomCount: number;
   commandBy?: { userId: string; text: string };
+  /** An incident about one namespace, or a storm folding many (its title then summarises). */
+  scope?: { kind: 'namespace'; namespace: string } | { kind: 'storm'; namespaces: number };
+  /** Alerts Alertmanager left out of its deliveries (max_alerts). */
+  truncatedAlerts?: number;
 }
 
 const VERDICT_EMOJI: Record<Verdict, string> = {
@@ -563,12 +567,27 @@ export function groupParentMessage(props: GroupParentProps): SlackMessage {
     title = `:mag: ${code(command, 300)}, asked by ${mention(props.commandBy.userId)} in cluster ${cluster}`;
     text = `${escapeMrkdwn(truncate(command, 300))}, asked by ${mention(props.commandBy.userId)}`;
   } else {
-    const alert = escapeMrkdwn(truncate(oneLine(props.alertName) || 'alert', 150));
+    const scope = props.scope;
+    const alert =
+      scope?.kind === 'storm'
+        ? `OOM storm: ${plural(props.workloads.length, 'workload')} in ${plural(scope.namespaces, 'namespace')}`
+        : escapeMrkdwn(truncate(oneLine(props.alertName) || 'alert', 150));
+    const where =
+      scope?.kind === 'namespace'
+        ? `in ${code(scope.namespace, 63)}, cluster ${cluster}`
+        : `in cluster ${cluster}`;
     title =
       props.status === 'resolved'
-        ? `:white_check_mark: Resolved: *${alert}* in cluster ${cluster}`
-        : `:rotating_light: *${alert}* in cluster ${cluster}`;
-    text = `${props.status === 'resolved' ? 'Resolved: ' : ''}${alert} in cluster ${escapeMrkdwn(truncate(oneLine(props.clusterName), 100))}: ${plural(props.workloads.length, 'workload')}`;
+        ? `:white_check_mark: Resolved: *${alert}* ${where}`
+        : `:rotating_light: *${alert}* ${where}`;
+    const whereText =
+      scope?.kind === 'namespace'
+        ? `in ${escapeMrkdwn(scope.namespace)}, cluster ${escapeMrkdwn(truncate(oneLine(props.clusterName), 100))}`
+        : `in cluster ${escapeMrkdwn(truncate(oneLine(props.clusterName), 100))}`;
+    text =
+      scope?.kind === 'storm'
+        ? `${props.status === 'resolved' ? 'Resolved: ' : ''}${alert}, ${whereText}`
+        : `${props.status === 'resolved' ? 'Resolved: ' : ''}${alert} ${whereText}: ${plural(props.workloads.length, 'workload')}`;
   }
 
   const blocks: KnownBlock[] = [section(title)];
@@ -593,6 +612,13 @@ export function groupParentMessage(props: GroupParentProps): SlackMessage {
           ),
           { title: ':grey_question: *Could not diagnose*', maxLines: 30, maxChars: 1500 },
         )[0] ?? ' ',
+      ),
+    );
+  }
+  if (props.truncatedAlerts && props.truncatedAlerts > 0) {
+    blocks.push(
+      context(
+        `:scissors: Alertmanager left out ${plural(props.truncatedAlerts, 'alert')} of this group (its receiver's max_alerts); they are not listed here`,
       ),
     );
   }

@@ -5,7 +5,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import type { Diagnosis } from '../../src/core/types';
-import { chartInput } from '../../jobs/diagnosis-job';
+import { chartInput } from '../../jobs/publish';
 import { renderMemoryChartPng } from '../../src/render/chart';
 import { diagnosisMessage } from '../../src/slack/blocks';
 import { demoSpecs } from '../support/scenarios';

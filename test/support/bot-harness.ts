@@ -80,6 +80,8 @@ export async function startTestBot(
     logger: pino({ level: 'silent' }),
     queueName: `test-${randomUUID()}`,
     queueBackoffMs: 200,
+    // Parents are edited at most every 30 s in production; tests read them sooner.
+    parentEditIntervalMs: 300,
     ...options.overrides,
   });
   return { bot, config };

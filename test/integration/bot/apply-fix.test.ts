@@ -324,7 +324,12 @@ it('the double click: the same modal submitted twice, and two people at once, ma
     () => audits().some((a) => a.workload === 'Deployment shop/api-double' && a.code === 'duplicate'),
     10_000,
   );
-  await new Promise((r) => setTimeout(r, 300));
+  // The "applied" message waits its turn in the channel (about 1 post a second, as Slack allows).
+  await services.slack.waitFor(
+    () => threadOf(reply).some((m) => texts(m).includes('applied the fix to')),
+    10_000,
+  );
+  await new Promise((r) => setTimeout(r, 1500)); // time for a wrong second one to show
   expect(patches('api-double', false)).toHaveLength(1);
   expect(threadOf(reply).filter((m) => texts(m).includes('applied the fix to'))).toHaveLength(1);
   expect(

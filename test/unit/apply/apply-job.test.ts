@@ -95,6 +95,17 @@ class Recorder implements SlackPoster {
   }
   async upload() {}
   async respond() {}
+  async postedUnder() {
+    return null;
+  }
+  async show(
+    _key: string,
+    channel: string,
+    _thread: string | null,
+    message: { text: string; blocks?: unknown[] },
+  ) {
+    return this.post(channel, message);
+  }
   async permalink() {
     return null;
   }

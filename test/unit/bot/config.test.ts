@@ -80,6 +80,8 @@ describe('readBotConfig: a complete valid environment', () => {
       namespaces: null,
       dedupeWindowMs: 3_600_000,
       diagnosisWindowMs: 24 * 3_600_000,
+      incidentWindowMs: 30 * 60_000,
+      stormThreshold: 5,
       queueTimings: { lockDurationMs: 10_000, stalledIntervalMs: 5_000 },
       workerConcurrency: 4,
       logLevel: 'info',
@@ -356,6 +358,21 @@ describe('readBotConfig: what each choice lifts or requires', () => {
     } finally {
       if (saved === undefined) delete process.env.SLACK_BOT_TOKEN;
       else process.env.SLACK_BOT_TOKEN = saved;
+    }
+  });
+});
+
+describe('readBotConfig: incident threads', () => {
+  it('reads INCIDENT_WINDOW and STORM_THRESHOLD', () => {
+    const config = readBotConfig(env({ INCIDENT_WINDOW: '2h', STORM_THRESHOLD: '12' }));
+    expect([config.incidentWindowMs, config.stormThreshold]).toEqual([2 * 3_600_000, 12]);
+  });
+
+  it('refuses a storm threshold that is not a whole number of at least 1, in one line', () => {
+    for (const bad of ['0', '-3', 'many', '2.5']) {
+      expect(() => readBotConfig(env({ STORM_THRESHOLD: bad }))).toThrow(
+        /STORM_THRESHOLD .* must be a whole number of incidents, at least 1/,
+      );
     }
   });
 });

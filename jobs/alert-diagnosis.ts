@@ -1,0 +1,286 @@
+// One alerted pod: diagnose it and answer in its incident's thread, once per workload within the
+// dedupe window (later kills of the same workload are counted and linked). A job that fails for
+// good says so in the thread and in the parent's line; a cosmetic write never fails the job.
+import type { Logger } from 'pino';
+import type { ClusterReader } from '../src/adapters/kubernetes';
+import { pickContainer, resolveWorkload, type ApiObject } from '../src/adapters/kubernetes-objects';
+import type { DiagnoseAlertJob } from '../src/bot/jobs';
+import { PermanentJobError, type JobMeta } from '../src/bot/queue';
+import type { DiagnosedRecord, GroupThread } from '../src/bot/store';
+import { CAUSE_TITLES } from '../src/core/classify';
+import { formatDuration } from '../src/core/duration';
+import { isPermanent } from '../src/core/errors';
+import { ordinal } from '../src/core/format';
+import type { Diagnosis, Verdict } from '../src/core/types';
+import { diagnose, type DiagnoseDeps } from '../src/diagnose';
+import { failureMessage } from '../src/slack/blocks';
+import { withCache } from './cached-cluster';
+import { failureInWords } from './failure';
+import { podLineKey, refreshParent, type IncidentDeps } from './incidents';
+import {
+  postPlaceholder,
+  progressReporter,
+  publishDiagnosis,
+  renderStored,
+  rerunValue,
+  WEEK_MS,
+} from './publish';
+
+export const OOM_VERDICTS: readonly Verdict[] = ['cgroup-oom', 'child-process-oom', 'node-pressure-eviction'];
+
+export interface AlertDiagnosisDeps extends IncidentDeps {
+  cluster: ClusterReader;
+  engine: (cluster: ClusterReader) => DiagnoseDeps;
+  onDiagnosisPosted?: (info: {
+    jobId: string;
+    receivedAt: number;
+    postedAt: number;
+    verdict: Verdict;
+  }) => void;
+  /** Called when a user could not be told that a job failed (for metrics). */
+  onUntold?: (error: unknown) => void;
+}
+
+export function workloadLabel(kind: string, namespace: string, name: string, container: string): string {
+  const short: Record<string, string> = {
+    Deployment: 'deploy',
+    StatefulSet: 'sts',
+    DaemonSet: 'ds',
+    CronJob: 'cronjob',
+    Job: 'job',
+    ReplicaSet: 'rs',
+    Pod: 'pod',
+  };
+  return `${namespace}/${short[kind] ?? kind.toLowerCase()}/${name} · ${container}`;
+}
+
+export function statusLine(d: Diagnosis): string {
+  const top = d.causes[0];
+  switch (d.verdict) {
+    case 'cgroup-oom':
+      return `OOMKilled${top ? `: ${CAUSE_TITLES[top.id]}` : ''}`;
+    case 'node-pressure-eviction':
+      return 'node ran low on memory (not its own limit)';
+    case 'child-process-oom':
+      return 'a process inside was OOM-killed';
+    case 'sigkill-not-oom':
+      return 'not an OOM kill (SIGKILL from elsewhere)';
+    case 'no-oom-found':
+      return 'no OOM kill found';
+  }
+}
+
+/** The key of an alert's reply in the outbox: its post happens once, whatever retries come. */
+export function alertReplyKey(targetId: string): string {
+  return `alert-${targetId}`;
+}
+
+export async function handleDiagnoseAlert(
+  job: DiagnoseAlertJob,
+  meta: JobMeta,
+  deps: AlertDiagnosisDeps,
+  log: Logger,
+): Promise<void> {
+  const { target, groupId } = job;
+  const group = await deps.store.getGroup(groupId);
+  if (!group?.ts) throw new PermanentJobError(`the incident ${groupId} is unknown (expired?)`);
+  const lineKey = podLineKey(target.namespace, target.pod);
+  const replyKey = alertReplyKey(target.id);
+  const where = { key: replyKey, channel: group.channel, threadTs: group.ts };
+  const lastTry = (error: unknown) => isPermanent(error) || meta.attempt >= meta.maxAttempts;
+  const cluster = withCache(deps.cluster);
+
+  let pod: ApiObject;
+  try {
+    pod = await cluster.readPod(target.namespace, target.pod);
+  } catch (error) {
+    if (lastTry(error)) {
+      const words = failureInWords(error);
+      await setLine(deps, groupId, lineKey, {
+        namespace: target.namespace,
+        label: `${target.namespace}/${target.pod}`,
+        status: `could not diagnose: ${words}`,
+      });
+      await tellThread(
+        deps,
+        where,
+        { namespace: target.namespace, pod: target.pod, container: target.container ?? '' },
+        words,
+        log,
+      );
+    }
+    throw error;
+  }
+  const container = target.container ?? pickContainer(pod) ?? '';
+  const ref = { namespace: target.namespace, pod: target.pod, container };
+  const workload = await resolveWorkload(pod, (kind, ns, name) => cluster.readWorkload(kind, ns, name)).catch(
+    () => null,
+  );
+  const kind = workload?.kind ?? 'Pod';
+  const name = workload?.name ?? target.pod;
+  const label = workloadLabel(kind, target.namespace, name, container);
+  const dedupeKey = `${deps.config.clusterName ?? 'cluster'}/${target.namespace}/${kind}/${name}/${container}`;
+  const now = deps.now?.() ?? Date.now();
+
+  // Claim this workload for one diagnosis within the dedupe window. A retry of our own job finds its reply.
+  const ownReply = await deps.slack.postedUnder(replyKey);
+  if (!ownReply) {
+    const existing = await deps.store.claimDiagnosed(
+      dedupeKey,
+      { channel: '', ts: '', threadTs: '', link: null, firstAt: now, kills: 1, label, claimedBy: replyKey },
+      deps.config.dedupeWindowMs,
+    );
+    if (existing && existing.claimedBy !== replyKey) {
+      await recordRepeatKill(
+        existing,
+        { dedupeKey, groupId, group, lineKey, label, now, namespace: target.namespace },
+        deps,
+      );
+      return;
+    }
+  }
+
+  try {
+    // The pod line becomes the workload line: pods of one workload share it. Cosmetic from here on.
+    await setLine(deps, groupId, lineKey, { namespace: target.namespace, label, status: 'diagnosing…' });
+    const placeholder = target.crashLoop ? null : postPlaceholder(deps, where, ref);
+    let diagnosis: Diagnosis;
+    try {
+      diagnosis = await diagnose(
+        {
+          target: { kind: 'pod', namespace: target.namespace, pod: target.pod },
+          ...(container ? { container } : {}),
+          windowMs: deps.config.diagnosisWindowMs,
+        },
+        {
+          ...deps.engine(cluster),
+          onProgress: progressReporter(deps, () => placeholder?.current() ?? null, ref, meta.attempt),
+        },
+      );
+    } catch (error) {
+      if (lastTry(error)) {
+        const words = failureInWords(error);
+        await setLine(deps, groupId, lineKey, {
+          namespace: target.namespace,
+          label,
+          status: `could not diagnose: ${words}`,
+        });
+        await tellThread(deps, where, ref, words, log);
+      }
+      throw error;
+    }
+
+    if (target.crashLoop && !OOM_VERDICTS.includes(diagnosis.verdict)) {
+      // A crash loop that is not an OOM: counted in the parent, no reply.
+      await deps.store.releaseDiagnosed(dedupeKey);
+      await deps.store.updateGroup(groupId, (g) => ({ ...g, notOomCount: g.notOomCount + 1 }), WEEK_MS);
+      await setLine(deps, groupId, lineKey, {
+        namespace: target.namespace,
+        label,
+        status: statusLine(diagnosis),
+      });
+      log.info({ verdict: diagnosis.verdict }, 'crash loop is not an OOM kill; no reply');
+      return;
+    }
+    const reply = await publishDiagnosis(diagnosis, where, deps, cluster);
+    await deps.store.setReply(replyKey, reply, WEEK_MS);
+    const link = await deps.slack.permalink(reply.channel, reply.ts);
+    await deps.store.setDiagnosed(
+      dedupeKey,
+      { channel: reply.channel, ts: reply.ts, threadTs: reply.threadTs, link, firstAt: now, kills: 1, label },
+      deps.config.dedupeWindowMs,
+    );
+    await setLine(deps, groupId, lineKey, {
+      namespace: target.namespace,
+      label,
+      status: statusLine(diagnosis),
+      ...(link ? { link } : {}),
+    });
+    deps.onDiagnosisPosted?.({
+      jobId: meta.id,
+      receivedAt: job.receivedAt,
+      postedAt: Date.now(),
+      verdict: diagnosis.verdict,
+    });
+  } catch (error) {
+    // Whatever failed, the workload is free again: a later alert or retry diagnoses it.
+    await deps.store.releaseDiagnosed(dedupeKey);
+    throw error;
+  }
+}
+
+async function setLine(
+  deps: IncidentDeps,
+  groupId: string,
+  key: string,
+  line: { namespace: string; label: string; status: string; link?: string },
+): Promise<void> {
+  await deps.store.setWorkloadLine(groupId, key, { ...line, order: 0 }, WEEK_MS);
+  refreshParent(groupId, deps);
+}
+
+/** The failure in the thread, as the alert's reply; a failure to say it is logged and counted. */
+async function tellThread(
+  deps: AlertDiagnosisDeps,
+  where: { key: string; channel: string; threadTs: string },
+  target: { namespace: string; pod: string; container: string },
+  words: string,
+  log: Logger,
+): Promise<void> {
+  try {
+    await deps.slack.show(
+      where.key,
+      where.channel,
+      where.threadTs,
+      failureMessage(target, words, {
+        rerunValue: rerunValue(target.namespace, target.pod, target.container),
+      }),
+      { priority: 'reply' },
+    );
+  } catch (error) {
+    deps.onUntold?.(error);
+    log.error(
+      { err: (error as Error).message, failure: words },
+      'could not tell the thread that a diagnosis failed',
+    );
+  }
+}
+
+async function recordRepeatKill(
+  existing: DiagnosedRecord,
+  ctx: {
+    dedupeKey: string;
+    groupId: string;
+    group: GroupThread;
+    lineKey: string;
+    label: string;
+    now: number;
+    namespace: string;
+  },
+  deps: AlertDiagnosisDeps,
+): Promise<void> {
+  if (!existing.ts) {
+    // The first diagnosis of this workload is still running: try again shortly, then link to it.
+    throw new Error(`waiting for the diagnosis of ${existing.label} in progress`);
+  }
+  const kills = existing.kills + 1;
+  await deps.store.setDiagnosed(ctx.dedupeKey, { ...existing, kills }, deps.config.dedupeWindowMs);
+  const sinceText = formatDuration(Math.max(60_000, ctx.now - existing.firstAt));
+  const sameThread = existing.threadTs === ctx.group.ts;
+  await setLine(deps, ctx.groupId, ctx.lineKey, {
+    namespace: ctx.namespace,
+    label: ctx.label,
+    status: sameThread
+      ? `${ordinal(kills)} pod of this workload in the alert (diagnosed once)`
+      : `${ordinal(kills)} OOM kill in ${sinceText}: already diagnosed`,
+    ...(existing.link ? { link: existing.link } : {}),
+  });
+  // The earlier reply gets the running count (an edit, coalesced with any other).
+  const subject = ctx.label.replace(/ · .*$/, '').replace(/\/(deploy|sts|ds|cronjob|job|rs|pod)\//, '/');
+  renderStored(deps, existing.channel, existing.ts, (extras) => ({
+    ...extras,
+    killCount: { count: kills, windowText: sinceText, subject },
+  })).catch((error: unknown) =>
+    deps.logger.warn({ err: (error as Error).message }, 'the kill count could not be shown'),
+  );
+}

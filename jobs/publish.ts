@@ -1,0 +1,185 @@
+// Posting a diagnosis into its thread: the reply (posted as the diagnosis directly when it is ready
+// before its placeholder's turn), the Apply button bound to it, the chart uploaded once, progress
+// while it runs. Everything goes through the Slack outbox, keyed, so retries and crashes post once.
+import type { Logger } from 'pino';
+import type { ClusterReader } from '../src/adapters/kubernetes';
+import type { PostedMessage, SlackPoster } from '../src/adapters/slack';
+import { SUGGESTION_TTL_MS } from '../src/apply/suggestion';
+import type { BotConfig } from '../src/bot/config';
+import type { ReplyRecord, StateStore } from '../src/bot/store';
+import type { Diagnosis } from '../src/core/types';
+import { renderMemoryChartPngAsync, type MemoryChartInput } from '../src/render/chart';
+import { diagnosisMessage, progressMessage, type ProgressStage, type TargetRef } from '../src/slack/blocks';
+import { offerApply, storedApplyOptions } from './apply-offer';
+
+export const WEEK_MS = 7 * 24 * 3_600_000;
+
+export interface PublishDeps {
+  config: BotConfig;
+  store: StateStore;
+  slack: SlackPoster;
+  logger: Logger;
+  now?: () => number;
+}
+
+export function rerunValue(namespace: string, pod: string, container: string): string {
+  return JSON.stringify({ namespace, pod, container });
+}
+
+/** The chart of a diagnosis: its history, limit, request and kills over its window. */
+export function chartInput(diagnosis: Diagnosis): MemoryChartInput {
+  return {
+    title: `${diagnosis.target.namespace}/${diagnosis.target.pod} · ${diagnosis.target.container}`,
+    points: diagnosis.series.points,
+    limitBytes: diagnosis.series.limitBytes,
+    requestBytes: diagnosis.series.requestBytes,
+    kills: diagnosis.kills.map((k) => ({ at: Date.parse(k.at), reason: k.reason })),
+    start: Date.parse(diagnosis.window.start),
+    end: Date.parse(diagnosis.window.end),
+    stepMs: diagnosis.series.stepMs,
+  };
+}
+
+/**
+ * What a posted diagnosis message shows besides the diagnosis: why there is no Apply button, and the
+ * running kill count. Stored with the diagnosis, so that every re-render (a kill count, an apply, an
+ * undo) keeps what the others added.
+ */
+export interface MessageExtras {
+  applyUnavailableReason?: string;
+  killCount?: { count: number; windowText: string; subject?: string };
+}
+type StoredDiagnosis = Diagnosis & { extras?: MessageExtras };
+
+/** Re-renders a posted diagnosis (its Apply button as the suggestion's state says, its extras). */
+export async function renderStored(
+  deps: PublishDeps,
+  channel: string,
+  ts: string,
+  change: (extras: MessageExtras) => MessageExtras = (e) => e,
+): Promise<void> {
+  const stored: StoredDiagnosis | null = await deps.store.getDiagnosis(channel, ts);
+  if (!stored) return;
+  const current = stored.extras ?? {};
+  const extras = change(current);
+  if (extras !== current) {
+    const updated: StoredDiagnosis = { ...stored, extras };
+    await deps.store.setDiagnosis(channel, ts, updated, WEEK_MS);
+  }
+  // Rendered when its turn comes, so a burst of re-renders sends the latest once.
+  await deps.slack.update(channel, ts, async () => {
+    const apply = await storedApplyOptions(deps.store, channel, ts);
+    const reason = apply.applyUnavailableReason ?? extras.applyUnavailableReason;
+    return diagnosisMessage(stored, {
+      ...apply,
+      ...(reason ? { applyUnavailableReason: reason } : {}),
+      rerunValue: rerunValue(stored.target.namespace, stored.target.pod, stored.target.container),
+      ...(extras.killCount ? { killCount: extras.killCount } : {}),
+    });
+  });
+}
+
+/**
+ * Progress edits of a reply: cosmetic, so dropped whenever the edit budget is short, never waited
+ * for, and never able to replace a later state (the outbox versions each message's edits).
+ */
+export function progressReporter(
+  deps: PublishDeps,
+  reply: () => PostedMessage | null,
+  target: TargetRef,
+  attempt: number,
+): (stage: ProgressStage) => void {
+  let last = 0;
+  return (stage) => {
+    const posted = reply();
+    if (!posted) return;
+    const now = Date.now();
+    if (now - last < 1000 && stage !== 'querying-prometheus') return;
+    last = now;
+    deps.slack
+      .update(posted.channel, posted.ts, progressMessage(target, stage, attempt), {
+        priority: 'cosmetic',
+        droppable: true,
+      })
+      .catch((error: unknown) =>
+        deps.logger.debug({ err: (error as Error).message }, 'a progress edit was not delivered'),
+      );
+  };
+}
+
+/** The placeholder of a reply, posted when the channel's budget allows; the diagnosis may overtake it. */
+export function postPlaceholder(
+  deps: PublishDeps,
+  where: { key: string; channel: string; threadTs: string },
+  target: TargetRef,
+): { current: () => PostedMessage | null } {
+  let posted: PostedMessage | null = null;
+  deps.slack
+    .show(where.key, where.channel, where.threadTs, progressMessage(target, 'queued'), {
+      priority: 'background',
+    })
+    .then((p) => {
+      posted = p;
+    })
+    .catch((error: unknown) =>
+      deps.logger.warn({ err: (error as Error).message }, 'the placeholder reply could not be posted'),
+    );
+  return { current: () => posted };
+}
+
+/**
+ * Shows the diagnosis as the keyed reply in the thread (posting it, or editing the placeholder),
+ * with its Apply button, and uploads the chart once. Returns where the reply is.
+ */
+export async function publishDiagnosis(
+  diagnosis: Diagnosis,
+  where: { key: string; channel: string; threadTs: string },
+  deps: PublishDeps,
+  cluster: ClusterReader,
+): Promise<ReplyRecord> {
+  // The button's suggestion is prepared first and bound to the message once Slack gave it a ts.
+  const apply = await offerApply(
+    diagnosis,
+    { channel: where.channel, ts: '', threadTs: where.threadTs },
+    deps,
+    cluster,
+  );
+  const message = diagnosisMessage(diagnosis, {
+    ...apply,
+    rerunValue: rerunValue(diagnosis.target.namespace, diagnosis.target.pod, diagnosis.target.container),
+  });
+  const posted = await deps.slack.show(where.key, where.channel, where.threadTs, message, {
+    priority: 'reply',
+  });
+  const reply: ReplyRecord = { channel: posted.channel, ts: posted.ts, threadTs: where.threadTs };
+  if (apply.suggestionId) await bindSuggestion(deps.store, apply.suggestionId, reply);
+  const extras: MessageExtras = apply.applyUnavailableReason
+    ? { applyUnavailableReason: apply.applyUnavailableReason }
+    : {};
+  const stored: StoredDiagnosis = { ...diagnosis, extras };
+  await deps.store.setDiagnosis(reply.channel, reply.ts, stored, WEEK_MS);
+  if (diagnosis.series.points.length > 1) {
+    const png = await renderMemoryChartPngAsync(chartInput(diagnosis));
+    await deps.slack.upload(
+      reply.channel,
+      reply.threadTs,
+      {
+        filename: `memory-${diagnosis.target.pod}.png`,
+        title: `Memory of ${diagnosis.target.pod} (${diagnosis.target.container}) against its limit`,
+        bytes: png,
+      },
+      { key: `${where.key}:chart`, priority: 'reply' },
+    );
+  }
+  return reply;
+}
+
+async function bindSuggestion(store: StateStore, id: string, message: ReplyRecord): Promise<void> {
+  const record = await store.getSuggestion(id);
+  if (!record) return;
+  await store.setSuggestion(
+    id,
+    { ...record, message, diagnosisId: `${message.channel}:${message.ts}` },
+    SUGGESTION_TTL_MS,
+  );
+}
