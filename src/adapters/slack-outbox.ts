@@ -330,44 +330,46 @@ export class SlackOutbox {
     options: { priority?: WritePriority } = {},
   ): Promise<PostedMessage> {
     const priority = options.priority ?? 'reply';
-    const waiting = this.shows.get(key);
-    if (waiting) {
-      waiting.message = message;
-      waiting.version += 1;
-      if (PRIORITY_ORDER[priority] < PRIORITY_ORDER[waiting.priority]) waiting.priority = priority;
-      const mine = waiting.version;
-      const posted = await waiting.posted;
-      if (waiting.sentVersion < mine) await this.update(posted.channel, posted.ts, message, { priority });
-      return posted;
+    // Registered before anything is awaited, so two shows of one key never both post.
+    let entry = this.shows.get(key);
+    if (entry) {
+      entry.message = message;
+      entry.version += 1;
+      if (PRIORITY_ORDER[priority] < PRIORITY_ORDER[entry.priority]) entry.priority = priority;
+    } else {
+      const created: ShowEntry = {
+        message,
+        priority,
+        version: 1,
+        sentVersion: 0,
+        posted: Promise.resolve({ channel, ts: '' }),
+      };
+      created.posted = (async () => {
+        const record = await this.state.getPost(key);
+        if (record?.ts) return { channel: record.channel, ts: record.ts }; // posted before: edit it
+        return this.postOnce(
+          key,
+          channel,
+          threadTs,
+          () => {
+            created.sentVersion = created.version;
+            return created.message;
+          },
+          () => created.priority,
+        );
+      })();
+      this.shows.set(key, created);
+      void created.posted
+        .catch(() => undefined)
+        .finally(() => {
+          if (this.shows.get(key) === created) this.shows.delete(key);
+        });
+      entry = created;
     }
-    const record = await this.state.getPost(key);
-    if (record?.ts) {
-      await this.update(record.channel, record.ts, message, { priority });
-      return { channel: record.channel, ts: record.ts };
-    }
-    const entry: ShowEntry = {
-      message,
-      priority,
-      version: 1,
-      sentVersion: 0,
-      posted: Promise.resolve({ channel, ts: '' }),
-    };
-    entry.posted = this.postOnce(
-      key,
-      channel,
-      threadTs,
-      () => {
-        entry.sentVersion = entry.version;
-        return entry.message;
-      },
-      () => entry.priority,
-    );
-    this.shows.set(key, entry);
-    try {
-      return await entry.posted;
-    } finally {
-      this.shows.delete(key);
-    }
+    const mine = entry.version;
+    const posted = await entry.posted;
+    if (entry.sentVersion < mine) await this.update(posted.channel, posted.ts, message, { priority });
+    return posted;
   }
 
   /** The ts of a keyed post, if it was made (by any process). */
@@ -488,6 +490,11 @@ export class SlackOutbox {
     const droppable = options.droppable ?? false;
     return new Promise<void>((resolve, reject) => {
       const previous = lane.pending;
+      if (droppable && (lane.running || previous)) {
+        // Cosmetic, and this message already has an edit on its way: never queue behind it.
+        resolve();
+        return;
+      }
       if (previous && droppable && !previous.droppable) {
         resolve(); // progress never displaces a real state that is waiting
         return;
