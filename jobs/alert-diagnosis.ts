@@ -36,7 +36,12 @@ export interface AlertDiagnosisDeps extends IncidentDeps {
     receivedAt: number;
     postedAt: number;
     verdict: Verdict;
+    cause: string | null;
+    /** Gathering and classifying, without the Slack writes. */
+    diagnosisMs: number;
   }) => void;
+  /** An alert answered in its thread some other way: a repeated-kill count, or its failure in words. */
+  onAnswered?: (how: 'repeat-kill' | 'failure') => void;
   /** Called when a user could not be told that a job failed (for metrics). */
   onUntold?: (error: unknown) => void;
 }
@@ -145,6 +150,7 @@ export async function handleDiagnoseAlert(
     await setLine(deps, groupId, lineKey, { namespace: target.namespace, label, status: 'diagnosing…' });
     const placeholder = target.crashLoop ? null : postPlaceholder(deps, where, ref);
     let diagnosis: Diagnosis;
+    const diagnosisStarted = Date.now();
     try {
       diagnosis = await diagnose(
         {
@@ -182,6 +188,7 @@ export async function handleDiagnoseAlert(
       log.info({ verdict: diagnosis.verdict }, 'crash loop is not an OOM kill; no reply');
       return;
     }
+    const diagnosisEnded = Date.now();
     const reply = await publishDiagnosis(diagnosis, where, deps, cluster);
     await deps.store.setReply(replyKey, reply, WEEK_MS);
     const link = await deps.slack.permalink(reply.channel, reply.ts);
@@ -201,6 +208,8 @@ export async function handleDiagnoseAlert(
       receivedAt: job.receivedAt,
       postedAt: Date.now(),
       verdict: diagnosis.verdict,
+      cause: diagnosis.causes[0]?.id ?? null,
+      diagnosisMs: diagnosisEnded - diagnosisStarted,
     });
   } catch (error) {
     // Whatever failed, the workload is free again: a later alert or retry diagnoses it.
@@ -237,6 +246,7 @@ async function tellThread(
       }),
       { priority: 'reply' },
     );
+    deps.onAnswered?.('failure');
   } catch (error) {
     deps.onUntold?.(error);
     log.error(
@@ -275,6 +285,7 @@ async function recordRepeatKill(
       : `${ordinal(kills)} OOM kill in ${sinceText}: already diagnosed`,
     ...(existing.link ? { link: existing.link } : {}),
   });
+  deps.onAnswered?.('repeat-kill');
   // The earlier reply gets the running count (an edit, coalesced with any other).
   const subject = ctx.label.replace(/ · .*$/, '').replace(/\/(deploy|sts|ds|cronjob|job|rs|pod)\//, '/');
   renderStored(deps, existing.channel, existing.ts, (extras) => ({

@@ -25,7 +25,14 @@ import {
 } from '../adapters/slack-interactive';
 import { AuditLog } from '../apply/audit';
 import type { BotConfig } from './config';
-import { metricsEndpoint, observeQueueBacklog } from './metrics';
+import {
+  alertsAnsweredTotal,
+  diagnosesTotal,
+  diagnosisDurationSeconds,
+  metricsEndpoint,
+  observeQueueBacklog,
+  slackCallsTotal,
+} from './metrics';
 import { Readiness, readinessChecks, type Check } from './readiness';
 import { BullJobQueue, MemoryJobQueue, type JobQueue } from './queue';
 import { MemoryStore, RedisStore, type StateStore } from './store';
@@ -124,6 +131,11 @@ export async function startBot(config: BotConfig, overrides: BotOverrides = {}):
       state: redis ? new RedisOutboxState(redis) : new MemoryOutboxState(),
       logger: logger.child({ component: 'slack' }),
       clientLogger: boltLoggerFrom(logger.child({ component: 'slack-client' })),
+      onCall: (method, outcome) =>
+        slackCallsTotal.inc({
+          method,
+          outcome: outcome === 'ok' ? 'ok' : outcome === 'ratelimited' ? 'rate_limited' : 'error',
+        }),
     });
   const interactive =
     overrides.interactive ??
@@ -165,7 +177,13 @@ export async function startBot(config: BotConfig, overrides: BotOverrides = {}):
         cluster,
         engine: (c) => ({ cluster: c, metrics }),
         logger: logger.child({ component: 'worker' }),
-        ...(overrides.onDiagnosisPosted ? { onDiagnosisPosted: overrides.onDiagnosisPosted } : {}),
+        onDiagnosisPosted: (info) => {
+          diagnosesTotal.inc({ verdict: info.verdict, cause: info.cause ?? 'none' });
+          diagnosisDurationSeconds.observe(info.diagnosisMs / 1000);
+          alertsAnsweredTotal.inc();
+          overrides.onDiagnosisPosted?.(info);
+        },
+        onAnswered: () => alertsAnsweredTotal.inc(),
         ...(overrides.parentEditIntervalMs !== undefined
           ? { parentEditIntervalMs: overrides.parentEditIntervalMs }
           : {}),
