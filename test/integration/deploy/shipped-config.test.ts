@@ -119,6 +119,14 @@ it('ships a Slack app manifest whose command and URLs match what the bot serves'
   expect(manifest.settings.interactivity.request_url).toMatch(/\/slack\/events$/);
   // What the bot calls: chat.postMessage/update, conversations.join, files.uploadV2, usergroups.users.list.
   expect(manifest.oauth_config.scopes.bot).toEqual(
-    expect.arrayContaining(['chat:write', 'channels:join', 'commands', 'files:write', 'usergroups:read']),
+    expect.arrayContaining([
+      'chat:write',
+      'channels:join',
+      'commands',
+      'files:write',
+      'usergroups:read',
+      'channels:history',
+      'groups:history',
+    ]),
   );
 });
