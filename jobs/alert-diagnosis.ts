@@ -155,7 +155,8 @@ export async function handleDiagnoseAlert(
       diagnosis = await diagnose(
         {
           target: { kind: 'pod', namespace: target.namespace, pod: target.pod },
-          ...(container ? { container } : {}),
+          // Unnamed by the alert: the engine chooses, with the OOM counters and node events as hints.
+          ...(target.container ? { container: target.container } : {}),
           windowMs: deps.config.diagnosisWindowMs,
         },
         {
@@ -281,7 +282,7 @@ async function recordRepeatKill(
     namespace: ctx.namespace,
     label: ctx.label,
     status: sameThread
-      ? `${ordinal(kills)} pod of this workload in the alert (diagnosed once)`
+      ? `${ordinal(kills)} OOM kill of this workload in ${sinceText}: already diagnosed above`
       : `${ordinal(kills)} OOM kill in ${sinceText}: already diagnosed`,
     ...(existing.link ? { link: existing.link } : {}),
   });

@@ -75,6 +75,7 @@ it('the web role opens the modal, the worker checks, dry-runs and applies; two p
       .containers[0].resources.limits.memory,
   ).toBe('768Mi');
   // Audit lines come from both roles: the press in web, the change in the worker.
+  await services.slack.waitFor(() => audit.some((l) => l.audit === true && l.event === 'applied'), 10_000);
   const lines = audit.filter((l) => l.audit === true);
   expect(lines.filter((l) => l.event === 'requested').every((l) => l.role === 'web')).toBe(true);
   expect(lines.find((l) => l.event === 'applied')?.role).toBe('worker');

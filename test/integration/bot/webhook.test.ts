@@ -143,7 +143,8 @@ describe('alerts to threads', () => {
   it('counts a later kill of the same workload instead of diagnosing it again, and links to the first reply', async () => {
     const slack = services.slack;
     await slack.waitFor(() => slack.files.some((f) => f.filename.includes('cart')), 30_000);
-    // A new alert group for the same workload and container: the next kill.
+    // A new alert group for the same workload and container: the next kill. It lands in the same
+    // incident thread (same cluster, namespace and channel), whatever its group key.
     const again = payloadFor('memory-leak', {
       groupKey: '{}:{alertname="ContainerOOMKilled", namespace="shop", later="yes"}',
       labels: { severity: 'critical' },
@@ -158,8 +159,8 @@ describe('alerts to threads', () => {
     const diagnosisReplies = slack.messages.filter(
       (m) =>
         m.thread_ts &&
-        JSON.stringify(m.blocks).includes('cart') &&
-        JSON.stringify(m.blocks).includes('memory leak'),
+        JSON.stringify(m.blocks ?? []).includes('cart') &&
+        JSON.stringify(m.blocks ?? []).includes('memory leak'),
     );
     expect(diagnosisReplies).toHaveLength(1);
     await slack.waitFor(() => JSON.stringify(diagnosisReplies[0]?.blocks).includes('2nd OOM kill'), 10_000);
