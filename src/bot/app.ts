@@ -14,6 +14,7 @@ import { createJobHandler, type WorkerDeps } from '../../jobs/worker';
 import type { ClusterWriter } from '../adapters/cluster-writer';
 import type { ClusterReader } from '../adapters/kubernetes';
 import { PrometheusSource } from '../adapters/prometheus';
+import { errorCodeOf } from '../core/errors';
 import { MemoryOutboxState, RedisOutboxState } from '../adapters/outbox-state';
 import { WebSlackPoster, type SlackPoster } from '../adapters/slack';
 import { webClientWire } from '../adapters/slack-wire';
@@ -28,7 +29,10 @@ import type { BotConfig } from './config';
 import {
   alertsAnsweredTotal,
   diagnosesTotal,
+  countingFailures,
   diagnosisDurationSeconds,
+  kubernetesErrorsTotal,
+  prometheusErrorsTotal,
   metricsEndpoint,
   observeQueueBacklog,
   slackCallsTotal,
@@ -166,7 +170,11 @@ export async function startBot(config: BotConfig, overrides: BotOverrides = {}):
     });
 
   if (worker) {
-    const cluster = overrides.cluster ?? kubernetesReader(config);
+    const cluster = countingFailures(
+      overrides.cluster ?? kubernetesReader(config),
+      kubernetesErrorsTotal,
+      errorCodeOf,
+    );
     queue.process(
       config.workerConcurrency,
       createJobHandler({
@@ -175,7 +183,10 @@ export async function startBot(config: BotConfig, overrides: BotOverrides = {}):
         slack,
         queue,
         cluster,
-        engine: (c) => ({ cluster: c, metrics }),
+        engine: (c) => ({
+          cluster: c,
+          metrics: metrics ? countingFailures(metrics, prometheusErrorsTotal, errorCodeOf) : null,
+        }),
         logger: logger.child({ component: 'worker' }),
         onDiagnosisPosted: (info) => {
           diagnosesTotal.inc({ verdict: info.verdict, cause: info.cause ?? 'none' });

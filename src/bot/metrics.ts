@@ -152,3 +152,30 @@ export function metricsEndpoint(): (req: IncomingMessage, res: ServerResponse) =
     );
   };
 }
+
+/**
+ * The same object, with every failed call of its methods counted by the error's code: how the
+ * Kubernetes and Prometheus adapters are watched without loading prom-client into them (the CLI
+ * uses them too).
+ */
+export function countingFailures<T extends object>(
+  target: T,
+  counter: Counter<'reason'>,
+  reasonOf: (error: unknown) => string,
+): T {
+  return new Proxy(target, {
+    get(object, property, receiver) {
+      const value: unknown = Reflect.get(object, property, receiver);
+      if (typeof value !== 'function') return value;
+      return (...args: unknown[]) => {
+        const result: unknown = (value as (...a: unknown[]) => unknown).apply(object, args);
+        if (result instanceof Promise)
+          return result.catch((error: unknown) => {
+            counter.inc({ reason: reasonOf(error) });
+            throw error;
+          });
+        return result;
+      };
+    },
+  });
+}

@@ -2,7 +2,16 @@
 // by kind and outcome (completed, retried after a passing failure, failed for good).
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { BotJob } from '../../../src/bot/jobs';
-import { jobsTotal, metricsEndpoint, metricsRegistry, observeQueueBacklog } from '../../../src/bot/metrics';
+import { ForbiddenError, NotFoundError } from '../../../src/adapters/errors';
+import {
+  countingFailures,
+  jobsTotal,
+  kubernetesErrorsTotal,
+  metricsEndpoint,
+  metricsRegistry,
+  observeQueueBacklog,
+} from '../../../src/bot/metrics';
+import { errorCodeOf } from '../../../src/core/errors';
 import { MAX_ATTEMPTS, MemoryJobQueue, PermanentJobError } from '../../../src/bot/queue';
 
 const command = (text: string): BotJob => ({
@@ -104,4 +113,31 @@ it('counts each run of a job by kind and outcome', async () => {
     'oomdoctor_jobs_total{kind="command",outcome="failed"}',
   );
   await queue.close(0);
+});
+
+describe('request errors of the Kubernetes and Prometheus adapters', () => {
+  it('counts each failed call by its error code, and passes answers and errors through unchanged', async () => {
+    const reader = {
+      description: 'https://127.0.0.1:6443',
+      calls: 0,
+      async readPod(name: string) {
+        this.calls += 1;
+        if (name === 'gone') throw new NotFoundError('pod shop/gone not found');
+        if (name === 'secret') throw new ForbiddenError('cannot get pods in kube-system');
+        return { metadata: { name } };
+      },
+    };
+    const before = async (reason: string) =>
+      (await kubernetesErrorsTotal.get()).values.find((v) => v.labels.reason === reason)?.value ?? 0;
+    const [notFound, forbidden] = [await before('not-found'), await before('kube-forbidden')];
+    const counted = countingFailures(reader, kubernetesErrorsTotal, errorCodeOf);
+    expect(counted.description).toBe('https://127.0.0.1:6443');
+    expect(await counted.readPod('api-1')).toEqual({ metadata: { name: 'api-1' } });
+    await expect(counted.readPod('gone')).rejects.toBeInstanceOf(NotFoundError);
+    await expect(counted.readPod('gone')).rejects.toThrow('not found');
+    await expect(counted.readPod('secret')).rejects.toBeInstanceOf(ForbiddenError);
+    expect(reader.calls).toBe(4); // `this` is the real object
+    expect(await before('not-found')).toBe(notFound + 2);
+    expect(await before('kube-forbidden')).toBe(forbidden + 1);
+  });
 });
