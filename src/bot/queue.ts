@@ -42,6 +42,23 @@ export class QueueUnavailableError extends OomdoctorError {
   }
 }
 
+/**
+ * Bull's priority (1 runs first): someone waiting on a command, a button or a modal is served
+ * before the diagnoses a storm queued, so a storm cannot starve /oom and Apply.
+ */
+export function priorityOf(job: BotJob): number {
+  switch (job.kind) {
+    case 'command':
+    case 'rerun':
+    case 'apply-preview':
+    case 'apply':
+      return 1;
+    case 'alert-group':
+    case 'diagnose-alert':
+      return 2;
+  }
+}
+
 export const MAX_ATTEMPTS = 4;
 
 /**
@@ -107,7 +124,7 @@ export class BullJobQueue implements JobQueue {
       ]);
       if (existing) return 'duplicate';
       await Promise.race([
-        this.queue.add(job, { jobId: id }),
+        this.queue.add(job, { jobId: id, priority: priorityOf(job) }),
         timeout(3000, 'Redis did not store the job in time'),
       ]);
       return 'added';
@@ -194,7 +211,11 @@ export class MemoryJobQueue implements JobQueue {
     for (const [key, at] of this.known) if (now - at > KEEP_DONE_MS) this.known.delete(key);
     if (this.known.has(id)) return 'duplicate';
     this.known.set(id, now);
-    this.pending.push({ job: structuredClone(job), id, attempt: 1, queuedAt: now });
+    const entry = { job: structuredClone(job), id, attempt: 1, queuedAt: now };
+    // Interactive jobs go before every queued diagnosis, as with bull's priorities.
+    const firstBackground = this.pending.findIndex((p) => priorityOf(p.job) > priorityOf(job));
+    if (firstBackground === -1) this.pending.push(entry);
+    else this.pending.splice(firstBackground, 0, entry);
     this.pump();
     return 'added';
   }

@@ -92,6 +92,31 @@ function describeJobQueue(name: string, makeQueue: (backoffMs: number) => JobQue
       expect(seen).toEqual([commandJob()]);
     });
 
+    it('serves a /oom command before the diagnoses a storm queued ahead of it', async () => {
+      const alertJob = (n: number): BotJob => ({
+        kind: 'diagnose-alert',
+        receivedAt: 1_700_000_000_000,
+        groupId: 'g1',
+        target: {
+          id: `a${n}`,
+          alertname: 'ContainerOOMKilled',
+          namespace: 'shop',
+          pod: `api-${n}`,
+          container: null,
+          channel: null,
+          startsAt: '2026-12-05T10:00:00Z',
+          crashLoop: false,
+        },
+      });
+      for (let n = 0; n < 5; n++) await queue.add(alertJob(n), `alert-${n}`);
+      await queue.add(commandJob('urgent'), 'command-1');
+      queue.process(1, async (job, meta) => {
+        record(job, meta);
+      });
+      await until(() => calls.length >= 6, 'all six jobs to run');
+      expect(calls[0]?.text).toBe('urgent');
+    });
+
     it('runs jobs added before process() is called', async () => {
       await queue.add(commandJob('early'), 'early');
       queue.process(1, async (job, meta) => {
