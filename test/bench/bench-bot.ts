@@ -131,10 +131,13 @@ async function main(): Promise<void> {
         sentAt.set(pod, sent);
       }),
     );
-    // The diagnosis is in the thread when its placeholder is updated into a message with the Re-run button.
+    // The diagnosis is in the thread when a message with the Re-run button is posted or edited in.
     const done = () =>
       services.slack.calls.filter(
-        (c) => c.method === 'chat.update' && JSON.stringify(c.args.blocks ?? '').includes('oom_rerun'),
+        (c) =>
+          (c.method === 'chat.update' || c.method === 'chat.postMessage') &&
+          c.status === 200 &&
+          JSON.stringify(c.args.blocks ?? '').includes('oom_rerun'),
       );
     await services.slack
       .waitFor(
