@@ -103,7 +103,6 @@ async function run(groupBy: 'namespace' | 'pod'): Promise<void> {
         pods.slice(i, i + 100).map((p) => ({
           labels: {
             alertname: 'ContainerOOMKilled',
-            cluster: 'bench',
             namespace: p.namespace,
             pod: p.pod,
             container: p.container,
@@ -118,7 +117,6 @@ async function run(groupBy: 'namespace' | 'pod'): Promise<void> {
       const p = pods[(d * 7) % pods.length]!;
       const labels = {
         alertname: 'ContainerOOMKilled',
-        cluster: 'bench',
         namespace: p.namespace,
         pod: p.pod,
         container: p.container,
