@@ -29,8 +29,12 @@ function percentile(values: number[], q: number): number {
 }
 
 function rssOf(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  return Number(/^VmRSS:\s+(\d+) kB/m.exec(status)?.[1] ?? 0) * 1024;
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    return Number(/^VmRSS:\s+(\d+) kB/m.exec(status)?.[1] ?? 0) * 1024;
+  } catch {
+    return 0; // the bot has exited: the run reports it
+  }
 }
 
 function startFlags(): string[] {
@@ -67,6 +71,9 @@ async function run(groupBy: 'namespace' | 'pod'): Promise<void> {
   const bot = spawn(process.execPath, [...startFlags(), cli, 'serve', '--role', 'all'], {
     env,
     stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  bot.on('exit', (code, signal) => {
+    if (signal !== 'SIGTERM') console.log(`THE BOT EXITED during the storm (code ${code}, signal ${signal})`);
   });
   const alertmanager = await startAlertmanager({
     webhookUrl: `http://127.0.0.1:${port}/alertmanager`,
