@@ -21,7 +21,7 @@ import {
   postPlaceholder,
   progressReporter,
   publishDiagnosis,
-  renderStored,
+  showKillCount,
   rerunValue,
   WEEK_MS,
 } from './publish';
@@ -289,10 +289,11 @@ async function recordRepeatKill(
   deps.onAnswered?.('repeat-kill');
   // The earlier reply gets the running count (an edit, coalesced with any other).
   const subject = ctx.label.replace(/ · .*$/, '').replace(/\/(deploy|sts|ds|cronjob|job|rs|pod)\//, '/');
-  renderStored(deps, existing.channel, existing.ts, (extras) => ({
-    ...extras,
-    killCount: { count: kills, windowText: sinceText, subject },
-  })).catch((error: unknown) =>
-    deps.logger.warn({ err: (error as Error).message }, 'the kill count could not be shown'),
+  showKillCount(
+    deps,
+    existing.channel,
+    existing.ts,
+    { count: kills, windowText: sinceText, subject },
+    deps.parentEditIntervalMs ?? 30_000,
   );
 }

@@ -107,6 +107,44 @@ export function progressReporter(
   };
 }
 
+/**
+ * Shows a running kill count on a posted diagnosis. Cosmetic and frequent in a storm (every later
+ * kill of a workload), so it is a throttled edit whose stored diagnosis is read and rewritten only
+ * when the edit actually goes out: a burst of kills costs one read, one write and one edit.
+ */
+export function showKillCount(
+  deps: PublishDeps,
+  channel: string,
+  ts: string,
+  killCount: NonNullable<MessageExtras['killCount']>,
+  throttleMs: number,
+): void {
+  deps.slack
+    .update(
+      channel,
+      ts,
+      async () => {
+        const stored: StoredDiagnosis | null = await deps.store.getDiagnosis(channel, ts);
+        if (!stored) return null;
+        const extras: MessageExtras = { ...(stored.extras ?? {}), killCount };
+        const updated: StoredDiagnosis = { ...stored, extras };
+        await deps.store.setDiagnosis(channel, ts, updated, WEEK_MS);
+        const apply = await storedApplyOptions(deps.store, channel, ts);
+        const reason = apply.applyUnavailableReason ?? extras.applyUnavailableReason;
+        return diagnosisMessage(stored, {
+          ...apply,
+          ...(reason ? { applyUnavailableReason: reason } : {}),
+          rerunValue: rerunValue(stored.target.namespace, stored.target.pod, stored.target.container),
+          killCount,
+        });
+      },
+      { priority: 'background', throttleMs },
+    )
+    .catch((error: unknown) =>
+      deps.logger.warn({ err: (error as Error).message }, 'the kill count could not be shown'),
+    );
+}
+
 /** The placeholder of a reply, posted when the channel's budget allows; the diagnosis may overtake it. */
 export function postPlaceholder(
   deps: PublishDeps,

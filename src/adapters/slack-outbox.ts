@@ -48,7 +48,8 @@ export interface PostOptions {
   priority?: WritePriority;
 }
 
-export type Content = SlackMessage | (() => Promise<SlackMessage>);
+/** What a message should show; a function renders it when its turn comes (null: nothing to send). */
+export type Content = SlackMessage | (() => Promise<SlackMessage | null>);
 
 interface PendingEdit {
   content: Content;
@@ -586,6 +587,7 @@ export class SlackOutbox {
       const version = edit.version ?? (await this.state.nextVersion(id));
       if (!(await this.state.isCurrent(id, version))) return 'done'; // a newer state is on Slack
       const message = typeof edit.content === 'function' ? await edit.content() : edit.content;
+      if (!message) return 'done';
       try {
         await this.wire.call('chat.update', { channel, ts, ...messageArgs(message) });
         this.onCall('chat.update', 'ok');
