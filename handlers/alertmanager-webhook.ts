@@ -4,7 +4,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
-import type { BotConfig } from '../src/bot/config';
+import type { BotConfig } from '../src/config/bot';
 import { parseWebhook, planAlerts, shortHash } from '../src/bot/alertmanager';
 import { alertsReceivedTotal, webhookRequestsTotal } from '../src/bot/metrics';
 import { QueueUnavailableError, type JobQueue } from '../src/bot/queue';

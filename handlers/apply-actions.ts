@@ -11,7 +11,7 @@ import { auditBase, type AuditLog } from '../src/apply/audit';
 import { decide, groupsToCheck } from '../src/apply/authorize';
 import { stateRefusal, SUGGESTION_ID } from '../src/apply/suggestion';
 import type { ApplyOp, SuggestionRecord } from '../src/apply/types';
-import type { BotConfig } from '../src/bot/config';
+import type { BotConfig } from '../src/config/bot';
 import type { JobQueue } from '../src/bot/queue';
 import type { StateStore } from '../src/bot/store';
 import {

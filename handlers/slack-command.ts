@@ -2,7 +2,7 @@
 import type { App } from '@slack/bolt';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import type { BotConfig } from '../src/bot/config';
+import type { BotConfig } from '../src/config/bot';
 import type { JobQueue } from '../src/bot/queue';
 import { parseCommandTarget } from '../src/core/target';
 import { commandAck, helpMessage } from '../src/slack/blocks';

@@ -12,7 +12,7 @@ import type { ClusterWriter } from '../src/adapters/cluster-writer';
 import type { SlackInteractive } from '../src/adapters/slack-interactive';
 import type { SlackPoster } from '../src/adapters/slack';
 import type { AuditLog } from '../src/apply/audit';
-import type { BotConfig } from '../src/bot/config';
+import type { BotConfig } from '../src/config/bot';
 import type { StateStore } from '../src/bot/store';
 
 export { handleApply } from './apply-change';

@@ -3,7 +3,7 @@
 import type { Logger } from 'pino';
 import type { ClusterReader } from '../src/adapters/kubernetes';
 import { namespaceRefusal } from '../src/apply/authorize';
-import type { ApplyConfig } from '../src/apply/config';
+import type { ApplyConfig } from '../src/config/apply';
 import { buttonState, newSuggestionId, SUGGESTION_TTL_MS } from '../src/apply/suggestion';
 import type { SuggestionRecord } from '../src/apply/types';
 import {

@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import type { ClusterReader } from '../src/adapters/kubernetes';
 import type { PostedMessage, SlackPoster } from '../src/adapters/slack';
 import { SUGGESTION_TTL_MS } from '../src/apply/suggestion';
-import type { BotConfig } from '../src/bot/config';
+import type { BotConfig } from '../src/config/bot';
 import type { ReplyRecord, StateStore } from '../src/bot/store';
 import type { Diagnosis } from '../src/core/types';
 import { renderMemoryChartPngAsync, type MemoryChartInput } from '../src/render/chart';

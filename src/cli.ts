@@ -3,10 +3,10 @@
 import { parseArgs } from 'node:util';
 import type { ClusterReader } from './adapters/kubernetes';
 import { PrometheusSource, type ClusterSelector, type MetricsSource } from './adapters/prometheus';
-import { readPrometheusSettings, type PrometheusSettings } from './adapters/prometheus-settings';
+import { readPrometheusSettings, type PrometheusSettings } from './config/prometheus';
 import { readClusterSelector } from './config/cluster-selector';
 import { readMetricNames } from './config/metric-names';
-import type { Role } from './bot/config';
+import type { Role } from './config/bot';
 import { parseDuration } from './core/duration';
 import { asOomdoctorError, OomdoctorError } from './core/errors';
 import { parseContainerName, parseTargetRequest } from './core/target';
@@ -324,7 +324,7 @@ function failureOf(error: OomdoctorError): { exit: number; kind: string; message
 async function serve(role: Role, env: NodeJS.ProcessEnv, io: CliIo): Promise<number> {
   // Required here: `oomdoctor diagnose` should not pay for loading Bolt, bull and the chart renderer.
   /* eslint-disable @typescript-eslint/no-require-imports */
-  const { readBotConfig } = require('./bot/config') as typeof import('./bot/config');
+  const { readBotConfig } = require('./config/bot') as typeof import('./config/bot');
   const { startBot } = require('./bot/app') as typeof import('./bot/app');
   /* eslint-enable @typescript-eslint/no-require-imports */
   let config;

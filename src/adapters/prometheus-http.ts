@@ -12,7 +12,7 @@ import {
   PROMETHEUS_VARIABLES,
   type PrometheusSettingKey,
   type PrometheusSettings,
-} from './prometheus-settings';
+} from '../config/prometheus';
 
 export interface PrometheusHttpOptions {
   /** Retries after a failure a retry can help (default 2; a time-out is retried once at most). */

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import type { MetricsEvidence, Target } from '../core/types';
 import { SourceError } from './errors';
 import { PrometheusHttp } from './prometheus-http';
-import { plainPrometheusSettings, type PrometheusSettings } from './prometheus-settings';
+import { plainPrometheusSettings, type PrometheusSettings } from '../config/prometheus';
 import {
   changesOf,
   KNOWN_CLUSTER_LABELS,

@@ -1,6 +1,6 @@
 // Who may apply a fix where: pure decisions over the configuration and what Slack says about the
 // user. Every refusal carries a reason a person can act on, and a code for the audit log.
-import { isSystemNamespace, type ApplyConfig, type KubeIdentity } from './config';
+import { isSystemNamespace, type ApplyConfig, type KubeIdentity } from '../config/apply';
 
 export type Refusal = {
   allowed: false;

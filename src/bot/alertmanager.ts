@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { ParseError } from '../core/errors';
 import { parseContainerName, parseNamespace, parsePodName } from '../core/target';
-import type { BotConfig } from './config';
+import type { BotConfig } from '../config/bot';
 
 const labels = z.record(z.string(), z.string());
 

@@ -25,7 +25,7 @@ import {
   type SlackInteractive,
 } from '../adapters/slack-interactive';
 import { AuditLog } from '../apply/audit';
-import type { BotConfig } from './config';
+import type { BotConfig } from '../config/bot';
 import {
   alertsAnsweredTotal,
   diagnosesTotal,

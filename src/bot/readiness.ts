@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import { PrometheusHttp } from '../adapters/prometheus-http';
 import { METRIC_NAME_VARIABLES } from '../config/metric-names';
 import { asOomdoctorError } from '../core/errors';
-import type { BotConfig } from './config';
+import type { BotConfig } from '../config/bot';
 import { readinessCheckUp } from './metrics';
 
 export type CheckName = 'kubernetes' | 'prometheus' | 'slack';

@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { SourceError } from '../../src/adapters/errors';
 import { PrometheusSource } from '../../src/adapters/prometheus';
-import { readPrometheusSettings, type PrometheusSettings } from '../../src/adapters/prometheus-settings';
+import { readPrometheusSettings, type PrometheusSettings } from '../../src/config/prometheus';
 import type { MetricsEvidence } from '../../src/core/types';
 import {
   allGates,

@@ -5,7 +5,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import pino from 'pino';
 import { startBot, type BotOverrides, type RunningBot } from '../../src/bot/app';
-import { readBotConfig, type BotConfig, type Role } from '../../src/bot/config';
+import { readBotConfig, type BotConfig, type Role } from '../../src/config/bot';
 import { FakeSlackApi } from '../fakes/slack-api';
 import { startRedis, type RunningRedis } from './redis';
 import type { ScenarioSpec } from './scenarios';

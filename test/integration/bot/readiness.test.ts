@@ -5,7 +5,7 @@
 import { spawn } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import type { RunningBot } from '../../../src/bot/app';
-import { readBotConfig } from '../../../src/bot/config';
+import { readBotConfig } from '../../../src/config/bot';
 import { checkSlack, readinessChecks } from '../../../src/bot/readiness';
 import { startServices, startTestBot, botEnvironment, type Services } from '../../support/bot-harness';
 import { demoSpecs } from '../../support/scenarios';

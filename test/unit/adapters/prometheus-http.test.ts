@@ -12,7 +12,7 @@ import {
   plainPrometheusSettings,
   readPrometheusSettings,
   type PrometheusSettings,
-} from '../../../src/adapters/prometheus-settings';
+} from '../../../src/config/prometheus';
 
 const TOKEN = 'sha256~very-secret-token-0123456789';
 const TENANT = 'tenant-secret-42';

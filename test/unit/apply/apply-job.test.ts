@@ -7,10 +7,10 @@ import { ConflictError, type ClusterWriter } from '../../../src/adapters/cluster
 import type { SlackPoster } from '../../../src/adapters/slack';
 import type { SlackInteractive } from '../../../src/adapters/slack-interactive';
 import { AuditLog } from '../../../src/apply/audit';
-import { APPLY_DISABLED } from '../../../src/apply/config';
+import { APPLY_DISABLED } from '../../../src/config/apply';
 import type { SuggestionRecord } from '../../../src/apply/types';
 import { snapshotOf } from '../../../src/apply/workload';
-import type { BotConfig } from '../../../src/bot/config';
+import type { BotConfig } from '../../../src/config/bot';
 import type { ApplyJob } from '../../../src/bot/jobs';
 import { MemoryStore } from '../../../src/bot/store';
 import { applyStrategicMergePatch } from '../../fakes/strategic-merge';

@@ -1,4 +1,4 @@
-import { APPLY_DISABLED, type ApplyConfig } from '../../../src/apply/config';
+import { APPLY_DISABLED, type ApplyConfig } from '../../../src/config/apply';
 import {
   decide,
   groupsOf,

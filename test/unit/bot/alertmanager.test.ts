@@ -8,7 +8,7 @@ import {
   type WebhookPayload,
 } from '../../../src/bot/alertmanager';
 import { botJobSchema } from '../../../src/bot/jobs';
-import { readBotConfig, type BotConfig } from '../../../src/bot/config';
+import { readBotConfig, type BotConfig } from '../../../src/config/bot';
 import { ParseError } from '../../../src/core/errors';
 
 const REAL = path.join(__dirname, '../../fixtures/real');

@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { BOT_ENVIRONMENT, readBotConfig } from '../../../src/bot/config';
+import { BOT_ENVIRONMENT, readBotConfig } from '../../../src/config/bot';
 
 const root = join(__dirname, '..', '..', '..');
 const compose = parse(readFileSync(join(root, 'docker-compose.yml'), 'utf8')) as {

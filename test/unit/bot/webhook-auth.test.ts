@@ -2,7 +2,7 @@ import { createServer, request, type IncomingMessage, type Server } from 'node:h
 import type { AddressInfo } from 'node:net';
 import pino from 'pino';
 import { alertmanagerWebhook, bearerMatches, readBody } from '../../../handlers/alertmanager-webhook';
-import { readBotConfig } from '../../../src/bot/config';
+import { readBotConfig } from '../../../src/config/bot';
 import { MemoryJobQueue } from '../../../src/bot/queue';
 
 const TOKEN = '6f1c2a9e0b7d4e3f8a5c1d2e3f4a5b6c';

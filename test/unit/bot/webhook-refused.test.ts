@@ -10,7 +10,7 @@ import { parse } from 'yaml';
 import { alertmanagerWebhook, MAX_BODY_BYTES } from '../../../handlers/alertmanager-webhook';
 import type { SlackPoster } from '../../../src/adapters/slack';
 import { parseWebhook } from '../../../src/bot/alertmanager';
-import { readBotConfig } from '../../../src/bot/config';
+import { readBotConfig } from '../../../src/config/bot';
 import { MemoryJobQueue } from '../../../src/bot/queue';
 
 const ROOT = join(__dirname, '..', '..', '..');

@@ -1,7 +1,7 @@
 // The cluster selector for a Prometheus holding several clusters: PROMETHEUS_CLUSTER_LABEL with
 // CLUSTER_NAME for the bot, --cluster-label with --cluster for the CLI (issue 11, section 4).
 import type { ClusterSelector } from '../../../src/adapters/prometheus';
-import { ConfigError, readBotConfig } from '../../../src/bot/config';
+import { ConfigError, readBotConfig } from '../../../src/config/bot';
 import { EXIT, HELP, runCli } from '../../../src/cli';
 import { readClusterSelector } from '../../../src/config/cluster-selector';
 import { ParseError } from '../../../src/core/errors';

@@ -12,7 +12,7 @@ import {
   SourceError,
 } from '../../../src/adapters/errors';
 import { ConflictError, PatchRejectedError } from '../../../src/adapters/cluster-writer';
-import { ConfigError } from '../../../src/bot/config';
+import { ConfigError } from '../../../src/config/bot';
 import { PermanentJobError, QueueUnavailableError } from '../../../src/bot/queue';
 import { SlackDeliveryError } from '../../../src/adapters/slack';
 

@@ -15,7 +15,7 @@ import {
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { parse, parseAllDocuments } from 'yaml';
-import { readBotConfig, type Role } from '../../../src/bot/config';
+import { readBotConfig, type Role } from '../../../src/config/bot';
 
 const repo = join(__dirname, '..', '..', '..');
 const base = join(repo, 'deploy', 'kubernetes');

@@ -1,7 +1,7 @@
 // Incident threads: the bot decides what a thread is, whatever Alertmanager's grouping.
 import pino from 'pino';
 import type { PostedMessage, SlackMessage, SlackPoster } from '../../../src/adapters/slack';
-import { readBotConfig } from '../../../src/bot/config';
+import { readBotConfig } from '../../../src/config/bot';
 import type { AlertGroupJob, BotJob } from '../../../src/bot/jobs';
 import { MemoryStore } from '../../../src/bot/store';
 import { handleAlertGroup, renderParent, type IncidentDeps } from '../../../jobs/incidents';

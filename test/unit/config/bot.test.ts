@@ -1,7 +1,7 @@
 import { DEFAULT_METRIC_NAMES } from '../../../src/adapters/prometheus';
-import { plainPrometheusSettings } from '../../../src/adapters/prometheus-settings';
-import { APPLY_DISABLED } from '../../../src/apply/config';
-import { ConfigError, readBotConfig, type Role } from '../../../src/bot/config';
+import { plainPrometheusSettings } from '../../../src/config/prometheus';
+import { APPLY_DISABLED } from '../../../src/config/apply';
+import { ConfigError, readBotConfig, type Role } from '../../../src/config/bot';
 
 const VALID: NodeJS.ProcessEnv = {
   SLACK_BOT_TOKEN: 'xoxb-1234-5678-abcdefABCDEF',

@@ -1,10 +1,10 @@
 // The bot's configuration: a function of the environment passed in, validated at start-up with one
 // clear line per problem, so a bad deployment fails at once and says what to fix.
-import { APPLY_ENVIRONMENT, readApplyConfig, type ApplyConfig } from '../apply/config';
-import { readClusterSelector } from '../config/cluster-selector';
-import { commaList } from '../config/comma-list';
-import { readMetricNames } from '../config/metric-names';
-import { readPrometheusSettings, type PrometheusSettings } from '../adapters/prometheus-settings';
+import { APPLY_ENVIRONMENT, readApplyConfig, type ApplyConfig } from './apply';
+import { readClusterSelector } from './cluster-selector';
+import { commaList } from './comma-list';
+import { readMetricNames } from './metric-names';
+import { readPrometheusSettings, type PrometheusSettings } from './prometheus';
 import type { ClusterSelector, MetricNames } from '../adapters/prometheus';
 import { parseDuration } from '../core/duration';
 import { OomdoctorError, ParseError } from '../core/errors';

@@ -10,8 +10,8 @@ import {
   readPrometheusSettings,
   splitHeaderList,
   type PrometheusFlagValues,
-} from '../../../src/adapters/prometheus-settings';
-import { BOT_ENVIRONMENT, ConfigError, readBotConfig } from '../../../src/bot/config';
+} from '../../../src/config/prometheus';
+import { BOT_ENVIRONMENT, ConfigError, readBotConfig } from '../../../src/config/bot';
 import { HELP } from '../../../src/cli';
 
 const TOKEN = 'eyJhbGciOiJSUzI1NiJ9.secret-token-value.sig';

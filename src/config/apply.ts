@@ -2,7 +2,7 @@
 // line per problem. Off unless APPLY_ENABLED says otherwise, and then every setting that decides
 // who may change what must be given explicitly.
 import { z } from 'zod';
-import { commaList } from '../config/comma-list';
+import { commaList } from './comma-list';
 import { parseDuration } from '../core/duration';
 import type { KubeIdentity } from '../core/kubernetes-types';
 import { parseNamespace } from '../core/target';

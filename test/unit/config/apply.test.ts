@@ -4,8 +4,8 @@ import {
   isSystemNamespace,
   readApplyConfig,
   type ApplyConfig,
-} from '../../../src/apply/config';
-import { BOT_ENVIRONMENT, ConfigError, readBotConfig } from '../../../src/bot/config';
+} from '../../../src/config/apply';
+import { BOT_ENVIRONMENT, ConfigError, readBotConfig } from '../../../src/config/bot';
 
 function read(env: Record<string, string>): { config: ApplyConfig; problems: string[] } {
   const problems: string[] = [];
