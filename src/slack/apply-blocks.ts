@@ -1,11 +1,22 @@
 // Block Kit for "Apply fix": the confirmation modal (opened at once, then updated after the dry run),
 // the refusals, and the thread messages that record who applied what and follow the rollout. Pure:
 // props in, messages and views out. Everything from the cluster is escaped.
-import type { ActionsBlock, Button, ContextBlock, KnownBlock, ModalView, SectionBlock } from '@slack/types';
-import { formatTime } from '../core/format';
+import type { KnownBlock, ModalView } from '@slack/types';
 import type { ApplyOp, DiffLine, WorkloadId } from '../apply/types';
-import { ACTION_IDS, type SlackMessage } from './blocks';
-import { code, codeBlock, escapeMrkdwn, oneLine, plainText, slackDates, truncate } from './escape';
+import { ACTION_IDS, rerunValue } from './action-ids';
+import {
+  actions,
+  button,
+  context,
+  dateToken,
+  LIMITS,
+  mention,
+  section,
+  untrusted,
+  workloadWords,
+  type BlockKitMessage,
+} from './block-kit';
+import { code, codeBlock, escapeMrkdwn, plainText, truncate } from './escape';
 
 export const APPLY_IDS = {
   /** The Undo button in the "applied" thread message; its value is the suggestion id. */
@@ -20,55 +31,8 @@ export interface ConfirmMetadata {
   op: ApplyOp;
 }
 
-const SECTION_MAX = 3000;
-
-function section(text: string): SectionBlock {
-  const bounded = truncate(text, SECTION_MAX);
-  return { type: 'section', text: { type: 'mrkdwn', text: bounded.trim() === '' ? ' ' : bounded } };
-}
-
-function context(...texts: string[]): ContextBlock {
-  return {
-    type: 'context',
-    elements: texts.slice(0, 10).map((t) => ({ type: 'mrkdwn', text: truncate(t, SECTION_MAX) || ' ' })),
-  };
-}
-
-function button(text: string, actionId: string, value: string, style?: 'primary' | 'danger'): Button {
-  const b: Button = {
-    type: 'button',
-    text: { type: 'plain_text', text: truncate(plainText(text), 75), emoji: true },
-    action_id: actionId,
-    value: value.slice(0, 2000),
-  };
-  if (style) b.style = style;
-  return b;
-}
-
-function actions(...buttons: Button[]): ActionsBlock {
-  return { type: 'actions', elements: buttons };
-}
-
-function untrusted(text: string, max = 1500): string {
-  return escapeMrkdwn(truncate(oneLine(text), max));
-}
-
-/** "Deployment `shop/checkout`, container `api`". */
-export function workloadWords(workload: WorkloadId, container: string): string {
-  return `${escapeMrkdwn(workload.kind)} ${code(`${workload.namespace}/${workload.name}`, 320)}, container ${code(container, 100)}`;
-}
-
 function workloadPlain(workload: WorkloadId): string {
   return `${workload.kind} ${workload.namespace}/${workload.name}`;
-}
-
-/** A time as a Slack date token, shown in each reader's zone. */
-function when(ms: number): string {
-  return slackDates(formatTime(ms));
-}
-
-function mention(userId: string): string {
-  return /^[UW][A-Z0-9]{2,30}$/.test(userId) ? `<@${userId}>` : untrusted(userId, 60);
 }
 
 /** The diff as one line per field: `limits.memory`: `512Mi` → `768Mi`. */
@@ -90,7 +54,7 @@ function modal(title: string, blocks: KnownBlock[], extra: Partial<ModalView> = 
   return {
     type: 'modal',
     callback_id: APPLY_IDS.confirm,
-    title: { type: 'plain_text', text: truncate(title, 24) },
+    title: { type: 'plain_text', text: truncate(title, LIMITS.modalTitle) },
     close: { type: 'plain_text', text: 'Close' },
     blocks,
     ...extra,
@@ -189,13 +153,9 @@ export function doneView(op: ApplyOp, ok: boolean, text: string): ModalView {
 // ---------------------------------------------------------------------------------------------
 // Refusals (ephemeral) and the thread
 
-export function refusalMessage(op: ApplyOp, reason: string): SlackMessage {
+export function refusalMessage(op: ApplyOp, reason: string): BlockKitMessage {
   const line = `${op === 'apply' ? 'You cannot apply this fix' : 'You cannot undo this fix'}: ${untrusted(reason, 1500)}.`;
   return { text: line, blocks: [section(`:no_entry: ${line}`)] };
-}
-
-export function rerunValue(target: { namespace: string; pod: string; container: string }): string {
-  return JSON.stringify({ namespace: target.namespace, pod: target.pod, container: target.container });
 }
 
 /** Nothing was applied because the workload changed since the diagnosis: say what, offer a fresh diagnosis. */
@@ -206,7 +166,7 @@ export function raceMessage(props: {
   container: string;
   reasons: string[];
   target: { namespace: string; pod: string; container: string };
-}): SlackMessage {
+}): BlockKitMessage {
   const what = props.op === 'apply' ? 'since this diagnosis' : 'since the fix was applied';
   const line = `${mention(props.userId)} asked to ${props.op === 'apply' ? 'apply the fix' : 'undo the fix'}, but ${workloadWords(props.workload, props.container)} changed ${what}: nothing was changed.`;
   const blocks: KnownBlock[] = [
@@ -219,7 +179,7 @@ export function raceMessage(props: {
         'The suggestion was made for the workload as it was. Re-run the diagnosis for one that fits it now.',
       ),
     );
-    blocks.push(actions(button('Re-run diagnosis', ACTION_IDS.rerun, rerunValue(props.target))));
+    blocks.push(actions([button('Re-run diagnosis', ACTION_IDS.rerun, rerunValue(props.target))]));
   }
   return {
     text: `Not ${props.op === 'apply' ? 'applied' : 'undone'}: ${workloadPlain(props.workload)} changed ${what}`,
@@ -260,13 +220,13 @@ const ROLLOUT_ICON: Record<AppliedProps['rollout']['phase'], string> = {
 };
 
 /** Who applied (or undid) what and when, then the rollout, updated in place; Undo while it may be undone. */
-export function appliedMessage(props: AppliedProps): SlackMessage {
+export function appliedMessage(props: AppliedProps): BlockKitMessage {
   const did = props.op === 'apply' ? 'applied the fix to' : 'undid the fix on';
-  const head = `:wrench: ${mention(props.userId)} ${did} ${workloadWords(props.workload, props.container)} at ${when(props.at)}${props.identity ? ` (as ${code(props.identity, 200)})` : ''}.`;
+  const head = `:wrench: ${mention(props.userId)} ${did} ${workloadWords(props.workload, props.container)} at ${dateToken(props.at)}${props.identity ? ` (as ${code(props.identity, 200)})` : ''}.`;
   const rolloutLine = `${ROLLOUT_ICON[props.rollout.phase]} Rollout: ${untrusted(props.rollout.summary, 800)}${props.rollout.trouble ? `\n:warning: ${untrusted(props.rollout.trouble, 800)}` : ''}`;
   const blocks: KnownBlock[] = [section(head), section(diffText(props.diff)), section(rolloutLine)];
   if (props.footnote) blocks.push(context(props.footnote));
-  if (props.undoId) blocks.push(actions(button('Undo', APPLY_IDS.undo, props.undoId, 'danger')));
+  if (props.undoId) blocks.push(actions([button('Undo', APPLY_IDS.undo, props.undoId, 'danger')]));
   const text = `${props.op === 'apply' ? 'Fix applied to' : 'Fix undone on'} ${workloadPlain(props.workload)}: rollout ${props.rollout.phase}`;
   return { text: plainText(text), blocks };
 }
@@ -278,7 +238,7 @@ export function failedMessage(props: {
   workload: WorkloadId;
   container: string;
   reason: string;
-}): SlackMessage {
+}): BlockKitMessage {
   const line = `${mention(props.userId)} asked to ${props.op === 'apply' ? 'apply the fix to' : 'undo the fix on'} ${workloadWords(props.workload, props.container)}, and the Kubernetes API refused: nothing was changed.`;
   return {
     text: `Not ${props.op === 'apply' ? 'applied' : 'undone'}: the Kubernetes API refused`,
@@ -288,5 +248,5 @@ export function failedMessage(props: {
 
 /** "Undone by @bob at …" for the applied message's footnote. */
 export function undoneNote(userId: string, at: number): string {
-  return `:leftwards_arrow_with_hook: Undone by ${mention(userId)} at ${when(at)}: see below.`;
+  return `:leftwards_arrow_with_hook: Undone by ${mention(userId)} at ${dateToken(at)}: see below.`;
 }

@@ -173,6 +173,47 @@ describe('the thread', () => {
     expect(message).toMatchSnapshot();
   });
 
+  it('refuses an Undo value longer than Slack allows, as every button does, rather than cut it', () => {
+    const props = {
+      op: 'apply' as const,
+      userId: 'U0ALICE',
+      at: AT,
+      workload: DEPLOY,
+      container: 'ledger',
+      diff: DIFF,
+      identity: null,
+      rollout: { phase: 'progressing' as const, summary: '1 of 3 pods updated' },
+    };
+    expect(JSON.stringify(appliedMessage({ ...props, undoId: 'u'.repeat(2000) }).blocks)).toContain(
+      `"value":"${'u'.repeat(2000)}"`,
+    );
+    expect(() => appliedMessage({ ...props, undoId: 'u'.repeat(2001) })).toThrow(RangeError);
+  });
+
+  it("bounds cluster text after escaping it, and shows its times in the reader's zone", () => {
+    const message = appliedMessage({
+      op: 'apply',
+      userId: 'U0ALICE',
+      at: AT,
+      workload: DEPLOY,
+      container: 'ledger',
+      diff: DIFF,
+      identity: null,
+      rollout: {
+        phase: 'stuck',
+        summary: '<b>&</b>'.repeat(400),
+        trouble: 'pod ledger-5d-x restarting since 2026-01-10 03:12 UTC',
+      },
+      undoId: null,
+    });
+    const rollout = texts(message.blocks).find((t) => t.includes('Rollout:')) ?? '';
+    const summary = rollout.slice(rollout.indexOf('Rollout: ') + 'Rollout: '.length, rollout.indexOf('\n'));
+    expect(summary.length).toBeLessThanOrEqual(800);
+    expect(summary.startsWith('&lt;b&gt;&amp;&lt;/b&gt;')).toBe(true);
+    expect(summary).not.toMatch(/&[a-z]*…$/); // never ends in an entity cut open
+    expect(rollout).toContain('since <!date^1768014720^{date_short_pretty} {time}|2026-01-10 03:12 UTC>');
+  });
+
   it('tells of a race with what changed and a Re-run button (snapshot)', () => {
     const message = raceMessage({
       op: 'apply',

@@ -13,7 +13,7 @@ import {
   responseUrlText,
   type DiagnosisMessageOptions,
   type GroupParentProps,
-  type SlackMessage,
+  type BlockKitMessage,
 } from '../../../src/slack/blocks';
 import { floodOfEvidence, heapOom, hostile, missingSources, probeKill } from './diagnosis-fixtures';
 
@@ -40,7 +40,7 @@ interface AnyBlock {
 const asAny = (blocks: KnownBlock[]): AnyBlock[] => blocks as unknown as AnyBlock[];
 
 /** Every limit Slack enforces on what the builders produce; throws with the first violation. */
-function expectWithinSlackLimits(message: SlackMessage): void {
+function expectWithinSlackLimits(message: BlockKitMessage): void {
   expect(message.text.length).toBeGreaterThan(0);
   expect(message.text.length).toBeLessThanOrEqual(LIMITS.messageText);
   expect(message.blocks.length).toBeGreaterThan(0);
@@ -92,7 +92,7 @@ function expectWithinSlackLimits(message: SlackMessage): void {
 }
 
 /** All mrkdwn the message shows: the fallback text, section texts and fields, context elements. */
-function mrkdwnTexts(message: SlackMessage): string[] {
+function mrkdwnTexts(message: BlockKitMessage): string[] {
   const out = [message.text];
   for (const block of asAny(message.blocks)) {
     if (block.text?.type === 'mrkdwn') out.push(block.text.text);
@@ -103,11 +103,11 @@ function mrkdwnTexts(message: SlackMessage): string[] {
   return out;
 }
 
-function buttons(message: SlackMessage): AnyElement[] {
+function buttons(message: BlockKitMessage): AnyElement[] {
   return asAny(message.blocks).flatMap((b) => (b.type === 'actions' ? (b.elements ?? []) : []));
 }
 
-function applyButton(message: SlackMessage): AnyElement | undefined {
+function applyButton(message: BlockKitMessage): AnyElement | undefined {
   return buttons(message).find((b) => b.action_id === ACTION_IDS.apply);
 }
 
