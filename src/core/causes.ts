@@ -4,12 +4,25 @@
 import { CLASSIFY_THRESHOLDS as T } from './classify-thresholds';
 import { formatDuration } from './duration';
 import { readDays, weighWithDays } from './daily-cycles';
-import { clampConfidence, formatTime, percent, plural } from './format';
-import { analyseLifetimes, isRamp, targetSpec, type Lifetime } from './lifetimes';
+import { clampConfidence, formatTime, formatWindow, percent, plural } from './format';
+import {
+  analyseLifetimes,
+  isRamp,
+  restartsInWindow,
+  targetSpec,
+  targetStatus,
+  type Lifetime,
+} from './lifetimes';
 import { formatBytes } from './quantity';
-import { effectiveHeapBytes } from './runtime-settings';
+import {
+  effectiveHeapBytes,
+  effectiveSettings,
+  readJvmSizingFlags,
+  type FlagInForce,
+  type JvmSizingFlags,
+} from './runtime-settings';
 import { median, type SegmentFeatures } from './series';
-import type { Cause, Evidence, Kill } from './types';
+import type { Cause, Evidence, Kill, RuntimeSetting } from './types';
 
 const HOUR = 3_600_000;
 
@@ -72,8 +85,62 @@ export function rankCauses(evidence: Evidence, kills: Kill[], limit: number): Ca
   return causes.filter((c) => c.confidence >= T.minConfidence).sort((a, b) => b.confidence - a.confidence);
 }
 
+/** A finding about the heap: how much of the limit it may take, and the lines that say so. */
+interface HeapFinding {
+  share: number;
+  confidence: number;
+  lines: string[];
+}
+
+/** Confidence by how far the heap reaches into the limit: past it, at 90%+, above the sane share. */
+function heapConfidence(share: number): number {
+  return share >= 1
+    ? T.heap.confidencePastLimit
+    : share >= T.heap.nearLimitShare
+      ? T.heap.confidenceNearLimit
+      : T.heap.confidenceAboveSane;
+}
+
 function heapCause(evidence: Evidence, limit: number, killed: Lifetime[]): Cause | null {
-  const settings = targetSpec(evidence)?.runtime ?? [];
+  const spec = targetSpec(evidence);
+  if (!spec) return null;
+  const jvm = readJvmSizingFlags(spec);
+  const jvmWinner = effectiveSettings(spec.runtime).find((s) => s.runtime === 'jvm');
+  // Without container support a heap given as a share is a share of the node, not of the limit.
+  const heapOffNode = jvm.containerSupportOff !== null && jvmWinner?.bytes === undefined;
+  const settings = heapOffNode ? spec.runtime.filter((s) => s.runtime !== 'jvm') : spec.runtime;
+  const findings = [
+    budgetFinding(settings, limit),
+    heapOffNode ? nodeSizedFinding(evidence, jvm, jvmWinner?.percent, limit) : null,
+    initialHeapFinding(jvm, limit),
+  ].filter((f): f is HeapFinding => f !== null);
+  if (findings.length === 0) return null;
+
+  const lines = findings.flatMap((f) => f.lines);
+  lines.push(
+    'Heap is not the whole process: metaspace, thread stacks, buffers and the runtime itself need room on top.',
+  );
+  let confidence = Math.max(...findings.map((f) => f.confidence));
+  const peaks = killed.map((l) => l.features.peak);
+  if (peaks.length >= 2) {
+    const spread = (Math.max(...peaks) - Math.min(...peaks)) / limit;
+    if (spread <= T.heap.samePeakSpread) {
+      confidence += T.heap.samePeakBonus;
+      lines.push(
+        `All ${peaks.length} kills came at the same fill level (${formatBytes(Math.min(...peaks))} to ${formatBytes(Math.max(...peaks))}).`,
+      );
+    }
+  }
+  const startup = startupDeathLine(evidence);
+  if (startup && jvm.initialHeap !== null && jvm.alwaysPreTouch !== null) {
+    confidence += T.heap.startupDeathBonus;
+    lines.push(startup);
+  }
+  return { id: 'runtime-heap-misconfigured', confidence: clampConfidence(confidence), evidence: lines };
+}
+
+/** The heap budget the runtimes' own settings give (-Xmx, MaxRAMPercentage, GOMEMLIMIT, old space). */
+function budgetFinding(settings: RuntimeSetting[], limit: number): HeapFinding | null {
   if (settings.length === 0) return null;
   const heap = effectiveHeapBytes(settings, limit);
   if (heap === null) return null;
@@ -85,25 +152,82 @@ function heapCause(evidence: Evidence, limit: number, killed: Lifetime[]): Cause
   const names = settings.map((s) => `${s.value} (${s.source})`).join(', ');
   const lines = [
     `Heap budget ${formatBytes(heap)} from ${names}: ${percent(heap, limit)} of the ${formatBytes(limit)} limit${share >= 1 ? ', more than the container may use at all' : ', leaving too little for everything that is not heap'}.`,
-    'Heap is not the whole process: metaspace, thread stacks, buffers and the runtime itself need room on top.',
   ];
-  let confidence =
-    share >= 1
-      ? T.heap.confidencePastLimit
-      : share >= T.heap.nearLimitShare
-        ? T.heap.confidenceNearLimit
-        : T.heap.confidenceAboveSane;
-  const peaks = killed.map((l) => l.features.peak);
-  if (peaks.length >= 2) {
-    const spread = (Math.max(...peaks) - Math.min(...peaks)) / limit;
-    if (spread <= T.heap.samePeakSpread) {
-      confidence += T.heap.samePeakBonus;
-      lines.push(
-        `All ${peaks.length} kills came at the same fill level (${formatBytes(Math.min(...peaks))} to ${formatBytes(Math.max(...peaks))}).`,
-      );
-    }
+  let confidence = heapConfidence(share);
+  // A share of the limit that wins (no absolute size beats it) follows the limit wherever it goes.
+  const jvmWinner = effectiveSettings(settings).find((s) => s.runtime === 'jvm');
+  const scaling = jvmWinner?.percent;
+  if (scaling !== undefined && scaling >= T.heap.ramPercentageScalesWithLimit && jvmWinner) {
+    confidence = Math.max(confidence, T.heap.confidenceScalesWithLimit);
+    lines.push(
+      `${jvmWinner.value} (${jvmWinner.source}) gives the heap ${Math.round(scaling)}% of whatever the limit is: a larger limit only makes a larger heap, and leaves the same ${Math.round(100 - scaling)}% (${formatBytes(limit * (1 - scaling / 100))} today) for everything that is not heap.`,
+    );
   }
-  return { id: 'runtime-heap-misconfigured', confidence: clampConfidence(confidence), evidence: lines };
+  return { share, confidence, lines };
+}
+
+/** -XX:-UseContainerSupport: the heap is a share of the node's memory, whatever the limit says. */
+function nodeSizedFinding(
+  evidence: Evidence,
+  jvm: JvmSizingFlags,
+  percentage: number | undefined,
+  limit: number,
+): HeapFinding | null {
+  const off = jvm.containerSupportOff as FlagInForce;
+  const share = percentage ?? T.heap.jvmDefaultRamPercentage;
+  const node = evidence.node?.capacityBytes ?? evidence.node?.allocatableBytes ?? null;
+  const said = `${off.flag} (${off.source}) makes the JVM size its heap from the node's memory, not the container's limit`;
+  if (node === null) {
+    return {
+      share: Infinity,
+      confidence: T.heap.confidenceNodeUnknown,
+      lines: [
+        `${said}: ${Math.round(share)}% of the node's memory, which is not known here; on any node with more than ${formatBytes((limit * 100) / share)} that heap alone is past the ${formatBytes(limit)} limit.`,
+      ],
+    };
+  }
+  const heap = Math.floor((node * share) / 100);
+  if (heap < T.heap.saneShare * limit) return null;
+  return {
+    share: heap / limit,
+    confidence: heapConfidence(heap / limit),
+    lines: [
+      `${said}: ${Math.round(share)}% of the node's ${formatBytes(node)} is a heap of ${formatBytes(heap)}, ${percent(heap, limit)} of the ${formatBytes(limit)} limit.`,
+    ],
+  };
+}
+
+/** -Xms at or near the limit: the heap starts there (and, pre-touched, is all resident at once). */
+function initialHeapFinding(jvm: JvmSizingFlags, limit: number): HeapFinding | null {
+  const initial = jvm.initialHeap;
+  if (initial === null || initial.bytes < T.heap.saneShare * limit) return null;
+  const share = initial.bytes / limit;
+  const where = `${initial.flag} (${initial.source}) is ${share >= 1 ? `at or above the ${formatBytes(limit)} limit` : `${percent(initial.bytes, limit)} of the ${formatBytes(limit)} limit`}`;
+  const preTouch = jvm.alwaysPreTouch;
+  return {
+    share,
+    confidence: heapConfidence(share),
+    lines: [
+      preTouch
+        ? `${where}; with ${preTouch.flag} (${preTouch.source}) the JVM touches all of it at start, so the container is killed within seconds of every start.`
+        : `${where}: the JVM starts with a heap that size and lets it fill before it collects.`,
+    ],
+  };
+}
+
+/** "Lived 8 s from start to OOM kill": a run too short for Prometheus to see, said with its numbers. */
+function startupDeathLine(evidence: Evidence): string | null {
+  const last = targetStatus(evidence)?.lastTerminated;
+  if (!last || last.reason !== 'OOMKilled' || !last.startedAt || !last.finishedAt) return null;
+  const lived = last.finishedAt.getTime() - last.startedAt.getTime();
+  if (lived < 0 || lived > T.heap.startupDeathMs) return null;
+  // cAdvisor sees only the runs a scrape landed in; kube-state-metrics' counter sees every restart.
+  const counter = evidence.metrics?.restarts ?? [];
+  const counted = (counter[counter.length - 1]?.value ?? 0) - (counter[0]?.value ?? 0);
+  const restarts = Math.max(restartsInWindow(evidence).length, counted);
+  const readings = evidence.metrics?.workingSet.length ?? 0;
+  const window = formatWindow(evidence.window.end.getTime() - evidence.window.start.getTime());
+  return `The last run lived ${formatDuration(Math.max(1000, lived))} from start to OOM kill${restarts > 1 ? `, one of ${plural(restarts, 'restart')} in the last ${window}` : ''}, with ${plural(readings, 'memory reading')} in the window: it dies while starting, before Prometheus sees much.`;
 }
 
 function leakCause(

@@ -41,6 +41,22 @@ export const CLASSIFY_THRESHOLDS = {
     /** Kills at the same fill level (peaks within this share of each other) point at a fixed budget. */
     samePeakSpread: 0.05,
     samePeakBonus: 0.05,
+    /**
+     * MaxRAMPercentage at or above this gives the heap nearly all of any limit: raising the limit
+     * raises the heap with it, so the limit is never the fix (field guide: heap sized off the limit).
+     */
+    ramPercentageScalesWithLimit: 90,
+    confidenceScalesWithLimit: 0.9,
+    /** HotSpot's MaxRAMPercentage when none is set (JDK 10+). */
+    jvmDefaultRamPercentage: 25,
+    /** Container support off and the node's memory unknown: the heap ignores the limit, size unknown. */
+    confidenceNodeUnknown: 0.8,
+    /**
+     * A run this short from start to OOM kill died while starting (an -Xms touched at start with
+     * AlwaysPreTouch), before Prometheus could scrape a shape: the settings are the evidence.
+     */
+    startupDeathMs: 2 * MINUTE,
+    startupDeathBonus: 0.05,
   },
   leak: {
     /** Confidence = base + r2Weight·mean r² + shareWeight·(ramping share of kills) + bonuses. */

@@ -340,6 +340,99 @@ export function effectiveHeapBytes(settings: RuntimeSetting[], limitBytes: numbe
 }
 
 // ---------------------------------------------------------------------------------------------
+// JVM flags that size the heap without naming a maximum
+
+/** One flag in force: as written, and where it was found. */
+export interface FlagInForce {
+  flag: string;
+  source: string;
+}
+
+/**
+ * The JVM flags besides the maximum heap that decide how much memory the heap takes, each as the
+ * JVM will use it (the same places and precedence as the heap settings: the last one read wins).
+ */
+export interface JvmSizingFlags {
+  /** The -XX:-UseContainerSupport in force: the heap is then sized from the node's memory. */
+  containerSupportOff: FlagInForce | null;
+  /** The -Xms / -XX:InitialHeapSize in force. */
+  initialHeap: (FlagInForce & { bytes: number }) | null;
+  /** The -XX:+AlwaysPreTouch in force: every page of the initial heap is touched at start. */
+  alwaysPreTouch: FlagInForce | null;
+}
+
+type SizingFlag =
+  | { kind: 'container-support'; on: boolean }
+  | { kind: 'initial-heap'; bytes: number }
+  | { kind: 'pre-touch'; on: boolean };
+
+function sizingFlag(word: string): SizingFlag | null {
+  if (word === '-XX:+UseContainerSupport' || word === '-XX:-UseContainerSupport')
+    return { kind: 'container-support', on: word[4] === '+' };
+  if (word === '-XX:+AlwaysPreTouch' || word === '-XX:-AlwaysPreTouch')
+    return { kind: 'pre-touch', on: word[4] === '+' };
+  const size = word.startsWith('-Xms')
+    ? word.slice(4)
+    : word.startsWith('-XX:InitialHeapSize=')
+      ? word.slice(20)
+      : null;
+  const bytes = size === null ? null : jvmSizeBytes(size);
+  return bytes === null ? null : { kind: 'initial-heap', bytes };
+}
+
+/**
+ * Reads -XX:±UseContainerSupport, -Xms / -XX:InitialHeapSize and -XX:±AlwaysPreTouch from the
+ * JVM's variables, command and args in the order the JVM reads them. Only the flags themselves
+ * leave this function (the rest of a variable may be a secret).
+ */
+export function readJvmSizingFlags(container: {
+  command: string[];
+  args: string[];
+  env: ResolvedEnvVar[];
+}): JvmSizingFlags {
+  const places: Array<{ text: string; location: SettingLocation }> = [];
+  const env = container.env ?? [];
+  const lastIndex = new Map<string, number>();
+  env.forEach((e, i) => lastIndex.set(e.name, i));
+  env.forEach((e, i) => {
+    if (lastIndex.get(e.name) === i && JVM_ENV.has(e.name) && typeof e.value === 'string')
+      places.push({ text: e.value, location: envLocation(e) });
+  });
+  for (const list of ['command', 'args'] as const)
+    (container[list] ?? []).forEach((word, index) => {
+      if (typeof word === 'string') places.push({ text: word, location: { kind: list, index } });
+    });
+
+  const found: Array<{ setting: RuntimeSetting; flag: SizingFlag }> = [];
+  for (const place of places) {
+    for (const token of tokenize(place.text)) {
+      const flag = sizingFlag(token.text);
+      if (flag === null) continue;
+      // Carried as a JVM setting only so that it sorts by the same precedence as the heap flags.
+      const setting: RuntimeSetting = {
+        runtime: 'jvm',
+        setting: 'Xmx',
+        value: token.text,
+        source: describe(place.location),
+        location: place.location,
+      };
+      found.push({ setting, flag });
+    }
+  }
+  const ordered = byPrecedence(found.map((f) => f.setting));
+  const flagOf = new Map(found.map((f) => [f.setting, f.flag]));
+  const result: JvmSizingFlags = { containerSupportOff: null, initialHeap: null, alwaysPreTouch: null };
+  for (const setting of ordered) {
+    const flag = flagOf.get(setting) as SizingFlag;
+    const inForce = { flag: setting.value, source: setting.source };
+    if (flag.kind === 'container-support') result.containerSupportOff = flag.on ? null : inForce;
+    else if (flag.kind === 'pre-touch') result.alwaysPreTouch = flag.on ? inForce : null;
+    else result.initialHeap = { ...inForce, bytes: flag.bytes };
+  }
+  return result;
+}
+
+// ---------------------------------------------------------------------------------------------
 // Writing a fix back
 
 /** The spellings of a setting that rewriteFlag replaces; the first is the one it adds. */

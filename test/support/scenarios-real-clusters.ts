@@ -1,9 +1,10 @@
 // Labelled cases of real clusters (issue 11, sections 1, 2, 3 and 5): pods with an injected sidecar
 // listed first, ReplicaSets owned by something other than a Deployment, heap settings where they
-// really live, and limits sized from a known peak. Generated over several seeds, limits and
+// really live (and JVM flags that size the heap without an -Xmx), and limits sized from a known peak. Generated over several seeds, limits and
 // runtimes; each case carries its right answer.
 import type { ApiObject } from '../../src/adapters/kubernetes-objects';
-import { rng } from './scenarios';
+import type { CauseId } from '../../src/core/types';
+import { generateScenario, rng, type Scenario, type ScenarioSpec, type Shape } from './scenarios';
 
 const MiB = 2 ** 20;
 const GiB = 2 ** 30;
@@ -266,4 +267,216 @@ export function peakCases(): Array<{ id: string; peakBytes: number }> {
     }
   }
   return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// JVM heap misconfigurations that name no -Xmx (issue 11, section 3), with their histories
+
+export type JvmHeapClass =
+  | 'container-support-off'
+  | 'container-support-turned-back-on'
+  | 'xms-at-limit-with-pre-touch'
+  | 'xms-past-limit'
+  | 'xms-overridden-by-a-later-one'
+  | 'max-ram-percentage-near-100'
+  | 'max-ram-percentage-beaten-by-xmx';
+
+export interface JvmHeapCase {
+  id: string;
+  jvmClass: JvmHeapClass;
+  spec: ScenarioSpec;
+  seed: number;
+  /** What the JVM itself will do with these flags, for the label's own check against the evaluator. */
+  jvm: { containerSupport: boolean; alwaysPreTouch: boolean; initialHeapAtLimit: boolean };
+  expect: { topCause: CauseId };
+}
+
+const HEAP_LIMITS = [512 * MiB, GiB, 2 * GiB];
+const NODE_ALLOCATABLE = 16 * GiB;
+const JVM_OTHER = '-Dspring.profiles.active=prod -Djavax.net.ssl.trustStorePassword=changeit-s3cret';
+
+/** The flags in each place the JVM reads them: a variable with other flags, args, the java command line, a ConfigMap. */
+function placed(flags: string, variant: number): ScenarioSpec['runtime'] {
+  switch (variant % 4) {
+    case 0:
+      return { env: [{ name: 'JAVA_TOOL_OPTIONS', value: `${JVM_OTHER} ${flags}` }] };
+    case 1:
+      return { args: [...flags.split(' '), '-jar', '/app/app.jar'] };
+    case 2:
+      return { command: ['java', ...flags.split(' '), '-jar', '/app/app.jar'] };
+    default:
+      return { configMapEnv: { JDK_JAVA_OPTIONS: flags } };
+  }
+}
+
+/** The start-up crash loop of -Xms at the limit with AlwaysPreTouch: seconds alive, CrashLoopBackOff between. */
+function preTouchCrashLoop(random: () => number): {
+  timeline: NonNullable<ScenarioSpec['timeline']>;
+  lives: Array<{ start: number; end: number; killed: boolean }>;
+} {
+  const lives: Array<{ start: number; end: number; killed: boolean }> = [];
+  const aliveFor = new Map<number, number>();
+  const timeline: NonNullable<ScenarioSpec['timeline']> = {
+    lifetimes(_windowStart, now) {
+      // The rollout that brought the flags in, a few hours ago: the pod has crash-looped since.
+      let start = now - (3 + random() * 5) * 3_600_000;
+      let backOff = 10_000;
+      while (true) {
+        const alive = (3 + random() * 17) * 1000;
+        aliveFor.set(start, alive);
+        const end = start + alive;
+        if (end + backOff >= now) {
+          lives.push({ start, end: now, killed: false });
+          break;
+        }
+        lives.push({ start, end, killed: true });
+        start = end + backOff;
+        backOff = Math.min(300_000, backOff * 2); // the kubelet's back-off doubles up to 5 minutes
+      }
+      return lives;
+    },
+    value(at, lifeStart, scale) {
+      const alive = aliveFor.get(lifeStart) ?? 0;
+      const t = at - lifeStart;
+      if (t > alive) return NaN; // dead, waiting in back-off: nothing to scrape
+      return scale * Math.min(0.99, 0.3 + (0.7 * t) / alive);
+    },
+  };
+  return { timeline, lives };
+}
+
+export function jvmHeapCases(): JvmHeapCase[] {
+  const cases: JvmHeapCase[] = [];
+  HEAP_LIMITS.forEach((limit, li) => {
+    SEEDS.forEach((seed, si) => {
+      const random = rng(seed * 31 + li);
+      const variant = li + si;
+      const mib = (share: number) => Math.floor((limit * share) / MiB);
+      const pct = (90 + Math.floor(random() * 11)).toFixed(1);
+      const over = mib(1 + random() * 0.2);
+      const add = (
+        jvmClass: JvmHeapClass,
+        flags: ScenarioSpec['runtime'],
+        shape: Shape,
+        jvm: JvmHeapCase['jvm'],
+        topCause: CauseId,
+      ) =>
+        cases.push({
+          id: `${jvmClass} @${limit / MiB}Mi #${seed}`,
+          jvmClass,
+          seed: seed * 101 + li,
+          spec: {
+            id: `${jvmClass}@${limit / MiB}Mi#${seed}`,
+            title: jvmClass,
+            namespace: 'payments',
+            app: 'ledger',
+            workloadKind: 'Deployment',
+            container: 'ledger',
+            limit,
+            request: limit,
+            shape,
+            ending: 'oom',
+            nodeAllocatable: NODE_ALLOCATABLE,
+            sidecar: seed % 2 === 1,
+            ...(flags ? { runtime: flags } : {}),
+            expect: { verdict: 'cgroup-oom', topCause },
+          },
+          jvm,
+          expect: { topCause },
+        });
+      const on = { containerSupport: true, alwaysPreTouch: false, initialHeapAtLimit: false };
+      add(
+        'container-support-off',
+        placed(
+          random() < 0.5 ? '-XX:-UseContainerSupport' : '-XX:-UseContainerSupport -XX:+UseG1GC',
+          variant,
+        ),
+        'heap-sawtooth',
+        { ...on, containerSupport: false },
+        'runtime-heap-misconfigured',
+      );
+      add(
+        'container-support-turned-back-on',
+        {
+          env: [
+            { name: 'JAVA_TOOL_OPTIONS', value: `${JVM_OTHER} -XX:-UseContainerSupport` },
+            { name: '_JAVA_OPTIONS', value: '-XX:+UseContainerSupport' },
+          ],
+        },
+        'plateau',
+        on,
+        'limit-too-small',
+      );
+      add(
+        'xms-at-limit-with-pre-touch',
+        placed(`-Xms${over}m -XX:+AlwaysPreTouch`, variant),
+        'plateau',
+        { ...on, alwaysPreTouch: true, initialHeapAtLimit: true },
+        'runtime-heap-misconfigured', // its start-up crash loop is made by generateJvmHeapScenario
+      );
+      add(
+        'xms-past-limit',
+        placed(`-Xms${over}m`, variant + 1),
+        'heap-sawtooth',
+        { ...on, initialHeapAtLimit: true },
+        'runtime-heap-misconfigured',
+      );
+      add(
+        'xms-overridden-by-a-later-one',
+        {
+          env: [{ name: 'JAVA_TOOL_OPTIONS', value: `-Xms${over}m -XX:MaxRAMPercentage=60.0` }],
+          command: ['java', `-Xms${mib(0.25)}m`, '-jar', '/app/app.jar'],
+        },
+        'plateau',
+        on,
+        'limit-too-small',
+      );
+      add(
+        'max-ram-percentage-near-100',
+        placed(`-XX:MaxRAMPercentage=${pct}`, variant),
+        random() < 0.5 ? 'plateau' : 'heap-sawtooth',
+        on,
+        'runtime-heap-misconfigured',
+      );
+      add(
+        'max-ram-percentage-beaten-by-xmx',
+        {
+          env: [{ name: 'JAVA_TOOL_OPTIONS', value: `-XX:MaxRAMPercentage=${pct}` }],
+          args: [`-Xmx${mib(0.6)}m`, '-jar', '/app/app.jar'],
+        },
+        'plateau',
+        on,
+        'limit-too-small',
+      );
+    });
+  });
+  return cases;
+}
+
+/**
+ * A case's history. A crash loop at start is seen as the cluster shows it: cAdvisor saw only the
+ * runs a scrape landed in, and the status holds the last run's real start and end.
+ */
+export function generateJvmHeapScenario(c: JvmHeapCase, now: number, windowMs: number): Scenario {
+  const crashLoop = c.jvmClass === 'xms-at-limit-with-pre-touch' ? preTouchCrashLoop(rng(c.seed)) : null;
+  const spec = crashLoop ? { ...c.spec, timeline: crashLoop.timeline } : c.spec;
+  const scenario = generateScenario(spec, { now, windowMs, scrapeMs: 60_000, seed: c.seed });
+  if (!crashLoop) return scenario;
+  const seen = new Set(scenario.metrics.workingSet.map((s) => s.at));
+  const killed = crashLoop.lives.filter((l) => l.killed);
+  const last = killed[killed.length - 1];
+  scenario.metrics.starts = crashLoop.lives
+    .filter((l) => [...seen].some((at) => at >= l.start && at <= l.end))
+    .map((l) => l.start);
+  const pod = scenario.objects.find((o) => o.kind === 'Pod') as ApiObject;
+  const status = (pod.status.containerStatuses as ApiObject[]).find((s) => s.name === c.spec.container);
+  if (status && last) {
+    status.state = {
+      waiting: { reason: 'CrashLoopBackOff', message: 'back-off 5m0s restarting failed container' },
+    };
+    status.ready = false;
+    status.lastState.terminated.startedAt = new Date(last.start).toISOString();
+    status.lastState.terminated.finishedAt = new Date(last.end).toISOString();
+  }
+  return scenario;
 }

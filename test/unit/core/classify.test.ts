@@ -627,6 +627,136 @@ describe('runtime settings', () => {
   });
 });
 
+describe('runtime-heap-misconfigured: JVM flags that size the heap without an -Xmx', () => {
+  const heapOf = (c: Classification) => c.causes.find((cause) => cause.id === 'runtime-heap-misconfigured');
+
+  it('-Xms at the limit with AlwaysPreTouch: killed seconds after each start, said with the numbers', () => {
+    const restarts = Array.from({ length: 30 }, (_, i) => NOW - HOUR - i * 5 * MINUTE);
+    const result = classify(
+      evidence({
+        containers: [
+          container({
+            limit: '1Gi',
+            command: ['java', '-XX:+AlwaysPreTouch', '-Xms1200m', '-jar', 'app.jar'],
+          }),
+        ],
+        lastTerminated: termination('OOMKilled', 137, NOW - HOUR, {
+          startedAt: new Date(NOW - HOUR - 9_000),
+        }),
+        restartCount: 30,
+        // Prometheus caught two of the short runs.
+        metrics: {
+          ...flatMetrics(0, GiB),
+          workingSet: [
+            { at: NOW - 3 * HOUR, value: 0.97 * GiB },
+            { at: NOW - 2 * HOUR, value: 0.6 * GiB },
+          ],
+          restarts: counter(restarts),
+          oomEvents: counter(restarts),
+          starts: [],
+        },
+      }),
+    );
+    expect(result.verdict).toBe('cgroup-oom');
+    expect(result.causes[0]?.id).toBe('runtime-heap-misconfigured');
+    expect(result.headline).toMatch(/Most likely: the runtime's heap is sized past the container limit/);
+    const said = result.causes[0]!.evidence.join('\n');
+    expect(said).toContain(
+      '-Xms1200m (command[2]) is at or above the 1 GiB limit; with -XX:+AlwaysPreTouch (command[1]) the JVM touches all of it at start',
+    );
+    expect(said).toContain(
+      'The last run lived 9 s from start to OOM kill, one of 30 restarts in the last 24 h, with 2 memory readings in the window',
+    );
+    expect(result.causes[0]!.confidence).toBeGreaterThanOrEqual(0.9);
+  });
+
+  it('-Xms past the limit without AlwaysPreTouch is blamed, without the start-up story', () => {
+    const result = classify(
+      evidence({ containers: [container({ limit: '1Gi', args: ['-Xms1g', '-jar', 'a.jar'] })] }),
+    );
+    const said = heapOf(result)?.evidence.join('\n') ?? '';
+    expect(result.causes[0]?.id).toBe('runtime-heap-misconfigured');
+    expect(said).toContain(
+      '-Xms1g (args[0]) is at or above the 1 GiB limit: the JVM starts with a heap that size',
+    );
+    expect(said).not.toMatch(/AlwaysPreTouch|lived/);
+  });
+
+  it('-Xms at half the limit is not blamed, AlwaysPreTouch or not', () => {
+    const result = classify(
+      evidence({
+        containers: [container({ limit: '2Gi', args: ['-XX:+AlwaysPreTouch', '-Xms1g', '-jar', 'a.jar'] })],
+      }),
+    );
+    expect(heapOf(result)).toBeUndefined();
+  });
+
+  it("-XX:-UseContainerSupport: the heap is 25% of the node's memory, with the node's figures", () => {
+    const result = classify(
+      evidence({
+        containers: [
+          container({
+            limit: '1Gi',
+            env: [{ name: 'JAVA_TOOL_OPTIONS', value: `-Dpw=${SECRET} -XX:-UseContainerSupport` }],
+          }),
+        ],
+        node: node({ capacityBytes: 32 * GiB, allocatableBytes: 30 * GiB }),
+      }),
+    );
+    expect(result.causes[0]?.id).toBe('runtime-heap-misconfigured');
+    expect(result.causes[0]?.evidence.join('\n')).toContain(
+      "-XX:-UseContainerSupport (env JAVA_TOOL_OPTIONS) makes the JVM size its heap from the node's memory, not the container's limit: 25% of the node's 32 GiB is a heap of 8 GiB, 800% of the 1 GiB limit.",
+    );
+    expect(JSON.stringify(result)).not.toContain(SECRET);
+  });
+
+  it('-XX:-UseContainerSupport with MaxRAMPercentage takes that share of the node; an unknown node is said', () => {
+    const spec = container({
+      limit: '2Gi',
+      args: ['-XX:-UseContainerSupport', '-XX:MaxRAMPercentage=50.0', '-jar', 'a.jar'],
+    });
+    const known = classify(evidence({ containers: [spec], node: node({ capacityBytes: 16 * GiB }) }));
+    expect(known.causes[0]?.evidence.join('\n')).toContain(
+      "50% of the node's 16 GiB is a heap of 8 GiB, 400% of the 2 GiB limit",
+    );
+    // Not the percentage of the limit: 50% of 2 GiB would have looked sane.
+    expect(known.causes[0]?.evidence.join('\n')).not.toContain('Heap budget 1 GiB');
+    const unknown = classify(evidence({ containers: [spec], node: null }));
+    expect(unknown.causes[0]?.id).toBe('runtime-heap-misconfigured');
+    expect(unknown.causes[0]?.evidence.join('\n')).toContain(
+      "50% of the node's memory, which is not known here; on any node with more than 4 GiB that heap alone is past the 2 GiB limit",
+    );
+  });
+
+  it('-XX:-UseContainerSupport under an -Xmx that fits is not blamed: the -Xmx sizes the heap', () => {
+    const result = classify(
+      evidence({
+        containers: [
+          container({ limit: '2Gi', args: ['-XX:-UseContainerSupport', '-Xmx1g', '-jar', 'a.jar'] }),
+        ],
+      }),
+    );
+    expect(heapOf(result)).toBeUndefined();
+  });
+
+  it('MaxRAMPercentage at 90 or more follows the limit: blamed at every limit, with the share left over', () => {
+    for (const limit of ['512Mi', '2Gi', '8Gi']) {
+      const result = classify(
+        evidence({
+          containers: [
+            container({ limit, env: [{ name: 'JDK_JAVA_OPTIONS', value: '-XX:MaxRAMPercentage=95.0' }] }),
+          ],
+        }),
+      );
+      expect(result.causes[0]?.id).toBe('runtime-heap-misconfigured');
+      expect(result.causes[0]!.confidence).toBeGreaterThanOrEqual(0.9);
+      expect(result.causes[0]?.evidence.join('\n')).toContain(
+        '-XX:MaxRAMPercentage=95.0 (env JDK_JAVA_OPTIONS) gives the heap 95% of whatever the limit is: a larger limit only makes a larger heap, and leaves the same 5%',
+      );
+    }
+  });
+});
+
 describe('without a memory history', () => {
   it('causes are still ranked, with lower confidence, and say why', async () => {
     const withHistory = await generated(demo('limit-too-small'));

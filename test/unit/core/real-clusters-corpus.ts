@@ -1,13 +1,29 @@
 // The labelled corpus of real clusters (issue 11, sections 1, 2, 3 and 5), run from corpus.test.ts:
-// which container, which workload, where the heap setting that wins lives, and the number.
-import { containerSpec, pickContainer, resolveWorkload } from '../../../src/adapters/kubernetes-objects';
-import { parseQuantity } from '../../../src/core/quantity';
+// which container, which workload, where the heap setting that wins lives (and the JVM flags that
+// size a heap without -Xmx, named as the cause), and the number.
+import {
+  containerSpec,
+  pickContainer,
+  resolveWorkload,
+  type ApiObject,
+} from '../../../src/adapters/kubernetes-objects';
+import { classify } from '../../../src/core/classify';
+import { formatBytes, parseQuantity } from '../../../src/core/quantity';
 import { recommend } from '../../../src/core/recommend';
 import { limitAbovePeak } from '../../../src/core/recommend-limit';
 import { evaluateRuntimeMemory } from '../../../src/core/runtime-evaluator';
 import type { Classification, Recommendation } from '../../../src/core/types';
 import { applyStrategicMergePatch } from '../../fakes/strategic-merge';
-import { containerCases, heapCases, peakCases, workloadCases } from '../../support/scenarios-real-clusters';
+import { scenarioEvidence } from '../../support/scenario-evidence';
+import {
+  containerCases,
+  generateJvmHeapScenario,
+  heapCases,
+  jvmHeapCases,
+  peakCases,
+  workloadCases,
+  type JvmHeapCase,
+} from '../../support/scenarios-real-clusters';
 import { container, evidence, flatMetrics } from './evidence-builders';
 
 const killedAtLimit: Classification = {
@@ -105,3 +121,109 @@ describe('real clusters, class 5: the number, 30–50% above a known peak', () =
     expect(r.resources.limits.memory).toMatch(/^\d+(Mi|Gi)$/);
   });
 });
+
+describe('real clusters, class 3: JVM flags that size the heap without an -Xmx are the ranked cause', () => {
+  const NOW = Date.parse('2026-11-28T12:00:00Z');
+  const WINDOW = 24 * 3_600_000;
+  const cases = jvmHeapCases();
+
+  it('has every class at three limits and three seeds, the flags in several places', () => {
+    const classes = new Set(cases.map((c) => c.jvmClass));
+    expect(classes.size).toBe(7);
+    for (const jvmClass of classes) {
+      const ofClass = cases.filter((c) => c.jvmClass === jvmClass);
+      expect(new Set(ofClass.map((c) => c.spec.limit)).size).toBe(3);
+      expect(ofClass.length).toBe(9);
+    }
+  });
+
+  it.each(cases.map((c) => [c.jvmClass, c.id, c] as const))('%s: %s', async (_class, _id, c) => {
+    const scenario = generateJvmHeapScenario(c, NOW, WINDOW);
+    const evidence = await scenarioEvidence(scenario, { start: NOW - WINDOW, end: NOW });
+    const limit = c.spec.limit as number;
+
+    // The label is what the JVM itself makes of the flags (its precedence), not what the text contains.
+    const pod = scenario.objects.find((o) => o.kind === 'Pod') as ApiObject;
+    const raw = (pod.spec.containers as ApiObject[]).find((k) => k.name === c.spec.container) as ApiObject;
+    const configMaps = new Map(
+      scenario.objects
+        .filter((o) => o.kind === 'ConfigMap')
+        .map((o) => [String(o.metadata.name), o.data as Record<string, string>]),
+    );
+    const nodeMemoryBytes = evidence.node?.capacityBytes ?? null;
+    const jvm = evaluateRuntimeMemory(raw, { configMaps, limitBytes: limit, nodeMemoryBytes }).jvm;
+    expect(jvm.containerSupport).toBe(c.jvm.containerSupport);
+    expect(jvm.alwaysPreTouch).toBe(c.jvm.alwaysPreTouch);
+    expect((jvm.initialHeapBytes ?? 0) >= limit).toBe(c.jvm.initialHeapAtLimit);
+    const heapPastSane = Math.max(jvm.maxHeapBytes ?? 0, jvm.initialHeapBytes ?? 0) > 0.8 * limit;
+    expect(heapPastSane).toBe(c.expect.topCause === 'runtime-heap-misconfigured');
+
+    const result = classify(evidence);
+    expect(result.verdict).toBe('cgroup-oom');
+    expect(result.causes[0]?.id).toBe(c.expect.topCause);
+    const heap = result.causes.find((cause) => cause.id === 'runtime-heap-misconfigured');
+    if (c.expect.topCause !== 'runtime-heap-misconfigured') {
+      expect(heap).toBeUndefined();
+      return;
+    }
+    const said = heap?.evidence.join('\n') ?? '';
+    expect(said).not.toMatch(/s3cret|spring\.profiles/);
+    const limitText = formatBytes(limit);
+    switch (c.jvmClass) {
+      case 'container-support-off':
+        expect(said).toContain(
+          `-XX:-UseContainerSupport (${sourceOf(c)}) makes the JVM size its heap from the node's memory`,
+        );
+        expect(said).toContain(
+          `25% of the node's 17 GiB is a heap of ${formatBytes(Math.floor((17 * 2 ** 30) / 4))}, ${Math.round(((17 * 2 ** 30) / 4 / limit) * 100)}% of the ${limitText} limit`,
+        );
+        break;
+      case 'xms-at-limit-with-pre-touch':
+        expect(said).toMatch(
+          new RegExp(
+            `-Xms\\d+m \\(${escape(sourceOf(c))}\\) is at or above the ${escape(limitText)} limit; with -XX:\\+AlwaysPreTouch \\((env|configmap|command|args).*?\\) the JVM touches all of it at start`,
+          ),
+        );
+        // Seconds from start to kill, and next to no history: the start-up crash loop, said with its numbers.
+        expect(said).toMatch(
+          /The last run lived \d+ s from start to OOM kill, one of \d+ restarts in the last 24 h/,
+        );
+        expect(evidence.metrics?.workingSet.length ?? 0).toBeLessThan(100);
+        break;
+      case 'xms-past-limit':
+        expect(said).toMatch(new RegExp(`-Xms\\d+m \\(.+\\) is at or above the ${escape(limitText)} limit`));
+        break;
+      case 'max-ram-percentage-near-100':
+        expect(said).toMatch(
+          /-XX:MaxRAMPercentage=\d+\.0 \(.+\) gives the heap \d+% of whatever the limit is: a larger limit only makes a larger heap/,
+        );
+        break;
+      default:
+        throw new Error(`no evidence check for ${c.jvmClass}`);
+    }
+
+    // And the fix, applied to the pod template, leaves a JVM that fits the limit it keeps.
+    const r = mustRecommend(recommend(evidence, result));
+    const deployment = { spec: { template: { spec: { containers: [raw] } } } };
+    const patched = (applyStrategicMergePatch(deployment, r.patch) as typeof deployment).spec.template.spec
+      .containers[0]!;
+    const limitAfter = parseQuantity(r.resources.limits.memory);
+    const after = evaluateRuntimeMemory(patched, { configMaps, limitBytes: limitAfter, nodeMemoryBytes }).jvm;
+    expect(after.containerSupport).toBe(true);
+    expect(after.maxHeapBytes ?? 0).toBeLessThanOrEqual(0.8 * limitAfter);
+    expect(after.initialHeapBytes ?? 0).toBeLessThanOrEqual(0.8 * limitAfter);
+  });
+});
+
+/** Where placed() put the flags, as the evidence names it. */
+function sourceOf(c: JvmHeapCase): string {
+  const runtime = c.spec.runtime ?? {};
+  if (runtime.env?.[0]) return `env ${runtime.env[0].name}`;
+  if (runtime.configMapEnv) return 'configmap ledger-env key JDK_JAVA_OPTIONS';
+  if (runtime.command) return 'command[1]';
+  return 'args[0]';
+}
+
+function escape(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}

@@ -7,8 +7,10 @@ import {
   formatGoMemLimit,
   formatJvmHeap,
   formatNodeOldSpace,
+  readJvmSizingFlags,
   rewriteFlag,
 } from '../../../src/core/runtime-settings';
+import { evaluateRuntimeMemory } from '../../../src/core/runtime-evaluator';
 import type { ResolvedEnvVar, RuntimeSetting } from '../../../src/core/types';
 
 const KiB = 1024;
@@ -393,6 +395,84 @@ describe('effectiveHeapBytes', () => {
       'env JAVA_OPTS -Xmx2g',
       'env GOMEMLIMIT GOMEMLIMIT=1GiB',
     ]);
+  });
+});
+
+describe('readJvmSizingFlags: container support, -Xms and AlwaysPreTouch as the JVM reads them', () => {
+  it('names the flag in force and where it is', () => {
+    const flags = readJvmSizingFlags(
+      container({
+        env: { JAVA_TOOL_OPTIONS: '-Dpassword=hunter2 -XX:-UseContainerSupport -Xms2g' },
+        command: ['java', '-XX:+AlwaysPreTouch', '-Xms1200m', '-jar', 'app.jar'],
+      }),
+    );
+    expect(flags.containerSupportOff).toEqual({
+      flag: '-XX:-UseContainerSupport',
+      source: 'env JAVA_TOOL_OPTIONS',
+    });
+    // The command line is read after JAVA_TOOL_OPTIONS: its -Xms wins.
+    expect(flags.initialHeap).toEqual({ flag: '-Xms1200m', source: 'command[2]', bytes: 1200 * MiB });
+    expect(flags.alwaysPreTouch).toEqual({ flag: '-XX:+AlwaysPreTouch', source: 'command[1]' });
+    expect(JSON.stringify(flags)).not.toContain('hunter2');
+  });
+
+  it('a later place turns a flag back off: _JAVA_OPTIONS is read last', () => {
+    const flags = readJvmSizingFlags(
+      container({
+        env: {
+          _JAVA_OPTIONS: '-XX:+UseContainerSupport -XX:-AlwaysPreTouch -XX:InitialHeapSize=256m',
+          JAVA_TOOL_OPTIONS: '-XX:-UseContainerSupport -XX:+AlwaysPreTouch -Xms4g',
+        },
+        args: ['-XX:-UseContainerSupport'],
+      }),
+    );
+    expect(flags).toEqual({
+      containerSupportOff: null,
+      alwaysPreTouch: null,
+      initialHeap: { flag: '-XX:InitialHeapSize=256m', source: 'env _JAVA_OPTIONS', bytes: 256 * MiB },
+    });
+  });
+
+  it('agrees with the runtime evaluator on any placement of the flags', () => {
+    const word = fc.constantFrom(
+      '-XX:+UseContainerSupport',
+      '-XX:-UseContainerSupport',
+      '-XX:+AlwaysPreTouch',
+      '-XX:-AlwaysPreTouch',
+      '-Xms512m',
+      '-Xms3g',
+      '-XX:InitialHeapSize=1200m',
+      '-Dapp.mode=prod',
+    );
+    const words = fc.array(word, { maxLength: 4 });
+    fc.assert(
+      fc.property(
+        fc.record({
+          tool: words,
+          jdk: words,
+          opts: words,
+          last: words,
+          line: words,
+          inCommand: fc.boolean(),
+        }),
+        ({ tool, jdk, opts, last, line, inCommand }) => {
+          const env: Array<{ name: string; value: string }> = [];
+          if (tool.length) env.push({ name: 'JAVA_TOOL_OPTIONS', value: tool.join(' ') });
+          if (jdk.length) env.push({ name: 'JDK_JAVA_OPTIONS', value: jdk.join(' ') });
+          if (last.length) env.push({ name: '_JAVA_OPTIONS', value: last.join(' ') });
+          // JAVA_OPTS is a start script's: only when no java command line is given.
+          if (!inCommand && opts.length) env.push({ name: 'JAVA_OPTS', value: opts.join(' ') });
+          const command = inCommand ? ['java', ...line, '-jar', 'app.jar'] : [];
+          const args = inCommand ? [] : [...line, '-jar', 'app.jar'];
+          const flags = readJvmSizingFlags({ env, command, args });
+          const jvm = evaluateRuntimeMemory({ env, command, args }, { limitBytes: GiB }).jvm;
+          expect(flags.containerSupportOff === null).toBe(jvm.containerSupport);
+          expect(flags.alwaysPreTouch !== null).toBe(jvm.alwaysPreTouch);
+          expect(flags.initialHeap?.bytes ?? null).toBe(jvm.initialHeapBytes);
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 });
 
