@@ -6,25 +6,17 @@ import type { ClusterReader } from '../src/adapters/kubernetes';
 import { pickContainer, resolveWorkload, type ApiObject } from '../src/adapters/kubernetes-objects';
 import type { DiagnoseAlertJob } from '../src/bot/jobs';
 import { PermanentJobError, type JobMeta } from '../src/bot/queue';
-import type { DiagnosedRecord, GroupThread } from '../src/bot/store';
+import type { DiagnosedRecord, GroupThread, WorkloadLine } from '../src/bot/store';
 import { CAUSE_TITLES } from '../src/core/classify';
 import { formatDuration } from '../src/core/duration';
 import { isPermanent } from '../src/core/errors';
-import { ordinal } from '../src/core/format';
 import type { Diagnosis, Verdict } from '../src/core/types';
 import { diagnose, type DiagnoseDeps } from '../src/diagnose';
 import { failureMessage } from '../src/slack/blocks';
 import { withCache } from './cached-cluster';
 import { failureInWords } from './failure';
 import { podLineKey, refreshParent, type IncidentDeps } from './incidents';
-import {
-  postPlaceholder,
-  progressReporter,
-  publishDiagnosis,
-  showKillCount,
-  rerunValue,
-  WEEK_MS,
-} from './publish';
+import { postPlaceholder, progressReporter, publishDiagnosis, rerunValue, WEEK_MS } from './publish';
 
 export const OOM_VERDICTS: readonly Verdict[] = ['cgroup-oom', 'child-process-oom', 'node-pressure-eviction'];
 
@@ -42,8 +34,8 @@ export interface AlertDiagnosisDeps extends IncidentDeps {
   }) => void;
   /** An alert answered in its thread some other way: a repeated-kill count, or its failure in words. */
   onAnswered?: (how: 'repeat-kill' | 'failure') => void;
-  /** Called when a user could not be told that a job failed (for metrics). */
-  onUntold?: (error: unknown) => void;
+  /** Called when a user could not be told that a job failed (for metrics), with the way that failed. */
+  onUntold?: (via: 'thread' | 'channel' | 'response_url' | 'ephemeral' | 'nowhere', error: unknown) => void;
 }
 
 export function workloadLabel(kind: string, namespace: string, name: string, container: string): string {
@@ -89,7 +81,7 @@ export async function handleDiagnoseAlert(
   const { target, groupId } = job;
   const group = await deps.store.getGroup(groupId);
   if (!group?.ts) throw new PermanentJobError(`the incident ${groupId} is unknown (expired?)`);
-  const lineKey = podLineKey(target.namespace, target.pod);
+  const podKey = podLineKey(target.namespace, target.pod);
   const replyKey = alertReplyKey(target.id);
   const where = { key: replyKey, channel: group.channel, threadTs: group.ts };
   const lastTry = (error: unknown) => isPermanent(error) || meta.attempt >= meta.maxAttempts;
@@ -101,7 +93,7 @@ export async function handleDiagnoseAlert(
   } catch (error) {
     if (lastTry(error)) {
       const words = failureInWords(error);
-      await setLine(deps, groupId, lineKey, {
+      await setLine(deps, groupId, podKey, {
         namespace: target.namespace,
         label: `${target.namespace}/${target.pod}`,
         status: `could not diagnose: ${words}`,
@@ -126,6 +118,15 @@ export async function handleDiagnoseAlert(
   const label = workloadLabel(kind, target.namespace, name, container);
   const dedupeKey = `${deps.config.clusterName ?? 'cluster'}/${target.namespace}/${kind}/${name}/${container}`;
   const now = deps.now?.() ?? Date.now();
+  // From here the pod's line is its workload's line: the pods of one workload share one line.
+  const line = (status: string, link?: string | null) =>
+    setWorkloadLine(deps, groupId, { podKey, workloadKey: workloadLineKey(dedupeKey) }, (current) => ({
+      namespace: target.namespace,
+      label,
+      status,
+      ...(link ? { link } : {}),
+      ...(current?.repeat ? { repeat: current.repeat } : {}),
+    }));
 
   // Claim this workload for one diagnosis within the dedupe window. A retry of our own job finds its reply.
   const ownReply = await deps.slack.postedUnder(replyKey);
@@ -138,7 +139,7 @@ export async function handleDiagnoseAlert(
     if (existing && existing.claimedBy !== replyKey) {
       await recordRepeatKill(
         existing,
-        { dedupeKey, groupId, group, lineKey, label, now, namespace: target.namespace },
+        { dedupeKey, groupId, group, podKey, label, now, namespace: target.namespace },
         deps,
       );
       return;
@@ -147,7 +148,7 @@ export async function handleDiagnoseAlert(
 
   try {
     // The pod line becomes the workload line: pods of one workload share it. Cosmetic from here on.
-    await setLine(deps, groupId, lineKey, { namespace: target.namespace, label, status: 'diagnosing…' });
+    await line('diagnosing…');
     const placeholder = target.crashLoop ? null : postPlaceholder(deps, where, ref);
     let diagnosis: Diagnosis;
     const diagnosisStarted = Date.now();
@@ -167,11 +168,7 @@ export async function handleDiagnoseAlert(
     } catch (error) {
       if (lastTry(error)) {
         const words = failureInWords(error);
-        await setLine(deps, groupId, lineKey, {
-          namespace: target.namespace,
-          label,
-          status: `could not diagnose: ${words}`,
-        });
+        await line(`could not diagnose: ${words}`);
         await tellThread(deps, where, ref, words, log);
       }
       throw error;
@@ -181,11 +178,7 @@ export async function handleDiagnoseAlert(
       // A crash loop that is not an OOM: counted in the parent, no reply.
       await deps.store.releaseDiagnosed(dedupeKey);
       await deps.store.updateGroup(groupId, (g) => ({ ...g, notOomCount: g.notOomCount + 1 }), WEEK_MS);
-      await setLine(deps, groupId, lineKey, {
-        namespace: target.namespace,
-        label,
-        status: statusLine(diagnosis),
-      });
+      await line(statusLine(diagnosis));
       log.info({ verdict: diagnosis.verdict }, 'crash loop is not an OOM kill; no reply');
       return;
     }
@@ -193,17 +186,20 @@ export async function handleDiagnoseAlert(
     const reply = await publishDiagnosis(diagnosis, where, deps, cluster);
     await deps.store.setReply(replyKey, reply, WEEK_MS);
     const link = await deps.slack.permalink(reply.channel, reply.ts);
-    await deps.store.setDiagnosed(
+    // Later kills counted while this ran stay counted.
+    const posted = { channel: reply.channel, ts: reply.ts, threadTs: reply.threadTs, link, label };
+    const recorded = await deps.store.updateDiagnosed(
       dedupeKey,
-      { channel: reply.channel, ts: reply.ts, threadTs: reply.threadTs, link, firstAt: now, kills: 1, label },
+      (current) => ({ ...current, ...posted }),
       deps.config.dedupeWindowMs,
     );
-    await setLine(deps, groupId, lineKey, {
-      namespace: target.namespace,
-      label,
-      status: statusLine(diagnosis),
-      ...(link ? { link } : {}),
-    });
+    if (!recorded)
+      await deps.store.setDiagnosed(
+        dedupeKey,
+        { ...posted, firstAt: now, kills: 1 },
+        deps.config.dedupeWindowMs,
+      );
+    await line(statusLine(diagnosis), link);
     deps.onDiagnosisPosted?.({
       jobId: meta.id,
       receivedAt: job.receivedAt,
@@ -219,7 +215,7 @@ export async function handleDiagnoseAlert(
   }
 }
 
-async function setLine(
+export async function setLine(
   deps: IncidentDeps,
   groupId: string,
   key: string,
@@ -229,8 +225,23 @@ async function setLine(
   refreshParent(groupId, deps);
 }
 
+export function workloadLineKey(dedupeKey: string): string {
+  return `workload:${dedupeKey}`;
+}
+
+/** Sets a workload's line in the parent, taking over its pod's line (the alert's, while queued). */
+async function setWorkloadLine(
+  deps: IncidentDeps,
+  groupId: string,
+  keys: { podKey: string; workloadKey: string },
+  change: (current: WorkloadLine | null) => Omit<WorkloadLine, 'order'>,
+): Promise<void> {
+  await deps.store.updateWorkloadLine(groupId, keys.workloadKey, change, WEEK_MS, { replaces: keys.podKey });
+  refreshParent(groupId, deps);
+}
+
 /** The failure in the thread, as the alert's reply; a failure to say it is logged and counted. */
-async function tellThread(
+export async function tellThread(
   deps: AlertDiagnosisDeps,
   where: { key: string; channel: string; threadTs: string },
   target: { namespace: string; pod: string; container: string },
@@ -249,7 +260,7 @@ async function tellThread(
     );
     deps.onAnswered?.('failure');
   } catch (error) {
-    deps.onUntold?.(error);
+    deps.onUntold?.('thread', error);
     log.error(
       { err: (error as Error).message, failure: words },
       'could not tell the thread that a diagnosis failed',
@@ -257,43 +268,49 @@ async function tellThread(
   }
 }
 
+/**
+ * A later kill of a workload diagnosed (or being diagnosed) within the dedupe window: counted on
+ * the workload's line in this incident's parent, linked to the reply; no new reply, no reply edit
+ * (in a storm that would be one chat.update per kill).
+ */
 async function recordRepeatKill(
   existing: DiagnosedRecord,
   ctx: {
     dedupeKey: string;
     groupId: string;
     group: GroupThread;
-    lineKey: string;
+    podKey: string;
     label: string;
     now: number;
     namespace: string;
   },
   deps: AlertDiagnosisDeps,
 ): Promise<void> {
-  if (!existing.ts) {
-    // The first diagnosis of this workload is still running: try again shortly, then link to it.
-    throw new Error(`waiting for the diagnosis of ${existing.label} in progress`);
-  }
-  const kills = existing.kills + 1;
-  await deps.store.setDiagnosed(ctx.dedupeKey, { ...existing, kills }, deps.config.dedupeWindowMs);
-  const sinceText = formatDuration(Math.max(60_000, ctx.now - existing.firstAt));
-  const sameThread = existing.threadTs === ctx.group.ts;
-  await setLine(deps, ctx.groupId, ctx.lineKey, {
-    namespace: ctx.namespace,
-    label: ctx.label,
-    status: sameThread
-      ? `${ordinal(kills)} OOM kill of this workload in ${sinceText}: already diagnosed above`
-      : `${ordinal(kills)} OOM kill in ${sinceText}: already diagnosed`,
-    ...(existing.link ? { link: existing.link } : {}),
-  });
-  deps.onAnswered?.('repeat-kill');
-  // The earlier reply gets the running count (an edit, coalesced with any other).
-  const subject = ctx.label.replace(/ · .*$/, '').replace(/\/(deploy|sts|ds|cronjob|job|rs|pod)\//, '/');
-  showKillCount(
+  const record =
+    (await deps.store.updateDiagnosed(
+      ctx.dedupeKey,
+      (current) => ({ ...current, kills: current.kills + 1 }),
+      deps.config.dedupeWindowMs,
+    )) ?? existing;
+  const within = formatDuration(Math.max(60_000, ctx.now - record.firstAt));
+  const sameThread = record.threadTs === ctx.group.ts;
+  const settled = record.ts
+    ? sameThread
+      ? 'diagnosed above'
+      : 'already diagnosed in an earlier thread'
+    : 'diagnosing…';
+  await setWorkloadLine(
     deps,
-    existing.channel,
-    existing.ts,
-    { count: kills, windowText: sinceText, subject },
-    deps.parentEditIntervalMs ?? 30_000,
+    ctx.groupId,
+    { podKey: ctx.podKey, workloadKey: workloadLineKey(ctx.dedupeKey) },
+    (current) => ({
+      namespace: ctx.namespace,
+      label: ctx.label,
+      // The diagnosis's own status when this parent shows it already; else where it is.
+      status: current?.status ?? settled,
+      ...((current?.link ?? record.link) ? { link: (current?.link ?? record.link) as string } : {}),
+      repeat: { kills: record.kills, within },
+    }),
   );
+  deps.onAnswered?.('repeat-kill');
 }

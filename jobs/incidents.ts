@@ -8,7 +8,8 @@ import type { SlackMessage } from '../src/adapters/slack';
 import { shortHash } from '../src/bot/alertmanager';
 import type { AlertGroupJob } from '../src/bot/jobs';
 import type { JobQueue } from '../src/bot/queue';
-import type { GroupThread } from '../src/bot/store';
+import type { GroupThread, WorkloadLine } from '../src/bot/store';
+import { plural } from '../src/core/format';
 import { groupParentMessage } from '../src/slack/blocks';
 import { WEEK_MS, type PublishDeps } from './publish';
 
@@ -48,7 +49,7 @@ export async function renderParent(incidentId: string, deps: PublishDeps): Promi
 
 export function parentMessageOf(
   group: GroupThread,
-  lines: Array<{ label: string; status: string; link?: string; namespace?: string }>,
+  lines: WorkloadLine[],
   clusterName: string,
 ): SlackMessage {
   const namespaces = new Set(lines.map((l) => l.namespace ?? l.label.split('/')[0]));
@@ -65,7 +66,9 @@ export function parentMessageOf(
     workloads: lines.map((l, i) => ({
       key: String(i),
       label: l.label,
-      status: l.status,
+      status: l.repeat
+        ? `${l.status} · ${plural(l.repeat.kills, 'OOM kill')} in ${l.repeat.within}`
+        : l.status,
       ...(l.link ? { link: l.link } : {}),
     })),
     undiagnosable: group.undiagnosable,

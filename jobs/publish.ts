@@ -41,13 +41,11 @@ export function chartInput(diagnosis: Diagnosis): MemoryChartInput {
 }
 
 /**
- * What a posted diagnosis message shows besides the diagnosis: why there is no Apply button, and the
- * running kill count. Stored with the diagnosis, so that every re-render (a kill count, an apply, an
- * undo) keeps what the others added.
+ * What a posted diagnosis message shows besides the diagnosis: why there is no Apply button. Stored
+ * with the diagnosis, so that every re-render (an apply, an undo) keeps it.
  */
 export interface MessageExtras {
   applyUnavailableReason?: string;
-  killCount?: { count: number; windowText: string; subject?: string };
 }
 type StoredDiagnosis = Diagnosis & { extras?: MessageExtras };
 
@@ -74,7 +72,6 @@ export async function renderStored(
       ...apply,
       ...(reason ? { applyUnavailableReason: reason } : {}),
       rerunValue: rerunValue(stored.target.namespace, stored.target.pod, stored.target.container),
-      ...(extras.killCount ? { killCount: extras.killCount } : {}),
     });
   });
 }
@@ -105,44 +102,6 @@ export function progressReporter(
         deps.logger.debug({ err: (error as Error).message }, 'a progress edit was not delivered'),
       );
   };
-}
-
-/**
- * Shows a running kill count on a posted diagnosis. Cosmetic and frequent in a storm (every later
- * kill of a workload), so it is a throttled edit whose stored diagnosis is read and rewritten only
- * when the edit actually goes out: a burst of kills costs one read, one write and one edit.
- */
-export function showKillCount(
-  deps: PublishDeps,
-  channel: string,
-  ts: string,
-  killCount: NonNullable<MessageExtras['killCount']>,
-  throttleMs: number,
-): void {
-  deps.slack
-    .update(
-      channel,
-      ts,
-      async () => {
-        const stored: StoredDiagnosis | null = await deps.store.getDiagnosis(channel, ts);
-        if (!stored) return null;
-        const extras: MessageExtras = { ...(stored.extras ?? {}), killCount };
-        const updated: StoredDiagnosis = { ...stored, extras };
-        await deps.store.setDiagnosis(channel, ts, updated, WEEK_MS);
-        const apply = await storedApplyOptions(deps.store, channel, ts);
-        const reason = apply.applyUnavailableReason ?? extras.applyUnavailableReason;
-        return diagnosisMessage(stored, {
-          ...apply,
-          ...(reason ? { applyUnavailableReason: reason } : {}),
-          rerunValue: rerunValue(stored.target.namespace, stored.target.pod, stored.target.container),
-          killCount,
-        });
-      },
-      { priority: 'background', throttleMs },
-    )
-    .catch((error: unknown) =>
-      deps.logger.warn({ err: (error as Error).message }, 'the kill count could not be shown'),
-    );
 }
 
 /** The placeholder of a reply, posted when the channel's budget allows; the diagnosis may overtake it. */

@@ -28,6 +28,8 @@ export interface WorkloadLine {
   label: string;
   status: string;
   link?: string;
+  /** Later kills of the workload after the one diagnosed, shown after its status. */
+  repeat?: { kills: number; within: string };
   order: number;
 }
 
@@ -67,6 +69,18 @@ export interface StateStore {
     ttlMs: number,
     options?: { onlyIfAbsent?: boolean },
   ): Promise<WorkloadLine[]>;
+  /**
+   * Replaces a line with `change(current)`, one change at a time per parent (across processes).
+   * With `replaces`, that line (a pod's, before its workload was known) gives way to this one and
+   * lends it its position when this one is new.
+   */
+  updateWorkloadLine(
+    groupId: string,
+    key: string,
+    change: (current: WorkloadLine | null) => Omit<WorkloadLine, 'order'>,
+    ttlMs: number,
+    options?: { replaces?: string },
+  ): Promise<void>;
   getWorkloadLines(groupId: string): Promise<WorkloadLine[]>;
   getReply(jobKey: string): Promise<ReplyRecord | null>;
   setReply(jobKey: string, reply: ReplyRecord, ttlMs: number): Promise<void>;
@@ -74,6 +88,15 @@ export interface StateStore {
   claimDiagnosed(key: string, record: DiagnosedRecord, ttlMs: number): Promise<DiagnosedRecord | null>;
   /** Updates the record and keeps its expiry; a record that is gone (expired, released) gets `ttlMs`. */
   setDiagnosed(key: string, record: DiagnosedRecord, ttlMs: number): Promise<void>;
+  /**
+   * Replaces the record with `change(current)` atomically (concurrent kills of one workload all
+   * count), keeping its expiry; null when there is no record.
+   */
+  updateDiagnosed(
+    key: string,
+    change: (current: DiagnosedRecord) => DiagnosedRecord,
+    ttlMs: number,
+  ): Promise<DiagnosedRecord | null>;
   releaseDiagnosed(key: string): Promise<void>;
   /** The diagnosis behind a posted reply, so it can be re-rendered (a kill count, a later button). */
   setDiagnosis(channel: string, ts: string, diagnosis: Diagnosis, ttlMs: number): Promise<void>;
@@ -178,10 +201,30 @@ export class MemoryStore implements StateStore {
   ): Promise<WorkloadLine[]> {
     const lines = this.read<Record<string, WorkloadLine>>(`lines:${groupId}`) ?? {};
     if (options.onlyIfAbsent && lines[key]) return Object.values(lines).sort((a, b) => a.order - b.order);
-    const order = lines[key]?.order ?? Object.keys(lines).length;
+    const order = lines[key]?.order ?? this.nextLineOrder(lines);
     lines[key] = { ...line, order };
     this.write(`lines:${groupId}`, lines, ttlMs);
     return Object.values(lines).sort((a, b) => a.order - b.order);
+  }
+
+  async updateWorkloadLine(
+    groupId: string,
+    key: string,
+    change: (current: WorkloadLine | null) => Omit<WorkloadLine, 'order'>,
+    ttlMs: number,
+    options: { replaces?: string } = {},
+  ): Promise<void> {
+    const lines = this.read<Record<string, WorkloadLine>>(`lines:${groupId}`) ?? {};
+    const current = lines[key] ?? null;
+    const replaced = options.replaces && options.replaces !== key ? lines[options.replaces] : undefined;
+    const order = current?.order ?? replaced?.order ?? this.nextLineOrder(lines);
+    if (replaced && options.replaces) delete lines[options.replaces];
+    lines[key] = { ...change(current), order };
+    this.write(`lines:${groupId}`, lines, ttlMs);
+  }
+
+  private nextLineOrder(lines: Record<string, WorkloadLine>): number {
+    return Object.values(lines).reduce((max, l) => Math.max(max, l.order + 1), 0);
   }
 
   async getWorkloadLines(groupId: string): Promise<WorkloadLine[]> {
@@ -209,6 +252,18 @@ export class MemoryStore implements StateStore {
     // Keeps the expiry: the window slides from the diagnosis, not from later kills.
     const live = this.read<DiagnosedRecord>(`diagnosed:${key}`) !== null;
     this.write(`diagnosed:${key}`, record, live ? this.ttlOf(`diagnosed:${key}`) : ttlMs);
+  }
+
+  async updateDiagnosed(
+    key: string,
+    change: (current: DiagnosedRecord) => DiagnosedRecord,
+    ttlMs: number,
+  ): Promise<DiagnosedRecord | null> {
+    const current = this.read<DiagnosedRecord>(`diagnosed:${key}`);
+    if (!current) return null;
+    const next = change(current);
+    await this.setDiagnosed(key, next, ttlMs);
+    return next;
   }
 
   async releaseDiagnosed(key: string): Promise<void> {
@@ -359,6 +414,27 @@ export class RedisStore implements StateStore {
     return this.getWorkloadLines(groupId);
   }
 
+  async updateWorkloadLine(
+    groupId: string,
+    key: string,
+    change: (current: WorkloadLine | null) => Omit<WorkloadLine, 'order'>,
+    ttlMs: number,
+    options: { replaces?: string } = {},
+  ): Promise<void> {
+    const hash = this.key(`lines:${groupId}`);
+    const replaces = options.replaces && options.replaces !== key ? options.replaces : null;
+    await this.withLock(`lines:${groupId}`, async () => {
+      const [currentText, replacedText] = await this.redis.hmget(hash, key, replaces ?? key);
+      const current = currentText ? (JSON.parse(currentText) as WorkloadLine) : null;
+      const replaced = replaces && replacedText ? (JSON.parse(replacedText) as WorkloadLine) : null;
+      const order =
+        current?.order ?? replaced?.order ?? (await this.redis.hincrby(hash, SEQUENCE_FIELD, 1)) - 1;
+      const write = this.redis.multi().hset(hash, key, JSON.stringify({ ...change(current), order }));
+      if (replaced && replaces) write.hdel(hash, replaces);
+      await write.pexpire(hash, ttlMs).exec();
+    });
+  }
+
   async getWorkloadLines(groupId: string): Promise<WorkloadLine[]> {
     const all = await this.redis.hgetall(this.key(`lines:${groupId}`));
     delete all[SEQUENCE_FIELD];
@@ -391,6 +467,20 @@ export class RedisStore implements StateStore {
       JSON.stringify(record),
       String(ttlMs),
     );
+  }
+
+  async updateDiagnosed(
+    key: string,
+    change: (current: DiagnosedRecord) => DiagnosedRecord,
+    ttlMs: number,
+  ): Promise<DiagnosedRecord | null> {
+    return this.withLock(`diagnosed:${key}`, async () => {
+      const current = await this.readJson<DiagnosedRecord>(`diagnosed:${key}`);
+      if (!current) return null;
+      const next = change(current);
+      await this.setDiagnosed(key, next, ttlMs);
+      return next;
+    });
   }
 
   async releaseDiagnosed(key: string): Promise<void> {

@@ -237,6 +237,18 @@ export function describeStateStore(name: string, makeStore: () => StateStore | P
         expect(orders).toEqual([0, 1, 2, 3]);
       });
 
+      it('updateDiagnosed counts every one of many kills arriving at once, and keeps the record', async () => {
+        await store.claimDiagnosed('k', diagnosed({ kills: 1 }), HOUR);
+        await Promise.all(
+          Array.from({ length: 8 }, () =>
+            store.updateDiagnosed('k', (r) => ({ ...r, kills: r.kills + 1 }), HOUR),
+          ),
+        );
+        const final = await store.updateDiagnosed('k', (r) => ({ ...r, ts: '1.2' }), HOUR);
+        expect(final).toMatchObject({ kills: 9, ts: '1.2' });
+        expect(await store.updateDiagnosed('never-claimed', (r) => r, HOUR)).toBeNull();
+      });
+
       it('releaseDiagnosed frees the workload for the next diagnosis', async () => {
         await store.claimDiagnosed('k', diagnosed(), HOUR);
         await store.releaseDiagnosed('k');
@@ -280,6 +292,44 @@ export function describeStateStore(name: string, makeStore: () => StateStore | P
           status: 're-running',
           order: 0,
         });
+      });
+
+      it('updateWorkloadLine lets a workload line take over its pod line and its place', async () => {
+        await store.setWorkloadLine('g1', 'pod:shop/a-1', line('shop/a-1', 'queued'), HOUR);
+        await store.setWorkloadLine('g1', 'pod:shop/a-2', line('shop/a-2', 'queued'), HOUR);
+        await store.setWorkloadLine('g1', 'pod:shop/b-1', line('shop/b-1', 'queued'), HOUR);
+        const workload =
+          (status: string) => (current: { repeat?: { kills: number; within: string } } | null) => ({
+            label: 'shop/deploy/a',
+            status,
+            ...(current?.repeat ? { repeat: current.repeat } : {}),
+          });
+        await store.updateWorkloadLine('g1', 'w:a', workload('diagnosing…'), HOUR, {
+          replaces: 'pod:shop/a-1',
+        });
+        // A second pod of the same workload: its line goes, the workload line keeps its place.
+        await store.updateWorkloadLine(
+          'g1',
+          'w:a',
+          (current) => ({
+            ...(current ?? line('shop/deploy/a', '?')),
+            repeat: { kills: 2, within: '1 min' },
+          }),
+          HOUR,
+          { replaces: 'pod:shop/a-2' },
+        );
+        await store.updateWorkloadLine('g1', 'w:a', workload('done'), HOUR, { replaces: 'pod:shop/a-1' });
+        expect(await store.getWorkloadLines('g1')).toEqual([
+          { label: 'shop/deploy/a', status: 'done', repeat: { kills: 2, within: '1 min' }, order: 0 },
+          { label: 'shop/b-1', status: 'queued', order: 2 },
+        ]);
+        // A line that replaces nothing comes last.
+        await store.updateWorkloadLine('g1', 'w:c', () => line('shop/deploy/c', 'diagnosing…'), HOUR);
+        expect((await store.getWorkloadLines('g1')).map((l) => l.label)).toEqual([
+          'shop/deploy/a',
+          'shop/b-1',
+          'shop/deploy/c',
+        ]);
       });
 
       it('are kept per group, and an unknown group has none', async () => {

@@ -140,9 +140,20 @@ describe('alerts to threads', () => {
     expect(slack.thread(ALERT_CHANNEL, parents[0]?.ts ?? '')).toHaveLength(1);
   });
 
-  it('counts a later kill of the same workload instead of diagnosing it again, and links to the first reply', async () => {
+  it('counts a later kill of the same workload on its line in the parent, linked to the first reply, without a new reply or an edit of it', async () => {
     const slack = services.slack;
     await slack.waitFor(() => slack.files.some((f) => f.filename.includes('cart')), 30_000);
+    const replyOf = () =>
+      slack.messages.filter(
+        (m) =>
+          m.thread_ts &&
+          JSON.stringify(m.blocks ?? []).includes('cart') &&
+          JSON.stringify(m.blocks ?? []).includes('memory leak'),
+      );
+    await slack.waitFor(() => replyOf().length === 1, 10_000);
+    const replyTs = replyOf()[0]?.ts;
+    const editsOfReply = () => slack.callsTo('chat.update').filter((c) => c.args.ts === replyTs).length;
+    const editsBefore = editsOfReply();
     // A new alert group for the same workload and container: the next kill. It lands in the same
     // incident thread (same cluster, namespace and channel), whatever its group key.
     const again = payloadFor('memory-leak', {
@@ -151,19 +162,17 @@ describe('alerts to threads', () => {
     });
     (again.alerts[0] as Record<string, unknown>).startsAt = '2026-11-28T08:30:00Z';
     expect((await post(again)).status).toBe(200);
-    await slack.waitFor(
-      () =>
-        slack.messages.some((m) => !m.thread_ts && JSON.stringify(m.blocks).includes('already diagnosed')),
-      20_000,
-    );
-    const diagnosisReplies = slack.messages.filter(
-      (m) =>
-        m.thread_ts &&
-        JSON.stringify(m.blocks ?? []).includes('cart') &&
-        JSON.stringify(m.blocks ?? []).includes('memory leak'),
-    );
-    expect(diagnosisReplies).toHaveLength(1);
-    await slack.waitFor(() => JSON.stringify(diagnosisReplies[0]?.blocks).includes('2nd OOM kill'), 10_000);
+    const parentLine = () =>
+      slack.messages
+        .filter((m) => !m.thread_ts && JSON.stringify(m.blocks).includes('cart'))
+        .map((m) => JSON.stringify(m.blocks))
+        .join('');
+    await slack.waitFor(() => parentLine().includes('2 OOM kills'), 20_000);
+    // The workload's one line keeps its diagnosis and its link to the reply.
+    expect(parentLine()).toMatch(/memory leak[^"]*2 OOM kills/);
+    expect(parentLine()).toContain(`p${String(replyTs).replace('.', '')}`);
+    expect(replyOf()).toHaveLength(1);
+    expect(editsOfReply()).toBe(editsBefore);
   });
 
   it('marks the group resolved in its parent message instead of diagnosing again', async () => {
