@@ -2,6 +2,7 @@
 // message delivered last, the throttle of each message, and the record of each keyed post (so a
 // retried job finds what it posted before). Redis when configured, memory otherwise.
 import type { Redis } from 'ioredis';
+import { DAY_MS, WEEK_MS } from '../core/time';
 import { gcraStep } from './slack-limits';
 
 /** A post the outbox made or is making under a key: the ts once Slack has answered. */
@@ -42,8 +43,8 @@ export interface OutboxState {
 }
 
 /** How long the records live: longer than any retry of a job, shorter than forever. */
-const RECORD_TTL_MS = 7 * 24 * 3_600_000;
-const VERSION_TTL_MS = 24 * 3_600_000;
+const RECORD_TTL_MS = WEEK_MS;
+const VERSION_TTL_MS = DAY_MS;
 
 export class MemoryOutboxState implements OutboxState {
   private readonly tats = new Map<string, number>();

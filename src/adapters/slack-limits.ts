@@ -10,6 +10,8 @@
 // With burst B and interval T no 60 s window ever holds more than B - 1 + 60 / T calls, so the
 // pair is chosen to stay under the documented per-minute figure whatever the timing.
 
+import { MINUTE_MS } from '../core/time';
+
 export type SlackTier = 2 | 3 | 4;
 
 /** How urgent a write is; lower waits behind higher and keeps some headroom free for them. */
@@ -34,7 +36,7 @@ export interface MethodLimit {
 function tier(perMinute: number): MethodLimit {
   const burst = Math.max(1, Math.floor(perMinute / 5));
   // burst - 1 + 60 s / interval <= perMinute, with a little slack for clock and network jitter.
-  const intervalMs = Math.ceil(60_000 / (perMinute - burst + 1)) + 50;
+  const intervalMs = Math.ceil(MINUTE_MS / (perMinute - burst + 1)) + 50;
   return { scope: 'workspace', intervalMs, burst };
 }
 

@@ -3,6 +3,7 @@
 // with one line per problem. Secrets (tokens, passwords, header values) never appear in a problem.
 import * as fs from 'node:fs';
 import { parseDuration } from '../core/duration';
+import { MINUTE_MS, SECOND_MS } from '../core/time';
 
 export type PrometheusAuth =
   | { kind: 'none' }
@@ -93,9 +94,9 @@ export interface PrometheusFlagValues {
   timeout?: string | undefined;
 }
 
-export const DEFAULT_PROMETHEUS_TIMEOUT_MS = 10_000;
-const MIN_TIMEOUT_MS = 1_000;
-const MAX_TIMEOUT_MS = 10 * 60_000;
+export const DEFAULT_PROMETHEUS_TIMEOUT_MS = 10 * SECOND_MS;
+const MIN_TIMEOUT_MS = SECOND_MS;
+const MAX_TIMEOUT_MS = 10 * MINUTE_MS;
 const MAX_SECRET_FILE_BYTES = 64 * 1024;
 
 /** RFC 9110 token characters: what a header name may be made of. */
