@@ -1,7 +1,7 @@
 // The apply job: the change itself (Undo is the same job with op "undo"). A claim on the suggestion
 // first (one change for a double click, a retried interaction or two people at once), the checks
 // again, the patch with a resourceVersion precondition, the thread told who changed what, then the
-// rollout followed in one message.
+// rollout followed in one message (by delayed jobs: this job ends once the first check is queued).
 import { auditBase } from '../src/apply/audit';
 import { claim, claimStates, release, rememberBefore, stateRefusal } from '../src/apply/suggestion';
 import type { ApplyOp, SuggestionRecord } from '../src/apply/types';
@@ -30,7 +30,7 @@ import {
   type Checked,
 } from './apply-checks';
 import type { ApplyDeps } from './apply-job';
-import { followRollout } from './apply-rollout';
+import { firstRolloutCheck, startFollowingRollout } from './apply-rollout';
 
 const ATTEMPTS_ON_CONFLICT = 3;
 
@@ -228,7 +228,7 @@ async function recordSuccess(
     { suggestionId: record.id, op, generation },
     `fix ${op === 'apply' ? 'applied' : 'undone'}; following the rollout`,
   );
-  await followRollout(record, op, props, posted.ts, generation, at, deps);
+  await startFollowingRollout(firstRolloutCheck(record, op, props, posted.ts, generation), deps);
 }
 
 /** After an undo, the applied message loses its Undo button and says who undid it. */

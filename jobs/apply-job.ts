@@ -12,6 +12,7 @@ import type { ClusterWriter } from '../src/adapters/cluster-writer';
 import type { SlackInteractive } from '../src/adapters/slack-interactive';
 import type { SlackPoster } from '../src/adapters/slack';
 import type { AuditLog } from '../src/apply/audit';
+import type { JobQueue } from '../src/bot/queue';
 import type { BotConfig } from '../src/config/bot';
 import type { StateStore } from '../src/bot/store';
 
@@ -26,6 +27,8 @@ export interface ApplyDeps {
   interactive: SlackInteractive;
   audit: AuditLog;
   logger: Logger;
+  /** Where the rollout's checks are queued, each a delayed job (see apply-rollout.ts). */
+  queue: Pick<JobQueue, 'add' | 'durable'>;
   /** How often the rollout is read while it is followed. */
   pollMs: number;
   /** Aborted when the process stops: the rollout is no longer followed. */

@@ -1,102 +1,194 @@
-// After a change: one thread message follows the rollout, edited in place, until it completes,
-// sticks (with the reason: a progress deadline, a quota, a new pod in trouble), times out, the
-// process stops, or someone undoes the fix (the undo then follows its own rollout).
-import { podTrouble, rolloutStatus } from '../src/apply/rollout';
+// After a change: one thread message follows the rollout until it completes, sticks (with the
+// reason: a progress deadline, a quota, a new pod in trouble), times out, or someone undoes the fix
+// (the undo then follows its own rollout). Following is a chain of short jobs, not a held worker
+// slot: each check reads the workload once, hands at most one edit to the outbox, and queues the
+// next check with a delay. On Redis a check waiting when the bot stops runs after it starts again;
+// the in-memory queue runs it at close, and it then says oomdoctor stopped following.
+import { createHash } from 'node:crypto';
+import {
+  judgeRolloutCheck,
+  podTrouble,
+  rolloutStatus,
+  unfollowedLine,
+  type RolloutLine,
+  type RolloutStatus,
+} from '../src/apply/rollout';
 import type { ApplyOp, SuggestionRecord } from '../src/apply/types';
-import { formatDuration } from '../src/core/duration';
+import type { RolloutFollowJob } from '../src/bot/jobs';
+import type { JobMeta } from '../src/bot/queue';
 import { labelSelector, type ApiObject } from '../src/core/kubernetes-types';
 import { appliedMessage, type AppliedProps } from '../src/slack/apply-blocks';
-import { nowOf } from './apply-checks';
 import type { ApplyDeps } from './apply-job';
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
+export type RolloutFollowDeps = Pick<
+  ApplyDeps,
+  'config' | 'store' | 'slack' | 'writer' | 'logger' | 'pollMs' | 'stopping' | 'queue' | 'now'
+>;
+
+const nowOf = (deps: RolloutFollowDeps): number => deps.now?.() ?? Date.now();
+
+/** Each check has its own id: bull keeps finished jobs, and a second add under an old id is ignored. */
+export function rolloutCheckId(job: RolloutFollowJob): string {
+  return `rollout-${job.suggestionId}-g${job.generation}-${job.check}`;
 }
 
-/** Updates the one message in place until the rollout completes, sticks, times out, or someone undoes it. */
-export async function followRollout(
+/** The first check of the rollout a change started, shown in the message posted at `ts`. */
+export function firstRolloutCheck(
   record: SuggestionRecord,
   op: ApplyOp,
   props: AppliedProps,
   ts: string,
   generation: number,
-  since: number,
-  deps: ApplyDeps,
-): Promise<void> {
-  const { kind, namespace, name } = record.workload;
-  const deadline = since + deps.config.apply.rolloutTimeoutMs;
-  let shown = '';
-  const show = async (rollout: AppliedProps['rollout']) => {
-    const key = JSON.stringify(rollout);
-    if (key === shown) return;
-    shown = key;
-    const state = await deps.store.getSuggestion(record.id).catch(() => null);
-    // Undo is offered while the fix stands; once someone undoes it, that job owns the messages.
-    const undoId = op === 'apply' && state?.state === 'applied' ? record.id : null;
-    await deps.slack
-      .update(record.message.channel, ts, appliedMessage({ ...props, rollout, undoId }))
-      .catch((error: Error) =>
-        deps.logger.warn({ err: error.message }, 'could not update the rollout message'),
-      );
+): RolloutFollowJob {
+  return {
+    kind: 'rollout-follow',
+    receivedAt: props.at,
+    suggestionId: record.id,
+    op,
+    workload: { ...record.workload },
+    container: props.container,
+    generation,
+    since: props.at,
+    message: { channel: record.message.channel, ts },
+    changedBy: props.userId,
+    identity: props.identity,
+    // Cut to what the message can show (values are shown up to 300 characters), so it fits the job's schema.
+    diff: props.diff.slice(0, 500).map((l) => ({
+      field: l.field.slice(0, 1000),
+      before: l.before.slice(0, 1000),
+      after: l.after.slice(0, 1000),
+    })),
+    check: 1,
+    shown: '',
   };
-  for (;;) {
-    if (deps.stopping.aborted) {
-      await show({
-        phase: 'stopped',
-        summary: `oomdoctor stopped before the rollout finished: see kubectl -n ${namespace} rollout status ${kind.toLowerCase()}/${name}`,
-      });
-      return;
-    }
-    if (op === 'apply') {
-      const state = await deps.store.getSuggestion(record.id).catch(() => null);
-      if (state && state.state !== 'applied') return; // undone meanwhile: the undo follows its own rollout
-    }
-    let obj: ApiObject | null = null;
-    try {
-      obj = await deps.writer.read(kind, namespace, name);
-    } catch (error) {
-      deps.logger.warn({ err: (error as Error).message }, 'could not read the rollout');
-    }
-    if (obj) {
-      const status = rolloutStatus(kind, obj, generation);
-      let trouble: string | null = null;
-      const spec = obj.spec as { selector?: { matchLabels?: Record<string, unknown> } } | undefined;
-      const labels = spec?.selector?.matchLabels;
-      if (status.phase !== 'complete' && kind !== 'CronJob' && labels && Object.keys(labels).length > 0) {
-        trouble = podTrouble(
-          await deps.writer.listPods(namespace, labelSelector(labels)).catch(() => []),
-          since,
-        );
-      }
-      if (status.phase !== 'progressing') {
-        await show({ ...status, trouble });
-        return;
-      }
-      if (nowOf(deps) >= deadline) {
-        await show({
-          phase: 'timeout',
-          summary: `still rolling out after ${formatDuration(deps.config.apply.rolloutTimeoutMs)} (${status.summary}): see kubectl -n ${namespace} rollout status ${kind.toLowerCase()}/${name}`,
-          trouble,
-        });
-        return;
-      }
-      await show({ ...status, trouble });
-    } else if (nowOf(deps) >= deadline) {
-      await show({
-        phase: 'timeout',
-        summary: `the ${kind} could not be read for ${formatDuration(deps.config.apply.rolloutTimeoutMs)}`,
-      });
-      return;
-    }
-    await sleep(deps.pollMs, deps.stopping);
+}
+
+/**
+ * Queues the first check. The change itself is done and recorded, so a queue that refuses is not
+ * the change's failure: the message says the rollout is not followed, and where to see it.
+ */
+export async function startFollowingRollout(job: RolloutFollowJob, deps: RolloutFollowDeps): Promise<void> {
+  try {
+    await deps.queue.add(job, rolloutCheckId(job));
+  } catch (error) {
+    deps.logger.error(
+      { err: (error as Error).message, suggestionId: job.suggestionId },
+      'could not queue the rollout checks',
+    );
+    await show(
+      job,
+      unfollowedLine(
+        job.workload,
+        `oomdoctor could not queue its checks of the rollout (${(error as Error).message})`,
+      ),
+      job.op === 'apply' ? job.suggestionId : null,
+      deps,
+    );
   }
+}
+
+/** One check: read, judge, show what changed, then the next check unless following is over. */
+export async function checkRollout(
+  job: RolloutFollowJob,
+  meta: JobMeta,
+  deps: RolloutFollowDeps,
+): Promise<void> {
+  const { kind, namespace, name } = job.workload;
+  const state = await deps.store.getSuggestion(job.suggestionId).catch(() => null);
+  // Once someone undoes the fix, the undo's job owns the messages and follows its own rollout.
+  if (job.op === 'apply' && state && state.state !== 'applied') return;
+  // Undo is offered while the fix stands.
+  const undoId = job.op === 'apply' && state?.state === 'applied' ? job.suggestionId : null;
+
+  let obj: ApiObject | null = null;
+  try {
+    obj = await deps.writer.read(kind, namespace, name);
+  } catch (error) {
+    deps.logger.warn({ err: (error as Error).message }, 'could not read the rollout');
+  }
+  let status: RolloutStatus | null = null;
+  let trouble: string | null = null;
+  if (obj) {
+    status = rolloutStatus(kind, obj, job.generation);
+    const spec = obj.spec as { selector?: { matchLabels?: Record<string, unknown> } } | undefined;
+    const labels = spec?.selector?.matchLabels;
+    if (status.phase !== 'complete' && kind !== 'CronJob' && labels && Object.keys(labels).length > 0) {
+      trouble = podTrouble(
+        await deps.writer.listPods(namespace, labelSelector(labels)).catch(() => []),
+        job.since,
+      );
+    }
+  }
+  const { line, over } = judgeRolloutCheck({
+    workload: job.workload,
+    status,
+    trouble,
+    now: nowOf(deps),
+    deadline: job.since + deps.config.apply.rolloutTimeoutMs,
+    timeoutMs: deps.config.apply.rolloutTimeoutMs,
+  });
+  if (!over && deps.stopping.aborted && !deps.queue.durable) {
+    // Nothing will run the next check: the message says so (awaited: the process is about to exit).
+    await show(
+      job,
+      unfollowedLine(job.workload, 'oomdoctor stopped before the rollout finished'),
+      undoId,
+      deps,
+    );
+    return;
+  }
+  const digest = line ? digestOf(line) : job.shown;
+  // Handed to the outbox, not waited for: edits of one message coalesce there, the newest wins.
+  const sending = line && digest !== job.shown ? show(job, line, undoId, deps) : null;
+  if (deps.stopping.aborted) await sending; // the process is about to exit: let the edit go out first
+  if (over) return;
+
+  const next: RolloutFollowJob = { ...job, receivedAt: nowOf(deps), check: job.check + 1, shown: digest };
+  try {
+    await deps.queue.add(next, rolloutCheckId(next), { delayMs: deps.pollMs });
+  } catch (error) {
+    if (meta.attempt < meta.maxAttempts) throw error; // the queue retries this check
+    await show(
+      job,
+      unfollowedLine(
+        job.workload,
+        `oomdoctor could not queue its next check of the rollout (${(error as Error).message})`,
+      ),
+      undoId,
+      deps,
+    );
+    throw error;
+  }
+}
+
+function digestOf(line: RolloutLine): string {
+  return createHash('sha256').update(JSON.stringify(line)).digest('base64url');
+}
+
+/** One edit of the rollout message; never rejects (a failed edit is logged: the message is cosmetic). */
+function show(
+  job: RolloutFollowJob,
+  rollout: RolloutLine,
+  undoId: string | null,
+  deps: RolloutFollowDeps,
+): Promise<void> {
+  const message = appliedMessage({
+    op: job.op,
+    userId: job.changedBy,
+    at: job.since,
+    workload: job.workload,
+    container: job.container,
+    diff: job.diff,
+    identity: job.identity,
+    rollout,
+    undoId,
+  });
+  return deps.slack
+    .update(job.message.channel, job.message.ts, message, { priority: 'background' })
+    .catch((error: Error) =>
+      deps.logger.warn(
+        { err: error.message, suggestionId: job.suggestionId },
+        'could not update the rollout message',
+      ),
+    );
 }

@@ -8,6 +8,7 @@ import { isPermanent } from '../src/core/errors';
 import type { DiagnoseDeps } from '../src/diagnose';
 import { handleDiagnoseAlert, type AlertDiagnosisDeps } from './alert-diagnosis';
 import { handleApply, handleApplyPreview, type ApplyDeps } from './apply-job';
+import { checkRollout } from './apply-rollout';
 import { handleCommand, handleRerun } from './command-job';
 import { handleAlertGroup } from './incidents';
 import { renderStored } from './publish';
@@ -16,7 +17,7 @@ export interface WorkerDeps extends AlertDiagnosisDeps {
   cluster: ClusterReader;
   engine: (cluster: ClusterReader) => DiagnoseDeps;
   /** What "Apply fix" jobs need (the cluster writer, modals, the audit log); absent when applying is off. */
-  apply?: Omit<ApplyDeps, 'config' | 'store' | 'slack' | 'logger' | 'refreshDiagnosis'>;
+  apply?: Omit<ApplyDeps, 'config' | 'store' | 'slack' | 'queue' | 'logger' | 'refreshDiagnosis'>;
 }
 
 export function createJobHandler(deps: WorkerDeps): JobHandler {
@@ -42,6 +43,8 @@ export function createJobHandler(deps: WorkerDeps): JobHandler {
           return await handleApplyPreview(job, meta, applyDeps(deps, log));
         case 'apply':
           return await handleApply(job, meta, applyDeps(deps, log));
+        case 'rollout-follow':
+          return await checkRollout(job, meta, applyDeps(deps, log));
       }
     } catch (error) {
       const permanent = isPermanent(error);
@@ -66,6 +69,7 @@ function applyDeps(deps: WorkerDeps, log: Logger): ApplyDeps {
     config: deps.config,
     store: deps.store,
     slack: deps.slack,
+    queue: deps.queue,
     logger: log,
     refreshDiagnosis: (channel, ts) => renderStored(deps, channel, ts),
   };

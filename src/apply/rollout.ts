@@ -1,6 +1,7 @@
 // How far a rollout has got, read from the workload's status the way `kubectl rollout status` reads
 // it. Pure: the workload object in, one state and a line for people out.
-import type { ApiObject, PatchableKind } from '../core/kubernetes-types';
+import { formatDuration } from '../core/duration';
+import type { ApiObject, PatchableKind, WorkloadId } from '../core/kubernetes-types';
 
 export type RolloutPhase = 'progressing' | 'complete' | 'stuck';
 
@@ -8,6 +9,66 @@ export interface RolloutStatus {
   phase: RolloutPhase;
   /** "2 of 3 new pods available", "rolled out: 3 of 3 pods updated and available". */
   summary: string;
+}
+
+/** The rollout line of the thread message; "timeout" and "stopped" are the follower's own ends. */
+export interface RolloutLine {
+  phase: RolloutPhase | 'timeout' | 'stopped';
+  summary: string;
+  trouble?: string | null;
+}
+
+/** What one check of a followed rollout saw. */
+export interface RolloutCheck {
+  workload: WorkloadId;
+  /** The workload's status this time; null when it could not be read. */
+  status: RolloutStatus | null;
+  /** Why new pods are not coming up (podTrouble), when that was looked at. */
+  trouble: string | null;
+  now: number;
+  /** When following gives up: the change's time plus APPLY_ROLLOUT_TIMEOUT. */
+  deadline: number;
+  timeoutMs: number;
+}
+
+/** Where a person follows the rollout once oomdoctor no longer does. */
+export function rolloutStatusCommand(workload: WorkloadId): string {
+  return `kubectl -n ${workload.namespace} rollout status ${workload.kind.toLowerCase()}/${workload.name}`;
+}
+
+/**
+ * What one check concludes: the line to show (null: nothing to say yet) and whether following is
+ * over (the rollout completed or is stuck, or the deadline passed).
+ */
+export function judgeRolloutCheck(check: RolloutCheck): { line: RolloutLine | null; over: boolean } {
+  const { workload, status, trouble, timeoutMs } = check;
+  const late = check.now >= check.deadline;
+  if (!status) {
+    if (!late) return { line: null, over: false };
+    return {
+      line: {
+        phase: 'timeout',
+        summary: `the ${workload.kind} could not be read for ${formatDuration(timeoutMs)}`,
+      },
+      over: true,
+    };
+  }
+  if (status.phase !== 'progressing') return { line: { ...status, trouble }, over: true };
+  if (late)
+    return {
+      line: {
+        phase: 'timeout',
+        summary: `still rolling out after ${formatDuration(timeoutMs)} (${status.summary}): see ${rolloutStatusCommand(workload)}`,
+        trouble,
+      },
+      over: true,
+    };
+  return { line: { ...status, trouble }, over: false };
+}
+
+/** The line left when oomdoctor stops following before the rollout ended (`why`: the process stopped, …). */
+export function unfollowedLine(workload: WorkloadId, why: string): RolloutLine {
+  return { phase: 'stopped', summary: `${why}: see ${rolloutStatusCommand(workload)}` };
 }
 
 function n(value: unknown): number {

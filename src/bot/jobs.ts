@@ -1,6 +1,7 @@
 // The jobs the bot queues. Their data crosses Redis, so the worker re-validates it with these
 // schemas before trusting it (an old or foreign job fails with a clear message, not deep inside).
 import { z } from 'zod';
+import { PATCHABLE_KINDS } from '../core/kubernetes-types';
 
 const alertTarget = z.object({
   id: z.string().max(200),
@@ -74,6 +75,39 @@ export const botJobSchema = z.discriminatedUnion('kind', [
     userGroups: z.array(z.string().max(40)).max(100),
     viewId: z.string().max(40).nullable(),
   }),
+  // One check of a rollout after Apply or Undo: read the workload once, edit the thread message once,
+  // and, unless it is over, queue the next check with a delay (no worker slot waits in between).
+  // What the message shows besides the rollout line travels along: a check reads only the
+  // suggestion's state (undone meanwhile?) from the store.
+  z.object({
+    kind: z.literal('rollout-follow'),
+    receivedAt: z.number(),
+    suggestionId: z.string().max(64),
+    op: z.enum(['apply', 'undo']),
+    workload: z.object({
+      kind: z.enum(PATCHABLE_KINDS),
+      namespace: z.string().max(63),
+      name: z.string().max(253),
+    }),
+    container: z.string().max(63),
+    /** The workload's generation the change produced: its rollout is the one followed. */
+    generation: z.number().int().nonnegative(),
+    /** When the change was made (ms): the deadline counts from it, and older pods are not this rollout's. */
+    since: z.number(),
+    /** The thread message that shows the rollout. */
+    message: z.object({ channel: z.string().max(40), ts: z.string().max(40) }),
+    changedBy: z.string().max(40),
+    identity: z.string().max(300).nullable(),
+    diff: z
+      .array(
+        z.object({ field: z.string().max(1000), before: z.string().max(1000), after: z.string().max(1000) }),
+      )
+      .max(500),
+    /** 1 for the first check; part of each check's job id. */
+    check: z.number().int().positive(),
+    /** A digest of the rollout line last sent to the message ('' before the first), so an unchanged state is not sent again. */
+    shown: z.string().max(64),
+  }),
 ]);
 
 export type BotJob = z.infer<typeof botJobSchema>;
@@ -83,3 +117,4 @@ export type CommandJob = Extract<BotJob, { kind: 'command' }>;
 export type RerunJob = Extract<BotJob, { kind: 'rerun' }>;
 export type ApplyPreviewJob = Extract<BotJob, { kind: 'apply-preview' }>;
 export type ApplyJob = Extract<BotJob, { kind: 'apply' }>;
+export type RolloutFollowJob = Extract<BotJob, { kind: 'rollout-follow' }>;

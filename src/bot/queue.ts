@@ -15,9 +15,16 @@ export interface JobMeta {
 
 export type JobHandler = (job: BotJob, meta: JobMeta) => Promise<void>;
 
+export interface AddOptions {
+  /** Runs the job no earlier than this from now; no worker slot is taken meanwhile. */
+  delayMs?: number;
+}
+
 export interface JobQueue {
+  /** True when queued jobs outlive this process (Redis): a delayed job then resumes after a restart. */
+  readonly durable: boolean;
   /** Resolves once the job is durably stored; 'duplicate' when a job with that id is already known. */
-  add(job: BotJob, id: string): Promise<'added' | 'duplicate'>;
+  add(job: BotJob, id: string, options?: AddOptions): Promise<'added' | 'duplicate'>;
   process(concurrency: number, handler: JobHandler): void;
   ready(): Promise<boolean>;
   /** How many jobs wait and for how long the oldest has: /metrics reads it at each scrape. */
@@ -44,7 +51,8 @@ export class QueueUnavailableError extends OomdoctorError {
 
 /**
  * Bull's priority (1 runs first): someone waiting on a command, a button or a modal is served
- * before the diagnoses a storm queued, so a storm cannot starve /oom and Apply.
+ * before the diagnoses a storm queued, so a storm cannot starve /oom and Apply; a rollout's next
+ * check is background work and comes after the diagnoses.
  */
 export function priorityOf(job: BotJob): number {
   switch (job.kind) {
@@ -56,6 +64,8 @@ export function priorityOf(job: BotJob): number {
     case 'alert-group':
     case 'diagnose-alert':
       return 2;
+    case 'rollout-follow':
+      return 3;
   }
 }
 
@@ -81,6 +91,7 @@ export interface QueueTimings {
 const KEEP_DONE_MS = DAY_MS;
 
 export class BullJobQueue implements JobQueue {
+  readonly durable = true;
   private readonly queue: Bull.Queue<BotJob>;
 
   constructor(
@@ -109,7 +120,7 @@ export class BullJobQueue implements JobQueue {
     this.queue.on('error', () => undefined); // Connection errors surface through ready() and add().
   }
 
-  async add(job: BotJob, id: string): Promise<'added' | 'duplicate'> {
+  async add(job: BotJob, id: string, options: AddOptions = {}): Promise<'added' | 'duplicate'> {
     if (this.queue.client.status !== 'ready') {
       await Promise.race([this.queue.isReady(), timeout(2000, 'Redis is not reachable')]).catch(
         (error: Error) => {
@@ -124,7 +135,11 @@ export class BullJobQueue implements JobQueue {
       ]);
       if (existing) return 'duplicate';
       await Promise.race([
-        this.queue.add(job, { jobId: id, priority: priorityOf(job) }),
+        this.queue.add(job, {
+          jobId: id,
+          priority: priorityOf(job),
+          ...(options.delayMs && options.delayMs > 0 ? { delay: options.delayMs } : {}),
+        }),
         timeout(3000, 'Redis did not store the job in time'),
       ]);
       return 'added';
@@ -189,13 +204,24 @@ function timeout(ms: number, message: string): Promise<never> {
   return new Promise((_, reject) => setTimeout(() => reject(new Error(message)), ms).unref());
 }
 
+interface MemoryEntry {
+  job: BotJob;
+  id: string;
+  attempt: number;
+  queuedAt: number;
+}
+
 /**
  * The embedded queue for trying oomdoctor out: same retry and dedupe rules, no durability. Jobs
- * queued when the process dies are lost, which is why start-up warns when it is in use.
+ * queued when the process dies are lost, which is why start-up warns when it is in use. A delayed
+ * job still waiting at close() runs then, at once: lost otherwise, it can at least see the process
+ * stopping and say so (a followed rollout's message does).
  */
 export class MemoryJobQueue implements JobQueue {
+  readonly durable = false;
   private readonly known = new Map<string, number>();
-  private readonly pending: Array<{ job: BotJob; id: string; attempt: number; queuedAt: number }> = [];
+  private readonly pending: MemoryEntry[] = [];
+  private readonly delayed = new Map<NodeJS.Timeout, MemoryEntry>();
   private handler: JobHandler | null = null;
   private concurrency = 1;
   private running = 0;
@@ -205,19 +231,32 @@ export class MemoryJobQueue implements JobQueue {
 
   constructor(private readonly backoffMs = 2000) {}
 
-  async add(job: BotJob, id: string): Promise<'added' | 'duplicate'> {
+  async add(job: BotJob, id: string, options: AddOptions = {}): Promise<'added' | 'duplicate'> {
     if (this.closed) throw new QueueUnavailableError('the queue is shutting down');
     const now = Date.now();
     for (const [key, at] of this.known) if (now - at > KEEP_DONE_MS) this.known.delete(key);
     if (this.known.has(id)) return 'duplicate';
     this.known.set(id, now);
     const entry = { job: structuredClone(job), id, attempt: 1, queuedAt: now };
-    // Interactive jobs go before every queued diagnosis, as with bull's priorities.
-    const firstBackground = this.pending.findIndex((p) => priorityOf(p.job) > priorityOf(job));
-    if (firstBackground === -1) this.pending.push(entry);
-    else this.pending.splice(firstBackground, 0, entry);
+    if (options.delayMs && options.delayMs > 0) {
+      const timer = setTimeout(() => {
+        this.delayed.delete(timer);
+        this.enqueue({ ...entry, queuedAt: Date.now() });
+        this.pump();
+      }, options.delayMs);
+      this.delayed.set(timer, entry);
+      return 'added';
+    }
+    this.enqueue(entry);
     this.pump();
     return 'added';
+  }
+
+  private enqueue(entry: MemoryEntry): void {
+    // Interactive jobs go before every queued diagnosis, as with bull's priorities.
+    const after = this.pending.findIndex((p) => priorityOf(p.job) > priorityOf(entry.job));
+    if (after === -1) this.pending.push(entry);
+    else this.pending.splice(after, 0, entry);
   }
 
   process(concurrency: number, handler: JobHandler): void {
@@ -230,30 +269,33 @@ export class MemoryJobQueue implements JobQueue {
     while (this.handler && !this.closed && this.running < this.concurrency && this.pending.length > 0) {
       const next = this.pending.shift();
       if (!next) break;
-      this.running++;
-      const handler = this.handler;
-      void handler(next.job, { id: next.id, attempt: next.attempt, maxAttempts: MAX_ATTEMPTS })
-        .then(() => jobsTotal.inc({ kind: next.job.kind, outcome: 'completed' }))
-        .catch((error: unknown) => {
-          const last = error instanceof PermanentJobError || next.attempt >= MAX_ATTEMPTS;
-          jobsTotal.inc({ kind: next.job.kind, outcome: last ? 'failed' : 'retried' });
-          if (last || this.closed) return;
-          const timer = setTimeout(
-            () => {
-              this.timers.delete(timer);
-              this.pending.push({ ...next, attempt: next.attempt + 1, queuedAt: Date.now() });
-              this.pump();
-            },
-            this.backoffMs * 2 ** (next.attempt - 1),
-          );
-          this.timers.add(timer);
-        })
-        .finally(() => {
-          this.running--;
-          if (this.running === 0) this.idle.splice(0).forEach((resolve) => resolve());
-          this.pump();
-        });
+      this.run(this.handler, next);
     }
+  }
+
+  private run(handler: JobHandler, next: MemoryEntry): void {
+    this.running++;
+    void handler(next.job, { id: next.id, attempt: next.attempt, maxAttempts: MAX_ATTEMPTS })
+      .then(() => jobsTotal.inc({ kind: next.job.kind, outcome: 'completed' }))
+      .catch((error: unknown) => {
+        const last = error instanceof PermanentJobError || next.attempt >= MAX_ATTEMPTS;
+        jobsTotal.inc({ kind: next.job.kind, outcome: last ? 'failed' : 'retried' });
+        if (last || this.closed) return;
+        const timer = setTimeout(
+          () => {
+            this.timers.delete(timer);
+            this.pending.push({ ...next, attempt: next.attempt + 1, queuedAt: Date.now() });
+            this.pump();
+          },
+          this.backoffMs * 2 ** (next.attempt - 1),
+        );
+        this.timers.add(timer);
+      })
+      .finally(() => {
+        this.running--;
+        if (this.running === 0) this.idle.splice(0).forEach((resolve) => resolve());
+        this.pump();
+      });
   }
 
   async ready(): Promise<boolean> {
@@ -268,6 +310,12 @@ export class MemoryJobQueue implements JobQueue {
   async close(graceMs = 10_000): Promise<void> {
     this.closed = true;
     for (const timer of this.timers) clearTimeout(timer);
+    const due = [...this.delayed];
+    this.delayed.clear();
+    for (const [timer, entry] of due) {
+      clearTimeout(timer);
+      if (this.handler) this.run(this.handler, entry);
+    }
     if (this.running === 0) return;
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([

@@ -1,8 +1,9 @@
 // The apply job's edges, with an in-memory cluster and Slack: a 409 retried, a job retried after its
-// patch went through, passing trouble keeping the claim, a stuck rollout with its reason, the
-// time-out, and a stop while following.
+// patch went through, passing trouble keeping the claim, the rollout handed to delayed checks (each
+// check's outcomes are in test/unit/jobs/apply-rollout.test.ts).
 import pino from 'pino';
 import { handleApply, handleApplyPreview, type ApplyDeps } from '../../../jobs/apply-job';
+import { checkRollout } from '../../../jobs/apply-rollout';
 import { ConflictError, type ClusterWriter } from '../../../src/adapters/cluster-writer';
 import type { SlackPoster } from '../../../src/adapters/slack';
 import type { SlackInteractive } from '../../../src/adapters/slack-interactive';
@@ -13,6 +14,8 @@ import { snapshotOf } from '../../../src/apply/workload';
 import type { BotConfig } from '../../../src/config/bot';
 import type { ApplyJob } from '../../../src/bot/jobs';
 import { MemoryStore } from '../../../src/bot/store';
+import { QueueUnavailableError } from '../../../src/bot/queue';
+import { RecordingJobQueue } from '../../fakes/job-queue';
 import { applyStrategicMergePatch } from '../../fakes/strategic-merge';
 import { suggestion } from '../../support/state-store-contract';
 
@@ -135,6 +138,7 @@ async function setup(overrides: { timeoutMs?: number } = {}) {
   });
   await store.setSuggestion(record.id, record, 60_000);
   const stopping = new AbortController();
+  const queue = new RecordingJobQueue();
   const config = {
     clusterName: 'prod',
     apply: { ...APPLY_DISABLED, enabled: true, rolloutTimeoutMs: overrides.timeoutMs ?? 60_000 },
@@ -147,6 +151,7 @@ async function setup(overrides: { timeoutMs?: number } = {}) {
     interactive: views,
     audit: await AuditLog.open(pino({ level: 'silent' }), null),
     logger: pino({ level: 'silent' }),
+    queue,
     pollMs: 5,
     stopping: stopping.signal,
     refreshDiagnosis: async () => undefined,
@@ -160,13 +165,25 @@ async function setup(overrides: { timeoutMs?: number } = {}) {
     userGroups: [],
     viewId: null,
   };
-  return { writer, slack, store, deps, job, stopping, record };
+  return { writer, slack, store, deps, job, stopping, record, queue };
 }
 
 const meta = (attempt = 1) => ({ id: 'job-1', attempt, maxAttempts: 4 });
 
+/** Runs the queued rollout checks one after another, as the worker would, until none is left. */
+async function followToEnd(queue: RecordingJobQueue, deps: ApplyDeps): Promise<number> {
+  let checks = 0;
+  while (queue.queued.length > 0 && checks < 100) {
+    const { job, id } = queue.take();
+    if (job.kind !== 'rollout-follow') throw new Error(`unexpected ${job.kind} job`);
+    await checkRollout(job, { id, attempt: 1, maxAttempts: 4 }, deps);
+    checks += 1;
+  }
+  return checks;
+}
+
 it('retries after a 409 from a status update in between, and applies once', async () => {
-  const { writer, deps, job, store, slack } = await setup();
+  const { writer, deps, job, store, slack, queue } = await setup();
   writer.failNext.push(new ConflictError('the object has been modified'));
   // The rollout completes at once (the controller observed the new generation).
   writer.onRead = (obj) => {
@@ -176,11 +193,32 @@ it('retries after a 409 from a status update in between, and applies once', asyn
   expect(writer.patches).toHaveLength(2);
   expect(writer.obj.spec.template.spec.containers[0].resources.limits.memory).toBe('3Gi');
   expect((await store.getSuggestion(job.suggestionId))?.state).toBe('applied');
+  // The job ended with the first check queued, not with the rollout followed.
+  expect(queue.queued.map((q) => [q.job.kind, q.delayMs])).toEqual([['rollout-follow', 0]]);
+  expect(queue.queued[0]?.job).toMatchObject({
+    generation: 5,
+    check: 1,
+    message: { ts: slack.posts[0]!.ts },
+  });
+  expect(await followToEnd(queue, deps)).toBe(1);
   expect(slack.lastUpdateOf(slack.posts[0]!.ts)).toContain('rolled out: 2 of 2 pods updated and available');
 });
 
+it('says in the message when the rollout checks cannot be queued, and still records the change', async () => {
+  const { deps, job, store, slack, queue } = await setup();
+  queue.failNext.push(new QueueUnavailableError('Redis did not store the job in time'));
+  await handleApply(job, meta(), deps);
+  expect((await store.getSuggestion(job.suggestionId))?.state).toBe('applied');
+  expect(queue.queued).toHaveLength(0);
+  const shown = slack.lastUpdateOf(slack.posts[0]!.ts);
+  expect(shown).toContain(
+    'oomdoctor could not queue its checks of the rollout (Redis did not store the job in time)',
+  );
+  expect(shown).toContain('kubectl -n payments rollout status deployment/ledger');
+});
+
 it('keeps its claim through passing trouble, and a retry after the patch went through records it without patching again', async () => {
-  const { writer, deps, job, store } = await setup();
+  const { writer, deps, job, store, queue } = await setup();
   writer.onRead = (obj) => {
     obj.status.observedGeneration = obj.metadata.generation;
   };
@@ -204,6 +242,8 @@ it('keeps its claim through passing trouble, and a retry after the patch went th
   const applied = await store.getSuggestion(job.suggestionId);
   expect(applied?.state).toBe('applied');
   expect(applied?.applied?.before.limitsMemory).toBe('2Gi');
+  // The rollout of the generation the first attempt's patch made is the one followed.
+  expect(queue.queued.map((q) => q.id)).toEqual([`rollout-${job.suggestionId}-g5-1`]);
 });
 
 it('gives the suggestion back when it finally fails, so it can be tried again', async () => {
@@ -212,62 +252,6 @@ it('gives the suggestion back when it finally fails, so it can be tried again', 
   await handleApply(job, meta(4), deps);
   expect((await store.getSuggestion(job.suggestionId))?.state).toBe('open');
   expect(JSON.stringify(slack.posts[0]?.blocks)).toContain('socket hang up');
-});
-
-it('says why a rollout is stuck, from the Deployment and its new pods', async () => {
-  const { writer, deps, job, slack } = await setup();
-  writer.onRead = (obj) => {
-    obj.status = {
-      observedGeneration: obj.metadata.generation,
-      replicas: 3,
-      updatedReplicas: 1,
-      availableReplicas: 2,
-      conditions: [
-        {
-          type: 'Progressing',
-          status: 'False',
-          reason: 'ProgressDeadlineExceeded',
-          message: 'ReplicaSet "ledger-5d" has timed out progressing.',
-        },
-      ],
-    };
-  };
-  writer.pods = [
-    {
-      metadata: { name: 'ledger-5d-x', creationTimestamp: new Date(Date.now() + 5000).toISOString() },
-      status: {
-        containerStatuses: [
-          {
-            name: 'ledger',
-            state: { waiting: { reason: 'CrashLoopBackOff' } },
-            lastState: { terminated: { reason: 'OOMKilled' } },
-          },
-        ],
-      },
-    },
-  ];
-  await handleApply(job, meta(), deps);
-  const shown = slack.lastUpdateOf(slack.posts[0]!.ts);
-  expect(shown).toContain('stuck: ReplicaSet \\"ledger-5d\\" has timed out progressing.');
-  expect(shown).toContain('pod ledger-5d-x, container ledger: CrashLoopBackOff (last exit: OOMKilled)');
-});
-
-it('stops following at APPLY_ROLLOUT_TIMEOUT, and says where it was', async () => {
-  const { deps, job, slack } = await setup({ timeoutMs: 60 });
-  await handleApply(job, meta(), deps);
-  const shown = slack.lastUpdateOf(slack.posts[0]!.ts);
-  expect(shown).toContain('still rolling out after');
-  expect(shown).toContain('waiting for the Deployment controller');
-  expect(shown).toContain('kubectl -n payments rollout status deployment/ledger');
-  expect(shown).toContain('oom_undo'); // the fix stands: Undo stays
-});
-
-it('stops following when the process stops, and says so', async () => {
-  const { deps, job, slack, stopping } = await setup();
-  const running = handleApply(job, meta(), deps);
-  setTimeout(() => stopping.abort(), 30);
-  await running;
-  expect(slack.lastUpdateOf(slack.posts[0]!.ts)).toContain('oomdoctor stopped before the rollout finished');
 });
 
 it('tells the modal when the checks give up, instead of "Checking…" for ever', async () => {
