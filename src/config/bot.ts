@@ -2,6 +2,7 @@
 // clear line per problem, so a bad deployment fails at once and says what to fix.
 import { APPLY_ENVIRONMENT, readApplyConfig, type ApplyConfig } from './apply';
 import { readClusterSelector } from './cluster-selector';
+import { DEFAULT_DIAGNOSIS_WINDOW_MS, MAX_DIAGNOSIS_WINDOW_MS, windowTooLong } from './diagnosis-window';
 import { commaList } from './comma-list';
 import { readMetricNames } from './metric-names';
 import { readPrometheusSettings, type PrometheusSettings } from './prometheus';
@@ -165,7 +166,11 @@ export function readBotConfig(env: NodeJS.ProcessEnv, role: Role = 'all'): BotCo
     }
   };
   const dedupeWindowMs = duration('DEDUPE_WINDOW', '1h');
-  const diagnosisWindowMs = duration('DIAGNOSIS_WINDOW', '24h');
+  const windowText = get('DIAGNOSIS_WINDOW');
+  const diagnosisWindowMs =
+    windowText === undefined ? DEFAULT_DIAGNOSIS_WINDOW_MS : duration('DIAGNOSIS_WINDOW', windowText);
+  if (diagnosisWindowMs > MAX_DIAGNOSIS_WINDOW_MS)
+    problems.push(windowTooLong(`DIAGNOSIS_WINDOW ${windowText?.slice(0, 20)}`));
   const queueTimings = {
     lockDurationMs: duration('QUEUE_LOCK_DURATION', '10s'),
     stalledIntervalMs: duration('QUEUE_STALLED_INTERVAL', '5s'),

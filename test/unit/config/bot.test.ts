@@ -228,6 +228,16 @@ describe('readBotConfig: every problem at once, each saying how to fix it', () =
     expect(problem.startsWith('DEDUPE_WINDOW: ')).toBe(true);
   });
 
+  it('keeps DIAGNOSIS_WINDOW within the 31 days the CLI allows too', () => {
+    expect(readBotConfig(env({ DIAGNOSIS_WINDOW: '31d' })).diagnosisWindowMs).toBe(31 * 24 * 3_600_000);
+    expect(onlyProblem(env({ DIAGNOSIS_WINDOW: '32d' }), 'DIAGNOSIS_WINDOW')).toBe(
+      'DIAGNOSIS_WINDOW 32d is longer than 31d; Prometheus rarely keeps more, and the chart would say little',
+    );
+    expect(
+      onlyProblem(env({ DIAGNOSIS_WINDOW: 'a day' }), 'DIAGNOSIS_WINDOW').startsWith('DIAGNOSIS_WINDOW: '),
+    ).toBe(true);
+  });
+
   it('refuses a bad OOM_NAMESPACES entry and names it', () => {
     const problem = onlyProblem(env({ OOM_NAMESPACES: 'shop,Payments,billing' }), 'OOM_NAMESPACES');
     expect(problem).toContain('"Payments"');
