@@ -167,8 +167,10 @@ function writeSetting(writer: FixWriter, setting: RuntimeSetting, flag: string, 
       : '';
   if (setting.setting === 'GOMEMLIMIT' || onlyMemoryFlags(value)) {
     writer.setEnv(name, setting.setting === 'GOMEMLIMIT' ? flag : rewriteFlag(value, setting.setting, flag));
-    const how =
-      location.kind !== 'env-configmap'
+    const field = writer.current(name)?.resourceField;
+    const how = field
+      ? `: a value of its own replaces its resourceFieldRef to ${field.resource}, which gives the runtime the whole ${field.resource === 'limits.memory' ? 'limit' : 'request'} and leaves nothing for what it does not manage.`
+      : location.kind !== 'env-configmap'
         ? ''
         : writer.current(name)?.via === 'valueFrom'
           ? ": the container's own value replaces the reference."

@@ -14,6 +14,7 @@
 //   Node: NODE_OPTIONS < command, then args (the command line wins).
 //   Go:   GOMEMLIMIT only.
 
+import { expandEnvReferences } from './container-env';
 import { ParseError, quoteInput } from './errors';
 import { checkBytes } from './quantity';
 import type {
@@ -209,6 +210,13 @@ function settingsIn(text: string, flags: FlagSpec[], location: SettingLocation):
   return found;
 }
 
+/** Where a variable's setting came from, as people read it; a resource field says which, and its divisor. */
+function envSource(env: ResolvedEnvVar, location: SettingLocation): string {
+  const field = env.resourceField;
+  if (!field) return describe(location);
+  return `${describe(location)} from resourceFieldRef ${field.resource}${field.divisor === '1' ? '' : ` with divisor ${field.divisor}`}`;
+}
+
 function envLocation(env: ResolvedEnvVar): SettingLocation {
   return env.configMap
     ? { kind: 'env-configmap', name: env.name, configMap: env.configMap.name, key: env.configMap.key }
@@ -243,7 +251,7 @@ export function findRuntimeSettings(container: {
           runtime: 'go',
           setting: 'GOMEMLIMIT',
           value: `GOMEMLIMIT=${e.value}`,
-          source: describe(location),
+          source: envSource(e, location),
           location,
           ...reading,
         });
@@ -251,14 +259,15 @@ export function findRuntimeSettings(container: {
     }
   });
 
+  // The kubelet expands $(VAR) in command and args from the container's environment before the
+  // process sees them: "-Xmx$(HEAP_MIB)m" is the number the variable holds.
+  const known = new Map(env.filter((e) => typeof e.value === 'string').map((e) => [e.name, e]));
   const commandLineFlags = [...JVM_FLAGS, ...NODE_FLAGS];
-  (container.command ?? []).forEach((word, index) => {
-    if (typeof word === 'string')
-      found.push(...settingsIn(word, commandLineFlags, { kind: 'command', index }));
-  });
-  (container.args ?? []).forEach((word, index) => {
-    if (typeof word === 'string') found.push(...settingsIn(word, commandLineFlags, { kind: 'args', index }));
-  });
+  for (const list of ['command', 'args'] as const)
+    (container[list] ?? []).forEach((word, index) => {
+      if (typeof word === 'string')
+        found.push(...settingsIn(expandEnvReferences(word, known), commandLineFlags, { kind: list, index }));
+    });
   return found;
 }
 

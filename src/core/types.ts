@@ -74,6 +74,8 @@ export interface ResolvedEnvVar {
   configMap?: { name: string; key: string };
   /** How a ConfigMap value arrived: a whole-ConfigMap envFrom, or one env entry's configMapKeyRef. */
   via?: 'envFrom' | 'valueFrom';
+  /** Set when the value is the container's own memory limit or request (valueFrom.resourceFieldRef). */
+  resourceField?: { resource: string; divisor: string };
 }
 
 export interface ContainerSpecEvidence {
