@@ -31,6 +31,14 @@ export interface ConfirmMetadata {
   op: ApplyOp;
 }
 
+/** Who asked for which change to which container: what each thread message about it starts from. */
+export interface ApplyRequest {
+  op: ApplyOp;
+  userId: string;
+  workload: WorkloadId;
+  container: string;
+}
+
 function workloadPlain(workload: WorkloadId): string {
   return `${workload.kind} ${workload.namespace}/${workload.name}`;
 }
@@ -159,14 +167,9 @@ export function refusalMessage(op: ApplyOp, reason: string): BlockKitMessage {
 }
 
 /** Nothing was applied because the workload changed since the diagnosis: say what, offer a fresh diagnosis. */
-export function raceMessage(props: {
-  op: ApplyOp;
-  userId: string;
-  workload: WorkloadId;
-  container: string;
-  reasons: string[];
-  target: { namespace: string; pod: string; container: string };
-}): BlockKitMessage {
+export function raceMessage(
+  props: ApplyRequest & { reasons: string[]; target: { namespace: string; pod: string; container: string } },
+): BlockKitMessage {
   const what = props.op === 'apply' ? 'since this diagnosis' : 'since the fix was applied';
   const line = `${mention(props.userId)} asked to ${props.op === 'apply' ? 'apply the fix' : 'undo the fix'}, but ${workloadWords(props.workload, props.container)} changed ${what}: nothing was changed.`;
   const blocks: KnownBlock[] = [
@@ -192,12 +195,8 @@ export function gitOpsReason(tool: string, evidence: string, workload: WorkloadI
   return `${workloadPlain(workload)} is managed by ${tool} (${evidence}): a change made in the cluster would be reverted at the next sync. Commit the YAML patch above to its Git repository instead.`;
 }
 
-export interface AppliedProps {
-  op: ApplyOp;
-  userId: string;
+export interface AppliedProps extends ApplyRequest {
   at: number;
-  workload: WorkloadId;
-  container: string;
   diff: DiffLine[];
   identity: string | null;
   rollout: {
@@ -232,13 +231,7 @@ export function appliedMessage(props: AppliedProps): BlockKitMessage {
 }
 
 /** The change was sent and refused (the API's permission or validation): nothing changed. */
-export function failedMessage(props: {
-  op: ApplyOp;
-  userId: string;
-  workload: WorkloadId;
-  container: string;
-  reason: string;
-}): BlockKitMessage {
+export function failedMessage(props: ApplyRequest & { reason: string }): BlockKitMessage {
   const line = `${mention(props.userId)} asked to ${props.op === 'apply' ? 'apply the fix to' : 'undo the fix on'} ${workloadWords(props.workload, props.container)}, and the Kubernetes API refused: nothing was changed.`;
   return {
     text: `Not ${props.op === 'apply' ? 'applied' : 'undone'}: the Kubernetes API refused`,

@@ -2,16 +2,9 @@ import { DEFAULT_METRIC_NAMES } from '../../../src/adapters/prometheus';
 import { plainPrometheusSettings } from '../../../src/config/prometheus';
 import { APPLY_DISABLED } from '../../../src/config/apply';
 import { ConfigError, readBotConfig, type Role } from '../../../src/config/bot';
+import { DEPLOYED_BOT_ENV } from './bot-env';
 
-const VALID: NodeJS.ProcessEnv = {
-  SLACK_BOT_TOKEN: 'xoxb-1234-5678-abcdefABCDEF',
-  SLACK_SIGNING_SECRET: '8f742231b10e8888abcd99yyyzzz85a5',
-  SLACK_ALERT_CHANNEL: 'C0123ABCD',
-  ALERTMANAGER_TOKEN: '0123456789abcdef0123456789abcdef',
-  REDIS_URL: 'redis://redis:6379',
-  PROMETHEUS_URL: 'http://prometheus.monitoring:9090/',
-  CLUSTER_NAME: 'prod-eu',
-};
+const VALID: NodeJS.ProcessEnv = { ...DEPLOYED_BOT_ENV, CLUSTER_NAME: 'prod-eu' };
 
 function env(overrides: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
   const result: NodeJS.ProcessEnv = { ...VALID };

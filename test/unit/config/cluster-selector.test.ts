@@ -5,15 +5,9 @@ import { ConfigError, readBotConfig } from '../../../src/config/bot';
 import { EXIT, HELP, runCli } from '../../../src/cli';
 import { readClusterSelector } from '../../../src/config/cluster-selector';
 import { ParseError } from '../../../src/core/errors';
+import { DEPLOYED_BOT_ENV } from './bot-env';
 
-const BOT: NodeJS.ProcessEnv = {
-  SLACK_BOT_TOKEN: 'xoxb-1234-5678-abcdefABCDEF',
-  SLACK_SIGNING_SECRET: '8f742231b10e8888abcd99yyyzzz85a5',
-  SLACK_ALERT_CHANNEL: 'C0123ABCD',
-  ALERTMANAGER_TOKEN: '0123456789abcdef0123456789abcdef',
-  REDIS_URL: 'redis://redis:6379',
-  PROMETHEUS_URL: 'http://prometheus.monitoring:9090/',
-};
+const BOT: NodeJS.ProcessEnv = DEPLOYED_BOT_ENV;
 
 const label = (value: string | undefined) => ({ value, from: 'PROMETHEUS_CLUSTER_LABEL' });
 const name = (value: string | undefined) => ({ value, from: 'CLUSTER_NAME' });

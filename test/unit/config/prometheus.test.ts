@@ -13,6 +13,7 @@ import {
 } from '../../../src/config/prometheus';
 import { BOT_ENVIRONMENT, ConfigError, readBotConfig } from '../../../src/config/bot';
 import { HELP } from '../../../src/cli';
+import { REQUIRED_BOT_ENV } from './bot-env';
 
 const TOKEN = 'eyJhbGciOiJSUzI1NiJ9.secret-token-value.sig';
 const PASSWORD = 'glc_password-value-42';
@@ -303,12 +304,7 @@ describe('one clear line per bad setting', () => {
 });
 
 describe('the bot reads them at start-up', () => {
-  const BOT_ENV: NodeJS.ProcessEnv = {
-    SLACK_BOT_TOKEN: 'xoxb-1234-5678-abcdefABCDEF',
-    SLACK_SIGNING_SECRET: '8f742231b10e8888abcd99yyyzzz85a5',
-    SLACK_ALERT_CHANNEL: 'C0123ABCD',
-    ALERTMANAGER_TOKEN: '0123456789abcdef0123456789abcdef',
-  };
+  const BOT_ENV = REQUIRED_BOT_ENV;
 
   it('keeps the settings, and the URL without its password', () => {
     const config = readBotConfig({

@@ -5,6 +5,7 @@ import { ACTION_IDS } from '../../../src/slack/blocks';
 import {
   APPLY_IDS,
   appliedMessage,
+  type AppliedProps,
   checkingView,
   confirmView,
   diffText,
@@ -130,19 +131,25 @@ describe('the modal', () => {
   });
 });
 
+/** Alice's fix to payments/ledger, rolling out; each test changes what it is about. */
+function applied(overrides: Partial<AppliedProps> = {}): AppliedProps {
+  return {
+    op: 'apply',
+    userId: 'U0ALICE',
+    at: AT,
+    workload: DEPLOY,
+    container: 'ledger',
+    diff: DIFF,
+    identity: null,
+    rollout: { phase: 'progressing', summary: '1 of 3 pods updated' },
+    undoId: null,
+    ...overrides,
+  };
+}
+
 describe('the thread', () => {
   it('records who applied what and when, follows the rollout, and offers Undo with the id only (snapshot)', () => {
-    const message = appliedMessage({
-      op: 'apply',
-      userId: 'U0ALICE',
-      at: AT,
-      workload: DEPLOY,
-      container: 'ledger',
-      diff: DIFF,
-      identity: null,
-      rollout: { phase: 'progressing', summary: '1 of 3 pods updated' },
-      undoId: 'abc123',
-    });
+    const message = appliedMessage(applied({ undoId: 'abc123' }));
     expect(message).toMatchSnapshot();
     const all = texts(message.blocks).join('\n');
     expect(all).toContain('<@U0ALICE> applied the fix to Deployment `payments/ledger`');
@@ -153,59 +160,38 @@ describe('the thread', () => {
   });
 
   it('shows a stuck rollout with why, and no Undo once undone (snapshot)', () => {
-    const message = appliedMessage({
-      op: 'apply',
-      userId: 'U0ALICE',
-      at: AT,
-      workload: DEPLOY,
-      container: 'ledger',
-      diff: DIFF,
-      identity: 'alice@example.com',
-      rollout: {
-        phase: 'stuck',
-        summary: 'stuck: ReplicaSet "ledger-5d" has timed out progressing.',
-        trouble: 'pod ledger-5d-x, container ledger: CrashLoopBackOff',
-      },
-      undoId: null,
-      footnote: undoneNote('U0BOB', AT + 60_000),
-    });
+    const message = appliedMessage(
+      applied({
+        identity: 'alice@example.com',
+        rollout: {
+          phase: 'stuck',
+          summary: 'stuck: ReplicaSet "ledger-5d" has timed out progressing.',
+          trouble: 'pod ledger-5d-x, container ledger: CrashLoopBackOff',
+        },
+        footnote: undoneNote('U0BOB', AT + 60_000),
+      }),
+    );
     expect(JSON.stringify(message.blocks)).not.toContain(APPLY_IDS.undo);
     expect(message).toMatchSnapshot();
   });
 
   it('refuses an Undo value longer than Slack allows, as every button does, rather than cut it', () => {
-    const props = {
-      op: 'apply' as const,
-      userId: 'U0ALICE',
-      at: AT,
-      workload: DEPLOY,
-      container: 'ledger',
-      diff: DIFF,
-      identity: null,
-      rollout: { phase: 'progressing' as const, summary: '1 of 3 pods updated' },
-    };
-    expect(JSON.stringify(appliedMessage({ ...props, undoId: 'u'.repeat(2000) }).blocks)).toContain(
+    expect(JSON.stringify(appliedMessage(applied({ undoId: 'u'.repeat(2000) })).blocks)).toContain(
       `"value":"${'u'.repeat(2000)}"`,
     );
-    expect(() => appliedMessage({ ...props, undoId: 'u'.repeat(2001) })).toThrow(RangeError);
+    expect(() => appliedMessage(applied({ undoId: 'u'.repeat(2001) }))).toThrow(RangeError);
   });
 
   it("bounds cluster text after escaping it, and shows its times in the reader's zone", () => {
-    const message = appliedMessage({
-      op: 'apply',
-      userId: 'U0ALICE',
-      at: AT,
-      workload: DEPLOY,
-      container: 'ledger',
-      diff: DIFF,
-      identity: null,
-      rollout: {
-        phase: 'stuck',
-        summary: '<b>&</b>'.repeat(400),
-        trouble: 'pod ledger-5d-x restarting since 2026-01-10 03:12 UTC',
-      },
-      undoId: null,
-    });
+    const message = appliedMessage(
+      applied({
+        rollout: {
+          phase: 'stuck',
+          summary: '<b>&</b>'.repeat(400),
+          trouble: 'pod ledger-5d-x restarting since 2026-01-10 03:12 UTC',
+        },
+      }),
+    );
     const rollout = texts(message.blocks).find((t) => t.includes('Rollout:')) ?? '';
     const summary = rollout.slice(rollout.indexOf('Rollout: ') + 'Rollout: '.length, rollout.indexOf('\n'));
     expect(summary.length).toBeLessThanOrEqual(800);
