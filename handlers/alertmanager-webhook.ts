@@ -6,7 +6,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { BotConfig } from '../src/config/bot';
 import { parseWebhook, planAlerts, shortHash } from '../src/bot/alertmanager';
-import { alertsReceivedTotal, webhookRequestsTotal } from '../src/bot/metrics';
+import { alertsReceivedTotal, userNotificationFailuresTotal, webhookRequestsTotal } from '../src/bot/metrics';
 import { QueueUnavailableError, type JobQueue } from '../src/bot/queue';
 import type { SlackPoster } from '../src/adapters/slack';
 import { ParseError } from '../src/core/errors';
@@ -44,12 +44,13 @@ function refusalNotifier(deps: WebhookDeps): (reason: string, fix: string) => vo
         text,
         blocks: [{ type: 'section', text: { type: 'plain_text', text: text.slice(0, 2900), emoji: true } }],
       })
-      .catch((error: unknown) =>
+      .catch((error: unknown) => {
+        userNotificationFailuresTotal.inc({ via: 'channel' });
         deps.logger.error(
           { err: (error as Error).message, reason },
           'could not tell the alert channel that a webhook was refused',
-        ),
-      );
+        );
+      });
   };
 }
 

@@ -60,7 +60,7 @@ export async function handleCommand(
         { text: `:x: Could not diagnose \`${job.text.trim()}\`: ${failureInWords(error)}` },
         deps,
       ).catch((untold: unknown) => {
-        deps.onUntold?.(untold);
+        deps.onUntold?.(job.responseUrl ? 'response_url' : 'ephemeral', untold);
         log.error(
           { err: (untold as Error).message },
           'could not tell the /oom caller that the command failed',
@@ -156,7 +156,7 @@ async function answerCommand(
   );
 }
 
-async function tellUser(
+export async function tellUser(
   job: CommandJob,
   message: { text: string; blocks?: unknown[] },
   deps: AlertDiagnosisDeps,

@@ -19,3 +19,13 @@ export function failureInWords(error: unknown): string {
       return e.sentence;
   }
 }
+
+/** A job bull gave up on because the workers running it kept stopping (stalled too many times). */
+export function stalledJobInWords(reason: string): string {
+  return `the worker running it stopped or froze mid-job more than twice, so it was given up (${reason}). Check the oomdoctor worker pods for restarts and OOM kills (kubectl describe pod), then try again`;
+}
+
+/** A job whose stored data this version cannot read: queued by another version of oomdoctor. */
+export function unreadableJobInWords(problem: string): string {
+  return `the queued job could not be read by this version of oomdoctor (${problem}); it was probably queued by another version during an upgrade: try again once every oomdoctor process runs the same version`;
+}

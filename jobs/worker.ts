@@ -1,17 +1,31 @@
 // The worker's side: one handler for every job kind, dispatching to the module of that kind. A job
 // ends when its answer is on Slack; cosmetic writes (progress, parent counts) never hold it.
 import type { Logger } from 'pino';
+import { z } from 'zod';
 import type { ClusterReader } from '../src/adapters/kubernetes';
 import { botJobSchema, type BotJob } from '../src/bot/jobs';
-import { PermanentJobError, type JobHandler, type JobMeta } from '../src/bot/queue';
-import { isPermanent } from '../src/core/errors';
+import {
+  PermanentJobError,
+  type FailedOutsideHandler,
+  type JobHandler,
+  type JobMeta,
+} from '../src/bot/queue';
+import { errorCodeOf, isPermanent } from '../src/core/errors';
 import type { DiagnoseDeps } from '../src/diagnose';
-import { handleDiagnoseAlert, type AlertDiagnosisDeps } from './alert-diagnosis';
+import { failureMessage } from '../src/slack/blocks';
+import {
+  alertReplyKey,
+  handleDiagnoseAlert,
+  setLine,
+  tellThread,
+  type AlertDiagnosisDeps,
+} from './alert-diagnosis';
 import { handleApply, handleApplyPreview, type ApplyDeps } from './apply-job';
 import { checkRollout } from './apply-rollout';
-import { handleCommand, handleRerun } from './command-job';
-import { handleAlertGroup } from './incidents';
-import { renderStored } from './publish';
+import { handleCommand, handleRerun, tellUser } from './command-job';
+import { failureInWords, stalledJobInWords, unreadableJobInWords } from './failure';
+import { handleAlertGroup, podLineKey } from './incidents';
+import { renderStored, rerunValue } from './publish';
 
 export interface WorkerDeps extends AlertDiagnosisDeps {
   cluster: ClusterReader;
@@ -23,10 +37,13 @@ export interface WorkerDeps extends AlertDiagnosisDeps {
 export function createJobHandler(deps: WorkerDeps): JobHandler {
   return async (raw: BotJob, meta: JobMeta) => {
     const parsed = botJobSchema.safeParse(raw);
-    if (!parsed.success)
-      throw new PermanentJobError(
-        `job ${meta.id} has data this version cannot read: ${parsed.error.issues[0]?.message ?? 'invalid'}`,
-      );
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      const problem = `${issue?.path.join('.') || 'data'}: ${issue?.message ?? 'invalid'}`;
+      // Told from whatever can still be read of it: where it came from, and where to answer.
+      await tellFailedJob(raw, meta.id, unreadableJobInWords(problem), deps);
+      throw new PermanentJobError(`job ${meta.id} has data this version cannot read: ${problem}`);
+    }
     const job = parsed.data;
     const log = deps.logger.child({ jobId: meta.id, kind: job.kind, attempt: meta.attempt });
     try {
@@ -48,10 +65,9 @@ export function createJobHandler(deps: WorkerDeps): JobHandler {
       }
     } catch (error) {
       const permanent = isPermanent(error);
-      log[permanent || meta.attempt >= meta.maxAttempts ? 'error' : 'warn'](
-        { err: (error as Error).message, permanent },
-        'job failed',
-      );
+      const last = permanent || meta.attempt >= meta.maxAttempts;
+      log[last ? 'error' : 'warn']({ err: (error as Error).message, permanent }, 'job failed');
+      if (last && job.kind === 'alert-group') await tellGroupFailed(raw, meta.id, error, deps, log);
       throw permanent && !(error instanceof PermanentJobError)
         ? new PermanentJobError((error as Error).message, { cause: error })
         : error;
@@ -73,4 +89,146 @@ function applyDeps(deps: WorkerDeps, log: Logger): ApplyDeps {
     logger: log,
     refreshDiagnosis: (channel, ts) => renderStored(deps, channel, ts),
   };
+}
+
+/**
+ * A group's job has no thread of its own to say its failure in: it goes to the alert channel, unless
+ * Slack itself refused (the channel, the token): saying it there again would fail the same way.
+ */
+async function tellGroupFailed(
+  raw: unknown,
+  jobId: string,
+  error: unknown,
+  deps: WorkerDeps,
+  log: Logger,
+): Promise<void> {
+  if (errorCodeOf(error) !== 'slack-refused') return tellFailedJob(raw, jobId, failureInWords(error), deps);
+  deps.onUntold?.('channel', error);
+  log.error({ err: (error as Error).message }, 'could not tell the alert channel that an alert group failed');
+}
+
+/** The queue's listener for jobs it failed itself (stalled too often): the user is told, as a handler would. */
+export function tellFailedOutsideHandler(deps: WorkerDeps): FailedOutsideHandler {
+  return async (raw, meta, reason) => {
+    deps.logger.error({ jobId: meta.id, reason }, 'job failed outside its handler');
+    await tellFailedJob(raw, meta.id, stalledJobInWords(reason), deps);
+  };
+}
+
+// Only what telling needs, read leniently: the job may come from another version of oomdoctor.
+const tellable = z.union([
+  z.object({
+    kind: z.literal('diagnose-alert'),
+    groupId: z.string(),
+    target: z.object({
+      id: z.string(),
+      namespace: z.string(),
+      pod: z.string(),
+      container: z.string().nullable().optional(),
+    }),
+  }),
+  z.object({
+    kind: z.literal('command'),
+    channel: z.string(),
+    userId: z.string(),
+    text: z.string().default(''),
+    responseUrl: z.string().nullable().default(null),
+  }),
+  z.object({
+    kind: z.literal('rerun'),
+    channel: z.string(),
+    threadTs: z.string(),
+    namespace: z.string(),
+    pod: z.string(),
+    container: z.string().nullable().optional(),
+  }),
+  z.object({
+    kind: z.literal('alert-group'),
+    alertName: z.string().default('an alert'),
+    plan: z.object({ channel: z.string().nullable().optional() }).optional(),
+  }),
+]);
+
+/**
+ * Says a job failed, where its own handler would have said it: the alert's thread (and its line in
+ * the parent), the /oom thread or caller, the Re-run thread, or the alert channel for a group.
+ * A failure to say it, or a job with nowhere to say it, is logged at error level and counted.
+ */
+export async function tellFailedJob(
+  raw: unknown,
+  jobId: string,
+  words: string,
+  deps: AlertDiagnosisDeps,
+): Promise<void> {
+  const log = deps.logger.child({ jobId });
+  const parsed = tellable.safeParse(raw);
+  if (!parsed.success) {
+    deps.onUntold?.('nowhere', new Error('the job names no thread, channel or caller'));
+    log.error({ failure: words }, 'a job failed and names nowhere to say so');
+    return;
+  }
+  const job = parsed.data;
+  let via: 'thread' | 'channel' | 'response_url' | 'ephemeral' = 'thread';
+  try {
+    switch (job.kind) {
+      case 'diagnose-alert': {
+        const { namespace, pod } = job.target;
+        const target = { namespace, pod, container: job.target.container ?? '' };
+        const group = await deps.store.getGroup(job.groupId);
+        if (!group?.ts) throw new Error(`the incident ${job.groupId} has no thread (expired?)`);
+        await setLine(deps, job.groupId, podLineKey(namespace, pod), {
+          namespace,
+          label: `${namespace}/${pod}`,
+          status: `could not diagnose: ${words}`,
+        });
+        // Counts and logs its own failure to tell.
+        const where = { key: alertReplyKey(job.target.id), channel: group.channel, threadTs: group.ts };
+        return await tellThread(deps, where, target, words, log);
+      }
+      case 'command': {
+        const parent = await deps.slack.postedUnder(`cmd-parent-${jobId}`);
+        if (parent) {
+          const target = { namespace: '', pod: job.text.trim(), container: '' };
+          await deps.slack.show(`cmd-${jobId}`, parent.channel, parent.ts, failureFor(target, words), {
+            priority: 'interactive',
+          });
+          return;
+        }
+        via = job.responseUrl ? 'response_url' : 'ephemeral';
+        await tellUser(
+          { ...job, receivedAt: 0 },
+          { text: `:x: Could not diagnose \`${job.text.trim()}\`: ${words}` },
+          deps,
+        );
+        return;
+      }
+      case 'rerun': {
+        const target = { namespace: job.namespace, pod: job.pod, container: job.container ?? '' };
+        await deps.slack.show(`rerun-${jobId}`, job.channel, job.threadTs, failureFor(target, words), {
+          priority: 'interactive',
+        });
+        return;
+      }
+      case 'alert-group': {
+        via = 'channel';
+        const channel = job.plan?.channel ?? deps.config.slack.alertChannel;
+        await deps.slack.post(
+          channel,
+          { text: `:x: oomdoctor could not open the thread for ${job.alertName}: ${words}` },
+          undefined,
+          { key: `group-failed-${jobId}` },
+        );
+        return;
+      }
+    }
+  } catch (error) {
+    deps.onUntold?.(via, error);
+    log.error({ err: (error as Error).message, failure: words }, 'could not tell the user that a job failed');
+  }
+}
+
+function failureFor(target: { namespace: string; pod: string; container: string }, words: string) {
+  return failureMessage(target, words, {
+    rerunValue: rerunValue(target.namespace, target.pod, target.container),
+  });
 }

@@ -348,6 +348,11 @@ async function serve(role: Role, env: NodeJS.ProcessEnv, io: CliIo): Promise<num
       io.stderr(`oomdoctor cannot start: ${error.sentence}\n`);
       return EXIT.unreachable;
     }
+    // So does a bot token Slack refuses (where Slack's requests arrive).
+    if (error instanceof OomdoctorError && error.code === 'slack-refused') {
+      io.stderr(`oomdoctor cannot start: ${error.sentence}\n`);
+      return EXIT.usage;
+    }
     throw error;
   }
   await new Promise<void>((resolve) => {

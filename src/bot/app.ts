@@ -2,7 +2,7 @@
 import type { Server } from 'node:http';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { CustomRoute } from '@slack/bolt';
+import type { App, CustomRoute } from '@slack/bolt';
 import { Redis } from 'ioredis';
 import pino, { type Logger } from 'pino';
 import { alertmanagerWebhook } from '../../handlers/alertmanager-webhook';
@@ -10,11 +10,11 @@ import { registerApplyActions } from '../../handlers/apply-actions';
 import { healthz, readyz, type ReadinessCheck } from '../../handlers/health';
 import { registerActions } from '../../handlers/slack-actions';
 import { registerSlashCommand } from '../../handlers/slack-command';
-import { createJobHandler, type WorkerDeps } from '../../jobs/worker';
+import { createJobHandler, tellFailedOutsideHandler, type WorkerDeps } from '../../jobs/worker';
 import type { ClusterWriter } from '../adapters/cluster-writer';
 import type { ClusterReader } from '../adapters/kubernetes';
 import { PrometheusSource } from '../adapters/prometheus';
-import { errorCodeOf } from '../core/errors';
+import { errorCodeOf, OomdoctorError } from '../core/errors';
 import { MemoryOutboxState, RedisOutboxState } from '../adapters/outbox-state';
 import { WebSlackPoster, type SlackPoster } from '../adapters/slack';
 import { webClientWire } from '../adapters/slack-wire';
@@ -36,9 +36,10 @@ import {
   metricsEndpoint,
   observeQueueBacklog,
   slackCallsTotal,
+  userNotificationFailuresTotal,
 } from './metrics';
-import { Readiness, readinessChecks, type Check } from './readiness';
-import { BullJobQueue, MemoryJobQueue, type JobQueue } from './queue';
+import { Readiness, readinessChecks, verifySlackToken, type Check, type SlackIdentity } from './readiness';
+import { BullJobQueue, MemoryJobQueue, type JobQueue, type QueueTimings } from './queue';
 import { MemoryStore, RedisStore, type StateStore } from './store';
 
 export interface BotOverrides {
@@ -50,6 +51,8 @@ export interface BotOverrides {
   queueBackoffMs?: number;
   /** How fast a dead worker's job is taken over (bull's stalledInterval and lockDuration). */
   queueStalledMs?: number;
+  /** Bull's lock and stalled-check timings, over the configured ones (tests make jobs stall with them). */
+  queueTimings?: QueueTimings;
   /** How long stop() waits for running jobs (default 10 s). */
   closeGraceMs?: number;
   onDiagnosisPosted?: WorkerDeps['onDiagnosisPosted'];
@@ -90,6 +93,19 @@ export async function startBot(config: BotConfig, overrides: BotOverrides = {}):
     logger.warn(
       'PROMETHEUS_URL is not set: diagnoses will use one reading from the metrics API, without memory history',
     );
+  // Where Slack's requests arrive, a token Slack refuses stops start-up with one line (Bolt would
+  // otherwise crash on its own auth.test). A worker only posts: /readyz and each job say it there.
+  const web = config.role === 'web' || config.role === 'all';
+  const worker = config.role === 'worker' || config.role === 'all';
+  let identity: SlackIdentity | null = null;
+  if (web && !overrides.slack) {
+    identity = await verifySlackToken(config.slack.botToken, config.slack.apiUrl);
+    if (!identity.ok && identity.refused) throw new OomdoctorError('slack-refused', identity.problem);
+    if (!identity.ok)
+      logger.error(
+        `${identity.problem}; starting anyway, and Slack's first request will check the token again`,
+      );
+  }
   const audit = await AuditLog.open(logger.child({ component: 'audit' }), config.apply.auditLogFile);
   const stopping = new AbortController();
 
@@ -117,6 +133,7 @@ export async function startBot(config: BotConfig, overrides: BotOverrides = {}):
       ...(overrides.queueStalledMs
         ? { stalledIntervalMs: overrides.queueStalledMs, lockDurationMs: overrides.queueStalledMs }
         : {}),
+      ...overrides.queueTimings,
     });
   } else {
     logger.warn(
@@ -160,8 +177,6 @@ export async function startBot(config: BotConfig, overrides: BotOverrides = {}):
     { path: '/metrics', method: ['GET'], handler: metricsEndpoint() },
   ];
   observeQueueBacklog(() => queue.backlog());
-  const web = config.role === 'web' || config.role === 'all';
-  const worker = config.role === 'worker' || config.role === 'all';
   if (web)
     routes.push({
       path: '/alertmanager',
@@ -175,111 +190,68 @@ export async function startBot(config: BotConfig, overrides: BotOverrides = {}):
       kubernetesErrorsTotal,
       errorCodeOf,
     );
-    queue.process(
-      config.workerConcurrency,
-      createJobHandler({
-        config,
-        store,
-        slack,
-        queue,
-        cluster,
-        engine: (c) => ({
-          cluster: c,
-          metrics: metrics ? countingFailures(metrics, prometheusErrorsTotal, errorCodeOf) : null,
-        }),
-        logger: logger.child({ component: 'worker' }),
-        onDiagnosisPosted: (info) => {
-          diagnosesTotal.inc({ verdict: info.verdict, cause: info.cause ?? 'none' });
-          diagnosisDurationSeconds.observe(info.diagnosisMs / 1000);
-          alertsAnsweredTotal.inc();
-          overrides.onDiagnosisPosted?.(info);
-        },
-        onAnswered: () => alertsAnsweredTotal.inc(),
-        ...(overrides.parentEditIntervalMs !== undefined
-          ? { parentEditIntervalMs: overrides.parentEditIntervalMs }
-          : {}),
-        ...(config.apply.enabled
-          ? {
-              apply: {
-                writer: overrides.writer ?? kubernetesWriter(config),
-                interactive,
-                audit,
-                pollMs: overrides.applyPollMs ?? 5000,
-                stopping: stopping.signal,
-              },
-            }
-          : {}),
+    const jobDeps: WorkerDeps = {
+      config,
+      store,
+      slack,
+      queue,
+      cluster,
+      engine: (c) => ({
+        cluster: c,
+        metrics: metrics ? countingFailures(metrics, prometheusErrorsTotal, errorCodeOf) : null,
       }),
-    );
+      logger: logger.child({ component: 'worker' }),
+      onDiagnosisPosted: (info) => {
+        diagnosesTotal.inc({ verdict: info.verdict, cause: info.cause ?? 'none' });
+        diagnosisDurationSeconds.observe(info.diagnosisMs / 1000);
+        alertsAnsweredTotal.inc();
+        overrides.onDiagnosisPosted?.(info);
+      },
+      onAnswered: () => alertsAnsweredTotal.inc(),
+      onUntold: (via) => userNotificationFailuresTotal.inc({ via }),
+      ...(overrides.parentEditIntervalMs !== undefined
+        ? { parentEditIntervalMs: overrides.parentEditIntervalMs }
+        : {}),
+      ...(config.apply.enabled
+        ? {
+            apply: {
+              writer: overrides.writer ?? kubernetesWriter(config),
+              interactive,
+              audit,
+              pollMs: overrides.applyPollMs ?? 5000,
+              stopping: stopping.signal,
+            },
+          }
+        : {}),
+    };
+    queue.process(config.workerConcurrency, createJobHandler(jobDeps));
+    // A job bull fails itself (stalled too often) is said where its handler would have said it.
+    queue.onFailedOutsideHandler(tellFailedOutsideHandler(jobDeps));
   }
 
   let server: Server;
   let stopSlack: () => Promise<void> = async () => undefined;
   if (web) {
-    // Bolt only where Slack's requests arrive: a worker posts through the Web API client alone.
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { App, HTTPReceiver, SocketModeReceiver } = require('@slack/bolt') as typeof import('@slack/bolt');
-    const boltLogger = boltLoggerFrom(logger.child({ component: 'bolt' }));
     const membership = new GroupMembership(interactive);
-    if (config.slack.appToken) {
-      // Socket Mode: Slack's events come over a WebSocket; Alertmanager and probes still use HTTP.
-      // installerOptions.clientOptions is how the receiver's WebSocket client learns SLACK_API_URL.
-      const receiver = new SocketModeReceiver({
-        appToken: config.slack.appToken,
-        customRoutes: routes,
-        installerOptions: { port: config.port, clientOptions: { slackApiUrl: config.slack.apiUrl } },
-        logger: boltLogger,
-      });
-      const app = new App({
-        token: config.slack.botToken,
-        receiver,
-        clientOptions: { slackApiUrl: config.slack.apiUrl },
-        logger: boltLogger,
-      });
-      registerSlashCommand(app, { config, queue, logger });
-      registerActions(app, { queue, logger });
-      registerApplyActions(app, {
-        config,
-        store,
-        queue,
-        slack,
-        interactive,
-        membership,
-        audit,
-        logger: logger.child({ component: 'apply' }),
-      });
-      await app.start();
-      server = (receiver as unknown as { httpServer: Server }).httpServer;
-      stopSlack = () => app.stop() as Promise<void>;
-    } else {
-      const receiver = new HTTPReceiver({
-        signingSecret: config.slack.signingSecret as string,
-        endpoints: '/slack/events',
-        customRoutes: routes,
-        logger: boltLogger,
-        unhandledRequestTimeoutMillis: 2500,
-      });
-      const app = new App({
-        token: config.slack.botToken,
-        receiver,
-        clientOptions: { slackApiUrl: config.slack.apiUrl },
-        logger: boltLogger,
-      });
-      registerSlashCommand(app, { config, queue, logger });
-      registerActions(app, { queue, logger });
-      registerApplyActions(app, {
-        config,
-        store,
-        queue,
-        slack,
-        interactive,
-        membership,
-        audit,
-        logger: logger.child({ component: 'apply' }),
-      });
-      server = await app.start(config.port);
-      stopSlack = () => app.stop() as Promise<void>;
-    }
+    ({ server, stop: stopSlack } = await startSlackApp(config, {
+      routes,
+      logger,
+      identity: identity?.ok ? identity : null,
+      register: (app) => {
+        registerSlashCommand(app, { config, queue, logger });
+        registerActions(app, { queue, logger });
+        registerApplyActions(app, {
+          config,
+          store,
+          queue,
+          slack,
+          interactive,
+          membership,
+          audit,
+          logger: logger.child({ component: 'apply' }),
+        });
+      },
+    }));
   } else {
     // A worker still answers /healthz and /readyz, for its orchestrator's probes.
     server = createServer((req, res) => {
@@ -325,6 +297,57 @@ export async function startBot(config: BotConfig, overrides: BotOverrides = {}):
       if (redis) redis.disconnect();
     },
   };
+}
+
+/**
+ * Bolt, only where Slack's requests arrive (a worker posts through the Web API client alone): over
+ * HTTP, or over Socket Mode's WebSocket with Alertmanager and the probes still on HTTP.
+ */
+async function startSlackApp(
+  config: BotConfig,
+  options: {
+    routes: CustomRoute[];
+    logger: Logger;
+    /** Who the token is, as start-up found; null when Slack could not be asked. */
+    identity: { botId: string; botUserId: string } | null;
+    register: (app: App) => void;
+  },
+): Promise<{ server: Server; stop: () => Promise<void> }> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const bolt = require('@slack/bolt') as typeof import('@slack/bolt');
+  const logger = boltLoggerFrom(options.logger.child({ component: 'bolt' }));
+  const { appToken, apiUrl } = config.slack;
+  // installerOptions.clientOptions is how Socket Mode's WebSocket client learns SLACK_API_URL.
+  const receiver = appToken
+    ? new bolt.SocketModeReceiver({
+        appToken,
+        customRoutes: options.routes,
+        installerOptions: { port: config.port, clientOptions: { slackApiUrl: apiUrl } },
+        logger,
+      })
+    : new bolt.HTTPReceiver({
+        signingSecret: config.slack.signingSecret as string,
+        endpoints: '/slack/events',
+        customRoutes: options.routes,
+        logger,
+        unhandledRequestTimeoutMillis: 2500,
+      });
+  const app = new bolt.App({
+    token: config.slack.botToken,
+    receiver,
+    clientOptions: { slackApiUrl: apiUrl },
+    logger,
+    // Start-up already asked auth.test; without an answer, Bolt asks on Slack's first request
+    // instead of at once, where a refusal would crash the process.
+    ...(options.identity
+      ? { botId: options.identity.botId, botUserId: options.identity.botUserId }
+      : { tokenVerificationEnabled: false }),
+  });
+  options.register(app);
+  const started: unknown = await app.start(config.port);
+  // The HTTP receiver's start returns its server; Socket Mode's has one for the custom routes.
+  const server = appToken ? (receiver as unknown as { httpServer: Server }).httpServer : (started as Server);
+  return { server, stop: () => app.stop() as Promise<void> };
 }
 
 /**

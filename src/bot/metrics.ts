@@ -85,6 +85,18 @@ export const webhookRequestsTotal = new Counter({
   registers: [metricsRegistry],
 });
 
+/**
+ * A failure nobody could be told about, by the way telling failed: `thread` (an alert's or a
+ * command's thread), `channel` (the alert channel), `response_url` and `ephemeral` (an /oom caller),
+ * `nowhere` (a job naming no place to answer). Each is also logged at error level.
+ */
+export const userNotificationFailuresTotal = new Counter({
+  name: 'oomdoctor_user_notification_failures_total',
+  help: 'Failures that could not be told to the user in Slack, by the way telling failed.',
+  labelNames: ['via'] as const,
+  registers: [metricsRegistry],
+});
+
 /** The last result of each /readyz check: 1 passed, 0 failed. */
 export const readinessCheckUp = new Gauge({
   name: 'oomdoctor_readiness_check_up',

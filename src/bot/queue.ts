@@ -15,6 +15,13 @@ export interface JobMeta {
 
 export type JobHandler = (job: BotJob, meta: JobMeta) => Promise<void>;
 
+/**
+ * A job the queue failed for good without the handler having seen the failure (bull gave up on a
+ * job that stalled more than `maxStalledCount` times): nobody was told yet. `job` is the stored
+ * data, not validated. The listener says so to the user, and logs and counts its own failures.
+ */
+export type FailedOutsideHandler = (job: unknown, meta: JobMeta, reason: string) => Promise<void>;
+
 export interface AddOptions {
   /** Runs the job no earlier than this from now; no worker slot is taken meanwhile. */
   delayMs?: number;
@@ -26,6 +33,8 @@ export interface JobQueue {
   /** Resolves once the job is durably stored; 'duplicate' when a job with that id is already known. */
   add(job: BotJob, id: string, options?: AddOptions): Promise<'added' | 'duplicate'>;
   process(concurrency: number, handler: JobHandler): void;
+  /** Where a job that failed outside the handler goes (see FailedOutsideHandler); one listener. */
+  onFailedOutsideHandler(listener: FailedOutsideHandler): void;
   ready(): Promise<boolean>;
   /** How many jobs wait and for how long the oldest has: /metrics reads it at each scrape. */
   backlog(): Promise<QueueBacklog>;
@@ -93,6 +102,11 @@ const KEEP_DONE_MS = DAY_MS;
 export class BullJobQueue implements JobQueue {
   readonly durable = true;
   private readonly queue: Bull.Queue<BotJob>;
+  /** What the handler threw: bull's 'failed' event for these needs no word from us (the handler said it). */
+  private readonly handlerFailures = new WeakSet<object>();
+  private failedOutsideHandler: FailedOutsideHandler | null = null;
+  /** Users being told of such failures: close() lets them finish. */
+  private readonly telling = new Set<Promise<void>>();
 
   constructor(
     redisUrl: string,
@@ -118,6 +132,27 @@ export class BullJobQueue implements JobQueue {
       },
     });
     this.queue.on('error', () => undefined); // Connection errors surface through ready() and add().
+    // Emitted where the stalled check ran, i.e. in a worker: the handler never saw these failures.
+    this.queue.on('failed', (job: Bull.Job<BotJob> | null, error: Error) => {
+      if (!job || this.handlerFailures.has(error)) return;
+      const kind = (job.data as { kind?: unknown } | undefined)?.kind;
+      jobsTotal.inc({ kind: typeof kind === 'string' ? kind : 'unknown', outcome: 'failed' });
+      const listener = this.failedOutsideHandler;
+      if (!listener) return;
+      const meta = {
+        id: String(job.id),
+        attempt: job.attemptsMade + 1,
+        maxAttempts: job.opts.attempts ?? MAX_ATTEMPTS,
+      };
+      // The listener logs and counts a failure to tell; nothing more to do with it here.
+      const told = listener(job.data, meta, error.message).catch(() => undefined);
+      this.telling.add(told);
+      void told.finally(() => this.telling.delete(told));
+    });
+  }
+
+  onFailedOutsideHandler(listener: FailedOutsideHandler): void {
+    this.failedOutsideHandler = listener;
   }
 
   async add(job: BotJob, id: string, options: AddOptions = {}): Promise<'added' | 'duplicate'> {
@@ -158,6 +193,7 @@ export class BullJobQueue implements JobQueue {
         const last = error instanceof PermanentJobError || job.attemptsMade + 1 >= maxAttempts;
         jobsTotal.inc({ kind: job.data.kind, outcome: last ? 'failed' : 'retried' });
         if (error instanceof PermanentJobError) await job.discard();
+        if (typeof error === 'object' && error !== null) this.handlerFailures.add(error);
         throw error;
       }
     });
@@ -184,6 +220,10 @@ export class BullJobQueue implements JobQueue {
   /** Waits up to `graceMs` for running jobs; a job still running then is left to be taken over as stalled. */
   async close(graceMs = 10_000): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.allSettled(this.telling),
+      new Promise((resolve) => setTimeout(resolve, graceMs).unref()),
+    ]);
     const graceful = this.queue.close().then(() => 'closed' as const);
     const late = new Promise<'late'>((resolve) => {
       timer = setTimeout(() => resolve('late'), graceMs);
@@ -258,6 +298,9 @@ export class MemoryJobQueue implements JobQueue {
     if (after === -1) this.pending.push(entry);
     else this.pending.splice(after, 0, entry);
   }
+
+  /** Nothing fails a job here but its handler (no locks, no stalls): the listener is never called. */
+  onFailedOutsideHandler(): void {}
 
   process(concurrency: number, handler: JobHandler): void {
     this.concurrency = concurrency;

@@ -156,9 +156,47 @@ export async function checkPrometheus(http: PrometheusHttp, config: BotConfig): 
   return problems;
 }
 
+/** Who the token belongs to, or why Slack would not say (`refused`: the token itself is bad). */
+export type SlackIdentity =
+  { ok: true; botId: string; botUserId: string } | { ok: false; refused: boolean; problem: string };
+
+const REFUSED_TOKEN_CODES = new Set(['invalid_auth', 'not_authed', 'token_revoked', 'account_inactive']);
+
+/** auth.test with a plain client: no retries (a check that fails says so now), not the shared outbox. */
+export async function verifySlackToken(token: string, apiUrl: string): Promise<SlackIdentity> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { WebClient } = require('@slack/web-api') as typeof import('@slack/web-api');
+  const client = new WebClient(token, {
+    slackApiUrl: apiUrl,
+    retryConfig: { retries: 0 },
+    rejectRateLimitedCalls: true,
+    timeout: 10_000,
+  });
+  try {
+    const result = await client.auth.test();
+    return { ok: true, botId: result.bot_id ?? '', botUserId: result.user_id ?? '' };
+  } catch (error) {
+    const code = slackErrorCode(error);
+    return REFUSED_TOKEN_CODES.has(code)
+      ? {
+          ok: false,
+          refused: true,
+          problem: `Slack refused SLACK_BOT_TOKEN (${code}): copy the bot token (xoxb-…) again from the app's "OAuth & Permissions" page, or reinstall the app to the workspace if it was revoked`,
+        }
+      : {
+          ok: false,
+          refused: false,
+          problem: `cannot reach Slack at ${apiUrl} (${code}): check the network path to Slack (or SLACK_API_URL)`,
+        };
+  }
+}
+
 /** The token is valid, and the alert channel exists with the bot in it (a private one is otherwise silent). */
 export async function checkSlack(config: BotConfig, apiUrl = config.slack.apiUrl): Promise<string[]> {
-  // A plain client: no retries (a check that fails says so now), not the shared outbox.
+  const identity = await verifySlackToken(config.slack.botToken, apiUrl);
+  if (!identity.ok) return [identity.problem];
+  const channel = config.slack.alertChannel;
+  if (channel.startsWith('#')) return []; // conversations.info takes an id; a name is checked when the bot posts
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { WebClient } = require('@slack/web-api') as typeof import('@slack/web-api');
   const client = new WebClient(config.slack.botToken, {
@@ -166,21 +204,6 @@ export async function checkSlack(config: BotConfig, apiUrl = config.slack.apiUrl
     retryConfig: { retries: 0 },
     rejectRateLimitedCalls: true,
   });
-  const channel = config.slack.alertChannel;
-  try {
-    await client.auth.test();
-  } catch (error) {
-    const code = slackErrorCode(error);
-    return [
-      code === 'invalid_auth' ||
-      code === 'not_authed' ||
-      code === 'token_revoked' ||
-      code === 'account_inactive'
-        ? `Slack refused SLACK_BOT_TOKEN (${code}): copy the bot token (xoxb-…) again from the app's "OAuth & Permissions" page`
-        : `cannot reach Slack at ${apiUrl} (${code}): check the network path to Slack (or SLACK_API_URL)`,
-    ];
-  }
-  if (channel.startsWith('#')) return []; // conversations.info takes an id; a name is checked when the bot posts
   try {
     const info = await client.conversations.info({ channel });
     if (info.channel?.is_archived)
