@@ -3,6 +3,11 @@
 import { parseArgs } from 'node:util';
 import type { ClusterReader } from './adapters/kubernetes';
 import { PrometheusSource, type ClusterSelector, type MetricsSource } from './adapters/prometheus';
+import {
+  DEFAULT_DIAGNOSIS_WINDOW_MS,
+  MAX_DIAGNOSIS_WINDOW_MS,
+  windowTooLong,
+} from './config/diagnosis-window';
 import { readPrometheusSettings, type PrometheusSettings } from './config/prometheus';
 import { readClusterSelector } from './config/cluster-selector';
 import { readMetricNames } from './config/metric-names';
@@ -10,13 +15,10 @@ import type { Role } from './config/bot';
 import { parseDuration } from './core/duration';
 import { asOomdoctorError, OomdoctorError } from './core/errors';
 import { parseContainerName, parseTargetRequest } from './core/target';
-import { DAY_MS } from './core/time';
 import { diagnose, type DiagnoseDeps } from './diagnose';
 import { textReport } from './render/text-report';
 
 export const EXIT = { ok: 0, internal: 1, usage: 2, notFound: 3, unreachable: 4 } as const;
-
-const MAX_WINDOW_MS = 31 * DAY_MS;
 
 export const HELP = `oomdoctor: why did this Kubernetes container die with exit 137, and what should change?
 
@@ -226,11 +228,9 @@ export async function runCli(
       throw new UsageError(`unexpected argument "${extra[0]?.slice(0, 50)}": diagnose takes one pod`);
     const target = parseTargetRequest(targetText);
     const container = values.container !== undefined ? parseContainerName(values.container) : undefined;
-    const windowMs = values.window !== undefined ? parseDuration(values.window, 'window') : DAY_MS;
-    if (windowMs > MAX_WINDOW_MS)
-      throw new UsageError(
-        `window ${values.window} is longer than 31d; Prometheus rarely keeps more, and the chart would say little`,
-      );
+    const windowMs =
+      values.window !== undefined ? parseDuration(values.window, 'window') : DEFAULT_DIAGNOSIS_WINDOW_MS;
+    if (windowMs > MAX_DIAGNOSIS_WINDOW_MS) throw new UsageError(windowTooLong(`window ${values.window}`));
     // A user:password@ in the URL is not echoed back.
     if (values['prometheus-url'] !== undefined)
       validateUrl(values['prometheus-url'].replace(/\/\/[^/@]*@/, '//…@'), '--prometheus-url');

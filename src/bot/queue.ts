@@ -1,6 +1,7 @@
 // The job queue: bull on Redis (durable, shared by web and worker processes), or an in-process queue
 // for trying the bot out. Jobs are keyed, so a re-delivered alert is not a second diagnosis.
 import { OomdoctorError, type OomdoctorErrorOptions } from '../core/errors';
+import { QUEUE_TIMING_DEFAULTS } from '../config/queue-timings';
 import { DAY_MS } from '../core/time';
 import Bull from 'bull';
 import type { BotJob } from './jobs';
@@ -80,17 +81,8 @@ export function priorityOf(job: BotJob): number {
 
 export const MAX_ATTEMPTS = 4;
 
-/**
- * How fast a dead worker's job is taken over. A running job's lock is renewed every
- * `lockRenewMs`; once a dead worker's lock lapses (at most `lockDurationMs` after it died), the next
- * stalled check (every `stalledIntervalMs`, run by every live worker) hands the job to another
- * worker: about lockDuration + stalledInterval at worst, 15 s with these defaults, where bull's own
- * (30 s and 30 s, a job seen twice) took 92 s. The trade-off: shorter means more Redis calls (one
- * renewal per running job and one check per worker every 5 s), and a worker whose event loop is
- * blocked for longer than the lock loses its job to another, which then runs it twice; our jobs
- * are idempotent (they edit the same placeholder), so that costs time, not a second message.
- */
-export const QUEUE_TIMING_DEFAULTS = { lockDurationMs: 10_000, lockRenewMs: 5_000, stalledIntervalMs: 5_000 };
+// How fast a dead worker's job is taken over, and why: src/config/queue-timings.ts.
+export { QUEUE_TIMING_DEFAULTS };
 
 export interface QueueTimings {
   lockDurationMs?: number;

@@ -6,10 +6,12 @@ import { DEFAULT_DIAGNOSIS_WINDOW_MS, MAX_DIAGNOSIS_WINDOW_MS, windowTooLong } f
 import { commaList } from './comma-list';
 import { readMetricNames } from './metric-names';
 import { readPrometheusSettings, type PrometheusSettings } from './prometheus';
+import { MIN_LOCK_DURATION_MS, QUEUE_TIMING_DEFAULTS } from './queue-timings';
 import type { ClusterSelector, MetricNames } from '../adapters/prometheus';
 import { parseDuration } from '../core/duration';
 import { OomdoctorError, ParseError } from '../core/errors';
 import { parseNamespace } from '../core/target';
+import { HOUR_MS, MINUTE_MS } from '../core/time';
 
 export type Role = 'web' | 'worker' | 'all';
 
@@ -157,27 +159,27 @@ export function readBotConfig(env: NodeJS.ProcessEnv, role: Role = 'all'): BotCo
   if (!/^\d{1,3}$/.test(concurrencyText) || workerConcurrency < 1 || workerConcurrency > 64)
     problems.push(`WORKER_CONCURRENCY "${concurrencyText.slice(0, 20)}" must be a whole number from 1 to 64`);
 
-  const duration = (name: string, fallback: string): number => {
+  const duration = (name: string, fallbackMs: number): number => {
+    const text = get(name);
+    if (text === undefined) return fallbackMs;
     try {
-      return parseDuration(get(name) ?? fallback, name);
+      return parseDuration(text, name);
     } catch (error) {
       problems.push(`${name}: ${(error as Error).message}`);
       return 0;
     }
   };
-  const dedupeWindowMs = duration('DEDUPE_WINDOW', '1h');
-  const windowText = get('DIAGNOSIS_WINDOW');
-  const diagnosisWindowMs =
-    windowText === undefined ? DEFAULT_DIAGNOSIS_WINDOW_MS : duration('DIAGNOSIS_WINDOW', windowText);
+  const dedupeWindowMs = duration('DEDUPE_WINDOW', HOUR_MS);
+  const diagnosisWindowMs = duration('DIAGNOSIS_WINDOW', DEFAULT_DIAGNOSIS_WINDOW_MS);
   if (diagnosisWindowMs > MAX_DIAGNOSIS_WINDOW_MS)
-    problems.push(windowTooLong(`DIAGNOSIS_WINDOW ${windowText?.slice(0, 20)}`));
+    problems.push(windowTooLong(`DIAGNOSIS_WINDOW ${get('DIAGNOSIS_WINDOW')?.slice(0, 20)}`));
   const queueTimings = {
-    lockDurationMs: duration('QUEUE_LOCK_DURATION', '10s'),
-    stalledIntervalMs: duration('QUEUE_STALLED_INTERVAL', '5s'),
+    lockDurationMs: duration('QUEUE_LOCK_DURATION', QUEUE_TIMING_DEFAULTS.lockDurationMs),
+    stalledIntervalMs: duration('QUEUE_STALLED_INTERVAL', QUEUE_TIMING_DEFAULTS.stalledIntervalMs),
   };
-  if (queueTimings.lockDurationMs > 0 && queueTimings.lockDurationMs < 2000)
+  if (queueTimings.lockDurationMs > 0 && queueTimings.lockDurationMs < MIN_LOCK_DURATION_MS)
     problems.push('QUEUE_LOCK_DURATION must be at least 2s: a running job renews its lock every half of it');
-  const incidentWindowMs = duration('INCIDENT_WINDOW', '30m');
+  const incidentWindowMs = duration('INCIDENT_WINDOW', 30 * MINUTE_MS);
   const stormText = get('STORM_THRESHOLD') ?? '5';
   const stormThreshold = Number(stormText);
   if (!/^\d{1,4}$/.test(stormText) || stormThreshold < 1)
