@@ -3,7 +3,7 @@
 //   very patch, then the modal shows the diff, or why not.
 // - apply (apply-change.ts): the change. A claim on the suggestion, the checks again, the patch with a
 //   resourceVersion precondition, the thread told who applied what, then the rollout followed in one
-//   message (apply-rollout.ts).
+//   message by a chain of delayed rollout-follow jobs (apply-rollout.ts).
 // Undo is the same two jobs with op "undo": it restores the values recorded before the fix. The
 // checks and how a refusal is told are in apply-checks.ts; the suggestion's states and their wording
 // in src/apply/suggestion.ts.
@@ -31,7 +31,7 @@ export interface ApplyDeps {
   queue: Pick<JobQueue, 'add' | 'durable'>;
   /** How often the rollout is read while it is followed. */
   pollMs: number;
-  /** Aborted when the process stops: the rollout is no longer followed. */
+  /** Aborted when the process stops: with the in-memory queue, a rollout check then says it stopped following. */
   stopping: AbortSignal;
   /** Re-renders the diagnosis message, so its button matches the suggestion's state. */
   refreshDiagnosis: (channel: string, ts: string) => Promise<void>;
