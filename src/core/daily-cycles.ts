@@ -56,8 +56,27 @@ function hourCells(lifetimes: readonly Segment[]): HourCell[] {
   return cells.sort((a, b) => a.hour - b.hour);
 }
 
-/** The days of a history of two days or more, or null when it is shorter. */
+/** The same lifetimes read again (the causes, then the leak advice) give the same days: read once. */
+const daysOf = new WeakMap<
+  readonly Segment[],
+  { samples: readonly Sample[]; count: number; limit: number; days: DailyReading | null }
+>();
+
+/** The days of a history of two days or more, or null when it is shorter. Shared: read only. */
 export function readDays(
+  samples: readonly Sample[],
+  lifetimes: readonly Segment[],
+  limit: number,
+): DailyReading | null {
+  const cached = daysOf.get(lifetimes);
+  if (cached && cached.samples === samples && cached.count === samples.length && cached.limit === limit)
+    return cached.days;
+  const days = readDaysOf(samples, lifetimes, limit);
+  daysOf.set(lifetimes, { samples, count: samples.length, limit, days });
+  return days;
+}
+
+function readDaysOf(
   samples: readonly Sample[],
   lifetimes: readonly Segment[],
   limit: number,

@@ -83,7 +83,7 @@ export function collectKills(evidence: Evidence): Kill[] {
   const samples = evidence.metrics?.workingSet ?? [];
   for (const restartAt of restartsInWindow(evidence)) {
     // The kill came before the restart: at the last sample of the dying lifetime.
-    const lastBefore = [...samples].reverse().find((s) => s.at < restartAt - 1);
+    const lastBefore = lastSampleWhere(samples, (s) => s.at < restartAt - 1);
     const at = lastBefore ? Math.min(restartAt, lastBefore.at + (evidence.metrics?.stepMs ?? 0)) : restartAt;
     if (kills.some((k) => Math.abs(k.at.getTime() - at) < T.sameEventMs)) continue;
     const oomNear = ooms.some((o) => o >= at - T.sameEventMs && o <= restartAt + T.sameEventMs);
@@ -94,6 +94,15 @@ export function collectKills(evidence: Evidence): Kill[] {
     });
   }
   return kills.sort((a, b) => a.at.getTime() - b.at.getTime());
+}
+
+/** The newest sample that passes `test`, searched from the end (without copying the history). */
+function lastSampleWhere(samples: readonly Sample[], test: (s: Sample) => boolean): Sample | undefined {
+  for (let i = samples.length - 1; i >= 0; i--) {
+    const sample = samples[i];
+    if (sample && test(sample)) return sample;
+  }
+  return undefined;
 }
 
 export function lastSampleBefore(evidence: Evidence, at: number): Sample | undefined {
@@ -112,15 +121,46 @@ export interface Lifetime {
   startAt: number;
 }
 
+export interface LifetimeAnalysis {
+  all: Lifetime[];
+  killed: Lifetime[];
+  segments: Segment[];
+}
+
+/**
+ * The causes, the look-back and the recommender's leak advice all read the same lifetimes of one
+ * history: they are worked out once per evidence, and again whenever an input differs (another
+ * history array, length or last sample, limit, kills or restarts). Results are shared: read only.
+ */
+const lifetimesOf = new WeakMap<Evidence, { inputs: unknown[]; result: LifetimeAnalysis }>();
+
 /** The container's lifetimes in the window, and those that ended in a kill. */
-export function analyseLifetimes(
-  evidence: Evidence,
-  kills: Kill[],
-  limit: number,
-): { all: Lifetime[]; killed: Lifetime[]; segments: Segment[] } {
+export function analyseLifetimes(evidence: Evidence, kills: Kill[], limit: number): LifetimeAnalysis {
   const samples = evidence.metrics?.source === 'prometheus' ? evidence.metrics.workingSet : [];
   const killTimes = kills.map((k) => k.at.getTime());
-  const segments = splitIntoLifetimes(samples, restartsInWindow(evidence), killTimes);
+  const restarts = restartsInWindow(evidence);
+  const inputs = [
+    samples,
+    samples.length,
+    samples[samples.length - 1],
+    limit,
+    killTimes.join(','),
+    restarts.join(','),
+  ];
+  const cached = lifetimesOf.get(evidence);
+  if (cached && cached.inputs.every((input, i) => input === inputs[i])) return cached.result;
+  const result = lifetimesFrom(samples, killTimes, restarts, limit);
+  lifetimesOf.set(evidence, { inputs, result });
+  return result;
+}
+
+function lifetimesFrom(
+  samples: readonly Sample[],
+  killTimes: number[],
+  restarts: number[],
+  limit: number,
+): LifetimeAnalysis {
+  const segments = splitIntoLifetimes(samples, restarts, killTimes);
   const all: Lifetime[] = segments
     .filter((s) => s.samples.length >= T.minLifetimeSamples)
     .map((s) => ({

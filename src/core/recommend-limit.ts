@@ -2,7 +2,7 @@
 import { limitInForce, parseEvictionMessage, requestInForce } from './classify';
 import { formatBytes, parseQuantity, readableStep, roundUpReadable } from './quantity';
 import { RECOMMEND_THRESHOLDS as T } from './recommend-thresholds';
-import { quantile, sortedNumbers } from './series';
+import { quantile, sortedCopy } from './series';
 import type { Classification, Evidence } from './types';
 
 const MIB = 2 ** 20;
@@ -35,7 +35,7 @@ export function sizeResources(
   notes: string[],
 ): Sizing {
   const limit = limitInForce(evidence);
-  const usage = sortedNumbers((evidence.metrics?.workingSet ?? []).map((s) => s.value));
+  const usage = sortedCopy((evidence.metrics?.workingSet ?? []).map((s) => s.value));
   const peak = usage.length > 0 ? (usage[usage.length - 1] ?? null) : null;
   const typical = usage.length > 0 ? quantile(usage, 0.5) : null;
   const wanted = wantedLimit(classification, limit, peak, notes);

@@ -44,7 +44,7 @@ export interface SegmentFeatures {
   startLevel: number;
 }
 
-export function quantile(sorted: readonly number[], q: number): number {
+export function quantile(sorted: ArrayLike<number>, q: number): number {
   if (sorted.length === 0) return NaN;
   const position = (sorted.length - 1) * q;
   const low = Math.floor(position);
@@ -56,11 +56,16 @@ export function quantile(sorted: readonly number[], q: number): number {
 
 /** Numeric ascending sort; a typed array sorts numbers natively, several times faster than a comparator. */
 export function sortedNumbers(values: readonly number[]): number[] {
-  return Array.from(Float64Array.from(values).sort());
+  return Array.from(sortedCopy(values));
+}
+
+/** The sorted copy itself, without turning it back into an array (the hot paths only index it). */
+export function sortedCopy(values: readonly number[]): Float64Array {
+  return Float64Array.from(values).sort();
 }
 
 export function median(values: readonly number[]): number {
-  return quantile(sortedNumbers(values), 0.5);
+  return quantile(sortedCopy(values), 0.5);
 }
 
 export function linearFit(samples: readonly Sample[]): LinearFit {
@@ -165,9 +170,9 @@ function nearestKill(killsAt: readonly number[], at: number): number | null {
 /** The usual time between two samples (the median gap), so a scrape gap is not taken for one step. */
 export function typicalStep(samples: readonly Sample[]): number {
   if (samples.length < 2) return 60_000;
-  const gaps: number[] = [];
-  for (let i = 1; i < samples.length; i++) gaps.push((samples[i]?.at ?? 0) - (samples[i - 1]?.at ?? 0));
-  return Math.max(1, median(gaps));
+  const gaps = new Float64Array(samples.length - 1);
+  for (let i = 1; i < samples.length; i++) gaps[i - 1] = (samples[i]?.at ?? 0) - (samples[i - 1]?.at ?? 0);
+  return Math.max(1, quantile(gaps.sort(), 0.5));
 }
 
 /** A pause in the samples this long (five steps, at least ten minutes) is a scrape gap, not a step. */
@@ -202,7 +207,9 @@ export function bucketMedians(samples: readonly Sample[], buckets: number): numb
 export function segmentFeatures(segment: Segment, limitBytes: number | null): SegmentFeatures {
   const { samples } = segment;
   const values = samples.map((s) => s.value);
-  const sorted = sortedNumbers(values);
+  const sorted = sortedCopy(values);
+  // One usual step for the whole lifetime: the plateau's gaps and the spikes' merging both use it.
+  const step = typicalStep(samples);
   const durationMs = segment.endAt - segment.startAt;
   const buckets = bucketMedians(samples, Math.min(12, Math.max(2, Math.floor(samples.length / 4))));
   let rises = 0;
@@ -223,8 +230,8 @@ export function segmentFeatures(segment: Segment, limitBytes: number | null): Se
     monotonic,
     last: values[values.length - 1] ?? 0,
     baseline: median(body),
-    plateau: limitBytes ? longestPlateau(samples, limitBytes, gapThreshold(typicalStep(samples))) : null,
-    spikes: findSpikes(samples, limitBytes),
+    plateau: limitBytes ? longestPlateau(samples, limitBytes, gapThreshold(step)) : null,
+    spikes: findSpikes(samples, limitBytes, step),
     startLevel,
   };
 }
@@ -280,20 +287,29 @@ export function longestPlateau(
  * Excursions above a rolling median. A spike must rise by at least 20% of the limit (or 50% of the
  * baseline when no limit is known) and come back down, or end the lifetime.
  */
-export function findSpikes(samples: readonly Sample[], limitBytes: number | null): SegmentFeatures['spikes'] {
+export function findSpikes(
+  samples: readonly Sample[],
+  limitBytes: number | null,
+  // The usual step, not the first one: a scrape gap at the start must not merge every spike into one.
+  step = typicalStep(samples),
+): SegmentFeatures['spikes'] {
   const spikes: SegmentFeatures['spikes'] = [];
   const windowSize = 15;
-  // The usual step, not the first one: a scrape gap at the start must not merge every spike into one.
-  const step = typicalStep(samples);
-  const previous = new Float64Array(windowSize);
+  // The previous windowSize values, kept sorted as the window slides (one insert, one removal per
+  // sample) rather than copied and sorted again at every sample.
+  const window = new Float64Array(windowSize);
+  let size = 0;
   for (let i = 0; i < samples.length; i++) {
+    const entering = samples[i - 1];
+    if (entering) {
+      const leaving = samples[i - 1 - windowSize];
+      if (leaving) size = removeSorted(window, size, leaving.value);
+      size = insertSorted(window, size, entering.value);
+    }
     const sample = samples[i];
     if (!sample) continue;
-    const from = Math.max(0, i - windowSize);
-    const count = i - from;
+    const count = size;
     if (count < 3) continue;
-    for (let k = 0; k < count; k++) previous[k] = samples[from + k]?.value ?? 0;
-    const window = previous.subarray(0, count).sort();
     const baseline =
       count % 2 === 1
         ? (window[(count - 1) / 2] ?? 0)
@@ -315,4 +331,24 @@ export function findSpikes(samples: readonly Sample[], limitBytes: number | null
     }
   }
   return spikes;
+}
+
+/** Inserts into the first `size` sorted values (NaN last, as a typed array sorts); returns the new size. */
+function insertSorted(values: Float64Array, size: number, value: number): number {
+  let at = size;
+  while (at > 0 && !Number.isNaN(value) && !((values[at - 1] ?? 0) <= value)) {
+    values[at] = values[at - 1] ?? 0;
+    at--;
+  }
+  values[at] = value;
+  return size + 1;
+}
+
+/** Removes one occurrence of `value` from the first `size` sorted values; returns the new size. */
+function removeSorted(values: Float64Array, size: number, value: number): number {
+  let at = 0;
+  while (at < size && !(values[at] === value || (Number.isNaN(value) && Number.isNaN(values[at])))) at++;
+  if (at === size) return size;
+  values.copyWithin(at, at + 1, size);
+  return size - 1;
 }
