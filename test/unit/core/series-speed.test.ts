@@ -3,7 +3,7 @@
 // worked out once per evidence (against a fresh evidence, and again when the history changes).
 import fc from 'fast-check';
 import { analyseLifetimes, collectKills } from '../../../src/core/lifetimes';
-import { findSpikes, median } from '../../../src/core/series';
+import { findSpikes } from '../../../src/core/series';
 import type { Sample } from '../../../src/core/types';
 import { evidence, flatMetrics, GiB, MINUTE, NOW } from './evidence-builders';
 
@@ -13,7 +13,10 @@ function spikesByResorting(samples: Sample[], limit: number | null, step: number
   samples.forEach((sample, i) => {
     const previous = samples.slice(Math.max(0, i - 15), i).map((s) => s.value);
     if (previous.length < 3) return;
-    const baseline = median(previous);
+    const sorted = [...previous].sort((a, b) => a - b);
+    const mid = sorted.length / 2;
+    const baseline =
+      sorted.length % 2 === 1 ? sorted[(sorted.length - 1) / 2]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
     const above = sample.value - baseline;
     if (above < (limit ? 0.2 * limit : 0.5 * baseline)) return;
     const last = spikes[spikes.length - 1];
