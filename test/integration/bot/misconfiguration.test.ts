@@ -157,6 +157,11 @@ describe('a kubeconfig whose credentials cannot be used (its exec plugin fails)'
     const said = await alertThreadAbout(alerted.pod, (text) => text.includes(':x: Could not diagnose'));
     expect(said).toMatch(/:x: Could not diagnose .*the credential plugin .*expired-login\\" failed/);
     expect(said).toContain('could not diagnose: kubeconfig');
+    // Said once, by the job's handler: the queue's own failure listener leaves a handler's failure alone.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const after = await alertThreadAbout(alerted.pod, () => true);
+    expect(after.match(/:x: Could not diagnose/g)).toHaveLength(1);
+    expect(after).not.toContain('stopped or froze');
   });
 
   it('says so to the /oom caller through response_url', async () => {
