@@ -156,6 +156,20 @@ export async function checkPrometheus(http: PrometheusHttp, config: BotConfig): 
   return problems;
 }
 
+/**
+ * The checks' Slack clients say nothing themselves: what fails is returned as a problem and logged
+ * once as JSON by the caller, not as the client's plain-text warnings.
+ */
+const quietLogger = {
+  debug: () => undefined,
+  info: () => undefined,
+  warn: () => undefined,
+  error: () => undefined,
+  setLevel: () => undefined,
+  getLevel: () => 'error',
+  setName: () => undefined,
+} as never;
+
 /** Who the token belongs to, or why Slack would not say (`refused`: the token itself is bad). */
 export type SlackIdentity =
   { ok: true; botId: string; botUserId: string } | { ok: false; refused: boolean; problem: string };
@@ -171,6 +185,7 @@ export async function verifySlackToken(token: string, apiUrl: string): Promise<S
     retryConfig: { retries: 0 },
     rejectRateLimitedCalls: true,
     timeout: 10_000,
+    logger: quietLogger,
   });
   try {
     const result = await client.auth.test();
@@ -203,6 +218,7 @@ export async function checkSlack(config: BotConfig, apiUrl = config.slack.apiUrl
     slackApiUrl: apiUrl,
     retryConfig: { retries: 0 },
     rejectRateLimitedCalls: true,
+    logger: quietLogger,
   });
   try {
     const info = await client.conversations.info({ channel });

@@ -262,6 +262,17 @@ describe('a Slack token Slack refuses', () => {
     expect(run.code).toBe(2);
   });
 
+  it('a Slack that cannot be reached at start-up does not stop the web role: /readyz says why', async () => {
+    const web = await bot({ role: 'web', env: { SLACK_API_URL: 'http://127.0.0.1:9/api/' } });
+    const { status, body } = await readyz(web);
+    expect(status).toBe(200);
+    expect(body.dependencies.slack?.problems).toEqual([
+      expect.stringMatching(
+        /^cannot reach Slack at http:\/\/127\.0\.0\.1:9\/api\/ .*check the network path to Slack/,
+      ),
+    ]);
+  });
+
   it('a worker with it: /readyz says so, the /oom caller is told through response_url, and the alert channel failure is counted', async () => {
     const queueName = `misconfig-${randomUUID()}`;
     const web = await bot({ role: 'web', overrides: { queueName } });
