@@ -188,7 +188,7 @@ export async function tellFailedJob(
       case 'command': {
         const parent = await deps.slack.postedUnder(`cmd-parent-${jobId}`);
         if (parent) {
-          const target = { namespace: '', pod: job.text.trim(), container: '' };
+          const target = commandTarget(job.text);
           await deps.slack.show(`cmd-${jobId}`, parent.channel, parent.ts, failureFor(target, words), {
             priority: 'interactive',
           });
@@ -225,6 +225,14 @@ export async function tellFailedJob(
     deps.onUntold?.(via, error);
     log.error({ err: (error as Error).message, failure: words }, 'could not tell the user that a job failed');
   }
+}
+
+/** What /oom named, as a target to word (a bare pod name was looked for in every namespace). */
+function commandTarget(text: string): { namespace: string; pod: string; container: string } {
+  const [first = '', ...rest] = text.trim().split('/');
+  return rest.length > 0
+    ? { namespace: first, pod: rest.join('/'), container: '' }
+    : { namespace: '*', pod: first, container: '' };
 }
 
 function failureFor(target: { namespace: string; pod: string; container: string }, words: string) {
