@@ -10,6 +10,7 @@ import type { DiagnosedRecord, GroupThread, WorkloadLine } from '../src/bot/stor
 import { CAUSE_TITLES } from '../src/core/classify';
 import { formatDuration } from '../src/core/duration';
 import { isPermanent } from '../src/core/errors';
+import type { Limiter } from '../src/core/limiter';
 import type { Diagnosis, Verdict } from '../src/core/types';
 import { diagnose, type DiagnoseDeps } from '../src/diagnose';
 import { failureMessage } from '../src/slack/blocks';
@@ -17,6 +18,9 @@ import { withCache } from './cached-cluster';
 import { failureInWords } from './failure';
 import { podLineKey, refreshParent, type IncidentDeps } from './incidents';
 import { postPlaceholder, progressReporter, publishDiagnosis, rerunValue, WEEK_MS } from './publish';
+
+/** Most diagnoses are posted within this: only a slower one shows a placeholder first. */
+const PLACEHOLDER_DELAY_MS = 3_000;
 
 export const OOM_VERDICTS: readonly Verdict[] = ['cgroup-oom', 'child-process-oom', 'node-pressure-eviction'];
 
@@ -34,6 +38,8 @@ export interface AlertDiagnosisDeps extends IncidentDeps {
   }) => void;
   /** An alert answered in its thread some other way: a repeated-kill count, or its failure in words. */
   onAnswered?: (how: 'repeat-kill' | 'failure') => void;
+  /** Diagnoses at once (WORKER_CONCURRENCY); more jobs than that may wait on Slack meanwhile. */
+  diagnoses?: Limiter;
   /** Called when a user could not be told that a job failed (for metrics), with the way that failed. */
   onUntold?: (via: 'thread' | 'channel' | 'response_url' | 'ephemeral' | 'nowhere', error: unknown) => void;
 }
@@ -149,21 +155,23 @@ export async function handleDiagnoseAlert(
   try {
     // The pod line becomes the workload line: pods of one workload share it. Cosmetic from here on.
     await line('diagnosing…');
-    const placeholder = target.crashLoop ? null : postPlaceholder(deps, where, ref);
+    const placeholder = target.crashLoop ? null : postPlaceholder(deps, where, ref, PLACEHOLDER_DELAY_MS);
     let diagnosis: Diagnosis;
     const diagnosisStarted = Date.now();
     try {
-      diagnosis = await diagnose(
-        {
-          target: { kind: 'pod', namespace: target.namespace, pod: target.pod },
-          // Unnamed by the alert: the engine chooses, with the OOM counters and node events as hints.
-          ...(target.container ? { container: target.container } : {}),
-          windowMs: deps.config.diagnosisWindowMs,
-        },
-        {
-          ...deps.engine(cluster),
-          onProgress: progressReporter(deps, () => placeholder?.current() ?? null, ref, meta.attempt),
-        },
+      diagnosis = await diagnoseInSlot(deps, () =>
+        diagnose(
+          {
+            target: { kind: 'pod', namespace: target.namespace, pod: target.pod },
+            // Unnamed by the alert: the engine chooses, with the OOM counters and node events as hints.
+            ...(target.container ? { container: target.container } : {}),
+            windowMs: deps.config.diagnosisWindowMs,
+          },
+          {
+            ...deps.engine(cluster),
+            onProgress: progressReporter(deps, () => placeholder?.current() ?? null, ref, meta.attempt),
+          },
+        ),
       );
     } catch (error) {
       if (lastTry(error)) {
@@ -172,6 +180,8 @@ export async function handleDiagnoseAlert(
         await tellThread(deps, where, ref, words, log);
       }
       throw error;
+    } finally {
+      placeholder?.stop(); // what comes next is shown under the same key
     }
 
     if (target.crashLoop && !OOM_VERDICTS.includes(diagnosis.verdict)) {
@@ -223,6 +233,11 @@ export async function setLine(
 ): Promise<void> {
   await deps.store.setWorkloadLine(groupId, key, { ...line, order: 0 }, WEEK_MS);
   refreshParent(groupId, deps);
+}
+
+/** Runs a diagnosis when a diagnosis slot is free (all at once without a limiter). */
+export function diagnoseInSlot(deps: AlertDiagnosisDeps, work: () => Promise<Diagnosis>): Promise<Diagnosis> {
+  return deps.diagnoses ? deps.diagnoses.run(work) : work();
 }
 
 export function workloadLineKey(dedupeKey: string): string {

@@ -18,7 +18,7 @@ import {
   responseUrlText,
   type TargetRef,
 } from '../src/slack/blocks';
-import type { AlertDiagnosisDeps } from './alert-diagnosis';
+import { diagnoseInSlot, type AlertDiagnosisDeps } from './alert-diagnosis';
 import { withCache } from './cached-cluster';
 import { failureInWords } from './failure';
 import { postPlaceholder, progressReporter, publishDiagnosis, rerunValue } from './publish';
@@ -134,9 +134,11 @@ async function answerCommand(
       job.responseUrl
     ) {
       log.info({ channel: job.channel }, 'not in the channel; answering through response_url');
-      const diagnosis = await diagnose(
-        { target: { kind: 'pod', namespace, pod: podName }, windowMs: deps.config.diagnosisWindowMs },
-        deps.engine(cluster),
+      const diagnosis = await diagnoseInSlot(deps, () =>
+        diagnose(
+          { target: { kind: 'pod', namespace, pod: podName }, windowMs: deps.config.diagnosisWindowMs },
+          deps.engine(cluster),
+        ),
       );
       await deps.slack.respond(job.responseUrl, {
         text: responseUrlText(diagnosis),
@@ -180,16 +182,18 @@ async function diagnoseIntoThread(
 ): Promise<void> {
   const placeholder = postPlaceholder(deps, where, target);
   try {
-    const diagnosis = await diagnose(
-      {
-        target: { kind: 'pod', namespace: target.namespace, pod: target.pod },
-        ...(target.container ? { container: target.container } : {}),
-        windowMs: deps.config.diagnosisWindowMs,
-      },
-      {
-        ...deps.engine(cluster),
-        onProgress: progressReporter(deps, () => placeholder.current(), target, meta.attempt),
-      },
+    const diagnosis = await diagnoseInSlot(deps, () =>
+      diagnose(
+        {
+          target: { kind: 'pod', namespace: target.namespace, pod: target.pod },
+          ...(target.container ? { container: target.container } : {}),
+          windowMs: deps.config.diagnosisWindowMs,
+        },
+        {
+          ...deps.engine(cluster),
+          onProgress: progressReporter(deps, () => placeholder.current(), target, meta.attempt),
+        },
+      ),
     );
     await publishDiagnosis(diagnosis, where, deps, cluster);
   } catch (error) {

@@ -104,24 +104,42 @@ export function progressReporter(
   };
 }
 
-/** The placeholder of a reply, posted when the channel's budget allows; the diagnosis may overtake it. */
+/**
+ * The placeholder of a reply, posted after `delayMs` when the channel's budget allows; the diagnosis
+ * may overtake it (it is then posted directly). Alerts wait a few seconds first: most diagnoses are
+ * ready by then, and in a storm a placeholder would cost a post's turn and an edit per workload.
+ * `stop()` before showing anything else under the key, so a late timer never posts over it.
+ */
 export function postPlaceholder(
   deps: PublishDeps,
   where: { key: string; channel: string; threadTs: string },
   target: TargetRef,
-): { current: () => PostedMessage | null } {
+  delayMs = 0,
+): { current: () => PostedMessage | null; stop: () => void } {
   let posted: PostedMessage | null = null;
-  deps.slack
-    .show(where.key, where.channel, where.threadTs, progressMessage(target, 'queued'), {
-      priority: 'background',
-    })
-    .then((p) => {
-      posted = p;
-    })
-    .catch((error: unknown) =>
-      deps.logger.warn({ err: (error as Error).message }, 'the placeholder reply could not be posted'),
-    );
-  return { current: () => posted };
+  let stopped = false;
+  const post = () => {
+    if (stopped) return;
+    deps.slack
+      .show(where.key, where.channel, where.threadTs, progressMessage(target, 'queued'), {
+        priority: 'background',
+      })
+      .then((p) => {
+        posted = p;
+      })
+      .catch((error: unknown) =>
+        deps.logger.warn({ err: (error as Error).message }, 'the placeholder reply could not be posted'),
+      );
+  };
+  const timer = delayMs > 0 ? setTimeout(post, delayMs) : null;
+  if (!timer) post();
+  return {
+    current: () => posted,
+    stop: () => {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+    },
+  };
 }
 
 /**

@@ -15,6 +15,7 @@ import type { ClusterWriter } from '../adapters/cluster-writer';
 import type { ClusterReader } from '../adapters/kubernetes';
 import { PrometheusSource } from '../adapters/prometheus';
 import { errorCodeOf, OomdoctorError } from '../core/errors';
+import { createLimiter } from '../core/limiter';
 import { MemoryOutboxState, RedisOutboxState } from '../adapters/outbox-state';
 import { WebSlackPoster, type SlackPoster } from '../adapters/slack';
 import { webClientWire } from '../adapters/slack-wire';
@@ -41,6 +42,9 @@ import {
 import { Readiness, readinessChecks, verifySlackToken, type Check, type SlackIdentity } from './readiness';
 import { BullJobQueue, MemoryJobQueue, type JobQueue, type QueueTimings } from './queue';
 import { MemoryStore, RedisStore, type StateStore } from './store';
+
+/** Jobs per diagnosis slot: the others wait on Slack's rate limits, not on a diagnosis. */
+const JOBS_PER_DIAGNOSIS_SLOT = 4;
 
 export interface BotOverrides {
   logger?: Logger;
@@ -192,6 +196,7 @@ export async function startBot(config: BotConfig, overrides: BotOverrides = {}):
     );
     const jobDeps: WorkerDeps = {
       config,
+      diagnoses: createLimiter(config.workerConcurrency),
       store,
       slack,
       queue,
@@ -224,7 +229,9 @@ export async function startBot(config: BotConfig, overrides: BotOverrides = {}):
           }
         : {}),
     };
-    queue.process(config.workerConcurrency, createJobHandler(jobDeps));
+    // WORKER_CONCURRENCY diagnoses at once; more jobs than that, so that a storm's finished
+    // diagnoses waiting for their turn in Slack's rate limits never leave a diagnosis slot idle.
+    queue.process(config.workerConcurrency * JOBS_PER_DIAGNOSIS_SLOT, createJobHandler(jobDeps));
     // A job bull fails itself (stalled too often) is said where its handler would have said it.
     queue.onFailedOutsideHandler(tellFailedOutsideHandler(jobDeps));
   }
