@@ -10,6 +10,7 @@ import { alertsReceivedTotal, userNotificationFailuresTotal, webhookRequestsTota
 import { QueueUnavailableError, type JobQueue } from '../src/bot/queue';
 import type { SlackPoster } from '../src/adapters/slack';
 import { ParseError } from '../src/core/errors';
+import { MINUTE_MS } from '../src/core/time';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 
@@ -23,7 +24,7 @@ export interface WebhookDeps {
 }
 
 /** At most one notice per reason in this long, so a storm of refused payloads is one line, not a flood. */
-const REFUSAL_NOTICE_INTERVAL_MS = 60_000;
+const REFUSAL_NOTICE_INTERVAL_MS = MINUTE_MS;
 
 /**
  * Says in the alert channel that a payload was refused, why, and what to change. Fire and forget:

@@ -11,13 +11,15 @@ import { CAUSE_TITLES } from '../src/core/classify';
 import { formatDuration } from '../src/core/duration';
 import { isPermanent } from '../src/core/errors';
 import type { Limiter } from '../src/core/limiter';
+import { MINUTE_MS, WEEK_MS } from '../src/core/time';
 import type { Diagnosis, Verdict } from '../src/core/types';
 import { diagnose, type DiagnoseDeps } from '../src/diagnose';
+import { rerunValue } from '../src/slack/action-ids';
 import { failureMessage } from '../src/slack/blocks';
 import { withCache } from './cached-cluster';
 import { failureInWords } from './failure';
 import { podLineKey, refreshParent, type IncidentDeps } from './incidents';
-import { postPlaceholder, progressReporter, publishDiagnosis, rerunValue, WEEK_MS } from './publish';
+import { postPlaceholder, progressReporter, publishDiagnosis } from './publish';
 
 /** Most diagnoses are posted within this: only a slower one shows a placeholder first. */
 const PLACEHOLDER_DELAY_MS = 3_000;
@@ -269,7 +271,7 @@ export async function tellThread(
       where.channel,
       where.threadTs,
       failureMessage(target, words, {
-        rerunValue: rerunValue(target.namespace, target.pod, target.container),
+        rerunValue: rerunValue(target),
       }),
       { priority: 'reply' },
     );
@@ -307,7 +309,7 @@ async function recordRepeatKill(
       (current) => ({ ...current, kills: current.kills + 1 }),
       deps.config.dedupeWindowMs,
     )) ?? existing;
-  const within = formatDuration(Math.max(60_000, ctx.now - record.firstAt));
+  const within = formatDuration(Math.max(MINUTE_MS, ctx.now - record.firstAt));
   const sameThread = record.threadTs === ctx.group.ts;
   const settled = record.ts
     ? sameThread

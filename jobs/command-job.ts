@@ -11,6 +11,7 @@ import { isPermanent } from '../src/core/errors';
 import { parseCommandTarget } from '../src/core/target';
 import type { TargetRequest } from '../src/core/types';
 import { diagnose, resolvePod } from '../src/diagnose';
+import { rerunValue } from '../src/slack/action-ids';
 import {
   failureMessage,
   groupParentMessage,
@@ -21,7 +22,7 @@ import {
 import { diagnoseInSlot, type AlertDiagnosisDeps } from './alert-diagnosis';
 import { withCache } from './cached-cluster';
 import { failureInWords } from './failure';
-import { postPlaceholder, progressReporter, publishDiagnosis, rerunValue } from './publish';
+import { postPlaceholder, progressReporter, publishDiagnosis } from './publish';
 
 /** A pod's namespace and name, read defensively off the API object. */
 function identityOf(pod: ApiObject): { namespace: string; name: string } {
@@ -203,7 +204,7 @@ async function diagnoseIntoThread(
         where.channel,
         where.threadTs,
         failureMessage(target, failureInWords(error), {
-          rerunValue: rerunValue(target.namespace, target.pod, target.container ?? ''),
+          rerunValue: rerunValue({ ...target, container: target.container ?? '' }),
         }),
         { priority: 'interactive' },
       );

@@ -10,8 +10,9 @@ import type { AlertGroupJob } from '../src/bot/jobs';
 import type { JobQueue } from '../src/bot/queue';
 import type { GroupThread, WorkloadLine } from '../src/bot/store';
 import { plural } from '../src/core/format';
+import { MINUTE_MS, SECOND_MS, WEEK_MS } from '../src/core/time';
 import { groupParentMessage } from '../src/slack/blocks';
-import { WEEK_MS, type PublishDeps } from './publish';
+import type { PublishDeps } from './publish';
 
 export interface IncidentDeps extends PublishDeps {
   queue: JobQueue;
@@ -20,10 +21,10 @@ export interface IncidentDeps extends PublishDeps {
 }
 
 /** Incidents opened in a channel are counted over this window to tell a storm. */
-const STORM_WINDOW_MS = 60_000;
-const PARENT_EDIT_INTERVAL_MS = 30_000;
+const STORM_WINDOW_MS = MINUTE_MS;
+const PARENT_EDIT_INTERVAL_MS = 30 * SECOND_MS;
 /** How long a group job waits for another process to post the parent it needs. */
-const PARENT_WAIT_MS = 120_000;
+const PARENT_WAIT_MS = 2 * MINUTE_MS;
 
 type AlertTarget = AlertGroupJob['plan']['targets'][number];
 

@@ -7,12 +7,12 @@ import type { PostedMessage, SlackPoster } from '../src/adapters/slack';
 import { SUGGESTION_TTL_MS } from '../src/apply/suggestion';
 import type { BotConfig } from '../src/config/bot';
 import type { ReplyRecord, StateStore } from '../src/bot/store';
+import { WEEK_MS } from '../src/core/time';
 import type { Diagnosis } from '../src/core/types';
 import { renderMemoryChartPngAsync, type MemoryChartInput } from '../src/render/chart';
+import { rerunValue as targetRerunValue } from '../src/slack/action-ids';
 import { diagnosisMessage, progressMessage, type ProgressStage, type TargetRef } from '../src/slack/blocks';
 import { offerApply, storedApplyOptions } from './apply-offer';
-
-export const WEEK_MS = 7 * 24 * 3_600_000;
 
 export interface PublishDeps {
   config: BotConfig;
@@ -22,8 +22,12 @@ export interface PublishDeps {
   now?: () => number;
 }
 
+/**
+ * @deprecated Use `rerunValue` from src/slack/action-ids (it takes the target). Kept only until
+ * jobs/worker.ts, owned by another change in flight, imports that one.
+ */
 export function rerunValue(namespace: string, pod: string, container: string): string {
-  return JSON.stringify({ namespace, pod, container });
+  return targetRerunValue({ namespace, pod, container });
 }
 
 /** The chart of a diagnosis: its history, limit, request and kills over its window. */
@@ -71,7 +75,7 @@ export async function renderStored(
     return diagnosisMessage(stored, {
       ...apply,
       ...(reason ? { applyUnavailableReason: reason } : {}),
-      rerunValue: rerunValue(stored.target.namespace, stored.target.pod, stored.target.container),
+      rerunValue: targetRerunValue(stored.target),
     });
   });
 }
@@ -161,7 +165,7 @@ export async function publishDiagnosis(
   );
   const message = diagnosisMessage(diagnosis, {
     ...apply,
-    rerunValue: rerunValue(diagnosis.target.namespace, diagnosis.target.pod, diagnosis.target.container),
+    rerunValue: targetRerunValue(diagnosis.target),
   });
   const posted = await deps.slack.show(where.key, where.channel, where.threadTs, message, {
     priority: 'reply',

@@ -7,6 +7,7 @@ import * as https from 'node:https';
 import axios, { type AxiosInstance, type AxiosResponse } from 'axios';
 import type { ErrorCode } from '../core/errors';
 import { formatDuration } from '../core/duration';
+import { MINUTE_MS } from '../core/time';
 import { SourceError } from './errors';
 import {
   PROMETHEUS_VARIABLES,
@@ -32,7 +33,7 @@ export interface PrometheusAnswer {
 }
 
 /** Re-read after this long even when the file looks unchanged, in case a write kept size and time. */
-const SECRET_FILE_MAX_AGE_MS = 60_000;
+const SECRET_FILE_MAX_AGE_MS = MINUTE_MS;
 const SNIPPET_CHARS = 120;
 const MIN_SECRET_TO_REDACT = 4;
 

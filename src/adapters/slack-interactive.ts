@@ -2,6 +2,7 @@
 // views.update after) and user-group membership (usergroups.users.list), cached briefly because
 // every button press asks.
 import type { ModalView } from '@slack/types';
+import { MINUTE_MS } from '../core/time';
 import { toDeliveryError } from './slack';
 
 export interface SlackInteractive {
@@ -59,7 +60,7 @@ export class GroupMembership {
 
   constructor(
     private readonly slack: Pick<SlackInteractive, 'usergroupMembers'>,
-    private readonly ttlMs = 60_000,
+    private readonly ttlMs = MINUTE_MS,
     private readonly now: () => number = Date.now,
   ) {}
 

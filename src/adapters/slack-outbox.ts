@@ -13,6 +13,7 @@
 //   (conversations.replies) for the key before posting again.
 import type { Logger } from 'pino';
 import { OomdoctorError } from '../core/errors';
+import { MINUTE_MS } from '../core/time';
 import type { OutboxState } from './outbox-state';
 import {
   SlackDeliveryError,
@@ -84,7 +85,7 @@ interface Waiter {
 }
 
 const METADATA_EVENT = 'oomdoctor_message';
-const DEFAULT_MAX_WAIT_MS = 15 * 60_000;
+const DEFAULT_MAX_WAIT_MS = 15 * MINUTE_MS;
 const PASSING_RETRY_MS = [1_000, 3_000, 10_000, 30_000];
 /** Longer than one call may take (the wire's timeout is 10 s), so a lock never lapses mid-call. */
 const MESSAGE_LOCK_MS = 30_000;

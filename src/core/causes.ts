@@ -22,9 +22,8 @@ import {
   type JvmSizingFlags,
 } from './runtime-settings';
 import { median, type SegmentFeatures } from './series';
+import { HOUR_MS as HOUR } from './time';
 import type { Cause, Evidence, Kill, RuntimeSetting } from './types';
-
-const HOUR = 3_600_000;
 
 export const CAUSE_TITLES: Record<Cause['id'], string> = {
   'limit-too-small': 'the memory limit is too small for its real working set',

@@ -1,8 +1,7 @@
 // Every number the classifier decides with, in one place, each with the reason it has that value.
 // Shares are of the container's memory limit unless said otherwise. The recommender keeps its own table.
 
-const MINUTE = 60_000;
-const HOUR = 60 * MINUTE;
+import { HOUR_MS as HOUR, MINUTE_MS as MINUTE } from './time';
 
 export const CLASSIFY_THRESHOLDS = {
   /** Robusta's rule of thumb for "the container really was at its limit" (container peak ≥ 92%). */

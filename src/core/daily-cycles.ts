@@ -7,10 +7,8 @@ import { formatDuration } from './duration';
 import { clampConfidence, formatTime, percent, plural } from './format';
 import { formatBytes } from './quantity';
 import { linearFit, median, type Segment } from './series';
+import { DAY_MS as DAY, HOUR_MS as HOUR } from './time';
 import type { Cause, CauseId, Sample } from './types';
-
-const HOUR = 3_600_000;
-const DAY = 24 * HOUR;
 
 export interface DailyReading {
   spanMs: number;

@@ -4,6 +4,7 @@
 import { CLASSIFY_THRESHOLDS as T } from './classify-thresholds';
 import { isLeakAcrossDays, readDays } from './daily-cycles';
 import { median, segmentFeatures, splitIntoLifetimes, type Segment, type SegmentFeatures } from './series';
+import { DAY_MS } from './time';
 import type {
   ContainerSpecEvidence,
   ContainerStatusEvidence,
@@ -202,7 +203,7 @@ export function leakRate(evidence: Evidence): number | null {
   // Under a daily cycle one lifetime's slope mixes the day's traffic into the rate; the same hour
   // from one day to the next does not.
   const days = readDays(evidence.metrics?.workingSet ?? [], segments, limit);
-  if (days && isLeakAcrossDays(days, limit)) return (days.growthPerDay ?? 0) / (24 * 3_600_000);
+  if (days && isLeakAcrossDays(days, limit)) return (days.growthPerDay ?? 0) / DAY_MS;
   const ramps = killed.filter((l) => isRamp(l, limit));
   return ramps.length > 0 ? median(ramps.map((l) => l.features.fit.slope)) : null;
 }

@@ -8,9 +8,8 @@ import { formatTime, formatWindow } from './format';
 import { analyseLifetimes, collectKills, isRamp, limitInForce } from './lifetimes';
 import { formatBytes } from './quantity';
 import { gapThreshold, linearFit, scrapeGaps, typicalStep } from './series';
+import { HOUR_MS as HOUR } from './time';
 import type { Evidence } from './types';
-
-const HOUR = 3_600_000;
 
 export interface WiderLookback {
   windowMs: number;

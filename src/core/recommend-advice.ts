@@ -2,9 +2,8 @@
 import { leakRate, limitInForce } from './classify';
 import { formatDuration } from './duration';
 import { formatBytes } from './quantity';
+import { HOUR_MS as HOUR } from './time';
 import type { Classification, ContainerSpecEvidence, Evidence } from './types';
-
-const HOUR = 3_600_000;
 
 export function causeAdvice(
   evidence: Evidence,

@@ -1,6 +1,7 @@
 // Shape features of a memory history. The field guide's rule is that the shape of usage over time
 // is the diagnosis: a plateau under the limit, a ramp that resets at each restart, or a flat line
 // with sudden steps. These functions turn samples into the numbers that tell those shapes apart.
+import { MINUTE_MS } from './time';
 import type { Sample } from './types';
 
 export interface Segment {
@@ -111,7 +112,7 @@ export function splitIntoLifetimes(
   for (const at of restartsAt) boundaries.add(at);
   // A kill with no known restart after it still ends a lifetime.
   for (const at of killsAt) {
-    if (!restartsAt.some((r) => r >= at && r - at < 15 * 60_000)) boundaries.add(at);
+    if (!restartsAt.some((r) => r >= at && r - at < 15 * MINUTE_MS)) boundaries.add(at);
   }
   if (boundaries.size === 0) {
     for (let i = 1; i < samples.length; i++) {
@@ -129,7 +130,7 @@ export function splitIntoLifetimes(
     }
   }
   const cuts = [...boundaries]
-    .filter((b) => b > (samples[0]?.at ?? 0) && b <= (samples[samples.length - 1]?.at ?? 0) + 60_000)
+    .filter((b) => b > (samples[0]?.at ?? 0) && b <= (samples[samples.length - 1]?.at ?? 0) + MINUTE_MS)
     .sort((a, b) => a - b);
   const segments: Segment[] = [];
   let current: Sample[] = [];
@@ -161,7 +162,7 @@ export function splitIntoLifetimes(
 function nearestKill(killsAt: readonly number[], at: number): number | null {
   let best: number | null = null;
   for (const k of killsAt) {
-    if (Math.abs(k - at) <= 15 * 60_000 && (best === null || Math.abs(k - at) < Math.abs(best - at)))
+    if (Math.abs(k - at) <= 15 * MINUTE_MS && (best === null || Math.abs(k - at) < Math.abs(best - at)))
       best = k;
   }
   return best;
@@ -169,7 +170,7 @@ function nearestKill(killsAt: readonly number[], at: number): number | null {
 
 /** The usual time between two samples (the median gap), so a scrape gap is not taken for one step. */
 export function typicalStep(samples: readonly Sample[]): number {
-  if (samples.length < 2) return 60_000;
+  if (samples.length < 2) return MINUTE_MS;
   const gaps = new Float64Array(samples.length - 1);
   for (let i = 1; i < samples.length; i++) gaps[i - 1] = (samples[i]?.at ?? 0) - (samples[i - 1]?.at ?? 0);
   return Math.max(1, quantile(gaps.sort(), 0.5));
@@ -177,7 +178,7 @@ export function typicalStep(samples: readonly Sample[]): number {
 
 /** A pause in the samples this long (five steps, at least ten minutes) is a scrape gap, not a step. */
 export function gapThreshold(stepMs: number): number {
-  return Math.max(10 * 60_000, 5 * stepMs);
+  return Math.max(10 * MINUTE_MS, 5 * stepMs);
 }
 
 /** Stretches with no samples (Prometheus down, the target not scraped), oldest first. */
