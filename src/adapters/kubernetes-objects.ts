@@ -1,6 +1,7 @@
 // Pure mapping from Kubernetes API objects (as JSON, or as client-node returns them, with Date
 // instances for timestamps) to the core's evidence types. No I/O here, so it is tested on fixtures.
 import { parseEvictionMessage } from '../core/classify';
+import { resolveContainerEnv, type EnvResolutionContext } from '../core/container-env';
 import type { ApiObject } from '../core/kubernetes-types';
 import { parseQuantity } from '../core/quantity';
 import { findRuntimeSettings } from '../core/runtime-settings';
@@ -92,61 +93,31 @@ export function configMapsReferenced(container: ApiObject): string[] {
 }
 
 /**
- * The environment as the container sees it: envFrom first, then env entries (which win), with
- * `$(VAR)` references left as written. Secrets are never resolved: their values are not ours to read.
+ * The environment as the container's process sees it, resolved the kubelet's way
+ * (`resolveContainerEnv` in the core): envFrom first, then env entries (which win); a memory
+ * `resourceFieldRef` read from the container's own limit or request with its divisor; `$(VAR)`
+ * expanded from the variables defined before it. Secrets are never resolved: their values are not
+ * ours to read.
  */
 export function resolveEnv(
   container: ApiObject,
   configMaps: ReadonlyMap<string, Record<string, string>>,
+  context: EnvResolutionContext = {},
 ): ResolvedEnvVar[] {
-  const byName = new Map<string, ResolvedEnvVar>();
-  for (const source of container.envFrom ?? []) {
-    const cmName = source?.configMapRef?.name;
-    const data = typeof cmName === 'string' ? configMaps.get(cmName) : undefined;
-    if (!data) continue;
-    const prefix = typeof source.prefix === 'string' ? source.prefix : '';
-    for (const [key, value] of Object.entries(data)) {
-      byName.set(prefix + key, {
-        name: prefix + key,
-        value: String(value),
-        configMap: { name: cmName, key },
-        via: 'envFrom',
-      });
-    }
-  }
-  for (const e of container.env ?? []) {
-    if (typeof e?.name !== 'string') continue;
-    if (typeof e.value === 'string') {
-      byName.set(e.name, { name: e.name, value: e.value });
-    } else if (e.valueFrom?.configMapKeyRef) {
-      const ref = e.valueFrom.configMapKeyRef;
-      const value = configMaps.get(ref.name)?.[ref.key];
-      if (value !== undefined)
-        byName.set(e.name, {
-          name: e.name,
-          value: String(value),
-          configMap: { name: String(ref.name), key: String(ref.key) },
-          via: 'valueFrom',
-        });
-      else byName.delete(e.name);
-    } else {
-      // A Secret, a field or a resource: its value is not read here, but it still shadows envFrom.
-      byName.delete(e.name);
-    }
-  }
-  return [...byName.values()];
+  return resolveContainerEnv(container, configMaps, context);
 }
 
 export function containerSpec(
   raw: ApiObject,
   kind: ContainerSpecEvidence['kind'],
   configMaps: ReadonlyMap<string, Record<string, string>>,
+  context: EnvResolutionContext = {},
 ): ContainerSpecEvidence {
   const request = memoryOf(raw.resources, 'requests');
   const limit = memoryOf(raw.resources, 'limits');
   const command = Array.isArray(raw.command) ? raw.command.map(String) : [];
   const args = Array.isArray(raw.args) ? raw.args.map(String) : [];
-  const env = resolveEnv(raw, configMaps);
+  const env = resolveEnv(raw, configMaps, context);
   return {
     name: String(raw.name),
     kind,
@@ -185,6 +156,7 @@ export function podEvidence(
   pod: ApiObject,
   events: ApiObject[],
   configMaps: ReadonlyMap<string, Record<string, string>>,
+  context: EnvResolutionContext = {},
 ): PodEvidence {
   const spec = pod.spec ?? {};
   const status = pod.status ?? {};
@@ -192,9 +164,9 @@ export function podEvidence(
   const initContainers: ApiObject[] = spec.initContainers ?? [];
   const containers: ContainerSpecEvidence[] = [
     ...initContainers.map((c) =>
-      containerSpec(c, c.restartPolicy === 'Always' ? 'sidecar' : 'init', configMaps),
+      containerSpec(c, c.restartPolicy === 'Always' ? 'sidecar' : 'init', configMaps, context),
     ),
-    ...(spec.containers ?? []).map((c: ApiObject) => containerSpec(c, 'app', configMaps)),
+    ...(spec.containers ?? []).map((c: ApiObject) => containerSpec(c, 'app', configMaps, context)),
   ];
   const statuses = [...(status.initContainerStatuses ?? []), ...(status.containerStatuses ?? [])].map(
     containerStatus,

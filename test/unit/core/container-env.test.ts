@@ -27,15 +27,13 @@ const fromField = (name: string, resource: string, divisor?: string) => ({
   valueFrom: { resourceFieldRef: { resource, ...(divisor === undefined ? {} : { divisor }) } },
 });
 
-/** The container as the engine sees it, its environment resolved the kubelet's way. */
+/** The container as the engine sees it: the adapter resolves its environment with resolveContainerEnv. */
 function spec(raw: ApiObject): ContainerSpecEvidence {
   const mapped = containerSpec(raw, 'app', NO_CONFIGMAPS);
   const env = resolveContainerEnv(raw, NO_CONFIGMAPS);
-  return {
-    ...mapped,
-    env,
-    runtime: findRuntimeSettings({ command: mapped.command, args: mapped.args, env }),
-  };
+  expect(mapped.env).toEqual(env);
+  expect(mapped.runtime).toEqual(findRuntimeSettings({ command: mapped.command, args: mapped.args, env }));
+  return mapped;
 }
 
 describe('resourceFieldRef: the container memory, divisor applied', () => {
