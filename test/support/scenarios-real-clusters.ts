@@ -172,6 +172,11 @@ export interface HeapCase {
   configMaps: Record<string, Record<string, string>>;
 }
 
+/** A variable the kubelet sets from the container's memory limit, divided by `divisor` (rounded up). */
+function heapFromLimit(name: string, divisor: string): ApiObject {
+  return { name, valueFrom: { resourceFieldRef: { resource: 'limits.memory', divisor } } };
+}
+
 /** Heap settings too large for the limit, in each place a runtime reads them from. */
 export function heapCases(): HeapCase[] {
   const cases: HeapCase[] = [];
@@ -204,6 +209,16 @@ export function heapCases(): HeapCase[] {
         { env: [{ name: 'JAVA_TOOL_OPTIONS', value: '-XX:MaxRAMPercentage=99.0' }] },
         {},
       ],
+      [
+        '-Xmx$(HEAP)m in command, HEAP from resourceFieldRef limits.memory (divisor 1Mi)',
+        { command: ['java', '-Xmx$(HEAP)m', '-jar', 'app.jar'], env: [heapFromLimit('HEAP', '1Mi')] },
+        {},
+      ],
+      [
+        'JAVA_TOOL_OPTIONS=-Xmx$(HEAP)k, HEAP from resourceFieldRef limits.memory (divisor 1Ki)',
+        { env: [heapFromLimit('HEAP', '1Ki'), { name: 'JAVA_TOOL_OPTIONS', value: '-Xmx$(HEAP)k' }] },
+        {},
+      ],
     ];
     for (const [label, raw, configMaps] of jvm)
       cases.push({
@@ -228,6 +243,16 @@ export function heapCases(): HeapCase[] {
           env: [{ name: 'NODE_OPTIONS', value: `--require ./otel.js --max-old-space-size=${over}` }],
         },
       ],
+      [
+        'NODE_OPTIONS=--max-old-space-size=$(MEM_MIB), MEM_MIB from resourceFieldRef limits.memory',
+        {
+          command: ['node', 'server.js'],
+          env: [
+            heapFromLimit('MEM_MIB', '1Mi'),
+            { name: 'NODE_OPTIONS', value: '--max-old-space-size=$(MEM_MIB)' },
+          ],
+        },
+      ],
     ];
     for (const [label, raw] of node)
       cases.push({
@@ -248,6 +273,16 @@ export function heapCases(): HeapCase[] {
         'GOMEMLIMIT from a configMapKeyRef',
         { env: [{ name: 'GOMEMLIMIT', valueFrom: { configMapKeyRef: { name: 'go', key: 'limit' } } }] },
         { go: { limit: `${over}MiB` } },
+      ],
+      [
+        'GOMEMLIMIT in env shadowing a sane one from envFrom',
+        { envFrom: [{ configMapRef: { name: 'go' } }], env: [{ name: 'GOMEMLIMIT', value: `${over}MiB` }] },
+        { go: { GOMEMLIMIT: `${Math.floor((limit * 0.6) / MiB)}MiB` } },
+      ],
+      [
+        'GOMEMLIMIT from resourceFieldRef limits.memory (the whole limit)',
+        { env: [{ name: 'GOMEMLIMIT', valueFrom: { resourceFieldRef: { resource: 'limits.memory' } } }] },
+        {},
       ],
     ];
     for (const [label, raw, configMaps] of go)

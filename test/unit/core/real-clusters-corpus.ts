@@ -76,9 +76,10 @@ describe('real clusters, class 3: the heap setting that wins is fixed, read the 
     const maps = new Map(Object.entries(c.configMaps));
     const quantity = `${c.limitBytes / 2 ** 20}Mi`;
     const raw = { ...c.raw, name: 'api', resources: { limits: { memory: quantity } } };
-    const r = mustRecommend(
-      recommend(evidence({ containers: [containerSpec(raw, 'app', maps)] }), heapTooLarge),
-    );
+    const killed = evidence({ containers: [containerSpec(raw, 'app', maps)] });
+    // The classifier names it from the setting in force, read where the runtime reads it.
+    expect(classify(killed).causes[0]?.id).toBe('runtime-heap-misconfigured');
+    const r = mustRecommend(recommend(killed, heapTooLarge));
     const deployment = { spec: { template: { spec: { containers: [raw] } } } };
     const patched = (applyStrategicMergePatch(deployment, r.patch) as typeof deployment).spec.template.spec
       .containers[0]!;
