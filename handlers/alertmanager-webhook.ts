@@ -11,6 +11,7 @@ import { QueueUnavailableError, type JobQueue } from '../src/bot/queue';
 import type { SlackPoster } from '../src/adapters/slack';
 import { ParseError } from '../src/core/errors';
 import { MINUTE_MS } from '../src/core/time';
+import { webhookRefusedMessage } from '../src/slack/blocks';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 
@@ -39,19 +40,13 @@ function refusalNotifier(deps: WebhookDeps): (reason: string, fix: string) => vo
     const key = reason.slice(0, 40);
     if (now - (lastSaid.get(key) ?? -Infinity) < REFUSAL_NOTICE_INTERVAL_MS) return;
     lastSaid.set(key, now);
-    const text = `:warning: oomdoctor refused a webhook from Alertmanager (${reason}). Alertmanager does not resend a refused payload, so the OOM alerts in it will not be diagnosed. ${fix}`;
-    slack
-      .post(deps.config.slack.alertChannel, {
-        text,
-        blocks: [{ type: 'section', text: { type: 'plain_text', text: text.slice(0, 2900), emoji: true } }],
-      })
-      .catch((error: unknown) => {
-        userNotificationFailuresTotal.inc({ via: 'channel' });
-        deps.logger.error(
-          { err: (error as Error).message, reason },
-          'could not tell the alert channel that a webhook was refused',
-        );
-      });
+    slack.post(deps.config.slack.alertChannel, webhookRefusedMessage(reason, fix)).catch((error: unknown) => {
+      userNotificationFailuresTotal.inc({ via: 'channel' });
+      deps.logger.error(
+        { err: (error as Error).message, reason },
+        'could not tell the alert channel that a webhook was refused',
+      );
+    });
   };
 }
 

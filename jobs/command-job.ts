@@ -13,8 +13,10 @@ import type { TargetRequest } from '../src/core/types';
 import { diagnose, resolvePod } from '../src/diagnose';
 import { rerunValue } from '../src/slack/action-ids';
 import {
+  commandFailedMessage,
   failureMessage,
   groupParentMessage,
+  namespaceRefusedMessage,
   podPickerMessage,
   responseUrlText,
   type TargetRef,
@@ -56,17 +58,15 @@ export async function handleCommand(
       (isPermanent(error) || meta.attempt >= meta.maxAttempts) &&
       !(await deps.slack.postedUnder(`cmd-${meta.id}`))
     )
-      await tellUser(
-        job,
-        { text: `:x: Could not diagnose \`${job.text.trim()}\`: ${failureInWords(error)}` },
-        deps,
-      ).catch((untold: unknown) => {
-        deps.onUntold?.(job.responseUrl ? 'response_url' : 'ephemeral', untold);
-        log.error(
-          { err: (untold as Error).message },
-          'could not tell the /oom caller that the command failed',
-        );
-      });
+      await tellUser(job, commandFailedMessage(job.text.trim(), failureInWords(error)), deps).catch(
+        (untold: unknown) => {
+          deps.onUntold?.(job.responseUrl ? 'response_url' : 'ephemeral', untold);
+          log.error(
+            { err: (untold as Error).message },
+            'could not tell the /oom caller that the command failed',
+          );
+        },
+      );
     throw error;
   }
 }
@@ -81,11 +81,7 @@ async function answerCommand(
   const request = parseCommandTarget(job.text);
   const pods = await findPods(request, deps, cluster);
   if (pods.length === 0) {
-    await tellUser(
-      job,
-      { text: `:mag: No pod named \`${job.text.trim()}\` in the namespaces this bot may read.` },
-      deps,
-    );
+    await tellUser(job, podPickerMessage(job.text.trim(), []), deps);
     return;
   }
   if (pods.length > 1) {
@@ -102,11 +98,7 @@ async function answerCommand(
   const pod = pods[0] as ApiObject;
   const { namespace, name: podName } = identityOf(pod);
   if (deps.config.namespaces && !deps.config.namespaces.includes(namespace)) {
-    await tellUser(
-      job,
-      { text: `:no_entry: Namespace \`${namespace}\` is not one this bot may look into.` },
-      deps,
-    );
+    await tellUser(job, namespaceRefusedMessage(namespace), deps);
     return;
   }
   const container = pickContainer(pod) ?? '';

@@ -17,6 +17,7 @@ import {
   packBullets,
   safeLink,
   section,
+  untrusted,
   type BlockKitMessage,
 } from './block-kit';
 import { code, escapeMrkdwn, oneLine, truncate } from './escape';
@@ -180,6 +181,18 @@ export function groupParentMessage(props: GroupParentProps): BlockKitMessage {
 }
 
 // ---------------------------------------------------------------------------------------------
+// The Alertmanager webhook's notice
+
+/**
+ * Said in the alert channel when the webhook refused a payload: Alertmanager does not resend it, so
+ * the alerts in it would otherwise be lost unseen. `reason` may quote the payload; `fix` is ours.
+ */
+export function webhookRefusedMessage(reason: string, fix: string): BlockKitMessage {
+  const line = `:warning: oomdoctor refused a webhook from Alertmanager (${untrusted(reason, 400)}). Alertmanager does not resend a refused payload, so the OOM alerts in it will not be diagnosed. ${escapeMrkdwn(oneLine(fix))}`;
+  return { text: messageText(line), blocks: [section(line)] };
+}
+
+// ---------------------------------------------------------------------------------------------
 // The slash command's ephemeral answers
 
 /** "Which pod?" when a bare pod name matched several pods: one button per match. */
@@ -189,7 +202,7 @@ export function podPickerMessage(
 ): BlockKitMessage {
   const q = code(query, 300);
   if (matches.length === 0) {
-    const line = `No pod matches ${q}. Try ${code('/oom <namespace>/<pod>')}.`;
+    const line = `No pod named ${q} in the namespaces this bot may read. Try ${code('/oom <namespace>/<pod>')}.`;
     return { text: messageText(line), blocks: [section(`:mag: ${line}`)] };
   }
   const shown = matches.slice(0, LIMITS.actionsElements);
@@ -210,6 +223,21 @@ export function podPickerMessage(
     );
   }
   return { text: messageText(line), blocks };
+}
+
+/** The pod /oom found is in a namespace the bot is not allowed to read (OOM_NAMESPACES). */
+export function namespaceRefusedMessage(namespace: string): BlockKitMessage {
+  const line = `Namespace ${code(namespace, 63)} is not one this bot may look into.`;
+  return { text: messageText(line), blocks: [section(`:no_entry: ${line}`)] };
+}
+
+/**
+ * A /oom that failed before its thread existed, said to the person who typed it. `typed` is their
+ * text as typed: a backtick or a `<!channel>` in it neither breaks the message nor pings anyone.
+ */
+export function commandFailedMessage(typed: string, reason: string): BlockKitMessage {
+  const line = `:x: Could not diagnose ${code(typed, 320)}: ${escapeMrkdwn(truncate(oneLine(reason) || 'unknown error', 1500))}`;
+  return { text: messageText(line), blocks: [section(line)] };
 }
 
 /** Usage of the slash command. */

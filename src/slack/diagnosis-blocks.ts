@@ -3,7 +3,7 @@
 // message out, inside Slack's limits: long evidence is cut with "…and N more" rather than failing to post.
 import type { Button, KnownBlock, MrkdwnElement, SectionBlock } from '@slack/types';
 import { CAUSE_TITLES } from '../core/classify';
-import { ordinal, plural } from '../core/format';
+import { plural } from '../core/format';
 import type { Cause, Diagnosis, Recommendation, Verdict } from '../core/types';
 import { ACTION_IDS } from './action-ids';
 import {
@@ -34,8 +34,6 @@ export interface DiagnosisMessageOptions {
   suggestionId?: string;
   /** Value of the Re-run button (at most 2000 characters), handed back in the block_actions payload. */
   rerunValue: string;
-  /** "3rd OOM kill of shop/api-1 in 40 min"; `subject` defaults to namespace/pod. */
-  killCount?: { count: number; windowText: string; subject?: string };
 }
 
 const VERDICT_EMOJI: Record<Verdict, string> = {
@@ -203,7 +201,7 @@ function diagnosisTail(d: Diagnosis, opts: DiagnosisMessageOptions): KnownBlock[
 }
 
 /** Everything above the buttons, in the text report's order, spending at most about `budget` characters. */
-function diagnosisBody(d: Diagnosis, opts: DiagnosisMessageOptions, budget: number): KnownBlock[] {
+function diagnosisBody(d: Diagnosis, budget: number): KnownBlock[] {
   let remaining = budget;
   const spend = <T extends KnownBlock>(block: T): T => {
     remaining -= blockTextSize(block);
@@ -220,16 +218,6 @@ function diagnosisBody(d: Diagnosis, opts: DiagnosisMessageOptions, budget: numb
       section(`${VERDICT_EMOJI[d.verdict] ?? ':mag:'} ${slackDates(truncate(escapeMrkdwn(headline), 700))}`),
     ),
   ];
-  if (opts.killCount && opts.killCount.count > 0) {
-    const subject = opts.killCount.subject ?? `${d.target.namespace}/${d.target.pod}`;
-    head.push(
-      spend(
-        context(
-          `:repeat: ${ordinal(opts.killCount.count)} OOM kill of ${code(subject, 320)} in ${escapeMrkdwn(truncate(oneLine(opts.killCount.windowText), 100))}`,
-        ),
-      ),
-    );
-  }
   const r = d.recommendation;
   const fix: KnownBlock[] = r
     ? [spend(fixSection(d, r))]
@@ -300,11 +288,11 @@ export function diagnosisMessage(d: Diagnosis, opts: DiagnosisMessageOptions): B
   const tail = diagnosisTail(d, opts);
   const limit = LIMITS.blockText - blockTextSize(tail);
   let budget = limit;
-  let body = diagnosisBody(d, opts, budget);
+  let body = diagnosisBody(d, budget);
   // The shares are estimates: shrink the budget by the overshoot until the whole fits.
   for (let i = 0; i < 5 && blockTextSize(body) > limit; i += 1) {
     budget -= blockTextSize(body) - limit + 200;
-    body = diagnosisBody(d, opts, Math.max(0, budget));
+    body = diagnosisBody(d, Math.max(0, budget));
   }
   // Last resort: drop the largest blocks after the headline.
   while (blockTextSize(body) > limit && body.length > 1) {

@@ -3,14 +3,17 @@ import {
   ACTION_IDS,
   blockTextSize,
   commandAck,
+  commandFailedMessage,
   diagnosisMessage,
   failureMessage,
   groupParentMessage,
   helpMessage,
   LIMITS,
+  namespaceRefusedMessage,
   podPickerMessage,
   progressMessage,
   responseUrlText,
+  webhookRefusedMessage,
   type DiagnosisMessageOptions,
   type GroupParentProps,
   type BlockKitMessage,
@@ -119,10 +122,7 @@ const ENABLED: DiagnosisMessageOptions = {
 
 describe('diagnosisMessage', () => {
   it('renders a cgroup OOM with three causes, notes and a patch (snapshot)', () => {
-    const message = diagnosisMessage(heapOom(), {
-      ...ENABLED,
-      killCount: { count: 3, windowText: '40 min' },
-    });
+    const message = diagnosisMessage(heapOom(), ENABLED);
     expectWithinSlackLimits(message);
     expect(message).toMatchSnapshot();
   });
@@ -170,18 +170,6 @@ describe('diagnosisMessage', () => {
     ).toBe(true);
     const multiLine = diagnosisMessage({ ...heapOom(), headline: 'first\nsecond' }, ENABLED);
     expect(asAny(multiLine.blocks)[0]?.text?.text).toBe(':boom: first second');
-  });
-
-  it('counts repeated kills in a context line', () => {
-    const message = diagnosisMessage(heapOom(), {
-      ...ENABLED,
-      killCount: { count: 3, windowText: '40 min', subject: 'checkout/api' },
-    });
-    const second = asAny(message.blocks)[1];
-    expect(second?.type).toBe('context');
-    expect((second?.elements?.[0]?.text as string) ?? '').toContain(
-      '3rd OOM kill of `checkout/api` in 40 min',
-    );
   });
 
   it('ranks causes with a numbered title, a confidence and a 10-cell bar', () => {
@@ -572,6 +560,71 @@ describe('helpMessage and commandAck', () => {
     expect(message).toMatchSnapshot();
     expect(message.text).toBe('Diagnosing `shop/api-1`… the answer will appear in this channel.');
     expect(JSON.stringify(commandAck('<!channel> `x`'))).not.toContain('<!channel>');
+  });
+});
+
+describe("the slash command's other answers", () => {
+  it('says a /oom failed, with what was typed as a code span and the reason in words', () => {
+    const message = commandFailedMessage('shop/api-1', 'the Kubernetes API refused: pods is forbidden');
+    expectWithinSlackLimits(message);
+    expect(message.text).toBe(
+      ':x: Could not diagnose `shop/api-1`: the Kubernetes API refused: pods is forbidden',
+    );
+    expect(mrkdwnTexts(message)).toEqual([message.text, message.text]);
+  });
+
+  it('neither breaks nor pings on a backtick or a mention typed into /oom', () => {
+    const message = commandFailedMessage('shop/`api` <!channel> @here', 'pod <@U0BOB> not found');
+    expectWithinSlackLimits(message);
+    const json = JSON.stringify(message);
+    expect(json).not.toContain('<!channel>');
+    expect(json).not.toContain('<@U0BOB>');
+    expect(json).not.toMatch(/@here/);
+    // One code span, opened and closed once: the typed backticks are gone.
+    expect(message.text).toBe(
+      ':x: Could not diagnose `shop/api &lt;!channel&gt; @\u200Dhere`: pod &lt;@U0BOB&gt; not found',
+    );
+    expect(commandFailedMessage('', '').text).toBe(':x: Could not diagnose _(empty)_: unknown error');
+  });
+
+  it('says a namespace is not one the bot may look into', () => {
+    const message = namespaceRefusedMessage('kube-system');
+    expectWithinSlackLimits(message);
+    expect(message.text).toBe('Namespace `kube-system` is not one this bot may look into.');
+    expect(mrkdwnTexts(message)[1]).toBe(
+      ':no_entry: Namespace `kube-system` is not one this bot may look into.',
+    );
+  });
+
+  it('says no pod has the name typed, where it looked, and how to name one', () => {
+    const message = podPickerMessage('api-`1` <!here>', []);
+    expect(message.text).toBe(
+      'No pod named `api-1 &lt;!here&gt;` in the namespaces this bot may read. Try `/oom &lt;namespace&gt;/&lt;pod&gt;`.',
+    );
+  });
+});
+
+describe('webhookRefusedMessage', () => {
+  it('says why the payload was refused, that it is lost, and the fix', () => {
+    const message = webhookRefusedMessage(
+      '413: the body is larger than 1048576 bytes',
+      'Set max_alerts (at most 400) on the oomdoctor webhook.',
+    );
+    expectWithinSlackLimits(message);
+    expect(message.text).toBe(
+      ':warning: oomdoctor refused a webhook from Alertmanager (413: the body is larger than 1048576 bytes). ' +
+        'Alertmanager does not resend a refused payload, so the OOM alerts in it will not be diagnosed. ' +
+        'Set max_alerts (at most 400) on the oomdoctor webhook.',
+    );
+    expect(mrkdwnTexts(message)).toEqual([message.text, message.text]);
+  });
+
+  it('escapes what the payload put into the reason, and bounds it', () => {
+    const message = webhookRefusedMessage(`400: alerts.0.labels <!channel> ${'x'.repeat(5000)}`, 'Fix it.');
+    expectWithinSlackLimits(message);
+    expect(JSON.stringify(message)).not.toContain('<!channel>');
+    expect(message.text.length).toBeLessThan(700);
+    expect(message.text).toMatch(/Fix it\.$/);
   });
 });
 
