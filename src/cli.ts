@@ -69,18 +69,21 @@ export interface CliIo {
   stderr: (text: string) => void;
 }
 
+/** What the adapters of one `diagnose` are built from. */
+export interface AdapterOptions {
+  kubeconfig?: string;
+  context?: string;
+  prometheusUrl?: string;
+  /** Credentials, headers, TLS and timeout of that Prometheus (the flags, then PROMETHEUS_*). */
+  prometheus?: PrometheusSettings;
+  /** --cluster-label with --cluster: every Prometheus query reads this cluster only. */
+  cluster?: ClusterSelector;
+  env: NodeJS.ProcessEnv;
+}
+
 export interface CliDeps {
   /** Builds the adapters; tests replace it to count or fake calls. */
-  makeDeps?: (options: {
-    kubeconfig?: string;
-    context?: string;
-    prometheusUrl?: string;
-    /** Credentials, headers, TLS and timeout of that Prometheus (the flags, then PROMETHEUS_*). */
-    prometheus?: PrometheusSettings;
-    /** --cluster-label with --cluster: every Prometheus query reads this cluster only. */
-    cluster?: ClusterSelector;
-    env: NodeJS.ProcessEnv;
-  }) => DiagnoseDeps;
+  makeDeps?: (options: AdapterOptions) => DiagnoseDeps;
 }
 
 class UsageError extends OomdoctorError {
@@ -89,14 +92,7 @@ class UsageError extends OomdoctorError {
   }
 }
 
-function defaultDeps(options: {
-  kubeconfig?: string;
-  context?: string;
-  prometheusUrl?: string;
-  prometheus?: PrometheusSettings;
-  cluster?: ClusterSelector;
-  env: NodeJS.ProcessEnv;
-}): DiagnoseDeps {
+function defaultDeps(options: AdapterOptions): DiagnoseDeps {
   // Required here, not at the top: `oomdoctor serve --role web` never needs the Kubernetes client.
   const { KubernetesReader, loadKubeConfig } =
     // eslint-disable-next-line @typescript-eslint/no-require-imports
