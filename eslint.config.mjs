@@ -3,6 +3,16 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+/** Rules off where code walks JSON whose type is `any` (off the wire, or in tests). */
+const UNTYPED_JSON = {
+  '@typescript-eslint/no-unsafe-member-access': 'off',
+  '@typescript-eslint/no-unsafe-assignment': 'off',
+  '@typescript-eslint/no-unsafe-argument': 'off',
+  '@typescript-eslint/no-unsafe-call': 'off',
+  '@typescript-eslint/no-unsafe-return': 'off',
+  '@typescript-eslint/no-explicit-any': 'off',
+};
+
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'coverage/**', '.oomdoctor-demo/**', '**/*.js', '**/*.mjs'] },
   js.configs.recommended,
@@ -39,14 +49,7 @@ export default tseslint.config(
       'handlers/slack-actions.ts',
       'jobs/diagnosis-job.ts',
     ],
-    rules: {
-      '@typescript-eslint/no-unsafe-member-access': 'off',
-      '@typescript-eslint/no-unsafe-assignment': 'off',
-      '@typescript-eslint/no-unsafe-argument': 'off',
-      '@typescript-eslint/no-unsafe-call': 'off',
-      '@typescript-eslint/no-unsafe-return': 'off',
-      '@typescript-eslint/no-explicit-any': 'off',
-    },
+    rules: UNTYPED_JSON,
   },
   {
     // The core is pure: no SDK, no network, no file system. Adapters bring the outside world in.
@@ -106,14 +109,9 @@ export default tseslint.config(
     files: ['test/**/*.ts'],
     rules: {
       // Tests poke at untyped JSON from fakes and fixtures on purpose.
-      '@typescript-eslint/no-unsafe-member-access': 'off',
-      '@typescript-eslint/no-unsafe-assignment': 'off',
-      '@typescript-eslint/no-unsafe-argument': 'off',
-      '@typescript-eslint/no-unsafe-call': 'off',
-      '@typescript-eslint/no-unsafe-return': 'off',
+      ...UNTYPED_JSON,
       '@typescript-eslint/unbound-method': 'off',
       '@typescript-eslint/no-non-null-assertion': 'off',
-      '@typescript-eslint/no-explicit-any': 'off',
       '@typescript-eslint/no-base-to-string': 'off',
       // `ws` is loaded lazily, as the product does, so suites that do not need it never load it.
       '@typescript-eslint/no-require-imports': 'off',
