@@ -52,6 +52,32 @@ export default tseslint.config(
     rules: UNTYPED_JSON,
   },
   {
+    // Imports point down: src/ never reaches up into handlers/ or jobs/, except at the composition
+    // root that wires them. (src/core has a stricter list below, which includes these.)
+    files: ['src/**/*.ts'],
+    ignores: ['src/bot/app.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: [
+                '../handlers/*',
+                '../../handlers/*',
+                '../../../handlers/*',
+                '../jobs/*',
+                '../../jobs/*',
+                '../../../jobs/*',
+              ],
+              message: 'only src/bot/app.ts, the composition root, imports handlers/ or jobs/.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     // The core is pure: no SDK, no network, no file system. Adapters bring the outside world in.
     files: ['src/core/**/*.ts'],
     rules: {
