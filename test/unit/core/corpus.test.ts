@@ -5,6 +5,7 @@ import { demoSpecs, generateScenario, GiB, MiB, type ScenarioSpec } from '../../
 import { scenarioEvidence } from '../../support/scenario-evidence';
 import './time-shapes-corpus'; // issue 11 section 4: daily cycles, widened look-back, scrape gaps
 import './real-clusters-corpus'; // issue 11 sections 1, 2, 3, 5: sidecars, owners, heap flags, the number
+import './mixed-series-corpus'; // issue 11 section 4: HA duplicates, another cluster, a re-created pod, diagnosed whole
 
 const NOW = Date.parse('2026-11-28T12:00:00Z');
 const WINDOW = 24 * 3_600_000;
