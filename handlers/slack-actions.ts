@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { JobQueue } from '../src/bot/queue';
 import { parseContainerName, parseNamespace, parsePodName } from '../src/core/target';
-import { ACTION_IDS } from '../src/slack/blocks';
+import { ACTION_IDS, commandAck, unusableRequestMessage } from '../src/slack/blocks';
 
 export interface ActionDeps {
   queue: JobQueue;
@@ -33,7 +33,7 @@ export function registerActions(app: App, deps: ActionDeps): void {
       await respond({
         response_type: 'ephemeral',
         replace_original: false,
-        text: ':warning: That button no longer works. Run /oom <namespace>/<pod> instead.',
+        ...unusableRequestMessage('That button no longer works.'),
       });
       return;
     }
@@ -59,7 +59,7 @@ export function registerActions(app: App, deps: ActionDeps): void {
         await respond({
           response_type: 'ephemeral',
           replace_original: false,
-          text: ':warning: That choice could not be read. Run /oom <namespace>/<pod> instead.',
+          ...unusableRequestMessage('That choice could not be read.'),
         });
         return;
       }
@@ -79,7 +79,7 @@ export function registerActions(app: App, deps: ActionDeps): void {
       await respond({
         response_type: 'ephemeral',
         replace_original: true,
-        text: `Diagnosing \`${namespaceText}/${podText}\`…`,
+        ...commandAck(`${namespaceText}/${podText}`),
       });
     },
   );

@@ -5,7 +5,14 @@ import { z } from 'zod';
 import type { BotConfig } from '../src/config/bot';
 import type { JobQueue } from '../src/bot/queue';
 import { parseCommandTarget } from '../src/core/target';
-import { commandAck, helpMessage } from '../src/slack/blocks';
+import {
+  badTargetMessage,
+  commandAck,
+  helpMessage,
+  namespaceRefusedMessage,
+  queueUnavailableMessage,
+  unusableRequestMessage,
+} from '../src/slack/blocks';
 
 export interface CommandDeps {
   config: BotConfig;
@@ -30,7 +37,7 @@ export function registerSlashCommand(app: App, deps: CommandDeps): void {
       deps.logger.warn({ issue: parsed.error.issues[0]?.message }, 'malformed slash command payload');
       await ack({
         response_type: 'ephemeral',
-        text: ':warning: That request could not be read. Try again, or see /oom help.',
+        ...unusableRequestMessage('That request could not be read.', name),
       });
       return;
     }
@@ -44,18 +51,12 @@ export function registerSlashCommand(app: App, deps: CommandDeps): void {
     try {
       target = parseCommandTarget(text);
     } catch (error) {
-      await ack({
-        response_type: 'ephemeral',
-        text: `:warning: ${(error as Error).message}\nTry \`${name} <namespace>/<pod>\`, \`${name} <pod>\` or \`${name} <namespace>/deploy/<name>\`.`,
-      });
+      await ack({ response_type: 'ephemeral', ...badTargetMessage((error as Error).message, name) });
       return;
     }
     const allowed = deps.config.namespaces;
     if (allowed && target.kind !== 'bare' && !allowed.includes(target.namespace)) {
-      await ack({
-        response_type: 'ephemeral',
-        text: `:no_entry: Namespace \`${target.namespace}\` is not one this bot may look into. It may read: ${allowed.map((n) => `\`${n}\``).join(', ')}.`,
-      });
+      await ack({ response_type: 'ephemeral', ...namespaceRefusedMessage(target.namespace, allowed) });
       return;
     }
     try {
@@ -72,10 +73,7 @@ export function registerSlashCommand(app: App, deps: CommandDeps): void {
       );
     } catch (error) {
       deps.logger.error({ err: (error as Error).message }, 'cannot queue a /oom command');
-      await ack({
-        response_type: 'ephemeral',
-        text: ':x: The diagnosis queue is not available right now. Try again in a minute.',
-      });
+      await ack({ response_type: 'ephemeral', ...queueUnavailableMessage() });
       return;
     }
     await ack({ response_type: 'ephemeral', ...commandAck(text) });

@@ -225,10 +225,41 @@ export function podPickerMessage(
   return { text: messageText(line), blocks };
 }
 
-/** The pod /oom found is in a namespace the bot is not allowed to read (OOM_NAMESPACES). */
-export function namespaceRefusedMessage(namespace: string): BlockKitMessage {
-  const line = `Namespace ${code(namespace, 63)} is not one this bot may look into.`;
+/**
+ * A namespace the bot is not allowed to read (OOM_NAMESPACES), named by /oom or holding the pod it
+ * found; `allowed`, when given, lists those it may read.
+ */
+export function namespaceRefusedMessage(namespace: string, allowed?: readonly string[]): BlockKitMessage {
+  const may =
+    allowed && allowed.length > 0
+      ? ` It may read: ${truncate(allowed.map((n) => code(n, 63)).join(', '), 2000)}.`
+      : '';
+  const line = `Namespace ${code(namespace, 63)} is not one this bot may look into.${may}`;
   return { text: messageText(line), blocks: [section(`:no_entry: ${line}`)] };
+}
+
+/** /oom's text is not a target: the parser's reason (which quotes what was typed), and the forms. */
+export function badTargetMessage(reason: string, commandName = '/oom'): BlockKitMessage {
+  const c = oneLine(commandName).replace(/`/g, '') || '/oom';
+  const forms = ['<namespace>/<pod>', '<pod>', '<namespace>/deploy/<name>'].map((f) => code(`${c} ${f}`));
+  const line = `:warning: ${escapeMrkdwn(truncate(oneLine(reason) || 'that is not a target', 1000))}\nTry ${forms[0]}, ${forms[1]} or ${forms[2]}.`;
+  return { text: messageText(line), blocks: [section(line)] };
+}
+
+/**
+ * Something the person sent cannot be used (a slash command payload, a button's value, a picked
+ * pod): `what` says which, in our words; the way out is to type the command.
+ */
+export function unusableRequestMessage(what: string, commandName = '/oom'): BlockKitMessage {
+  const c = oneLine(commandName).replace(/`/g, '') || '/oom';
+  const line = `:warning: ${escapeMrkdwn(oneLine(what))} Run ${code(`${c} <namespace>/<pod>`)} instead.`;
+  return { text: messageText(line), blocks: [section(line)] };
+}
+
+/** /oom could not be queued (Redis down): nothing was started, so the person should ask again. */
+export function queueUnavailableMessage(): BlockKitMessage {
+  const line = ':x: The diagnosis queue is not available right now. Try again in a minute.';
+  return { text: messageText(line), blocks: [section(line)] };
 }
 
 /**

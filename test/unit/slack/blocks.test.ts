@@ -1,6 +1,7 @@
 import type { KnownBlock } from '@slack/types';
 import {
   ACTION_IDS,
+  badTargetMessage,
   blockTextSize,
   commandAck,
   commandFailedMessage,
@@ -12,7 +13,9 @@ import {
   namespaceRefusedMessage,
   podPickerMessage,
   progressMessage,
+  queueUnavailableMessage,
   responseUrlText,
+  unusableRequestMessage,
   webhookRefusedMessage,
   type DiagnosisMessageOptions,
   type GroupParentProps,
@@ -594,6 +597,43 @@ describe("the slash command's other answers", () => {
     expect(mrkdwnTexts(message)[1]).toBe(
       ':no_entry: Namespace `kube-system` is not one this bot may look into.',
     );
+  });
+
+  it('lists the namespaces it may read when asked to', () => {
+    expect(namespaceRefusedMessage('kube-system', ['shop', 'pay<!here>']).text).toBe(
+      'Namespace `kube-system` is not one this bot may look into. It may read: `shop`, `pay&lt;!here&gt;`.',
+    );
+    expect(namespaceRefusedMessage('kube-system', []).text).toBe(
+      'Namespace `kube-system` is not one this bot may look into.',
+    );
+  });
+
+  it("answers a text that is not a target with the parser's reason, escaped, and the forms", () => {
+    const message = badTargetMessage('target "<!channel>" is not valid: expected lower case', '/oomdoctor');
+    expectWithinSlackLimits(message);
+    expect(message.text).toBe(
+      ':warning: target "&lt;!channel&gt;" is not valid: expected lower case\n' +
+        'Try `/oomdoctor &lt;namespace&gt;/&lt;pod&gt;`, `/oomdoctor &lt;pod&gt;` or `/oomdoctor &lt;namespace&gt;/deploy/&lt;name&gt;`.',
+    );
+    expect(mrkdwnTexts(message)[1]).toBe(message.text);
+  });
+
+  it('says a button, a choice or a request cannot be used, and to type the command instead', () => {
+    const message = unusableRequestMessage('That button no longer works.');
+    expectWithinSlackLimits(message);
+    // The form is escaped: a bare <namespace> would be read by Slack as a link or a mention.
+    expect(message.text).toBe(
+      ':warning: That button no longer works. Run `/oom &lt;namespace&gt;/&lt;pod&gt;` instead.',
+    );
+    expect(unusableRequestMessage('That request could not be read.', '/oomdoctor').text).toContain(
+      'Run `/oomdoctor &lt;namespace&gt;/&lt;pod&gt;` instead.',
+    );
+  });
+
+  it('says the queue is down and to try again', () => {
+    const message = queueUnavailableMessage();
+    expectWithinSlackLimits(message);
+    expect(message.text).toBe(':x: The diagnosis queue is not available right now. Try again in a minute.');
   });
 
   it('says no pod has the name typed, where it looked, and how to name one', () => {
