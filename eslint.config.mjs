@@ -78,6 +78,33 @@ export default tseslint.config(
     },
   },
   {
+    // Settings readers sit just above the core: the adapters read their settings, not the reverse.
+    files: ['src/config/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: [
+                '../adapters/*',
+                '../bot/*',
+                '../slack/*',
+                '../render/*',
+                '../apply/*',
+                '../diagnose',
+                '../cli',
+                '../../handlers/*',
+                '../../jobs/*',
+              ],
+              message: 'src/config imports only src/core and src/config.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     // The core is pure: no SDK, no network, no file system. Adapters bring the outside world in.
     files: ['src/core/**/*.ts'],
     rules: {

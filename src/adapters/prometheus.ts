@@ -2,6 +2,7 @@
 // the working set, and everything else (limit, request, restarts, OOM events, start times) as one union.
 import type { AxiosInstance } from 'axios';
 import { z } from 'zod';
+import { DEFAULT_METRIC_NAMES, type ClusterSelector, type MetricNames } from '../core/prometheus-names';
 import type { MetricsEvidence, Target } from '../core/types';
 import { SourceError } from './errors';
 import { PrometheusHttp } from './prometheus-http';
@@ -16,31 +17,7 @@ import {
 } from './prometheus-series';
 
 export { mergeInstances } from './prometheus-series';
-
-export interface MetricNames {
-  workingSet: string;
-  limits: string;
-  requests: string;
-  restarts: string;
-  oomEvents: string;
-  startTime: string;
-  namespaceLabel: string;
-  podLabel: string;
-  containerLabel: string;
-}
-
-/** cAdvisor (through the kubelet) and kube-state-metrics names, as kube-prometheus scrapes them. */
-export const DEFAULT_METRIC_NAMES: MetricNames = {
-  workingSet: 'container_memory_working_set_bytes',
-  limits: 'kube_pod_container_resource_limits',
-  requests: 'kube_pod_container_resource_requests',
-  restarts: 'kube_pod_container_status_restarts_total',
-  oomEvents: 'container_oom_events_total',
-  startTime: 'container_start_time_seconds',
-  namespaceLabel: 'namespace',
-  podLabel: 'pod',
-  containerLabel: 'container',
-};
+export { DEFAULT_METRIC_NAMES, type ClusterSelector, type MetricNames } from '../core/prometheus-names';
 
 export interface HistoryOptions {
   /** The pod's uid as the Kubernetes API shows it now: series of earlier pods under the same name are left out. */
@@ -62,12 +39,6 @@ export interface MetricsSource {
     pod: string,
     window: { start: Date; end: Date },
   ): Promise<Map<string, number>>;
-}
-
-/** In a Prometheus holding several clusters: the label that names them, and this cluster's value. */
-export interface ClusterSelector {
-  label: string;
-  name: string;
 }
 
 export interface PrometheusOptions {

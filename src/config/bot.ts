@@ -7,7 +7,7 @@ import { commaList } from './comma-list';
 import { readMetricNames } from './metric-names';
 import { readPrometheusSettings, type PrometheusSettings } from './prometheus';
 import { MIN_LOCK_DURATION_MS, QUEUE_TIMING_DEFAULTS } from './queue-timings';
-import type { ClusterSelector, MetricNames } from '../adapters/prometheus';
+import type { ClusterSelector, MetricNames } from '../core/prometheus-names';
 import { parseDuration } from '../core/duration';
 import { OomdoctorError, ParseError } from '../core/errors';
 import { parseNamespace } from '../core/target';

@@ -2,7 +2,7 @@
 // VictoriaMetrics): the label that names the cluster, and this cluster's value of it. The bot reads
 // PROMETHEUS_CLUSTER_LABEL with CLUSTER_NAME; the CLI --cluster-label with --cluster, the same
 // variables behind them.
-import type { ClusterSelector } from '../adapters/prometheus';
+import type { ClusterSelector } from '../core/prometheus-names';
 import { ParseError } from '../core/errors';
 
 const LABEL = /^[a-zA-Z_][a-zA-Z0-9_]{0,99}$/;

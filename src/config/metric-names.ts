@@ -1,6 +1,6 @@
 // Metric and label names, configurable for setups that relabel cAdvisor or kube-state-metrics.
 import { ParseError } from '../core/errors';
-import { DEFAULT_METRIC_NAMES, type MetricNames } from '../adapters/prometheus';
+import { DEFAULT_METRIC_NAMES, type MetricNames } from '../core/prometheus-names';
 
 const METRIC = /^[a-zA-Z_:][a-zA-Z0-9_:]{0,199}$/;
 const LABEL = /^[a-zA-Z_][a-zA-Z0-9_]{0,99}$/;
