@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import { PrometheusHttp } from '../adapters/prometheus-http';
 import { METRIC_NAME_VARIABLES } from '../config/metric-names';
 import { asOomdoctorError } from '../core/errors';
+import { MINUTE_MS } from '../core/time';
 import type { BotConfig } from '../config/bot';
 import { readinessCheckUp } from './metrics';
 
@@ -33,7 +34,7 @@ export class Readiness {
   constructor(
     private readonly checks: Check[],
     private readonly logger: Logger,
-    private readonly intervalMs = 5 * 60_000,
+    private readonly intervalMs = 5 * MINUTE_MS,
     private readonly timeoutMs = 20_000,
   ) {}
 
