@@ -22,7 +22,7 @@ import {
 } from './block-kit';
 import { code, escapeMrkdwn, oneLine, truncate } from './escape';
 
-// The names handlers, jobs and tests import from here (rerunValue: the one encoding, for jobs/publish.ts).
+// The names handlers, jobs and tests import from here (rerunValue: the one encoding of the Re-run value).
 export { ACTION_IDS, rerunValue } from './action-ids';
 export { blockTextSize, LIMITS, type BlockKitMessage } from './block-kit';
 export {
