@@ -10,9 +10,14 @@ import {
   type JobHandler,
   type JobMeta,
 } from '../src/bot/queue';
+import { unfollowedLine } from '../src/apply/rollout';
+import { claimStates, release } from '../src/apply/suggestion';
+import type { ApplyOp, SuggestionRecord } from '../src/apply/types';
 import { errorCodeOf, isPermanent } from '../src/core/errors';
 import type { DiagnoseDeps } from '../src/diagnose';
-import { failureMessage } from '../src/slack/blocks';
+import { appliedMessage, doneView } from '../src/slack/apply-blocks';
+import { mention, section, untrusted, workloadWords } from '../src/slack/block-kit';
+import { commandFailedMessage, failureMessage } from '../src/slack/blocks';
 import {
   alertReplyKey,
   handleDiagnoseAlert,
@@ -147,6 +152,20 @@ const tellable = z.union([
     alertName: z.string().default('an alert'),
     plan: z.object({ channel: z.string().nullable().optional() }).optional(),
   }),
+  // Apply's jobs are said where the suggestion's diagnosis is (the store knows where).
+  z.object({
+    kind: z.enum(['apply', 'apply-preview']),
+    suggestionId: z.string(),
+    op: z.enum(['apply', 'undo']).catch('apply'),
+    userId: z.string(),
+    viewId: z.string().nullable().optional(),
+  }),
+  z.object({
+    kind: z.literal('rollout-follow'),
+    suggestionId: z.string(),
+    op: z.enum(['apply', 'undo']).catch('apply'),
+    message: z.object({ channel: z.string(), ts: z.string() }),
+  }),
 ]);
 
 /**
@@ -158,7 +177,7 @@ export async function tellFailedJob(
   raw: unknown,
   jobId: string,
   words: string,
-  deps: AlertDiagnosisDeps,
+  deps: AlertDiagnosisDeps & Pick<WorkerDeps, 'apply'>,
 ): Promise<void> {
   const log = deps.logger.child({ jobId });
   const parsed = tellable.safeParse(raw);
@@ -195,11 +214,7 @@ export async function tellFailedJob(
           return;
         }
         via = job.responseUrl ? 'response_url' : 'ephemeral';
-        await tellUser(
-          { ...job, receivedAt: 0 },
-          { text: `:x: Could not diagnose \`${job.text.trim()}\`: ${words}` },
-          deps,
-        );
+        await tellUser({ ...job, receivedAt: 0 }, commandFailedMessage(job.text.trim(), words), deps);
         return;
       }
       case 'rerun': {
@@ -220,11 +235,125 @@ export async function tellFailedJob(
         );
         return;
       }
+      case 'apply':
+      case 'apply-preview': {
+        const record = await deps.store.getSuggestion(job.suggestionId);
+        if (!record) throw new Error(`the suggestion ${job.suggestionId} is gone (expired?)`);
+        if (job.kind === 'apply-preview') {
+          // Only the person who pressed was waiting: the modal, and a line only they see.
+          via = 'ephemeral';
+          await updateModal(deps, job.viewId ?? null, doneView(job.op, false, previewFailedText(words)));
+          await deps.slack.ephemeral(record.message.channel, job.userId, {
+            text: `:x: ${previewFailedText(words)}`,
+          });
+          return;
+        }
+        await tellApplyFailed(record, job, jobId, words, deps);
+        return;
+      }
+      case 'rollout-follow': {
+        await tellRolloutUnfollowed(raw, job, jobId, words, deps);
+        return;
+      }
     }
   } catch (error) {
     deps.onUntold?.(via, error);
     log.error({ err: (error as Error).message, failure: words }, 'could not tell the user that a job failed');
   }
+}
+
+function previewFailedText(words: string): string {
+  return `oomdoctor could not check this change: ${words}. Nothing was changed.`;
+}
+
+async function updateModal(
+  deps: Pick<WorkerDeps, 'apply' | 'logger'>,
+  viewId: string | null,
+  view: ReturnType<typeof doneView>,
+): Promise<void> {
+  if (!viewId || !deps.apply) return;
+  // The person may have closed the modal (or Slack expired it): the ephemeral line still says it.
+  await deps.apply.interactive
+    .updateView(viewId, view)
+    .catch((error: Error) => deps.logger.debug({ err: error.message }, 'could not update the Apply modal'));
+}
+
+/**
+ * An Apply or Undo that bull gave up on: said in the diagnosis' thread. Its claim is given back, so
+ * the button can be pressed again; the patch may have gone through before the worker stopped, and
+ * the next press then finds the workload changed and says so instead of patching it twice.
+ */
+async function tellApplyFailed(
+  record: SuggestionRecord,
+  job: { op: ApplyOp; userId: string; viewId?: string | null | undefined },
+  jobId: string,
+  words: string,
+  deps: AlertDiagnosisDeps & Pick<WorkerDeps, 'apply'>,
+): Promise<void> {
+  const gaveBack = await deps.store.updateSuggestion(record.id, release(jobId, claimStates(job.op).from));
+  const asked = `${mention(job.userId)} asked to ${job.op === 'apply' ? 'apply the fix to' : 'undo the fix on'} ${workloadWords(record.workload, record.container)}`;
+  const line = `:x: ${asked}, and it did not finish: ${untrusted(words, 1500)}. The workload may have been changed before it stopped: check it before pressing ${job.op === 'apply' ? 'Apply' : 'Undo'} again.`;
+  await deps.slack.post(
+    record.message.channel,
+    { text: line, blocks: [section(line)] },
+    record.message.threadTs,
+    { key: `apply-failed-${jobId}` },
+  );
+  await updateModal(
+    deps,
+    job.viewId ?? null,
+    doneView(job.op, false, `It did not finish: ${words}. The diagnosis thread says what to check.`),
+  );
+  if (gaveBack?.changed)
+    await renderStored(deps, record.message.channel, record.message.ts).catch((error: Error) =>
+      deps.logger.warn({ err: error.message }, 'could not refresh the diagnosis message'),
+    );
+}
+
+/**
+ * A rollout check that bull gave up on: its message says oomdoctor stopped following the rollout,
+ * and how to follow it by hand. From the job's own data when this version can read all of it;
+ * otherwise as a reply in the diagnosis' thread, which the store knows.
+ */
+async function tellRolloutUnfollowed(
+  raw: unknown,
+  job: { suggestionId: string; op: ApplyOp },
+  jobId: string,
+  words: string,
+  deps: AlertDiagnosisDeps,
+): Promise<void> {
+  const full = botJobSchema.safeParse(raw);
+  const record = await deps.store.getSuggestion(job.suggestionId);
+  if (full.success && full.data.kind === 'rollout-follow') {
+    const check = full.data;
+    const undoId = check.op === 'apply' && record?.state === 'applied' ? check.suggestionId : null;
+    await deps.slack.update(
+      check.message.channel,
+      check.message.ts,
+      appliedMessage({
+        op: check.op,
+        userId: check.changedBy,
+        at: check.since,
+        workload: check.workload,
+        container: check.container,
+        diff: check.diff,
+        identity: check.identity,
+        rollout: unfollowedLine(check.workload, `oomdoctor stopped following the rollout (${words})`),
+        undoId,
+      }),
+      { priority: 'reply' },
+    );
+    return;
+  }
+  if (!record) throw new Error(`the suggestion ${job.suggestionId} is gone (expired?)`);
+  const rollout = unfollowedLine(record.workload, `oomdoctor stopped following the rollout (${words})`);
+  const line = `:warning: ${workloadWords(record.workload, record.container)}: ${untrusted(rollout.summary, 2000)}`;
+  await deps.slack.post(
+    record.message.channel,
+    { text: line, blocks: [section(line)] },
+    record.message.threadTs,
+    { key: `rollout-failed-${jobId}` },
+  );
 }
 
 /** What /oom named, as a target to word (a bare pod name was looked for in every namespace). */

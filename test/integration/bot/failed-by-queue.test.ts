@@ -3,6 +3,13 @@
 // cannot read. Each must still end visible: the alert's reply and its parent's line, or the /oom
 // thread or response_url, say what failed and what to do. Real Redis; bull's lock is made short and
 // never renewed here, so each run of a frozen job stalls within a second.
+//
+// One bot for the file, so the tests share its worker: a frozen run keeps its slot after its test,
+// until the 20 s diagnosis deadline (and bull's loop then pauses 5 s on the lock it lost). With
+// WORKER_CONCURRENCY's default of 4, the three runs the first test leaves frozen left the next
+// test's takeovers waiting for a slot (when bull's job slots were the diagnosis slots, its job then
+// sat in the wait list, stalled no more and was not given up within 30 s). So each test has slots
+// of its own, and every run of each test freezes where the test froze it.
 import type { ClusterReader } from '../../../src/adapters/kubernetes';
 import { KubernetesReader, loadKubeConfig } from '../../../src/adapters/kubernetes';
 import type { RunningBot } from '../../../src/bot/app';
@@ -38,6 +45,8 @@ beforeAll(async () => {
       ),
   });
   ({ bot } = await startTestBot(services, {
+    // Three frozen runs in each of two tests, and room to spare.
+    env: { WORKER_CONCURRENCY: '8' },
     overrides: {
       cluster: freezing,
       // The lock lapses after 1.5 s and is never renewed: each run is found stalled by the next check.
@@ -113,8 +122,8 @@ it('an /oom whose job stalls past maxStalledCount is answered in its thread', as
       () => replies().some((m) => JSON.stringify(m.blocks).includes('stopped or froze mid-job')),
       30_000,
     );
-    // Runs may also stall while they wait for Slack's pace, so only the first is sure to freeze.
-    expect(frozen.get(pod)?.length).toBeGreaterThanOrEqual(1);
+    // The first run and two takeovers, as for an alert.
+    expect(frozen.get(pod)).toHaveLength(3);
     expect(replies()).toHaveLength(1);
     expect(JSON.stringify(replies()[0]?.blocks)).toContain('job stalled more than allowable limit');
     // Said once, in the thread: nothing more through response_url.
@@ -141,7 +150,8 @@ it('a queued /oom this version cannot read is answered through its response_url'
     expect(responder.received).toHaveLength(1);
     expect(responder.received[0]?.response_type).toBe('ephemeral');
     expect(responder.received[0]?.text).toMatch(
-      /^:x: Could not diagnose `shop\/a+`: the queued job could not be read by this version of oomdoctor \(text: .*\); it was probably queued by another version during an upgrade/,
+      // The name as typed, cut to what a message shows (the same words as the handler's own failure).
+      /^:x: Could not diagnose `shop\/a+…`: the queued job could not be read by this version of oomdoctor \(text: .*\); it was probably queued by another version during an upgrade/,
     );
   } finally {
     responder.stop();

@@ -4,7 +4,9 @@
 import pino from 'pino';
 import type { PostedMessage, SlackMessage, SlackPoster } from '../../../src/adapters/slack';
 import { SlackDeliveryError } from '../../../src/adapters/slack-wire';
+import { firstRolloutCheck } from '../../../jobs/apply-rollout';
 import { MemoryStore } from '../../../src/bot/store';
+import { suggestion } from '../../support/state-store-contract';
 import { readBotConfig } from '../../../src/config/bot';
 import type { WorkerDeps } from '../../../jobs/worker';
 import { tellFailedJob } from '../../../jobs/worker';
@@ -47,7 +49,12 @@ class RecordingSlack implements SlackPoster {
   async postedUnder(key: string) {
     return this.posted.get(key) ?? null;
   }
-  async update() {}
+  /** Edits, apart from the calls: a parent's line is refreshed by an edit of its own. */
+  updates: Array<{ channel: string; ts: string; said: string }> = [];
+  async update(channel: string, ts: string, content: unknown) {
+    this.check('chat.update');
+    this.updates.push({ channel, ts, said: JSON.stringify(content) });
+  }
   async ephemeral(channel: string, user: string, message: SlackMessage) {
     this.check('chat.postEphemeral');
     this.calls.push({ method: 'ephemeral', channel, to: user, text: message.text });
@@ -64,6 +71,8 @@ class RecordingSlack implements SlackPoster {
     return !this.refuse;
   }
 }
+
+const views: Array<{ viewId: string; text: string }> = [];
 
 function setup() {
   const config = readBotConfig({
@@ -83,6 +92,13 @@ function setup() {
     logger: pino({ level: 'silent' }),
     parentEditIntervalMs: 0,
     onUntold: (via: string) => untold.push(via),
+    apply: {
+      interactive: {
+        updateView: async (viewId: string, view: unknown) => {
+          views.push({ viewId, text: JSON.stringify(view) });
+        },
+      },
+    },
   } as unknown as WorkerDeps;
   return { deps, slack, store, untold };
 }
@@ -230,4 +246,145 @@ it('a failure to tell is counted by the way it failed; a job naming nowhere is c
   await tellFailedJob({ kind: 'apply', suggestionId: 's1' }, 'p1', WORDS, deps);
   await tellFailedJob('not even an object', 'x1', WORDS, deps);
   expect(untold).toEqual(['response_url', 'channel', 'nowhere', 'nowhere']);
+});
+
+describe("Apply's jobs, said where the suggestion's diagnosis is", () => {
+  const record = suggestion();
+  const threadTs = record.message.threadTs;
+
+  it('an Apply: in the thread, naming who asked and what to check; its claim given back so it can be pressed again', async () => {
+    const { deps, slack, store, untold } = setup();
+    await store.setSuggestion(
+      record.id,
+      { ...record, state: 'applying', claim: { op: 'apply', jobId: 'apply-1', userId: 'U0ALICE', at: 1 } },
+      60_000,
+    );
+    const job = {
+      kind: 'apply',
+      receivedAt: 1,
+      suggestionId: record.id,
+      op: 'apply',
+      userId: 'U0ALICE',
+      userGroups: [],
+      viewId: 'V1',
+    };
+    await tellFailedJob(job, 'apply-1', WORDS, deps);
+    expect(slack.calls).toEqual([
+      expect.objectContaining({
+        method: 'post',
+        channel: record.message.channel,
+        threadTs,
+        key: 'apply-failed-apply-1',
+      }),
+    ]);
+    expect(slack.calls[0]?.text).toBe(
+      `:x: <@U0ALICE> asked to apply the fix to Deployment \`payments/ledger\`, container \`ledger\`, and it did not finish: ${WORDS}. The workload may have been changed before it stopped: check it before pressing Apply again.`,
+    );
+    expect(await store.getSuggestion(record.id)).toEqual(
+      expect.objectContaining({ state: 'open', claim: null }),
+    );
+    expect(views).toContainEqual({ viewId: 'V1', text: expect.stringContaining('It did not finish') });
+    expect(untold).toEqual([]);
+  });
+
+  it("an Apply whose claim another job holds: said, and the other job's claim left alone", async () => {
+    const { deps, store } = setup();
+    const claim = { op: 'undo' as const, jobId: 'undo-2', userId: 'U0BOB', at: 1 };
+    await store.setSuggestion(record.id, { ...record, state: 'undoing', claim }, 60_000);
+    await tellFailedJob(
+      { kind: 'apply', suggestionId: record.id, op: 'undo', userId: 'U0ALICE' },
+      'undo-1',
+      WORDS,
+      deps,
+    );
+    expect(await store.getSuggestion(record.id)).toEqual(
+      expect.objectContaining({ state: 'undoing', claim }),
+    );
+  });
+
+  it('a preview: the modal and an ephemeral line to the person who pressed', async () => {
+    const { deps, slack, store, untold } = setup();
+    await store.setSuggestion(record.id, record, 60_000);
+    await tellFailedJob(
+      { kind: 'apply-preview', suggestionId: record.id, op: 'apply', userId: 'U0ALICE', viewId: 'V2' },
+      'preview-1',
+      WORDS,
+      deps,
+    );
+    expect(slack.calls).toEqual([
+      {
+        method: 'ephemeral',
+        channel: record.message.channel,
+        to: 'U0ALICE',
+        text: `:x: oomdoctor could not check this change: ${WORDS}. Nothing was changed.`,
+      },
+    ]);
+    expect(views).toContainEqual({
+      viewId: 'V2',
+      text: expect.stringContaining('could not check this change'),
+    });
+    expect(untold).toEqual([]);
+  });
+
+  it('a rollout check: its message edited to say oomdoctor stopped following, with the command to follow it by hand', async () => {
+    const { deps, slack, store, untold } = setup();
+    await store.setSuggestion(record.id, { ...record, state: 'applied' }, 60_000);
+    const check = firstRolloutCheck(
+      record,
+      'apply',
+      {
+        op: 'apply',
+        userId: 'U0ALICE',
+        at: 1_700_000_000_000,
+        workload: record.workload,
+        container: record.container,
+        diff: [{ field: 'limits.memory', before: '1Gi', after: '2Gi' }],
+        identity: null,
+        rollout: { phase: 'progressing', summary: 'starting…' },
+        undoId: record.id,
+      },
+      '1700000000.000500',
+      5,
+    );
+    await tellFailedJob(check, 'rollout-1', WORDS, deps);
+    expect(slack.calls).toEqual([]);
+    expect(slack.updates).toEqual([
+      { channel: record.message.channel, ts: '1700000000.000500', said: expect.any(String) },
+    ]);
+    expect(slack.updates[0]?.said).toMatch(
+      /oomdoctor stopped following the rollout \(the worker running it stopped .*kubectl -n payments rollout status deployment\/ledger/,
+    );
+    // Still offered: the fix stands.
+    expect(slack.updates[0]?.said).toContain('Undo');
+    expect(untold).toEqual([]);
+  });
+
+  it("a rollout check this version cannot read in full: a reply in the diagnosis' thread", async () => {
+    const { deps, slack, store } = setup();
+    await store.setSuggestion(record.id, { ...record, state: 'applied' }, 60_000);
+    await tellFailedJob(
+      { kind: 'rollout-follow', suggestionId: record.id, op: 'apply', message: { channel: 'C1', ts: '1.5' } },
+      'rollout-2',
+      WORDS,
+      deps,
+    );
+    expect(slack.calls).toEqual([
+      expect.objectContaining({ method: 'post', threadTs, key: 'rollout-failed-rollout-2' }),
+    ]);
+    expect(slack.calls[0]?.text).toMatch(
+      /stopped following the rollout \(.*\): see kubectl -n payments rollout status deployment\/ledger/,
+    );
+  });
+
+  it('an Apply whose suggestion is gone is counted as untold in its thread', async () => {
+    const { deps, slack, untold } = setup();
+    await tellFailedJob(
+      { kind: 'apply', suggestionId: 'gone', op: 'apply', userId: 'U0ALICE' },
+      'apply-3',
+      WORDS,
+      deps,
+    );
+    expect(slack.calls).toEqual([]);
+    expect(untold).toEqual(['thread']);
+  });
 });
