@@ -59,6 +59,21 @@ export function parseEngineQuery(query: string): Selector[] | null {
   return out;
 }
 
+/** `label_replace(count(metric{label!=""}), "oomdoctor_check", "tag", "", "")` parts joined by `or`. */
+export function parsePresenceChecks(
+  query: string,
+): Array<{ metric: string; label: string | null; tag: string }> | null {
+  const out: Array<{ metric: string; label: string | null; tag: string }> = [];
+  for (const part of query.split(' or ')) {
+    const m = /^label_replace\(count\((\w+)(?:\{(\w+)!=""\})?\), "oomdoctor_check", "(\w+)", "", ""\)$/.exec(
+      part,
+    );
+    if (!m?.[1] || !m[3]) return null;
+    out.push({ metric: m[1], label: m[2] ?? null, tag: m[3] });
+  }
+  return out;
+}
+
 function sortedSamples(series: GeneratedSeries): Array<[number, number]> {
   const seen = new Set<number>();
   const out: Array<[number, number]> = [];
@@ -126,10 +141,12 @@ export function corpusPrometheus(generated: readonly GeneratedSeries[]): {
   http: AxiosInstance;
   requests: () => number;
 } {
-  const series = generated.map((s) => ({
-    labels: { ...s.labels, __name__: s.name },
-    samples: sortedSamples(s),
-  }));
+  const series: Array<{ labels: Record<string, string>; samples: Array<[number, number]> }> = generated.map(
+    (s) => ({
+      labels: { ...s.labels, __name__: s.name },
+      samples: sortedSamples(s),
+    }),
+  );
   let requests = 0;
   const http = axios.create({
     baseURL: 'http://127.0.0.1:9090',
@@ -138,8 +155,23 @@ export function corpusPrometheus(generated: readonly GeneratedSeries[]): {
       const params = new URLSearchParams(String(config.data ?? ''));
       const badData = (error: string) =>
         reply(config, 400, { status: 'error', errorType: 'bad_data', error });
-      if (config.url === '/api/v1/query')
-        return reply(config, 200, { status: 'success', data: { resultType: 'vector', result: [] } });
+      if (config.url === '/api/v1/query') {
+        // The presence checks (`count(metric)`, `count(metric{label!=""})`) are answered; the OOM
+        // counters by container, asked only when the pod cannot say which container, find none.
+        const query = String(params.get('query'));
+        const checks = parsePresenceChecks(query);
+        const at = Number(params.get('time') ?? NaN);
+        const result = (checks ?? []).flatMap(({ metric, label, tag }) => {
+          const count = series.filter(
+            (s) => s.labels.__name__ === metric && (label === null || (s.labels[label] ?? '') !== ''),
+          ).length;
+          return count > 0
+            ? [{ metric: { oomdoctor_check: tag }, value: [Number.isFinite(at) ? at : 0, String(count)] }]
+            : [];
+        });
+        if (!checks && !query.startsWith('max by (')) return badData(`this fake does not evaluate: ${query}`);
+        return reply(config, 200, { status: 'success', data: { resultType: 'vector', result } });
+      }
       if (config.url !== '/api/v1/query_range') return reply(config, 404, '404 page not found');
       const start = Number(params.get('start')) * 1000;
       const end = Number(params.get('end')) * 1000;
