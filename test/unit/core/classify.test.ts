@@ -457,6 +457,8 @@ describe('OOMKilled without a limit', () => {
   });
 });
 
+// Issue 11, class 1 (which container) relies on this: a child process killed in a container that did
+// not restart shows only in its OOM counter.
 describe('OOM events without a restart', () => {
   it('are a child process killed inside a running container', () => {
     const ooms = [NOW - 7 * HOUR, NOW - 2 * HOUR];
@@ -627,6 +629,8 @@ describe('runtime settings', () => {
   });
 });
 
+// Issue 11, class 3 (where the heap setting really is): -XX:-UseContainerSupport, -Xms at the limit
+// (with AlwaysPreTouch) and MaxRAMPercentage near 100 are heap misconfiguration too.
 describe('runtime-heap-misconfigured: JVM flags that size the heap without an -Xmx', () => {
   const heapOf = (c: Classification) => c.causes.find((cause) => cause.id === 'runtime-heap-misconfigured');
 
