@@ -6,6 +6,7 @@ import { DEFAULT_METRIC_NAMES, type ClusterSelector, type MetricNames } from '..
 import type { MetricsEvidence, Target } from '../core/types';
 import { SourceError } from './errors';
 import { PrometheusHttp } from './prometheus-http';
+import { METRIC_NAME_VARIABLES } from '../config/metric-names';
 import { plainPrometheusSettings, type PrometheusSettings } from '../config/prometheus';
 import {
   changesOf,
@@ -163,7 +164,7 @@ export class PrometheusSource implements MetricsSource {
     if (workingSetMatrix.length === 0) {
       throw new SourceError(
         'prometheus',
-        `no ${this.names.workingSet} series for ${what} at ${this.options.url} (is cAdvisor scraped, and are the label names right?)`,
+        `no ${this.names.workingSet} series for ${what} at ${this.options.url}: ${await this.whyNoWorkingSet()}`,
       );
     }
     const sorted = sortSeries(workingSetMatrix, contextMatrix, {
@@ -192,6 +193,7 @@ export class PrometheusSource implements MetricsSource {
     const limits = samples('limit').filter((s) => s.value > 0);
     // Prometheus' own warnings first (Thanos and Mimir say so when an answer is partial), each once.
     const caveats: string[] = [...new Set(warnings)];
+    caveats.push(...(await this.absentContextMetrics(sorted.context)));
     if (sorted.clusterKept) {
       const { label, value, others } = sorted.clusterKept;
       caveats.push(
@@ -223,6 +225,77 @@ export class PrometheusSource implements MetricsSource {
         : {}),
       ...(caveats.length > 0 ? { caveats } : {}),
     };
+  }
+
+  /**
+   * Why the working set has no series for the pod, with the setting that fixes it: one instant query
+   * (only on this failure) asks whether the metric exists at all and carries each label the
+   * selector uses, as the bot's readiness check does.
+   */
+  private async whyNoWorkingSet(): Promise<string> {
+    const n = this.names;
+    const checks = [
+      { tag: 'workingSet', expr: `count(${n.workingSet})` },
+      ...(['namespaceLabel', 'podLabel', 'containerLabel'] as const).map((key) => ({
+        tag: key,
+        expr: `count(${n.workingSet}{${n[key]}!=""})`,
+      })),
+    ];
+    const present = await this.presentOf(checks);
+    if (!present) return 'is cAdvisor scraped, and are the metric and label names right?';
+    if (!present.has('workingSet'))
+      return `Prometheus has no series named ${n.workingSet} at all; if your setup names it differently, set ${METRIC_NAME_VARIABLES.workingSet}`;
+    const label = (['namespaceLabel', 'podLabel', 'containerLabel'] as const).find(
+      (key) => !present.has(key),
+    );
+    if (label)
+      return `its series have no "${n[label]}" label; if your setup relabels it, set ${METRIC_NAME_VARIABLES[label]}`;
+    return 'the metric and its labels exist, so this pod is not scraped (yet), or under other label values';
+  }
+
+  /**
+   * For each part of the context query with no series for the pod: whether its metric is absent
+   * from Prometheus altogether, which names the setting to change. One instant query, only then.
+   */
+  private async absentContextMetrics(context: Matrix): Promise<string[]> {
+    const parts = [
+      { tag: 'limit', key: 'limits', what: 'the memory limit over time' },
+      { tag: 'request', key: 'requests', what: 'the memory request over time' },
+      { tag: 'restarts', key: 'restarts', what: 'the restart count over time' },
+      { tag: 'oom_events', key: 'oomEvents', what: "the kernel's OOM kills counted by cAdvisor" },
+      { tag: 'start_time', key: 'startTime', what: 'when each container started' },
+    ] as const;
+    const empty = parts.filter((p) => !context.some((s) => s.metric.oomdoctor_series === p.tag));
+    if (empty.length === 0) return [];
+    const present = await this.presentOf(
+      empty.map((p) => ({ tag: p.key, expr: `count(${this.names[p.key]})` })),
+    );
+    if (!present) return [];
+    return empty
+      .filter((p) => !present.has(p.key))
+      .map(
+        (p) =>
+          `prometheus: no series named ${this.names[p.key]} at ${this.options.url}, so ${p.what} is unknown; if your setup names it differently, set ${METRIC_NAME_VARIABLES[p.key]}`,
+      );
+  }
+
+  /** Which of the `count(...)` expressions have any series (null when Prometheus could not say). */
+  private async presentOf(checks: Array<{ tag: string; expr: string }>): Promise<Set<string> | null> {
+    const query = checks
+      .map((c) => `label_replace(${c.expr}, "oomdoctor_check", "${c.tag}", "", "")`)
+      .join(' or ');
+    try {
+      const answer = await this.client.postForm('/api/v1/query', new URLSearchParams({ query }));
+      const parsed = vectorResponse.safeParse(answer.body);
+      if (!parsed.success) return null;
+      return new Set(
+        parsed.data.data.result
+          .filter((r) => Number(r.value[1]) > 0)
+          .map((r) => r.metric.oomdoctor_check ?? ''),
+      );
+    } catch {
+      return null; // the question was only to word the failure better
+    }
   }
 
   private selector(target: Target): string {

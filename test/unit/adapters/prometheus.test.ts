@@ -200,13 +200,78 @@ describe('the queries sent', () => {
     const odd: Target = { namespace: 'shop', pod: 'we"ird\\pod\nx', container: 'a"b' };
     fake.handle = (_req, res) => json(res, 200, matrix([]));
     await expect(new PrometheusSource({ url: fake.url }).history(odd, day)).rejects.toThrow(SourceError);
-    for (const r of fake.requests) {
+    // (The instant query that words the failure names no pod.)
+    for (const r of fake.requests.filter((q) => q.path === '/api/v1/query_range')) {
       const query = r.params.get('query') ?? '';
       expect(query).toContain('pod="we\\"ird\\\\pod\\nx"');
       expect(query).toContain('container="a\\"b"');
       expect(query).not.toContain('\n');
     }
     expect(promString('a"b\\c\nd')).toBe('"a\\"b\\\\c\\nd"');
+  });
+
+  describe('a metric or label Prometheus does not have is named with the setting to change', () => {
+    /** Range queries answer `ranges`; the instant check answers the tags listed in `present`. */
+    const answering =
+      (present: string[], ranges: (req: Recorded, res: http.ServerResponse) => void) =>
+      (req: Recorded, res: http.ServerResponse) => {
+        if (req.path !== '/api/v1/query') return ranges(req, res);
+        const result = present.map((tag) => ({
+          metric: { oomdoctor_check: tag },
+          value: [END / 1000, '12'],
+        }));
+        json(res, 200, { status: 'success', data: { resultType: 'vector', result } });
+      };
+    const empty = (_req: Recorded, res: http.ServerResponse) => json(res, 200, matrix([]));
+
+    it('the working set absent altogether: OOMDOCTOR_METRIC_WORKING_SET', async () => {
+      fake.handle = answering([], empty);
+      await expect(new PrometheusSource({ url: fake.url }).history(target, day)).rejects.toThrow(
+        `no container_memory_working_set_bytes series for shop/api-7d9f8b6c4-x2x9z container api at ${fake.url}: Prometheus has no series named container_memory_working_set_bytes at all; if your setup names it differently, set OOMDOCTOR_METRIC_WORKING_SET`,
+      );
+    });
+
+    it('its series without the pod label: OOMDOCTOR_LABEL_POD', async () => {
+      fake.handle = answering(['workingSet', 'namespaceLabel', 'containerLabel'], empty);
+      await expect(new PrometheusSource({ url: fake.url }).history(target, day)).rejects.toThrow(
+        /: its series have no "pod" label; if your setup relabels it, set OOMDOCTOR_LABEL_POD$/,
+      );
+    });
+
+    it('metric and labels there: the pod is not scraped, no setting named', async () => {
+      fake.handle = answering(['workingSet', 'namespaceLabel', 'podLabel', 'containerLabel'], empty);
+      await expect(new PrometheusSource({ url: fake.url }).history(target, day)).rejects.toThrow(
+        /: the metric and its labels exist, so this pod is not scraped \(yet\), or under other label values$/,
+      );
+    });
+
+    it('a context metric absent altogether is a caveat naming its variable; one merely empty for the pod is not', async () => {
+      // No request and no OOM counter for this pod; the counter's metric exists, the request's does not.
+      fake.handle = answering(['oomEvents'], (req, res) => {
+        if ((req.params.get('query') ?? '').startsWith('max by (id,')) return healthy(req, res);
+        const body = {
+          ...officialMatrix,
+          data: {
+            resultType: 'matrix',
+            result: [{ metric: { oomdoctor_series: 'limit' }, values: [[END / 1000 - 60, String(GiB)]] }],
+          },
+        };
+        json(res, 200, body);
+      });
+      const history = await new PrometheusSource({ url: fake.url }).history(target, day);
+      expect(history.caveats).toEqual([
+        `prometheus: no series named kube_pod_container_resource_requests at ${fake.url}, so the memory request over time is unknown; if your setup names it differently, set OOMDOCTOR_METRIC_REQUESTS`,
+        `prometheus: no series named kube_pod_container_status_restarts_total at ${fake.url}, so the restart count over time is unknown; if your setup names it differently, set OOMDOCTOR_METRIC_RESTARTS`,
+        `prometheus: no series named container_start_time_seconds at ${fake.url}, so when each container started is unknown; if your setup names it differently, set OOMDOCTOR_METRIC_START_TIME`,
+      ]);
+      const instant = fake.requests.filter((r) => r.path === '/api/v1/query');
+      expect(instant).toHaveLength(1);
+    });
+
+    it('all context parts there: no instant query at all', async () => {
+      await new PrometheusSource({ url: fake.url }).history(target, day);
+      expect(fake.requests.map((r) => r.path)).toEqual(['/api/v1/query_range', '/api/v1/query_range']);
+    });
   });
 
   it('uses configured metric and label names', async () => {
@@ -245,7 +310,7 @@ describe('the queries sent', () => {
       const window = { start: new Date(END - windowMs), end: new Date(END) };
       fake.handle = (_req, res) => json(res, 200, matrix([]));
       await new PrometheusSource({ url: fake.url }).history(target, window).catch(() => undefined);
-      for (const r of fake.requests) {
+      for (const r of fake.requests.filter((q) => q.path === '/api/v1/query_range')) {
         expect(r.params.get('step')).toBe(`${stepSeconds}s`);
         expect(Number(r.params.get('start'))).toBe((END - windowMs) / 1000);
         expect(Number(r.params.get('end'))).toBe(END / 1000);
