@@ -39,7 +39,14 @@ import {
   slackCallsTotal,
   userNotificationFailuresTotal,
 } from './metrics';
-import { Readiness, readinessChecks, verifySlackToken, type Check, type SlackIdentity } from './readiness';
+import {
+  Readiness,
+  readinessChecks,
+  verifySlackAppToken,
+  verifySlackToken,
+  type Check,
+  type SlackIdentity,
+} from './readiness';
 import { BullJobQueue, MemoryJobQueue, type JobQueue, type QueueTimings } from './queue';
 import { MemoryStore, RedisStore, type StateStore } from './store';
 
@@ -105,6 +112,11 @@ export async function startBot(config: BotConfig, overrides: BotOverrides = {}):
   if (web && !overrides.slack) {
     identity = await verifySlackToken(config.slack.botToken, config.slack.apiUrl);
     if (!identity.ok && identity.refused) throw new OomdoctorError('slack-refused', identity.problem);
+    // Socket Mode's app-level token too: Bolt retries a refused one for ever, and nothing arrives.
+    const app = config.slack.appToken
+      ? await verifySlackAppToken(config.slack.appToken, config.slack.apiUrl)
+      : null;
+    if (app && !app.ok && app.refused) throw new OomdoctorError('slack-refused', app.problem);
     if (!identity.ok)
       logger.error(
         `${identity.problem}; starting anyway, and Slack's first request will check the token again`,

@@ -86,6 +86,7 @@ function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promi
     promise,
     new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new Error(message)), ms);
+      timer.unref(); // a check still running never holds a stopping process
     }),
   ]).finally(() => clearTimeout(timer));
 }
@@ -203,6 +204,43 @@ export async function verifySlackToken(token: string, apiUrl: string): Promise<S
           ok: false,
           refused: false,
           problem: `cannot reach Slack at ${apiUrl} (${code}): check the network path to Slack (or SLACK_API_URL)`,
+        };
+  }
+}
+
+/**
+ * The app-level token Socket Mode connects with (SLACK_APP_TOKEN): apps.connections.open, the one
+ * method it is for, asked once without retries. Bolt would otherwise retry a refused token for ever
+ * while the process looks started.
+ */
+export async function verifySlackAppToken(
+  appToken: string,
+  apiUrl: string,
+): Promise<{ ok: true } | { ok: false; refused: boolean; problem: string }> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { WebClient } = require('@slack/web-api') as typeof import('@slack/web-api');
+  const client = new WebClient(appToken, {
+    slackApiUrl: apiUrl,
+    retryConfig: { retries: 0 },
+    rejectRateLimitedCalls: true,
+    timeout: 10_000,
+    logger: quietLogger,
+  });
+  try {
+    await client.apps.connections.open();
+    return { ok: true };
+  } catch (error) {
+    const code = slackErrorCode(error);
+    return REFUSED_TOKEN_CODES.has(code) || code === 'not_allowed_token_type'
+      ? {
+          ok: false,
+          refused: true,
+          problem: `Slack refused SLACK_APP_TOKEN (${code}): create an app-level token (xapp-…) with the connections:write scope on the app's "Basic Information" page, and set it again`,
+        }
+      : {
+          ok: false,
+          refused: false,
+          problem: `cannot reach Slack at ${apiUrl} to check SLACK_APP_TOKEN (${code}): check the network path to Slack (or SLACK_API_URL)`,
         };
   }
 }

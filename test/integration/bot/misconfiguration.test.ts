@@ -195,6 +195,10 @@ describe('a Prometheus whose working-set metric was relabelled', () => {
     expect(said).toContain(
       `prometheus: no container_memory_working_set series for ${alerted.namespace}/${alerted.pod} container ${alerted.container}`,
     );
+    // With the setting that fixes it, as /readyz words it.
+    expect(said).toContain(
+      'Prometheus has no series named container_memory_working_set at all; if your setup names it differently, set OOMDOCTOR_METRIC_WORKING_SET',
+    );
   });
 
   it('the /oom reply says it too', async () => {
@@ -210,6 +214,7 @@ describe('a Prometheus whose working-set metric was relabelled', () => {
         .join('\n');
     await slack.waitFor(() => said().includes('Could not gather'), 30_000);
     expect(said()).toContain(`prometheus: no container_memory_working_set series for ${namespace}/${pod}`);
+    expect(said()).toContain('set OOMDOCTOR_METRIC_WORKING_SET');
   });
 });
 
@@ -258,6 +263,36 @@ describe('a Slack token Slack refuses', () => {
     );
     expect(run.stderr).toBe(
       `oomdoctor cannot start: Slack refused SLACK_BOT_TOKEN (invalid_auth): copy the bot token (xoxb-…) again from the app's "OAuth & Permissions" page, or reinstall the app to the workspace if it was revoked\n`,
+    );
+    expect(run.code).toBe(2);
+  });
+
+  it('an app token (Socket Mode) Slack refuses stops `oomdoctor serve` the same way', async () => {
+    const run = await cliCommand(
+      ['serve'],
+      botEnvironment(services, {
+        PORT: '0',
+        SLACK_APP_TOKEN: 'xapp-1-A0TEST-revoked',
+        SLACK_SIGNING_SECRET: '',
+      }),
+    );
+    expect(run.stderr).toBe(
+      `oomdoctor cannot start: Slack refused SLACK_APP_TOKEN (invalid_auth): create an app-level token (xapp-…) with the connections:write scope on the app's "Basic Information" page, and set it again\n`,
+    );
+    expect(run.code).toBe(2);
+  });
+
+  it('an app token of the wrong shape stops `oomdoctor serve` with one line, exit 2', async () => {
+    const run = await cliCommand(
+      ['serve'],
+      botEnvironment(services, {
+        PORT: '0',
+        SLACK_APP_TOKEN: 'xoxb-not-an-app-token',
+        SLACK_SIGNING_SECRET: '',
+      }),
+    );
+    expect(run.stderr).toBe(
+      'oomdoctor cannot start:\n  - SLACK_APP_TOKEN must be an app-level token starting with xapp- (Basic Information, App-Level Tokens, with connections:write)\n',
     );
     expect(run.code).toBe(2);
   });

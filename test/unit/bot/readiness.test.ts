@@ -3,7 +3,8 @@
 import pino from 'pino';
 import { Writable } from 'node:stream';
 import { metricsRegistry } from '../../../src/bot/metrics';
-import { Readiness, type Check } from '../../../src/bot/readiness';
+import { Readiness, verifySlackAppToken, type Check } from '../../../src/bot/readiness';
+import { FakeSlackApi } from '../../fakes/slack/server';
 
 function recordingLogger() {
   const lines: Array<{ level: number; msg: string; check?: string }> = [];
@@ -63,4 +64,37 @@ it('counts a check that throws or outlives its time as a problem, in one line', 
   readiness.stop();
   expect(readiness.results().kubernetes?.problems).toEqual(['boom']);
   expect(readiness.results().slack?.problems).toEqual(['the slack check took longer than 0.05 s']);
+});
+
+describe("Socket Mode's app-level token, checked once at start-up", () => {
+  let fake: FakeSlackApi;
+  beforeAll(async () => {
+    fake = await FakeSlackApi.start({ appToken: 'xapp-1-A0TEST-good' });
+  });
+  afterAll(async () => {
+    await fake.stop();
+  });
+
+  it('a token Slack accepts', async () => {
+    expect(await verifySlackAppToken('xapp-1-A0TEST-good', fake.url)).toEqual({ ok: true });
+  });
+
+  it('a token Slack refuses: refused, with what to do', async () => {
+    expect(await verifySlackAppToken('xapp-1-A0TEST-revoked', fake.url)).toEqual({
+      ok: false,
+      refused: true,
+      problem: `Slack refused SLACK_APP_TOKEN (invalid_auth): create an app-level token (xapp-…) with the connections:write scope on the app's "Basic Information" page, and set it again`,
+    });
+  });
+
+  it('a Slack that cannot be reached: not a refusal (start-up goes on and says why)', async () => {
+    const answer = await verifySlackAppToken('xapp-1-A0TEST-good', 'http://127.0.0.1:9/api/');
+    expect(answer).toEqual({
+      ok: false,
+      refused: false,
+      problem: expect.stringMatching(
+        /^cannot reach Slack at http:\/\/127\.0\.0\.1:9\/api\/ to check SLACK_APP_TOKEN/,
+      ),
+    });
+  });
 });
