@@ -90,7 +90,11 @@ const PASSING_RETRY_MS = [1_000, 3_000, 10_000, 30_000];
 /** Longer than one call may take (the wire's timeout is 10 s), so a lock never lapses mid-call. */
 const MESSAGE_LOCK_MS = 30_000;
 
-const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+/**
+ * Unref'd: a write waiting for its turn or its retry never keeps the process alive by itself. A
+ * shutdown that waits for the jobs writing holds the process with its own grace timer.
+ */
+const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
 
 /** Slack's error for a call, read off the SDK's error object. */
 function rateLimitOf(error: unknown): number | null {

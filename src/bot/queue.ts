@@ -226,7 +226,9 @@ export class BullJobQueue implements JobQueue {
         this.queue.close(true).catch(() => undefined),
         new Promise((resolve) => setTimeout(resolve, 2000).unref()),
       ]);
-      for (const client of this.queue.clients) client.disconnect();
+      // Only those still open: ioredis arms a 2 s timer at each disconnect() that only the socket's
+      // close clears, so disconnecting a closed client again would hold the process for 2 s.
+      for (const client of this.queue.clients) if (client.status !== 'end') client.disconnect();
     }
     clearTimeout(timer);
   }
@@ -276,6 +278,8 @@ export class MemoryJobQueue implements JobQueue {
         this.enqueue({ ...entry, queuedAt: Date.now() });
         this.pump();
       }, options.delayMs);
+      // Neither a delayed job nor a retry's backoff keeps the process alive: close() runs or drops them.
+      timer.unref();
       this.delayed.set(timer, entry);
       return 'added';
     }
@@ -324,6 +328,7 @@ export class MemoryJobQueue implements JobQueue {
           },
           this.backoffMs * 2 ** (next.attempt - 1),
         );
+        timer.unref();
         this.timers.add(timer);
       })
       .finally(() => {
