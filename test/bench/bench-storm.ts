@@ -169,13 +169,23 @@ async function run(groupBy: 'namespace' | 'pod'): Promise<void> {
       ).length;
     const chartsOf = (app: string) =>
       services.slack.files.filter((f) => f.filename.startsWith(`memory-${app}`)).length;
+    // Only each workload's first pod has a memory series in the bench's Prometheus (its 19 copies
+    // exist in the API server only): a workload whose diagnosis names a copy has no chart to show.
+    const firstPodOf = new Map(pods.filter((p) => !/-r\d+$/.test(p.pod)).map((p) => [p.app, p.pod]));
+    const diagnosedFirstPod = (app: string) =>
+      services.slack.messages.some((m) => {
+        if (!m.thread_ts) return false;
+        const json = JSON.stringify(m.blocks ?? []);
+        const pod = firstPodOf.get(app) ?? '';
+        return json.includes('oom_rerun') && new RegExp(`${pod}(?!-r\\d)`).test(json);
+      });
     let lastAt = 0;
     let chartsAt = 0;
     await services.slack
       .waitFor(() => {
         const done = apps.every((app) => diagnosesOf(app) >= 1);
         if (done && !lastAt) lastAt = performance.now();
-        const charted = apps.every((app) => chartsOf(app) >= 1);
+        const charted = apps.every((app) => !diagnosedFirstPod(app) || chartsOf(app) >= 1);
         if (charted && !chartsAt) chartsAt = performance.now();
         return done && charted;
       }, 600_000)
@@ -205,9 +215,11 @@ async function run(groupBy: 'namespace' | 'pod'): Promise<void> {
     console.log(
       `last diagnosis visible after ${elapsed.toFixed(1)} s; floor ${floor} s (${(elapsed / floor).toFixed(2)} × floor; target ≤ 1.3)`,
     );
-    const charts = apps.map(chartsOf);
+    const charted = apps.filter(diagnosedFirstPod);
+    const charts = charted.map(chartsOf);
+    const uncharted = apps.filter((app) => !diagnosedFirstPod(app)).map(chartsOf);
     console.log(
-      `charts: ${charts.filter((c) => c === 1).length} workloads exactly one, ${charts.filter((c) => c === 0).length} none, ${charts.filter((c) => c > 1).length} more than one; the last after ${chartsAt ? ((chartsAt - started) / 1000).toFixed(1) : '(never)'} s`,
+      `charts, of the ${charted.length} workloads whose diagnosed pod has a memory series: ${charts.filter((c) => c === 1).length} exactly one, ${charts.filter((c) => c === 0).length} none, ${charts.filter((c) => c > 1).length} more than one; the last after ${chartsAt ? ((chartsAt - started) / 1000).toFixed(1) : '(never)'} s. The other ${uncharted.length} (a copy without a series was diagnosed): ${uncharted.filter((c) => c > 0).length} with a chart`,
     );
     console.log(`Slack calls by method: ${JSON.stringify(stats.callsByMethod)}`);
     // The target: at most 3 writes per workload (its reply, its chart's two calls) plus, per parent,

@@ -906,6 +906,7 @@ export class SlackWorkspace {
     if (trigger === undefined) throw invalidArguments('[ERROR] missing required field: trigger_id');
     const view = this.viewArg(args);
     if (this.usedTriggers.has(trigger)) throw new SlackApiError('exchanged_trigger_id');
+    if (triggerExpired(trigger)) throw new SlackApiError('expired_trigger_id');
     this.usedTriggers.add(trigger);
     if (
       typeof view.external_id === 'string' &&
@@ -933,4 +934,17 @@ export class SlackWorkspace {
   }
 
   // -- Socket Mode (WebSocket side) -----------------------------------------------
+}
+
+/** Slack's trigger_ids expire 3 s after the user's action (docs: "Handling user interaction"). */
+export const TRIGGER_LIFETIME_MS = 3_000;
+
+/**
+ * Whether a trigger_id is past its 3 s. The test harness issues trigger_ids that begin with the
+ * time of the action in ms (Slack's own begin with an opaque number); only those can expire here.
+ */
+export function triggerExpired(trigger: string, now = Date.now()): boolean {
+  const issuedAt = Number(trigger.split('.')[0]);
+  const looksLikeMs = Number.isInteger(issuedAt) && issuedAt > 1e12 && issuedAt <= now;
+  return looksLikeMs && now - issuedAt > TRIGGER_LIFETIME_MS;
 }

@@ -131,3 +131,25 @@ it('answers /oom in a private channel it is not in through response_url, as text
   expect(received[0]?.text).toContain('OOMKilled');
   expect(services.slack.messages.some((m) => m.channel === 'G0PRIVATE')).toBe(false);
 });
+
+it('a parent whose edits Slack refuses never holds up the diagnosis under it', async () => {
+  const slack = services.slack;
+  // Every edit refused for the rest of this test (last in the file: the fake keeps what is left).
+  slack.failNext('chat.update', 'internal_error', 200);
+  const editsBefore = slack.callsTo('chat.update').length;
+  const { pod } = target(1);
+  await withBot({}, async (bot) => {
+    expect(await sendAlert(bot, target(0), 'g-edits-a')).toBe(200);
+    expect(await sendAlert(bot, target(1), 'g-edits-b')).toBe(200);
+    // The second workload's diagnosis still lands in a thread, with its chart.
+    await slack.waitFor(
+      () => slack.messages.some((m) => m.thread_ts && JSON.stringify(m.blocks ?? []).includes(pod)),
+      30_000,
+    );
+    await slack.waitFor(() => slack.callsTo('chat.update').length > editsBefore, 40_000);
+  });
+  // The edits were tried and refused: the reply came in spite of them, not because none was made.
+  const edits = slack.callsTo('chat.update').slice(editsBefore);
+  expect(edits.length).toBeGreaterThan(0);
+  expect(edits.every((c) => c.error === 'internal_error')).toBe(true);
+});

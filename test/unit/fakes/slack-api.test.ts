@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { ErrorCode, LogLevel, WebClient, type Logger, type WebClientOptions } from '@slack/web-api';
 import { SocketModeClient } from '@slack/socket-mode';
 import { FakeSlackApi, type FakeSlackOptions } from '../../fakes/slack-api';
+import { TRIGGER_LIFETIME_MS, triggerExpired } from '../../fakes/slack/workspace';
 import {
   POST_BURST,
   SlackRateLimits,
@@ -614,6 +615,22 @@ describe('FakeSlackApi: views', () => {
     expect((await failure(web.views.update({ view_id: 'V0NOPE', view: next }))).data?.error).toBe(
       'not_found',
     );
+  });
+
+  test('a trigger_id older than 3 s is refused as expired_trigger_id, as Slack does', async () => {
+    const fake = await startFake();
+    const web = client(fake);
+    const now = Date.now();
+    const stale = `${now - TRIGGER_LIFETIME_MS - 500}.1.abc`;
+    expect((await failure(web.views.open({ trigger_id: stale, view: modal }))).data?.error).toBe(
+      'expired_trigger_id',
+    );
+    const fresh = await web.views.open({ trigger_id: `${now}.2.abc`, view: modal });
+    expect(fresh.ok).toBe(true);
+    expect(triggerExpired(`${now - 2_000}.3.abc`, now)).toBe(false);
+    expect(triggerExpired(`${now - 3_001}.3.abc`, now)).toBe(true);
+    // Slack's own opaque trigger_ids never expire here.
+    expect(triggerExpired('2593691513185.238522632339.c6af97bbed3f8498ff35a728c68dc0a8', now)).toBe(false);
   });
 
   test('expired trigger via failNext, missing trigger_id, and an over-long title', async () => {
