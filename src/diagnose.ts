@@ -307,7 +307,7 @@ async function gatherEvidenceWithin(request: DiagnoseRequest, deps: DiagnoseDeps
     missing,
   };
   // One day holds one daily cycle: when the rise before the kill could be the day's traffic as well
-  // as a leak, look further back at a coarser step (two more queries, each still ≤ 1,440 points).
+  // as a leak, look further back at a coarser step (one more query, still ≤ 1,440 points).
   const wider = deps.metrics ? lookbackToWiden(evidence) : null;
   if (deps.metrics && wider) {
     const source = deps.metrics;

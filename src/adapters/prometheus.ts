@@ -1,5 +1,5 @@
-// Memory history from Prometheus' HTTP API. Two range queries per diagnosis, whatever the window:
-// the working set, and everything else (limit, request, restarts, OOM events, start times) as one union.
+// Memory history from Prometheus' HTTP API. One range query per history, whatever the window: the
+// working set and everything else (limit, request, restarts, OOM events, start times) as one union.
 import type { AxiosInstance } from 'axios';
 import { z } from 'zod';
 import { DEFAULT_METRIC_NAMES, type ClusterSelector, type MetricNames } from '../core/prometheus-names';
@@ -98,6 +98,9 @@ export function stepFor(windowMs: number, maxPoints: number): number {
   return Math.max(15_000, Math.ceil(windowMs / Math.max(1, maxPoints - 1) / 1000) * 1000);
 }
 
+/** The `oomdoctor_series` tag of the working set's series in the history query. */
+const WORKING_SET_TAG = 'working_set';
+
 export class PrometheusSource implements MetricsSource {
   private readonly client: PrometheusHttp;
   private readonly names: MetricNames;
@@ -143,6 +146,15 @@ export class PrometheusSource implements MetricsSource {
     ].join(' or ');
   }
 
+  /**
+   * The working set and the context in one range query, told apart by their `oomdoctor_series` tag:
+   * one request per history keeps a widened diagnosis within its request budget (issue 11: at most
+   * 12 per diagnosis). The tags differ, so `or` never drops a series of one part for the other's.
+   */
+  historyQuery(target: Target, stepMs: number): string {
+    return `label_replace(${this.workingSetQuery(target, stepMs)}, "oomdoctor_series", "${WORKING_SET_TAG}", "", "") or ${this.contextQuery(target)}`;
+  }
+
   private groupLabels(instanceLabel: string): string {
     const labels = new Set<string>([instanceLabel, ...KNOWN_CLUSTER_LABELS]);
     if (this.options.cluster) labels.add(this.options.cluster.label);
@@ -156,10 +168,9 @@ export class PrometheusSource implements MetricsSource {
   ): Promise<MetricsEvidence> {
     const stepMs = stepFor(window.end.getTime() - window.start.getTime(), this.maxPoints);
     const warnings: string[] = [];
-    const [workingSetMatrix, contextMatrix] = await Promise.all([
-      this.queryRange(this.workingSetQuery(target, stepMs), window, stepMs, warnings),
-      this.queryRange(this.contextQuery(target), window, stepMs, warnings),
-    ]);
+    const { workingSet: workingSetMatrix, context: contextMatrix } = splitHistory(
+      await this.queryRange(this.historyQuery(target, stepMs), window, stepMs, warnings),
+    );
     const what = `${target.namespace}/${target.pod} container ${target.container}`;
     if (workingSetMatrix.length === 0) {
       throw new SourceError(
@@ -359,6 +370,19 @@ export class PrometheusSource implements MetricsSource {
       );
     return parsed.data.data.result;
   }
+}
+
+/** The history query's answer parted into the working set (its tag taken off) and the tagged context. */
+function splitHistory(matrix: Matrix): { workingSet: Matrix; context: Matrix } {
+  const workingSet: Matrix = [];
+  const context: Matrix = [];
+  for (const series of matrix) {
+    if (series.metric.oomdoctor_series === WORKING_SET_TAG) {
+      const { oomdoctor_series: _tag, ...metric } = series.metric;
+      workingSet.push({ ...series, metric });
+    } else context.push(series);
+  }
+  return { workingSet, context };
 }
 
 function positiveOrNull(value: number | null): number | null {

@@ -1,7 +1,7 @@
 // How much history the diagnosis looked at, and whether it should look further. One day holds one
 // daily cycle: a rise of several hours before a kill may be the day's traffic as well as a leak, and
 // only more days tell them apart. The engine then asks for a wider look-back at a coarser step
-// (still at most 1,440 points a query, two more queries) and the evidence says so.
+// (one more query, still at most 1,440 points) and the evidence says so.
 import { CLASSIFY_THRESHOLDS as T } from './classify-thresholds';
 import { formatDuration } from './duration';
 import { formatTime, formatWindow } from './format';

@@ -1,7 +1,8 @@
 // `npm run bench`: the engine's figures for a 24h window at the default resolution.
 //   1. classification time per diagnosis (classify + recommend over prepared evidence), for the
 //      24 h window and for the look-back widened to 7 days (daily cycles)
-//   2. HTTP requests per diagnosis (Kubernetes and Prometheus together)
+//   2. HTTP requests per diagnosis (Kubernetes and Prometheus together), also for the worst case: a
+//      look-back widened to 7 days of a container with an env var from a ConfigMap
 //   3. end-to-end diagnose() time against the local Prometheus and the fake Kubernetes API
 // Targets (issue 2): under 5 ms; at most 12 requests; under 1 s.
 import { execFile } from 'node:child_process';
@@ -17,7 +18,12 @@ import type { Evidence, Sample } from '../../src/core/types';
 import { diagnose } from '../../src/diagnose';
 import { demoSpecs, generateScenario } from '../support/scenarios';
 import { scenarioEvidence } from '../support/scenario-evidence';
-import { diagnosedEvidence, generateTimeShape, timeShapeCases } from '../support/scenarios-time-shapes';
+import {
+  diagnosedEvidence,
+  generateTimeShape,
+  HISTORY_MS,
+  timeShapeCases,
+} from '../support/scenarios-time-shapes';
 import { startSimulatedCluster } from '../support/simulated-cluster';
 
 const WINDOW = 24 * 3_600_000;
@@ -196,10 +202,62 @@ async function endToEnd(): Promise<void> {
   }
 }
 
+/**
+ * The request budget's worst case: a diagnosis whose 24 h window is ambiguous, so the look-back is
+ * widened to 7 days (one more range query), of a container with an env var from a ConfigMap (one
+ * more Kubernetes read). Every time shape that widens, against a real Prometheus holding a week.
+ */
+async function widenedRequests(): Promise<void> {
+  const now = Math.floor(Date.now() / 60_000) * 60_000;
+  const specs = timeShapeCases(now)
+    .filter((c) => c.expectWidened)
+    .map((c, i) => ({
+      ...c.spec,
+      namespace: `widened-${i}`,
+      runtime: { ...c.spec.runtime, configMapEnv: { APP_MODE: 'production' } },
+    }));
+  const cluster = await startSimulatedCluster({ specs, windowMs: HISTORY_MS, scrapeMs: 120_000 });
+  try {
+    let prometheusRequests = 0;
+    const http = axios.create({ baseURL: cluster.prometheus.url, timeout: 10_000 });
+    http.interceptors.request.use((config) => {
+      prometheusRequests++;
+      return config;
+    });
+    const deps = {
+      cluster: new KubernetesReader(loadKubeConfig({ kubeconfig: cluster.kubeconfigPath })),
+      metrics: new PrometheusSource({ url: cluster.prometheus.url, http }),
+    };
+    const requests: number[] = [];
+    for (const scenario of cluster.scenarios) {
+      const kubeBefore = cluster.kube.requests.length;
+      const promBefore = prometheusRequests;
+      const d = await diagnose(
+        {
+          target: { kind: 'pod', namespace: scenario.target.namespace, pod: scenario.target.pod },
+          windowMs: WINDOW,
+        },
+        deps,
+      );
+      // Only the diagnoses that did widen measure the worst case.
+      if (Date.parse(d.window.end) - Date.parse(d.window.start) > WINDOW)
+        requests.push(cluster.kube.requests.length - kubeBefore + prometheusRequests - promBefore);
+    }
+    if (requests.length === 0) throw new Error('no diagnosis was widened: the worst case was not measured');
+    const r = stats(requests);
+    console.log(
+      `HTTP requests per diagnosis widened to 7 d, with a ConfigMap env (${requests.length} of ${cluster.scenarios.length} time shapes widened): mean ${r.mean.toFixed(1)}, max ${r.max}   (target: at most 12)`,
+    );
+  } finally {
+    await cluster.stop();
+  }
+}
+
 async function main(): Promise<void> {
   console.log(`oomdoctor bench on ${process.version}, ${new Date().toISOString()}\n`);
   await classifierTime();
   await endToEnd();
+  await widenedRequests();
 }
 
 main().catch((error: unknown) => {

@@ -1,6 +1,6 @@
 // Time shapes through the whole engine (issue 11, section 4): diagnose() against the fake Kubernetes
 // API and a real Prometheus backfilled with a week of history. A leak under a daily cycle is only told
-// from the cycle by widening the look-back (two more queries, within 1,440 points and 12 requests);
+// from the cycle by widening the look-back (one more query, within 1,440 points and 12 requests);
 // an HA pair's duplicates count once; the same pod name in another cluster and an earlier pod under
 // the same name are kept out of the history, and said.
 import * as fs from 'node:fs';
@@ -37,17 +37,19 @@ const within = (series: GeneratedSeries, from: number, to: number): GeneratedSer
 beforeAll(async () => {
   now = Math.floor(Date.now() / SCRAPE) * SCRAPE;
   const cases = timeShapeCases(now);
-  const pick = (id: string) => {
+  const pick = (id: string, configMapEnv?: Record<string, string>) => {
     const c = cases.find((x) => x.id === id);
     if (!c) throw new Error(id);
     // Each in its own namespace, so pod names cannot collide by accident.
     const namespace = id.split('@')[0] ?? 'x';
+    const runtime = configMapEnv ? { runtime: { ...c.spec.runtime, configMapEnv } } : {};
     return generateScenario(
-      { ...c.spec, namespace },
+      { ...c.spec, namespace, ...runtime },
       { now, windowMs: HISTORY_MS, scrapeMs: SCRAPE, seed: c.seed },
     );
   };
-  scenarios.leak = pick('leak-under-daily-cycle@2048Mi#1');
+  // With an env var from a ConfigMap: one more read, the request budget's worst case.
+  scenarios.leak = pick('leak-under-daily-cycle@2048Mi#1', { APP_MODE: 'production' });
   scenarios.touch = pick('daily-cycle-peaks-touch-limit@512Mi#3');
   scenarios.burst = pick('burst-over-daily-cycle@6144Mi#1');
   // The same namespace, pod and container name in another cluster, using far more memory.
@@ -151,8 +153,10 @@ describe('through a real Prometheus', () => {
     expect(Date.parse(diagnosis.window.end) - Date.parse(diagnosis.window.start)).toBe(7 * DAY);
     expect(diagnosis.verdictEvidence.join('\n')).toMatch(/Look-back widened from 24 h to 7 d/);
     expect(diagnosis.causes[0]?.evidence.join('\n')).toMatch(/per hour .* across daily cycles/);
-    expect(points).toHaveLength(4);
+    // One range query for the day, one for the week (working set and context together).
+    expect(points).toHaveLength(2);
     for (const p of points) expect(p).toBeLessThanOrEqual(1440);
+    expect(kube.requests.some((r) => /\/configmaps\/[^/]+-env$/.test(r.path))).toBe(true);
     expect(requests).toBeLessThanOrEqual(12);
   });
 

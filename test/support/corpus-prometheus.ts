@@ -1,5 +1,5 @@
 // An in-process Prometheus for the labelled corpus: it answers the engine's own range queries (the
-// working set and the tagged context query of src/adapters/prometheus.ts) from generated series, so
+// history query of src/adapters/prometheus.ts: the working set and its context, tagged) from generated series, so
 // that thousands of mixed histories (an HA pair's duplicates, the same pod name in another cluster, an
 // earlier pod under the same name) go through PrometheusSource.history as they would against a real
 // Prometheus, without starting one per case. It evaluates only those query shapes, as Prometheus does:
@@ -34,21 +34,27 @@ function matchersOf(text: string): Matchers {
   return out;
 }
 
-/** The selectors of the two query shapes the engine sends; null for anything else. */
+/**
+ * The selectors of the engine's history query: `label_replace` tags joined by `or`, the working set's
+ * part a `max_over_time` and the context's parts instant selectors; null for anything else.
+ */
 export function parseEngineQuery(query: string): Selector[] | null {
-  const range = /^max by \(([^)]*)\) \(max_over_time\((\w+)\{([^}]*)\}\[(\d+)s\]\)\)$/.exec(query);
-  if (range?.[1] && range[2] && range[3] && range[4])
-    return [
-      {
+  const out: Selector[] = [];
+  for (const part of query.split(' or ')) {
+    const range =
+      /^label_replace\(max by \(([^)]*)\) \(max_over_time\((\w+)\{([^}]*)\}\[(\d+)s\]\)\), "oomdoctor_series", "(\w+)", "", ""\)$/.exec(
+        part,
+      );
+    if (range?.[1] && range[2] && range[3] && range[4] && range[5]) {
+      out.push({
         by: range[1].split(/,\s*/),
         metric: range[2],
         matchers: matchersOf(range[3]),
         rangeMs: Number(range[4]) * 1000,
-      },
-    ];
-  const parts = query.split(' or ');
-  const out: Selector[] = [];
-  for (const part of parts) {
+        tag: range[5],
+      });
+      continue;
+    }
     const m =
       /^label_replace\(max by \(([^)]*)\) \((\w+)\{([^}]*)\}\), "oomdoctor_series", "(\w+)", "", ""\)$/.exec(
         part,
