@@ -10,7 +10,7 @@ import type { ReplyRecord, StateStore } from '../src/bot/store';
 import { WEEK_MS } from '../src/core/time';
 import type { Diagnosis } from '../src/core/types';
 import { renderMemoryChartPngAsync, type MemoryChartInput } from '../src/render/chart';
-import { rerunValue as targetRerunValue } from '../src/slack/action-ids';
+import { rerunValue } from '../src/slack/action-ids';
 import { diagnosisMessage, progressMessage, type ProgressStage, type TargetRef } from '../src/slack/blocks';
 import { offerApply, storedApplyOptions } from './apply-offer';
 
@@ -20,14 +20,6 @@ export interface PublishDeps {
   slack: SlackPoster;
   logger: Logger;
   now?: () => number;
-}
-
-/**
- * @deprecated Use `rerunValue` from src/slack/action-ids (it takes the target). Kept only until
- * jobs/worker.ts, owned by another change in flight, imports that one.
- */
-export function rerunValue(namespace: string, pod: string, container: string): string {
-  return targetRerunValue({ namespace, pod, container });
 }
 
 /** The chart of a diagnosis: its history, limit, request and kills over its window. */
@@ -75,7 +67,7 @@ export async function renderStored(
     return diagnosisMessage(stored, {
       ...apply,
       ...(reason ? { applyUnavailableReason: reason } : {}),
-      rerunValue: targetRerunValue(stored.target),
+      rerunValue: rerunValue(stored.target),
     });
   });
 }
@@ -165,7 +157,7 @@ export async function publishDiagnosis(
   );
   const message = diagnosisMessage(diagnosis, {
     ...apply,
-    rerunValue: targetRerunValue(diagnosis.target),
+    rerunValue: rerunValue(diagnosis.target),
   });
   const posted = await deps.slack.show(where.key, where.channel, where.threadTs, message, {
     priority: 'reply',

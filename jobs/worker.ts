@@ -15,6 +15,7 @@ import { claimStates, release } from '../src/apply/suggestion';
 import type { ApplyOp, SuggestionRecord } from '../src/apply/types';
 import { errorCodeOf, isPermanent } from '../src/core/errors';
 import type { DiagnoseDeps } from '../src/diagnose';
+import { rerunValue } from '../src/slack/action-ids';
 import { appliedMessage, doneView } from '../src/slack/apply-blocks';
 import { mention, section, untrusted, workloadWords } from '../src/slack/block-kit';
 import { commandFailedMessage, failureMessage } from '../src/slack/blocks';
@@ -30,7 +31,7 @@ import { checkRollout } from './apply-rollout';
 import { handleCommand, handleRerun, tellUser } from './command-job';
 import { failureInWords, stalledJobInWords, unreadableJobInWords } from './failure';
 import { handleAlertGroup, podLineKey } from './incidents';
-import { renderStored, rerunValue } from './publish';
+import { renderStored } from './publish';
 
 export interface WorkerDeps extends AlertDiagnosisDeps {
   cluster: ClusterReader;
@@ -366,6 +367,6 @@ function commandTarget(text: string): { namespace: string; pod: string; containe
 
 function failureFor(target: { namespace: string; pod: string; container: string }, words: string) {
   return failureMessage(target, words, {
-    rerunValue: rerunValue(target.namespace, target.pod, target.container),
+    rerunValue: rerunValue(target),
   });
 }
