@@ -296,12 +296,16 @@ async function gatherEvidenceWithin(request: DiagnoseRequest, deps: DiagnoseDeps
   ]);
   missing.push(...(metrics?.caveats ?? []));
 
+  const nodeFacts = node ? nodeEvidence(node, nodeEvents) : null;
   const evidence: Evidence = {
     target,
     window,
-    pod: podEvidence(pod, events, new Map(configMaps)),
+    // A resourceFieldRef on limits.memory without a limit reads the node's allocatable memory.
+    pod: podEvidence(pod, events, new Map(configMaps), {
+      nodeAllocatableBytes: nodeFacts?.allocatableBytes ?? null,
+    }),
     workload,
-    node: node ? nodeEvidence(node, nodeEvents) : null,
+    node: nodeFacts,
     namespaceLimits: namespaceLimits(limitRanges, quotas),
     metrics,
     missing,
