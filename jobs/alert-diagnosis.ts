@@ -6,7 +6,7 @@ import type { ClusterReader } from '../src/adapters/kubernetes';
 import { pickContainer, resolveWorkload, type ApiObject } from '../src/adapters/kubernetes-objects';
 import type { DiagnoseAlertJob } from '../src/bot/jobs';
 import { PermanentJobError, type JobMeta } from '../src/bot/queue';
-import type { DiagnosedRecord, GroupThread, WorkloadLine } from '../src/bot/store';
+import type { DiagnosedRecord, WorkloadLine } from '../src/bot/store';
 import { CAUSE_TITLES } from '../src/core/classify';
 import { formatDuration } from '../src/core/duration';
 import { isPermanent } from '../src/core/errors';
@@ -87,11 +87,10 @@ export async function handleDiagnoseAlert(
   log: Logger,
 ): Promise<void> {
   const { target, groupId } = job;
-  const group = await deps.store.getGroup(groupId);
-  if (!group?.ts) throw new PermanentJobError(`the incident ${groupId} is unknown (expired?)`);
+  const thread = await threadOf(groupId, deps);
   const podKey = podLineKey(target.namespace, target.pod);
   const replyKey = alertReplyKey(target.id);
-  const where = { key: replyKey, channel: group.channel, threadTs: group.ts };
+  const where = { key: replyKey, channel: thread.channel, threadTs: thread.ts };
   const lastTry = (error: unknown) => isPermanent(error) || meta.attempt >= meta.maxAttempts;
   const cluster = withCache(deps.cluster);
 
@@ -147,7 +146,7 @@ export async function handleDiagnoseAlert(
     if (existing && existing.claimedBy !== replyKey) {
       await recordRepeatKill(
         existing,
-        { dedupeKey, groupId, group, podKey, label, now, namespace: target.namespace },
+        { dedupeKey, groupId, threadTs: thread.ts, podKey, label, now, namespace: target.namespace },
         deps,
       );
       return;
@@ -238,6 +237,17 @@ export async function setLine(
 }
 
 /** Runs a diagnosis when a diagnosis slot is free (all at once without a limiter). */
+/**
+ * Where the incident's thread is, and nothing more: a job holds this while it waits for a diagnosis
+ * slot, and in a storm hundreds wait. The whole record (its list of firing alerts grows with the
+ * storm) held by each of them once filled the heap.
+ */
+async function threadOf(groupId: string, deps: AlertDiagnosisDeps): Promise<{ channel: string; ts: string }> {
+  const group = await deps.store.getGroup(groupId);
+  if (!group?.ts) throw new PermanentJobError(`the incident ${groupId} is unknown (expired?)`);
+  return { channel: group.channel, ts: group.ts };
+}
+
 export function diagnoseInSlot(deps: AlertDiagnosisDeps, work: () => Promise<Diagnosis>): Promise<Diagnosis> {
   return deps.diagnoses ? deps.diagnoses.run(work) : work();
 }
@@ -295,7 +305,7 @@ async function recordRepeatKill(
   ctx: {
     dedupeKey: string;
     groupId: string;
-    group: GroupThread;
+    threadTs: string;
     podKey: string;
     label: string;
     now: number;
@@ -310,7 +320,7 @@ async function recordRepeatKill(
       deps.config.dedupeWindowMs,
     )) ?? existing;
   const within = formatDuration(Math.max(MINUTE_MS, ctx.now - record.firstAt));
-  const sameThread = record.threadTs === ctx.group.ts;
+  const sameThread = record.threadTs === ctx.threadTs;
   const settled = record.ts
     ? sameThread
       ? 'diagnosed above'

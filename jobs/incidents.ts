@@ -87,21 +87,49 @@ export function parentMessageOf(
  * interval, rendered when it goes out. Never awaited by a job: counts are cosmetic.
  */
 export function refreshParent(incidentId: string, deps: IncidentDeps): void {
+  // One refresh waiting per parent and outbox is enough: it renders from the store when its turn
+  // comes, so it shows every change made before then. In a storm, a refresh per delivery would keep
+  // hundreds waiting up to the parent's edit interval.
+  const pending = pendingRefreshes.get(deps.slack) ?? new Set<string>();
+  pendingRefreshes.set(deps.slack, pending);
+  if (pending.has(incidentId)) return;
+  pending.add(incidentId);
   void (async () => {
-    const group = await deps.store.getGroup(incidentId);
-    if (!group?.ts) return;
+    const thread = await parentThread(incidentId, deps);
+    if (!thread) return;
     await deps.slack.update(
-      group.channel,
-      group.ts,
-      async () => (await renderParent(incidentId, deps)) ?? { text: ' ' },
+      thread.channel,
+      thread.ts,
+      async () => {
+        // From here on a change needs a refresh of its own: this render may already have read it.
+        pending.delete(incidentId);
+        return (await renderParent(incidentId, deps)) ?? { text: ' ' };
+      },
       { priority: 'background', throttleMs: deps.parentEditIntervalMs ?? PARENT_EDIT_INTERVAL_MS },
     );
-  })().catch((error: unknown) =>
-    deps.logger.warn(
-      { err: (error as Error).message, incidentId },
-      'the parent message could not be updated',
-    ),
-  );
+  })()
+    .catch((error: unknown) =>
+      deps.logger.warn(
+        { err: (error as Error).message, incidentId },
+        'the parent message could not be updated',
+      ),
+    )
+    .finally(() => pending.delete(incidentId));
+}
+
+/** The incidents whose parent refresh is waiting its turn, per outbox (one per running bot). */
+const pendingRefreshes = new WeakMap<object, Set<string>>();
+
+/**
+ * Where the parent is, and nothing more: a waiting refresh holds this, never the whole record (its
+ * firing list grows with a storm).
+ */
+async function parentThread(
+  incidentId: string,
+  deps: IncidentDeps,
+): Promise<{ channel: string; ts: string } | null> {
+  const group = await deps.store.getGroup(incidentId);
+  return group?.ts ? { channel: group.channel, ts: group.ts } : null;
 }
 
 /**

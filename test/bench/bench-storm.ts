@@ -72,8 +72,10 @@ async function run(groupBy: 'namespace' | 'pod'): Promise<void> {
     env,
     stdio: ['ignore', 'ignore', 'inherit'],
   });
+  let stopping = false;
   bot.on('exit', (code, signal) => {
-    if (signal !== 'SIGTERM') console.log(`THE BOT EXITED during the storm (code ${code}, signal ${signal})`);
+    // Stopped by us, it exits 0 after its graceful shutdown (or dies of the SIGTERM itself).
+    if (!stopping) console.log(`THE BOT EXITED during the storm (code ${code}, signal ${signal})`);
   });
   const alertmanager = await startAlertmanager({
     webhookUrl: `http://127.0.0.1:${port}/alertmanager`,
@@ -101,7 +103,8 @@ async function run(groupBy: 'namespace' | 'pod'): Promise<void> {
         pods.push({ namespace, pod: name, container, app });
       }
     }
-    let peakRss = rssOf(bot.pid as number);
+    const readyRss = rssOf(bot.pid as number);
+    let peakRss = readyRss;
     const sampler = setInterval(() => (peakRss = Math.max(peakRss, rssOf(bot.pid as number))), 100);
     const started = performance.now();
     const startsAt = new Date(Date.now() - 60_000).toISOString();
@@ -255,8 +258,11 @@ async function run(groupBy: 'namespace' | 'pod'): Promise<void> {
     console.log(
       `webhook ack (direct deliveries): p50 ${percentile(acks, 0.5).toFixed(1)} ms, p95 ${percentile(acks, 0.95).toFixed(1)} ms`,
     );
-    console.log(`bot peak RSS: ${(peakRss / 1048576).toFixed(0)} MiB`);
+    console.log(
+      `bot peak RSS: ${(peakRss / 1048576).toFixed(0)} MiB (${(readyRss / 1048576).toFixed(0)} MiB when it first answered /readyz)`,
+    );
   } finally {
+    stopping = true;
     bot.kill('SIGTERM');
     await alertmanager.stop();
     await services.stop();
