@@ -24,7 +24,7 @@ import {
   HISTORY_MS,
   timeShapeCases,
 } from '../support/scenarios-time-shapes';
-import { startSimulatedCluster } from '../support/simulated-cluster';
+import { startSimulatedCluster, type SimulatedCluster } from '../support/simulated-cluster';
 
 const WINDOW = 24 * 3_600_000;
 const run = promisify(execFile);
@@ -128,25 +128,31 @@ async function classifierTime(): Promise<void> {
   printClassification('7 d widened look-back', week, timeClassification(week, 60));
 }
 
+/** The engine's adapters on the simulated cluster, with Prometheus' requests counted. */
+function countedDeps(cluster: SimulatedCluster) {
+  let count = 0;
+  const http = axios.create({ baseURL: cluster.prometheus.url, timeout: 10_000 });
+  http.interceptors.request.use((config) => {
+    count++;
+    return config;
+  });
+  const deps = {
+    cluster: new KubernetesReader(loadKubeConfig({ kubeconfig: cluster.kubeconfigPath })),
+    metrics: new PrometheusSource({ url: cluster.prometheus.url, http }),
+  };
+  return { deps, prometheusRequests: () => count };
+}
+
 async function endToEnd(): Promise<void> {
   const cluster = await startSimulatedCluster({ specs: demoSpecs() });
   try {
-    let prometheusRequests = 0;
-    const http = axios.create({ baseURL: cluster.prometheus.url, timeout: 10_000 });
-    http.interceptors.request.use((config) => {
-      prometheusRequests++;
-      return config;
-    });
-    const deps = {
-      cluster: new KubernetesReader(loadKubeConfig({ kubeconfig: cluster.kubeconfigPath })),
-      metrics: new PrometheusSource({ url: cluster.prometheus.url, http }),
-    };
+    const { deps, prometheusRequests } = countedDeps(cluster);
     const requests: number[] = [];
     const times: number[] = [];
     for (let round = 0; round < 6; round++) {
       for (const scenario of cluster.scenarios) {
         const kubeBefore = cluster.kube.requests.length;
-        const promBefore = prometheusRequests;
+        const promBefore = prometheusRequests();
         const started = performance.now();
         await diagnose(
           {
@@ -157,7 +163,7 @@ async function endToEnd(): Promise<void> {
         );
         const elapsed = performance.now() - started;
         if (round > 0) times.push(elapsed); // the first round warms connections and the JIT
-        requests.push(cluster.kube.requests.length - kubeBefore + prometheusRequests - promBefore);
+        requests.push(cluster.kube.requests.length - kubeBefore + prometheusRequests() - promBefore);
       }
     }
     const r = stats(requests);
@@ -166,7 +172,7 @@ async function endToEnd(): Promise<void> {
     );
     const kubeOnly = cluster.kube.requests.length / requests.length;
     console.log(
-      `  of which Kubernetes ${kubeOnly.toFixed(1)} and Prometheus ${(prometheusRequests / requests.length).toFixed(1)} on average`,
+      `  of which Kubernetes ${kubeOnly.toFixed(1)} and Prometheus ${(prometheusRequests() / requests.length).toFixed(1)} on average`,
     );
     const t = stats(times);
     console.log(
@@ -218,20 +224,11 @@ async function widenedRequests(): Promise<void> {
     }));
   const cluster = await startSimulatedCluster({ specs, windowMs: HISTORY_MS, scrapeMs: 120_000 });
   try {
-    let prometheusRequests = 0;
-    const http = axios.create({ baseURL: cluster.prometheus.url, timeout: 10_000 });
-    http.interceptors.request.use((config) => {
-      prometheusRequests++;
-      return config;
-    });
-    const deps = {
-      cluster: new KubernetesReader(loadKubeConfig({ kubeconfig: cluster.kubeconfigPath })),
-      metrics: new PrometheusSource({ url: cluster.prometheus.url, http }),
-    };
+    const { deps, prometheusRequests } = countedDeps(cluster);
     const requests: number[] = [];
     for (const scenario of cluster.scenarios) {
       const kubeBefore = cluster.kube.requests.length;
-      const promBefore = prometheusRequests;
+      const promBefore = prometheusRequests();
       const d = await diagnose(
         {
           target: { kind: 'pod', namespace: scenario.target.namespace, pod: scenario.target.pod },
@@ -241,7 +238,7 @@ async function widenedRequests(): Promise<void> {
       );
       // Only the diagnoses that did widen measure the worst case.
       if (Date.parse(d.window.end) - Date.parse(d.window.start) > WINDOW)
-        requests.push(cluster.kube.requests.length - kubeBefore + prometheusRequests - promBefore);
+        requests.push(cluster.kube.requests.length - kubeBefore + prometheusRequests() - promBefore);
     }
     if (requests.length === 0) throw new Error('no diagnosis was widened: the worst case was not measured');
     const r = stats(requests);
