@@ -18,7 +18,7 @@ import { rerunValue } from '../src/slack/action-ids';
 import { failureMessage } from '../src/slack/blocks';
 import { withCache } from './cached-cluster';
 import { failureInWords } from './failure';
-import { podLineKey, refreshParent, type IncidentDeps } from './incidents';
+import { parentThread, podLineKey, refreshParent, type IncidentDeps } from './incidents';
 import { postPlaceholder, progressReporter, publishDiagnosis } from './publish';
 
 /** Most diagnoses are posted within this: only a slower one shows a placeholder first. */
@@ -87,7 +87,10 @@ export async function handleDiagnoseAlert(
   log: Logger,
 ): Promise<void> {
   const { target, groupId } = job;
-  const thread = await threadOf(groupId, deps);
+  // Only where the thread is: the job holds it while it waits for a diagnosis slot, and in a storm
+  // hundreds wait (the whole record, whose firing list grows with the storm, once filled the heap).
+  const thread = await parentThread(groupId, deps);
+  if (!thread) throw new PermanentJobError(`the incident ${groupId} is unknown (expired?)`);
   const podKey = podLineKey(target.namespace, target.pod);
   const replyKey = alertReplyKey(target.id);
   const where = { key: replyKey, channel: thread.channel, threadTs: thread.ts };
@@ -237,17 +240,6 @@ export async function setLine(
 }
 
 /** Runs a diagnosis when a diagnosis slot is free (all at once without a limiter). */
-/**
- * Where the incident's thread is, and nothing more: a job holds this while it waits for a diagnosis
- * slot, and in a storm hundreds wait. The whole record (its list of firing alerts grows with the
- * storm) held by each of them once filled the heap.
- */
-async function threadOf(groupId: string, deps: AlertDiagnosisDeps): Promise<{ channel: string; ts: string }> {
-  const group = await deps.store.getGroup(groupId);
-  if (!group?.ts) throw new PermanentJobError(`the incident ${groupId} is unknown (expired?)`);
-  return { channel: group.channel, ts: group.ts };
-}
-
 export function diagnoseInSlot(deps: AlertDiagnosisDeps, work: () => Promise<Diagnosis>): Promise<Diagnosis> {
   return deps.diagnoses ? deps.diagnoses.run(work) : work();
 }

@@ -121,10 +121,10 @@ export function refreshParent(incidentId: string, deps: IncidentDeps): void {
 const pendingRefreshes = new WeakMap<object, Set<string>>();
 
 /**
- * Where the parent is, and nothing more: a waiting refresh holds this, never the whole record (its
- * firing list grows with a storm).
+ * Where the parent is, and nothing more: whatever waits (a refresh for its turn, an alert job for a
+ * diagnosis slot) holds this, never the whole record (its firing list grows with a storm).
  */
-async function parentThread(
+export async function parentThread(
   incidentId: string,
   deps: IncidentDeps,
 ): Promise<{ channel: string; ts: string } | null> {
