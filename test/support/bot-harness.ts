@@ -157,6 +157,46 @@ export function oomAlert(
   };
 }
 
+/**
+ * One Alertmanager webhook delivery of firing alerts (API v4 body) to the bot, answered 200. Each
+ * alert gets a fingerprint from the group key and its place, unless it has one.
+ */
+export async function sendFiringGroup(
+  botUrl: string,
+  groupKey: string,
+  alerts: Array<Record<string, unknown>>,
+): Promise<void> {
+  const response = await fetch(`${botUrl}/alertmanager`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${ALERTMANAGER_TOKEN}` },
+    body: JSON.stringify({
+      version: '4',
+      groupKey,
+      status: 'firing',
+      receiver: 'oomdoctor',
+      groupLabels: {},
+      commonLabels: commonLabels(alerts.map((a) => (a.labels ?? {}) as Record<string, string>)),
+      commonAnnotations: {},
+      externalURL: 'http://alertmanager.example',
+      truncatedAlerts: 0,
+      alerts: alerts.map((a, i) => ({
+        fingerprint: `${groupKey}-${i}`,
+        ...a,
+        status: 'firing',
+        endsAt: '0001-01-01T00:00:00Z',
+      })),
+    }),
+  });
+  if (response.status !== 200)
+    throw new Error(`the webhook answered ${response.status}: ${await response.text()}`);
+}
+
+/** The labels every alert shares, with the same value: Alertmanager's commonLabels. */
+function commonLabels(labelSets: Array<Record<string, string>>): Record<string, string> {
+  const [first = {}, ...rest] = labelSets;
+  return Object.fromEntries(Object.entries(first).filter(([k, v]) => rest.every((l) => l[k] === v)));
+}
+
 /** Stands in for a slash command's response_url: records what the bot answers through it. */
 export async function startResponseUrl(): Promise<{
   url: string;

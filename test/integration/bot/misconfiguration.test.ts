@@ -10,10 +10,10 @@ import { randomUUID } from 'node:crypto';
 import type { RunningBot } from '../../../src/bot/app';
 import {
   ALERT_CHANNEL,
-  ALERTMANAGER_TOKEN,
   botEnvironment,
   oomAlert,
   postToSlackEndpoint,
+  sendFiringGroup,
   slashCommand,
   startResponseUrl,
   startServices,
@@ -50,24 +50,8 @@ const target = (i: number) =>
   services.cluster.scenarios[i]?.target ?? { namespace: '', pod: '', container: '' };
 
 async function sendAlert(to: RunningBot, alerted: { namespace: string; pod: string; container: string }) {
-  const alert = oomAlert(alerted);
   const groupKey = `misconfig-${randomUUID()}`;
-  const response = await fetch(`${to.url}/alertmanager`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${ALERTMANAGER_TOKEN}` },
-    body: JSON.stringify({
-      version: '4',
-      groupKey,
-      status: 'firing',
-      receiver: 'oomdoctor',
-      groupLabels: {},
-      commonLabels: alert.labels,
-      commonAnnotations: {},
-      externalURL: 'http://alertmanager.example',
-      alerts: [{ ...alert, status: 'firing', endsAt: '0001-01-01T00:00:00Z', fingerprint: groupKey }],
-    }),
-  });
-  expect(response.status).toBe(200);
+  await sendFiringGroup(to.url, groupKey, [{ ...oomAlert(alerted), fingerprint: groupKey }]);
 }
 
 /** The alert channel's messages that name a pod (its parent's line while it names the pod, its reply). */

@@ -8,9 +8,9 @@ import type { FakeMessage } from '../../fakes/slack-api';
 import { addApplyPeople, APPLY_CHANNEL, applyDriver, applySpec } from '../../support/apply-driver';
 import {
   ALERT_CHANNEL,
-  ALERTMANAGER_TOKEN,
   oomAlert,
   postToSlackEndpoint,
+  sendFiringGroup,
   slashCommand,
   startServices,
   startTestBot,
@@ -54,25 +54,6 @@ const stormReplies = () =>
     (m) => m.channel === ALERT_CHANNEL && m.thread_ts && JSON.stringify(m.blocks ?? []).includes('storm-'),
   );
 
-async function sendAlerts(alerts: Array<Record<string, unknown>>, groupKey: string): Promise<void> {
-  const response = await fetch(`${bot.url}/alertmanager`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${ALERTMANAGER_TOKEN}` },
-    body: JSON.stringify({
-      version: '4',
-      groupKey,
-      status: 'firing',
-      receiver: 'oomdoctor',
-      groupLabels: {},
-      commonLabels: { alertname: 'ContainerOOMKilled' },
-      commonAnnotations: {},
-      truncatedAlerts: 0,
-      alerts: alerts.map((a, i) => ({ ...a, status: 'firing', fingerprint: `${groupKey}-${i}` })),
-    }),
-  });
-  expect(response.status).toBe(200);
-}
-
 it('while a storm is queued, /oom is answered and Apply opens its modal within 3 s', async () => {
   // A diagnosis to press Apply on, made before the storm.
   const diagnosed: FakeMessage = await driver.diagnose('api-happy');
@@ -81,7 +62,7 @@ it('while a storm is queued, /oom is answered and Apply opens its modal within 3
 
   // The storm: every workload's pod, one Alertmanager group per pod (the flood case).
   for (const scenario of services.cluster.scenarios.filter((s) => s.spec.app.startsWith('storm-')))
-    await sendAlerts([oomAlert(scenario.target)], `{}:{pod="${scenario.target.pod}"}`);
+    await sendFiringGroup(bot.url, `{}:{pod="${scenario.target.pod}"}`, [oomAlert(scenario.target)]);
   // Its replies are paced at about one a second in the alert channel: wait until it is under way.
   await services.slack.waitFor(() => stormReplies().length >= 2, 30_000);
 
