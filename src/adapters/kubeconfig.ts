@@ -12,7 +12,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import type { RequestOptions } from 'node:https';
 import { homedir } from 'node:os';
 import { delimiter, dirname, isAbsolute, join } from 'node:path';
-import { KubeConfig, type Cluster, type User } from '@kubernetes/client-node';
+import { KubeConfig, type Cluster, type User } from './client-node';
 import { parse as parseYaml } from 'yaml';
 import { OomdoctorError } from '../core/errors';
 

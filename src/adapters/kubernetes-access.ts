@@ -1,7 +1,7 @@
 // Is the Kubernetes API reachable, and may the bot's identity do exactly what diagnosing needs?
 // One SelfSubjectAccessReview per grant, so each missing permission is named with the RBAC file that
 // grants it. Loaded only where jobs run, like the reader.
-import { AuthorizationV1Api } from '@kubernetes/client-node';
+import { AuthorizationV1Api } from './client-node';
 import { asOomdoctorError } from '../core/errors';
 import { loadKubeConfig, translate, type KubeConfigOptions } from './kubernetes';
 

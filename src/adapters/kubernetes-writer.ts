@@ -16,7 +16,7 @@ import {
   setHeaderOptions,
   type HttpLibrary,
   type RequestContext,
-} from '@kubernetes/client-node';
+} from './client-node';
 import type { ApiObject, KubeIdentity, PatchableKind, WorkloadId } from '../core/kubernetes-types';
 import { ConflictError, PatchRejectedError, type AccessCheck, type ClusterWriter } from './cluster-writer';
 import { ForbiddenError, NotFoundError } from './errors';

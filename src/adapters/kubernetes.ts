@@ -7,7 +7,7 @@ import {
   CoreV1Api,
   CustomObjectsApi,
   type KubeConfig,
-} from '@kubernetes/client-node';
+} from './client-node';
 import type { ApiObject } from './kubernetes-objects';
 import { isPermanent, OomdoctorError } from '../core/errors';
 import type { ControllerKind } from '../core/types';

@@ -1,39 +1,18 @@
 // `oomdoctor diagnose` run as a process (node dist/cli.js) against one simulated cluster for the
 // whole file: the fake Kubernetes API and a real Prometheus loaded with every demo scenario.
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Diagnosis } from '../../src/core/types';
 import type { KubeObject, RecordedRequest } from '../fakes/kube-api';
 import { demoSpecs, type Scenario } from '../support/scenarios';
 import { freePort, makeTempDir, type TempDir } from '../support/services';
+import { CLI, ensureBuilt } from '../support/built';
 import { startSimulatedCluster, type SimulatedCluster } from '../support/simulated-cluster';
 
-const ROOT = path.resolve(__dirname, '..', '..');
-const CLI = path.join(ROOT, 'dist', 'cli.js');
 const RFC3339_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
 const QUANTITY = /^\d+(Ki|Mi|Gi|Ti)?$/;
 const KUBE_REQUEST_BUDGET = 10; // the issue's 12 per diagnosis, less Prometheus' range queries (the day, a widened week)
-
-function newestMtime(dir: string): number {
-  let newest = 0;
-  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
-    const full = path.join(dir, entry.name);
-    newest = Math.max(newest, entry.isDirectory() ? newestMtime(full) : fs.statSync(full).mtimeMs);
-  }
-  return newest;
-}
-
-/** Builds dist/ when dist/cli.js is missing or older than any source file. */
-function ensureBuilt(): void {
-  const built = fs.existsSync(CLI) ? fs.statSync(CLI).mtimeMs : 0;
-  const sources = Math.max(
-    newestMtime(path.join(ROOT, 'src')),
-    fs.statSync(path.join(ROOT, 'package.json')).mtimeMs,
-  );
-  if (built > sources) return;
-  execFileSync('npm', ['run', '--silent', 'build'], { cwd: ROOT, stdio: 'pipe', timeout: 180_000 });
-}
 
 interface Run {
   args: string[];
