@@ -9,7 +9,7 @@ import type { BotConfig } from '../src/config/bot';
 import type { ReplyRecord, StateStore } from '../src/bot/store';
 import { WEEK_MS } from '../src/core/time';
 import type { Diagnosis } from '../src/core/types';
-import { renderMemoryChartPngAsync, type MemoryChartInput } from '../src/render/chart';
+import { renderMemoryChartPng, type MemoryChartInput } from '../src/render/chart';
 import { rerunValue } from '../src/slack/action-ids';
 import { diagnosisMessage, progressMessage, type ProgressStage, type TargetRef } from '../src/slack/blocks';
 import { offerApply, storedApplyOptions } from './apply-offer';
@@ -170,7 +170,7 @@ export async function publishDiagnosis(
   const stored: StoredDiagnosis = { ...diagnosis, extras };
   await deps.store.setDiagnosis(reply.channel, reply.ts, stored, WEEK_MS);
   if (diagnosis.series.points.length > 1) {
-    const png = await renderMemoryChartPngAsync(chartInput(diagnosis));
+    const png = await renderMemoryChartPng(chartInput(diagnosis));
     await deps.slack.upload(
       reply.channel,
       reply.threadTs,

@@ -57,7 +57,10 @@ async function main(): Promise<void> {
         `${JSON.stringify({ text: message.text, blocks: message.blocks }, null, 2)}\n`,
       );
       if (diagnosis.series.points.length > 1) {
-        writeFileSync(join(outDir, `${scenario.spec.id}.png`), renderMemoryChartPng(chartInput(diagnosis)));
+        writeFileSync(
+          join(outDir, `${scenario.spec.id}.png`),
+          await renderMemoryChartPng(chartInput(diagnosis)),
+        );
       }
     }
     process.stdout.write(

@@ -159,13 +159,15 @@ describe('memoryChartSvg', () => {
     expect(svg).not.toContain('request');
   });
 
-  it('escapes a hostile title', () => {
+  it('escapes a hostile title', async () => {
     const svg = memoryChartSvg({ ...small(), title: 'x<script>alert("&")</script>\'\u0000\u202e' });
     expect(svg).not.toContain('<script>');
     expect(svg).toContain('x&lt;script&gt;alert(&quot;&amp;&quot;)&lt;/script&gt;&apos;\uFFFD</text>');
     expect(svg).not.toContain('\u0000');
     expect(svg).not.toContain('\u202e');
-    expect(renderMemoryChartPng({ ...small(), title: '<script>&"\u0000\uD800' }).readUInt32BE(16)).toBe(1200); // still valid XML
+    expect(
+      (await renderMemoryChartPng({ ...small(), title: '<script>&"\u0000\uD800' })).readUInt32BE(16),
+    ).toBe(1200); // still valid XML
   });
 
   it('shortens a very long title', () => {
@@ -283,35 +285,37 @@ describe('memoryChartSvg', () => {
 });
 
 describe('renderMemoryChartPng', () => {
-  it('writes a PNG of the requested size', () => {
-    const png = renderMemoryChartPng(small(), { width: 640, height: 300 });
+  it('writes a PNG of the requested size', async () => {
+    const png = await renderMemoryChartPng(small(), { width: 640, height: 300 });
     expect(png.subarray(0, 8)).toEqual(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
     expect(png.readUInt32BE(16)).toBe(640);
     expect(png.readUInt32BE(20)).toBe(300);
-    const defaults = renderMemoryChartPng(small());
+    const defaults = await renderMemoryChartPng(small());
     expect([defaults.readUInt32BE(16), defaults.readUInt32BE(20)]).toEqual([1200, 520]);
   });
 
-  it('draws an opaque background', () => {
-    const image = decodePng(renderMemoryChartPng({ ...small(), points: [] }, { width: 300, height: 130 }));
+  it('draws an opaque background', async () => {
+    const image = decodePng(
+      await renderMemoryChartPng({ ...small(), points: [] }, { width: 300, height: 130 }),
+    );
     for (let i = 3; i < image.pixels.length; i += 4)
       if (image.pixels[i] !== 255) throw new Error(`pixel ${i} is transparent`);
   });
 
-  it('really draws text', () => {
-    const withTitle = decodePng(renderMemoryChartPng(small()));
-    const without = decodePng(renderMemoryChartPng({ ...small(), title: '' }));
+  it('really draws text', async () => {
+    const withTitle = decodePng(await renderMemoryChartPng(small()));
+    const without = decodePng(await renderMemoryChartPng({ ...small(), title: '' }));
     expect(darkPixels(without, 0, 0, 600, 50)).toBe(0);
     expect(darkPixels(withTitle, 0, 0, 600, 50)).toBeGreaterThan(500);
     // The grey gridline labels left of the plot are text too.
     expect(darkPixels(withTitle, 0, 100, 95, 480, 500)).toBeGreaterThan(200);
   });
 
-  it('renders 10 000 points', () => {
+  it('renders 10 000 points', async () => {
     const points: Array<[number, number]> = [];
     const random = rng(7);
     for (let i = 0; i < 10_000; i++) points.push([START + i * 60_000, (200 + random() * 250) * MiB]);
-    const png = renderMemoryChartPng({
+    const png = await renderMemoryChartPng({
       ...small(),
       points,
       kills: [],
@@ -322,10 +326,10 @@ describe('renderMemoryChartPng', () => {
     expect(png.readUInt32BE(16)).toBe(1200);
   });
 
-  it('says how to install the fonts when they are missing', () => {
+  it('says how to install the fonts when they are missing', async () => {
     const spy = jest.spyOn(fs, 'existsSync').mockReturnValue(false);
     try {
-      expect(() => renderMemoryChartPng(small())).toThrow(
+      await expect(renderMemoryChartPng(small())).rejects.toThrow(
         'install the fonts: apt-get install -y fonts-dejavu-core',
       );
     } finally {
@@ -333,14 +337,14 @@ describe('renderMemoryChartPng', () => {
     }
   });
 
-  it('writes a sample of a leak over 24 hours', () => {
+  it('writes a sample of a leak over 24 hours', async () => {
     const input = leak();
     expect(input.kills).toHaveLength(3);
-    const png = renderMemoryChartPng(input);
+    const png = await renderMemoryChartPng(input);
     fs.writeFileSync(SAMPLE_PATH, png);
     fs.writeFileSync(
       SAMPLE_PATH.replace('.png', '-small.png'),
-      renderMemoryChartPng(input, { width: 600, height: 260 }),
+      await renderMemoryChartPng(input, { width: 600, height: 260 }),
     );
     expect(png.readUInt32BE(16)).toBe(1200);
   });
