@@ -92,6 +92,25 @@ export default tseslint.config(
     },
   },
   {
+    // The middle layers serve the bot and the CLI alike: none of them reaches up into the bot's
+    // wiring, its metrics included (a caller passes a counter in).
+    files: ['src/adapters/**/*.ts', 'src/apply/**/*.ts', 'src/render/**/*.ts', 'src/slack/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            HANDLERS_AND_JOBS,
+            {
+              group: ['../bot/*', '../diagnose', '../cli'],
+              message: 'src/adapters, src/apply, src/render and src/slack import only lower layers.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     // client-node comes in through one door, which the build bundles (src/adapters/client-node.ts):
     // an import of the package itself would load all of it beside the bundle, and its errors would
     // fail instanceof against the bundle's classes.

@@ -4,7 +4,6 @@
 import { appendFile, mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Logger } from 'pino';
-import { fixesTotal } from '../bot/metrics';
 import type { ApplyOp, DiffLine, SuggestionRecord } from './types';
 
 export type AuditEvent = 'requested' | 'refused' | 'dry-run-failed' | 'applied' | 'undone' | 'failed';
@@ -112,10 +111,18 @@ export class AuditLog {
   private constructor(
     private readonly logger: Logger,
     private readonly file: string | null,
+    private readonly counted: (record: AuditRecord) => void,
   ) {}
 
-  /** Opens the audit log; with a file, checks at start-up that it can be appended to. */
-  static async open(logger: Logger, file: string | null): Promise<AuditLog> {
+  /**
+   * Opens the audit log; with a file, checks at start-up that it can be appended to. `counted` is
+   * told of each record (the bot counts them in its metrics).
+   */
+  static async open(
+    logger: Logger,
+    file: string | null,
+    counted: (record: AuditRecord) => void = () => undefined,
+  ): Promise<AuditLog> {
     if (file) {
       try {
         await mkdir(dirname(file), { recursive: true });
@@ -126,7 +133,7 @@ export class AuditLog {
         });
       }
     }
-    return new AuditLog(logger, file);
+    return new AuditLog(logger, file, counted);
   }
 
   /** Writes one record: to the structured log at once, to the file in order. Never throws. */
@@ -134,7 +141,7 @@ export class AuditLog {
     const record = auditRecord(input);
     const key = `${record.op}.${record.event}`;
     this.counts.set(key, (this.counts.get(key) ?? 0) + 1);
-    fixesTotal.inc({ operation: record.op, outcome: record.event });
+    this.counted(record);
     this.logger.info(
       record,
       `audit: ${record.op} ${record.event}${record.workload ? ` ${record.workload}` : ''} by ${record.user}`,

@@ -32,6 +32,7 @@ import {
   diagnosesTotal,
   countingFailures,
   diagnosisDurationSeconds,
+  fixesTotal,
   kubernetesErrorsTotal,
   prometheusErrorsTotal,
   metricsEndpoint,
@@ -122,7 +123,11 @@ export async function startBot(config: BotConfig, overrides: BotOverrides = {}):
         `${identity.problem}; starting anyway, and Slack's first request will check the token again`,
       );
   }
-  const audit = await AuditLog.open(logger.child({ component: 'audit' }), config.apply.auditLogFile);
+  const audit = await AuditLog.open(
+    logger.child({ component: 'audit' }),
+    config.apply.auditLogFile,
+    (record) => fixesTotal.inc({ operation: record.op, outcome: record.event }),
+  );
   const stopping = new AbortController();
 
   let queue: JobQueue;

@@ -53,7 +53,8 @@ describe('AuditLog', () => {
     const lines: string[] = [];
     const logger = pino({ level: 'info' }, { write: (line: string) => lines.push(line) });
     const file = join(dir, 'sub', 'audit.jsonl');
-    const audit = await AuditLog.open(logger, file);
+    const counted: string[] = [];
+    const audit = await AuditLog.open(logger, file, (record) => counted.push(`${record.op}.${record.event}`));
     await audit.write({ event: 'requested', op: 'apply', user: 'U0ALICE' });
     await audit.write({ event: 'refused', op: 'apply', user: 'U0BOB', reason: 'not allowed', code: 'user' });
     await audit.write({ event: 'refused', op: 'apply', user: 'U0EVE', code: 'user' });
@@ -70,6 +71,7 @@ describe('AuditLog', () => {
     expect(logged.every((r) => r.audit === true)).toBe(true);
     expect(logged[1]).toMatchObject({ event: 'refused', user: 'U0BOB', reason: 'not allowed', code: 'user' });
     expect(audit.counters()).toEqual({ 'apply.refused': 2, 'apply.requested': 1 });
+    expect(counted).toEqual(['apply.requested', 'apply.refused', 'apply.refused']); // the bot's metric
   });
 
   it('refuses to start with a file it cannot write', async () => {
