@@ -1,4 +1,5 @@
-// The worker's side of "Apply fix": two jobs, and what they need.
+// The worker's side of "Apply fix": two jobs, and what they need (ApplyDeps, here, so that the jobs
+// import it and nothing imports them back).
 // - apply-preview (apply-preview.ts): behind the modal. Every check and a server-side dry run of the
 //   very patch, then the modal shows the diff, or why not.
 // - apply (apply-change.ts): the change. A claim on the suggestion, the checks again, the patch with a
@@ -15,9 +16,6 @@ import type { AuditLog } from '../src/apply/audit';
 import type { JobQueue } from '../src/bot/queue';
 import type { BotConfig } from '../src/config/bot';
 import type { StateStore } from '../src/bot/store';
-
-export { handleApply } from './apply-change';
-export { handleApplyPreview } from './apply-preview';
 
 export interface ApplyDeps {
   config: BotConfig;

@@ -26,7 +26,9 @@ import {
   tellThread,
   type AlertDiagnosisDeps,
 } from './alert-diagnosis';
-import { handleApply, handleApplyPreview, type ApplyDeps } from './apply-job';
+import { handleApply } from './apply-change';
+import type { ApplyDeps } from './apply-job';
+import { handleApplyPreview } from './apply-preview';
 import { checkRollout } from './apply-rollout';
 import { handleCommand, handleRerun, tellUser } from './command-job';
 import { failureInWords, stalledJobInWords, unreadableJobInWords } from './failure';

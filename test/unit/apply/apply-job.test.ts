@@ -2,7 +2,9 @@
 // patch went through, passing trouble keeping the claim, the rollout handed to delayed checks (each
 // check's outcomes are in test/unit/jobs/apply-rollout.test.ts).
 import pino from 'pino';
-import { handleApply, handleApplyPreview, type ApplyDeps } from '../../../jobs/apply-job';
+import { handleApply } from '../../../jobs/apply-change';
+import type { ApplyDeps } from '../../../jobs/apply-job';
+import { handleApplyPreview } from '../../../jobs/apply-preview';
 import { checkRollout } from '../../../jobs/apply-rollout';
 import { ConflictError, type ClusterWriter } from '../../../src/adapters/cluster-writer';
 import type { SlackPoster } from '../../../src/adapters/slack';
