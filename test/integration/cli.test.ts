@@ -1,6 +1,5 @@
 // `oomdoctor diagnose` run as a process (node dist/cli.js) against one simulated cluster for the
 // whole file: the fake Kubernetes API and a real Prometheus loaded with every demo scenario.
-import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Diagnosis } from '../../src/core/types';
@@ -8,6 +7,7 @@ import type { KubeObject, RecordedRequest } from '../fakes/kube-api';
 import { demoSpecs, type Scenario } from '../support/scenarios';
 import { freePort, makeTempDir, type TempDir } from '../support/services';
 import { CLI, ensureBuilt } from '../support/built';
+import { runNode } from '../support/cli-process';
 import { startSimulatedCluster, type SimulatedCluster } from '../support/simulated-cluster';
 
 const RFC3339_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
@@ -34,24 +34,13 @@ function baseEnv(): NodeJS.ProcessEnv {
   return { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: tmp.path };
 }
 
-function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], {
-      cwd: tmp.path,
-      env: { ...baseEnv(), ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ args, code, stdout, stderr });
-    });
+async function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
+  const run = await runNode([CLI, ...args], {
+    cwd: tmp.path,
+    env: { ...baseEnv(), ...env },
+    timeoutMs: 20_000,
   });
+  return { args, ...run };
 }
 
 /** Runs several commands, at most `limit` at a time (the CI boxes have two cores). */

@@ -2,12 +2,12 @@
 // which jest never loads (it reads the sources). Here the built adapters run in a plain node process
 // against the fake API, through each kind of call the bot makes: reads, a 404, a strategic-merge dry
 // run, an access review, and the refusals that must still be told apart with instanceof.
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { FakeKubeApi } from '../../fakes/kube-api';
 import { makeTempDir, type TempDir } from '../../support/services';
 import { ensureBuilt, ROOT } from '../../support/built';
+import { runNode } from '../../support/cli-process';
 
 const BUNDLE = path.join(ROOT, 'dist', 'src', 'adapters', 'client-node.js');
 
@@ -74,22 +74,10 @@ afterAll(async () => {
   await tmp.remove();
 });
 
-function probe(): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['-e', PROBE], {
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', PROBE_KUBECONFIG: path.join(tmp.path, 'kubeconfig') },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
+function probe() {
+  return runNode(['-e', PROBE], {
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', PROBE_KUBECONFIG: path.join(tmp.path, 'kubeconfig') },
+    timeoutMs: 20_000,
   });
 }
 
