@@ -139,7 +139,7 @@ function goBytes(value: string): number | null {
   const m = GO_BYTES.exec(value);
   if (!m) return null;
   const bytes = Number(m[1]) * (GO_UNITS.get(m[2] ?? '') ?? 1);
-  return bytes <= MAX_BYTES - 1 ? bytes : null;
+  return bytes > 0 && bytes <= MAX_BYTES - 1 ? bytes : null;
 }
 
 type Reading = { bytes: number } | { percent: number };
@@ -154,7 +154,7 @@ function readValue(setting: RuntimeSettingName, value: string): Reading | null {
     case 'MaxRAMPercentage': {
       if (!PERCENT.test(value)) return null;
       const percent = Number(value);
-      return percent <= 100 ? { percent } : null;
+      return percent > 0 && percent <= 100 ? { percent } : null;
     }
     case 'MaxRAMFraction': {
       if (!WHOLE.test(value)) return null;

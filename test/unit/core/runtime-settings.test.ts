@@ -110,6 +110,11 @@ describe('findRuntimeSettings', () => {
     ['JAVA_OPTS', '-XX:MaxRAMPercentage=NaN'],
     ['JAVA_OPTS', '-XX:MaxRAMPercentage=-5'],
     ['JAVA_OPTS', '-XX:MaxRAMFraction=0'],
+    // A budget of nothing sizes no heap: the JVM clamps it to its minimum, Go collects without end.
+    ['JAVA_OPTS', '-XX:MaxRAMPercentage=0'],
+    ['JAVA_OPTS', '-XX:MaxRAMPercentage=0.0'],
+    ['GOMEMLIMIT', '0'],
+    ['GOMEMLIMIT', '0MiB'],
     ['JAVA_OPTS', '-XX:+UseContainerSupport -XX:InitialRAMPercentage=50 -Xms1g -Xss512k'],
     ['NODE_OPTIONS', '--max-old-space-size=1.5e3'],
     ['NODE_OPTIONS', '--max-old-space-size 1536'],
