@@ -49,7 +49,9 @@ import {
   type SlackIdentity,
 } from './readiness';
 import { BullJobQueue, MemoryJobQueue, type JobQueue, type QueueTimings } from './queue';
-import { MemoryStore, RedisStore, type StateStore } from './store';
+import { MemoryStore } from './memory-store';
+import { RedisStore } from './redis-store';
+import type { StateStore } from './store';
 
 /** Jobs per diagnosis slot: the others wait on Slack's rate limits, not on a diagnosis. */
 const JOBS_PER_DIAGNOSIS_SLOT = 4;

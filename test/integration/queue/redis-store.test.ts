@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { RedisStore } from '../../../src/bot/store';
+import { RedisStore } from '../../../src/bot/redis-store';
 import { startRedis, type RunningRedis } from '../../support/redis';
 import { describeStateStore, diagnosed, groupThread } from '../../support/state-store-contract';
 import { heapOom } from '../../unit/slack/diagnosis-fixtures';

@@ -15,7 +15,7 @@ import type { SuggestionRecord } from '../../../src/apply/types';
 import { snapshotOf } from '../../../src/apply/workload';
 import type { BotConfig } from '../../../src/config/bot';
 import type { ApplyJob } from '../../../src/bot/jobs';
-import { MemoryStore } from '../../../src/bot/store';
+import { MemoryStore } from '../../../src/bot/memory-store';
 import { QueueUnavailableError } from '../../../src/bot/queue';
 import { RecordingJobQueue } from '../../fakes/job-queue';
 import { applyStrategicMergePatch } from '../../fakes/strategic-merge';

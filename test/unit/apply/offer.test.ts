@@ -4,7 +4,7 @@ import { offerApply, storedApplyOptions } from '../../../jobs/apply-offer';
 import { SUGGESTION_ID } from '../../../src/apply/suggestion';
 import type { ClusterReader } from '../../../src/adapters/kubernetes';
 import { APPLY_DISABLED, type ApplyConfig } from '../../../src/config/apply';
-import { MemoryStore } from '../../../src/bot/store';
+import { MemoryStore } from '../../../src/bot/memory-store';
 import type { Diagnosis, WorkloadKind } from '../../../src/core/types';
 import { heapOom } from '../slack/diagnosis-fixtures';
 

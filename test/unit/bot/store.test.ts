@@ -1,4 +1,4 @@
-import { MemoryStore } from '../../../src/bot/store';
+import { MemoryStore } from '../../../src/bot/memory-store';
 import { describeStateStore, diagnosed } from '../../support/state-store-contract';
 
 describeStateStore('MemoryStore', () => new MemoryStore());

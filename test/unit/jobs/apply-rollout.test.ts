@@ -11,7 +11,7 @@ import type { EditOptions } from '../../../src/adapters/slack-outbox';
 import type { SuggestionRecord } from '../../../src/apply/types';
 import { botJobSchema, type RolloutFollowJob } from '../../../src/bot/jobs';
 import { MemoryJobQueue, QueueUnavailableError } from '../../../src/bot/queue';
-import { MemoryStore } from '../../../src/bot/store';
+import { MemoryStore } from '../../../src/bot/memory-store';
 import { APPLY_DISABLED } from '../../../src/config/apply';
 import type { BotConfig } from '../../../src/config/bot';
 import type { AppliedProps } from '../../../src/slack/apply-blocks';

@@ -5,7 +5,7 @@ import pino from 'pino';
 import type { PostedMessage, SlackMessage, SlackPoster } from '../../../src/adapters/slack';
 import { SlackDeliveryError } from '../../../src/adapters/slack-wire';
 import { firstRolloutCheck } from '../../../jobs/apply-rollout';
-import { MemoryStore } from '../../../src/bot/store';
+import { MemoryStore } from '../../../src/bot/memory-store';
 import { suggestion } from '../../support/state-store-contract';
 import { readBotConfig } from '../../../src/config/bot';
 import type { WorkerDeps } from '../../../jobs/worker';

@@ -3,7 +3,7 @@ import pino from 'pino';
 import type { PostedMessage, SlackMessage, SlackPoster } from '../../../src/adapters/slack';
 import { readBotConfig } from '../../../src/config/bot';
 import type { AlertGroupJob, BotJob } from '../../../src/bot/jobs';
-import { MemoryStore } from '../../../src/bot/store';
+import { MemoryStore } from '../../../src/bot/memory-store';
 import { handleAlertGroup, renderParent, type IncidentDeps } from '../../../jobs/incidents';
 
 /** Slack as the job sees it: posts get a ts, edits render their content (functions too) at once. */
