@@ -52,8 +52,12 @@ node -e '
 if [ $# -eq 0 ]; then
   node24=$(bash test/node24.sh)
   echo "Unit tests and CLI smoke test on $("$node24" --version)..."
-  # --forceExit: on Node 24 jest stays alive after the unit run completes (a handle not yet found).
-  "$node24" node_modules/jest/bin/jest.js --ci --silent --forceExit --selectProjects unit || status=$?
+  # No --forceExit: a handle left open is a bug to find, not to hide (the one that kept jest alive
+  # on Node 24 went with the shutdown fixes). A run still alive after 10 minutes fails, and says so.
+  code=0
+  timeout 600 "$node24" node_modules/jest/bin/jest.js --ci --silent --selectProjects unit || code=$?
+  if [ "$code" = 124 ]; then echo 'Node 24: jest did not exit within 10 minutes (a handle left open? run with --detectOpenHandles)' >&2; fi
+  [ "$code" = 0 ] || status=1
   "$node24" dist/cli.js --help | grep -q 'oomdoctor diagnose' || { echo 'Node 24: oomdoctor --help failed' >&2; status=1; }
   code=0
   smoke=$(env -i PATH="$PATH" "$node24" dist/cli.js serve 2>&1) || code=$?
