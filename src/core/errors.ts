@@ -117,24 +117,29 @@ export class ParseError extends OomdoctorError {
 }
 
 const DISPLAY_CHARS = 40;
+/** Escapes are up to 10 characters each: without this bound 40 of them made a 400-character line. */
+const DISPLAY_WIDTH = 80;
 
 /**
- * Quotes user input for an error message: at most 40 characters, and anything that is not
- * printable ASCII shown as an escape (\u{41c} for a Cyrillic "М", \u{0} for NUL), so lookalikes
- * and control characters are visible and nothing odd reaches a terminal or a Slack message.
+ * Quotes user input for an error message: at most 40 characters of it and 80 of quoted text, and
+ * anything that is not printable ASCII shown as an escape (\u{41c} for a Cyrillic "М", \u{0} for
+ * NUL), so lookalikes and control characters are visible and nothing odd reaches a terminal or a
+ * Slack message.
  */
 export function quoteInput(text: string): string {
   let out = '';
   let count = 0;
   for (const ch of text) {
-    if (count === DISPLAY_CHARS) {
+    const code = ch.codePointAt(0) ?? 0;
+    let shown: string;
+    if (ch === '"' || ch === '\\') shown = `\\${ch}`;
+    else if (code >= 0x20 && code <= 0x7e) shown = ch;
+    else shown = `\\u{${code.toString(16)}}`;
+    if (count === DISPLAY_CHARS || out.length + shown.length > DISPLAY_WIDTH) {
       out += '...';
       break;
     }
-    const code = ch.codePointAt(0) ?? 0;
-    if (ch === '"' || ch === '\\') out += `\\${ch}`;
-    else if (code >= 0x20 && code <= 0x7e) out += ch;
-    else out += `\\u{${code.toString(16)}}`;
+    out += shown;
     count += 1;
   }
   return `"${out}"`;

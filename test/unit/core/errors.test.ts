@@ -4,6 +4,7 @@ import {
   isPermanent,
   OomdoctorError,
   ParseError,
+  quoteInput,
 } from '../../../src/core/errors';
 import {
   ClusterUnreachableError,
@@ -75,5 +76,21 @@ describe('the error vocabulary', () => {
     expect(asOomdoctorError(known)).toBe(known);
     expect(isPermanent(new Error('plain'))).toBe(false);
     expect(errorCodeOf('thrown string')).toBe('internal');
+  });
+});
+
+describe('quoteInput', () => {
+  it('shows printable ASCII as it is, escapes the rest, and cuts after 40 characters', () => {
+    expect(quoteInput('24h')).toBe('"24h"');
+    expect(quoteInput('2\u041c"\\')).toBe('"2\\u{41c}\\"\\\\"');
+    expect(quoteInput('a'.repeat(40))).toBe(`"${'a'.repeat(40)}"`);
+    expect(quoteInput('a'.repeat(41))).toBe(`"${'a'.repeat(40)}..."`);
+  });
+
+  it('keeps a line of escapes short: at most 80 characters of quoted text', () => {
+    // Musical symbols are 9 characters each once escaped: 40 of them made a 360-character quote.
+    const quoted = quoteInput('\u{1d158}'.repeat(40));
+    expect(quoted.length).toBeLessThanOrEqual(80 + '"..."'.length);
+    expect(quoted).toMatch(/^"(\\u\{1d158\})+\.\.\."$/);
   });
 });
