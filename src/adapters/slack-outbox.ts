@@ -2,7 +2,8 @@
 //
 // - Each call draws from its method's budget (per channel for chat.postMessage, per workspace for
 //   the rest), shared by every process through the outbox state (Redis), with headroom kept for
-//   interactive answers. A 429 blocks that method's bucket for its Retry-After and nothing else.
+//   interactive answers (slack-budget.ts). A 429 blocks that method's bucket for its Retry-After and
+//   nothing else.
 // - Edits to one message are coalesced: a pending edit is replaced by a newer one, one edit is in
 //   flight per message, and an edit older than the one Slack shows already is dropped (versions per
 //   message, shared), so a late progress edit can never overwrite a finished diagnosis.
@@ -22,7 +23,8 @@ import {
   type SlackMessage,
   type SlackWire,
 } from './slack-wire';
-import { bucketOf, limitOf, PRIORITY_ORDER, usableBurst, type WritePriority } from './slack-limits';
+import { SlackBudget } from './slack-budget';
+import { PRIORITY_ORDER, type WritePriority } from './slack-limits';
 
 export interface OutboxOptions {
   wire: SlackWire;
@@ -78,12 +80,6 @@ interface ShowEntry {
   posted: Promise<PostedMessage>;
 }
 
-interface Waiter {
-  priority: () => WritePriority;
-  seq: number;
-  resolve: () => void;
-}
-
 const METADATA_EVENT = 'oomdoctor_message';
 const DEFAULT_MAX_WAIT_MS = 15 * MINUTE_MS;
 const PASSING_RETRY_MS = [1_000, 3_000, 10_000, 30_000];
@@ -128,13 +124,10 @@ export class SlackOutbox {
   private readonly onCall: (method: string, outcome: string) => void;
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly lanes = new Map<string, MessageLane>();
-  private readonly queues = new Map<string, Waiter[]>();
-  private readonly polling = new Set<string>();
   private readonly joined = new Set<string>();
   private readonly posting = new Map<string, Promise<PostedMessage>>();
   private readonly shows = new Map<string, ShowEntry>();
-  private seq = 0;
-  private closed = false;
+  private readonly budget: SlackBudget;
 
   constructor(options: OutboxOptions) {
     this.wire = options.wire;
@@ -143,68 +136,12 @@ export class SlackOutbox {
     this.maxWaitMs = options.maxWaitMs ?? DEFAULT_MAX_WAIT_MS;
     this.onCall = options.onCall ?? (() => undefined);
     this.sleep = options.sleep ?? realSleep;
+    this.budget = new SlackBudget(this.state, this.logger, this.sleep);
   }
 
   /** Stops waiting writes: they reject, so jobs end instead of hanging on shutdown. */
   close(): void {
-    this.closed = true;
-    for (const queue of this.queues.values()) for (const waiter of queue.splice(0)) waiter.resolve();
-  }
-
-  // -------------------------------------------------------------------------------------------
-  // The budget: an in-process queue per bucket (highest priority first), whose head asks the shared
-  // state for a reservation. Cosmetic callers never queue.
-
-  private async acquire(
-    method: string,
-    channel: string | null,
-    priority: () => WritePriority,
-    droppable: boolean,
-  ): Promise<boolean> {
-    const bucket = bucketOf(method, channel);
-    const limit = limitOf(method);
-    if (droppable) {
-      if ((this.queues.get(bucket)?.length ?? 0) > 0) return false;
-      return (await this.state.reserve(bucket, limit.intervalMs, usableBurst(limit, priority()))) === 0;
-    }
-    await new Promise<void>((resolve) => {
-      const queue = this.queues.get(bucket) ?? [];
-      queue.push({ priority, seq: this.seq++, resolve });
-      this.queues.set(bucket, queue);
-      void this.poll(bucket, method);
-    });
-    if (this.closed) throw new SlackDeliveryError('shutting_down', false, 'the bot is shutting down');
-    return true;
-  }
-
-  private async poll(bucket: string, method: string): Promise<void> {
-    if (this.polling.has(bucket)) return;
-    this.polling.add(bucket);
-    const limit = limitOf(method);
-    try {
-      for (;;) {
-        const queue = this.queues.get(bucket);
-        if (!queue || queue.length === 0 || this.closed) break;
-        queue.sort((a, b) => PRIORITY_ORDER[a.priority()] - PRIORITY_ORDER[b.priority()] || a.seq - b.seq);
-        const head = queue[0]!;
-        let wait: number;
-        try {
-          wait = await this.state.reserve(bucket, limit.intervalMs, usableBurst(limit, head.priority()));
-        } catch (error) {
-          this.logger.warn({ err: (error as Error).message, bucket }, 'rate budget unavailable; waiting');
-          wait = 1_000;
-        }
-        if (wait === 0) {
-          queue.shift();
-          head.resolve();
-        } else {
-          await this.sleep(Math.min(wait, 5_000));
-        }
-      }
-    } finally {
-      this.polling.delete(bucket);
-      if ((this.queues.get(bucket)?.length ?? 0) > 0 && !this.closed) void this.poll(bucket, method);
-    }
+    this.budget.close();
   }
 
   /**
@@ -220,7 +157,12 @@ export class SlackOutbox {
     const started = Date.now();
     let passing = 0;
     for (;;) {
-      const granted = await this.acquire(method, channel, options.priority, options.droppable ?? false);
+      const granted = await this.budget.acquire(
+        method,
+        channel,
+        options.priority,
+        options.droppable ?? false,
+      );
       if (!granted) return null;
       try {
         const result = await this.wire.call(method, args);
@@ -230,7 +172,7 @@ export class SlackOutbox {
         const retryAfter = rateLimitOf(error);
         if (retryAfter !== null) {
           this.onCall(method, 'ratelimited');
-          await this.state.block(bucketOf(method, channel), retryAfter * 1000);
+          await this.budget.block(method, channel, retryAfter * 1000);
           this.logger.info(
             { method, channel, retryAfter },
             'Slack rate-limited a call; waiting for Retry-After',
@@ -585,7 +527,7 @@ export class SlackOutbox {
     id: string,
     edit: PendingEdit,
   ): Promise<'done' | 'retry'> {
-    const granted = await this.acquire('chat.update', null, () => edit.priority, edit.droppable);
+    const granted = await this.budget.acquire('chat.update', null, () => edit.priority, edit.droppable);
     if (!granted) return 'done'; // cosmetic and the budget is short: dropped
     const token = await this.lockMessage(id);
     try {
@@ -602,7 +544,7 @@ export class SlackOutbox {
         const retryAfter = rateLimitOf(error);
         if (retryAfter !== null) {
           this.onCall('chat.update', 'ratelimited');
-          await this.state.block(bucketOf('chat.update', null), retryAfter * 1000);
+          await this.budget.block('chat.update', null, retryAfter * 1000);
           return edit.droppable ? 'done' : 'retry';
         }
         const delivery = toDeliveryError(error, 'updating a message');
