@@ -2,13 +2,11 @@
 // the settings; a retry where one can help (5xx, time-outs, a refused or reset connection), never
 // for a 4xx; and every failure as one line saying what went wrong and what to do. Secrets (tokens,
 // passwords, header values) never reach a message: anything the server says is redacted first.
-import * as fs from 'node:fs';
-import * as https from 'node:https';
 import axios, { type AxiosInstance, type AxiosResponse } from 'axios';
 import type { ErrorCode } from '../core/errors';
 import { formatDuration } from '../core/duration';
-import { MINUTE_MS } from '../core/time';
 import { SourceError } from './errors';
+import { RotatingTlsAgent, SecretFile } from './prometheus-files';
 import {
   PROMETHEUS_VARIABLES,
   type PrometheusSettingKey,
@@ -32,51 +30,8 @@ export interface PrometheusAnswer {
   warnings: string[];
 }
 
-/** Re-read after this long even when the file looks unchanged, in case a write kept size and time. */
-const SECRET_FILE_MAX_AGE_MS = MINUTE_MS;
 const SNIPPET_CHARS = 120;
 const MIN_SECRET_TO_REDACT = 4;
-
-/** A token or password kept in a file, re-read when the file changes (rotated service-account tokens). */
-class SecretFile {
-  private cached: { stamp: string; value: string; readAt: number } | null = null;
-
-  constructor(
-    readonly file: string,
-    readonly from: string,
-  ) {}
-
-  read(): string {
-    let stamp: string;
-    try {
-      const stat = fs.statSync(this.file);
-      stamp = `${stat.ino}:${stat.size}:${stat.mtimeMs}`;
-      if (
-        this.cached &&
-        this.cached.stamp === stamp &&
-        Date.now() - this.cached.readAt < SECRET_FILE_MAX_AGE_MS
-      )
-        return this.cached.value;
-      const value = fs.readFileSync(this.file, 'utf8').trim();
-      if (value === '') throw Object.assign(new Error('empty'), { code: 'EMPTY' });
-      this.cached = { stamp, value, readAt: Date.now() };
-      return value;
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code ?? 'unreadable';
-      const why = code === 'ENOENT' ? 'it no longer exists' : code === 'EMPTY' ? 'it is empty' : code;
-      throw new SourceError(
-        'prometheus',
-        `cannot read the credentials in ${this.from}=${JSON.stringify(this.file)}: ${why}`,
-        { code: 'config', fix: 'check the mounted secret or service-account token behind that path' },
-      );
-    }
-  }
-
-  /** The last value read, for redaction (never read from disk just for that). */
-  last(): string | null {
-    return this.cached?.value ?? null;
-  }
-}
 
 type Attempt =
   { ok: true; answer: PrometheusAnswer } | { ok: false; error: SourceError; retry: 'no' | 'yes' | 'timeout' };
@@ -103,9 +58,7 @@ export class PrometheusHttp {
   private readonly retries: number;
   private readonly backoffMs: number;
   private readonly sleep: (ms: number) => Promise<void>;
-  private readonly ownTls: boolean;
-  private agent: https.Agent | undefined;
-  private agentStamp = '';
+  private readonly tls: RotatingTlsAgent | null;
 
   constructor(
     private readonly settings: PrometheusSettings,
@@ -122,53 +75,10 @@ export class PrometheusHttp {
       auth.kind === 'basic-file' ? new SecretFile(auth.passwordFile, this.from('passwordFile')) : null;
     this.http =
       options.http ?? axios.create({ baseURL: settings.url, timeout: settings.timeoutMs, maxRedirects: 0 });
-    this.ownTls = options.http === undefined && settings.url.startsWith('https:');
-  }
-
-  /**
-   * The TLS agent for the CA, client certificate and verification of the settings, made again when
-   * one of those files changes (cert-manager renews client certificates; a CA bundle is rotated).
-   */
-  private tlsAgent(): https.Agent | undefined {
-    if (!this.ownTls) return undefined;
-    const { tls } = this.settings;
-    const files: Array<[string | null, PrometheusSettingKey]> = [
-      [tls.caFile, 'caFile'],
-      [tls.clientCertFile, 'clientCertFile'],
-      [tls.clientKeyFile, 'clientKeyFile'],
-    ];
-    const contents: Array<Buffer | undefined> = [];
-    let stamp = '';
-    try {
-      for (const [file] of files) {
-        if (file === null) stamp += '-|';
-        else {
-          const stat = fs.statSync(file);
-          stamp += `${stat.ino}:${stat.size}:${stat.mtimeMs}|`;
-        }
-      }
-      if (this.agent && stamp === this.agentStamp) return this.agent;
-      for (const [file] of files) contents.push(file === null ? undefined : fs.readFileSync(file));
-    } catch (error) {
-      const failed = files.find(([file]) => file !== null && !fs.existsSync(file));
-      const what = failed ? `${this.from(failed[1])}=${JSON.stringify(failed[0])}` : 'the TLS files';
-      throw new SourceError(
-        'prometheus',
-        `cannot read ${what}: ${(error as NodeJS.ErrnoException).code ?? 'unreadable'}`,
-        { code: 'config', fix: 'check the mounted secret or config map behind that path' },
-      );
-    }
-    const [ca, cert, key] = contents;
-    this.agent?.destroy();
-    this.agent = new https.Agent({
-      keepAlive: true,
-      rejectUnauthorized: !tls.insecureSkipVerify,
-      ...(ca ? { ca } : {}),
-      ...(cert ? { cert } : {}),
-      ...(key ? { key } : {}),
-    });
-    this.agentStamp = stamp;
-    return this.agent;
+    this.tls =
+      options.http === undefined && settings.url.startsWith('https:')
+        ? new RotatingTlsAgent(settings.tls, (key) => this.from(key))
+        : null;
   }
 
   /** POSTs a form to an API path; retries what a retry can help; throws a SourceError otherwise. */
@@ -206,7 +116,7 @@ export class PrometheusHttp {
       const password = auth.kind === 'basic' ? auth.password : (this.passwordFile?.read() ?? '');
       headers.Authorization = `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
     }
-    const httpsAgent = this.tlsAgent();
+    const httpsAgent = this.tls?.agent();
     let response: AxiosResponse<unknown>;
     try {
       response = await this.http.post(path, form.toString(), {
