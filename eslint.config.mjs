@@ -66,6 +66,7 @@ export default tseslint.config(
     // payloads. New code should parse with zod instead and stay out of this list.
     files: [
       'src/adapters/kubernetes-objects.ts',
+      'src/adapters/container-choice.ts', // moved out of kubernetes-objects.ts, same walking
       'src/adapters/kubernetes.ts',
       'src/adapters/kubernetes-writer.ts',
       'src/apply/rollout.ts',

@@ -3,7 +3,8 @@
 // good says so in the thread and in the parent's line; a cosmetic write never fails the job.
 import type { Logger } from 'pino';
 import type { ClusterReader } from '../src/adapters/kubernetes';
-import { pickContainer, resolveWorkload, type ApiObject } from '../src/adapters/kubernetes-objects';
+import { pickContainer } from '../src/adapters/container-choice';
+import { resolveWorkload, type ApiObject } from '../src/adapters/kubernetes-objects';
 import type { DiagnoseAlertJob } from '../src/bot/jobs';
 import { PermanentJobError, type JobMeta } from '../src/bot/queue';
 import type { DiagnosedRecord, WorkloadLine } from '../src/bot/store';

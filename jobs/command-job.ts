@@ -3,7 +3,8 @@
 // command's response_url (or an ephemeral message) when there is no thread yet.
 import type { Logger } from 'pino';
 import type { ClusterReader } from '../src/adapters/kubernetes';
-import { pickContainer, type ApiObject } from '../src/adapters/kubernetes-objects';
+import { pickContainer } from '../src/adapters/container-choice';
+import type { ApiObject } from '../src/adapters/kubernetes-objects';
 import { SlackDeliveryError } from '../src/adapters/slack';
 import type { CommandJob, RerunJob } from '../src/bot/jobs';
 import { PermanentJobError, type JobMeta } from '../src/bot/queue';

@@ -4,16 +4,15 @@ import { NotFoundError, SourceError } from './adapters/errors';
 import type { ClusterReader } from './adapters/kubernetes';
 import {
   configMapsReferenced,
-  containerChoiceIsOpen,
   lastKillAt,
   namespaceLimits,
   nodeEvidence,
-  pickContainer,
   podEvidence,
   resolveWorkload,
   toDate,
   type ApiObject,
 } from './adapters/kubernetes-objects';
+import { containerChoiceIsOpen, pickContainer } from './adapters/container-choice';
 import type { MetricsSource } from './adapters/prometheus';
 import { classify, limitInForce, requestInForce, targetSpec } from './core/classify';
 import { lookbackToWiden } from './core/lookback';

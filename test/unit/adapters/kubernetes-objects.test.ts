@@ -8,9 +8,6 @@ import {
   lastKillAt,
   namespaceLimits,
   nodeEvidence,
-  containerChoiceIsOpen,
-  isInjectedSidecar,
-  pickContainer,
   podEvent,
   podEvidence,
   resolveEnv,
@@ -21,6 +18,11 @@ import {
   type ApiObject,
   type OwnerLookup,
 } from '../../../src/adapters/kubernetes-objects';
+import {
+  containerChoiceIsOpen,
+  isInjectedSidecar,
+  pickContainer,
+} from '../../../src/adapters/container-choice';
 
 const FIXTURES = path.join(__dirname, '../../fixtures/real');
 const MiB = 2 ** 20;

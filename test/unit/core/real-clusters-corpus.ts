@@ -1,12 +1,8 @@
 // The labelled corpus of real clusters (issue 11, sections 1, 2, 3 and 5), run from corpus.test.ts:
 // which container, which workload, where the heap setting that wins lives (and the JVM flags that
 // size a heap without -Xmx, named as the cause), and the number.
-import {
-  containerSpec,
-  pickContainer,
-  resolveWorkload,
-  type ApiObject,
-} from '../../../src/adapters/kubernetes-objects';
+import { containerSpec, resolveWorkload, type ApiObject } from '../../../src/adapters/kubernetes-objects';
+import { pickContainer } from '../../../src/adapters/container-choice';
 import { classify } from '../../../src/core/classify';
 import { formatBytes, parseQuantity } from '../../../src/core/quantity';
 import { recommend } from '../../../src/core/recommend';
