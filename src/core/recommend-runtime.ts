@@ -5,13 +5,8 @@
 // other contents are not shown, with nothing read after it).
 import { formatBytes } from './quantity';
 import { RECOMMEND_THRESHOLDS as T } from './recommend-thresholds';
-import {
-  effectiveSettings,
-  formatGoMemLimit,
-  formatJvmHeap,
-  formatNodeOldSpace,
-  rewriteFlag,
-} from './runtime-settings';
+import { formatGoMemLimit, formatJvmHeap, formatNodeOldSpace, rewriteFlag } from './runtime-flag-rewrite';
+import { effectiveSettings } from './runtime-settings';
 import type { ContainerSpecEvidence, ResolvedEnvVar, RuntimeSetting } from './types';
 
 const MIB = 2 ** 20;

@@ -1,14 +1,16 @@
 import fc from 'fast-check';
 import { ParseError } from '../../../src/core/errors';
 import {
-  effectiveHeapBytes,
-  effectiveSettings,
-  findRuntimeSettings,
   formatGoMemLimit,
   formatJvmHeap,
   formatNodeOldSpace,
-  readJvmSizingFlags,
   rewriteFlag,
+} from '../../../src/core/runtime-flag-rewrite';
+import {
+  effectiveHeapBytes,
+  effectiveSettings,
+  findRuntimeSettings,
+  readJvmSizingFlags,
 } from '../../../src/core/runtime-settings';
 import { evaluateRuntimeMemory } from '../../../src/core/runtime-evaluator';
 import type { ResolvedEnvVar, RuntimeSetting } from '../../../src/core/types';
