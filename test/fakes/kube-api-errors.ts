@@ -2,7 +2,19 @@
 // failures a test can inject (429 with Retry-After, 5xx from the API or its load balancer).
 
 import * as http from 'node:http';
-import type { ResourceType } from './kube-api-resources';
+
+/**
+ * The parts of a resource type (kube-api-resources.ts) a Status names. Declared here, not imported:
+ * that module builds its errors with this one, and the two should not import each other.
+ */
+export interface NamedResource {
+  kind: string;
+  plural: string;
+  /** API group, '' for the core group. */
+  group: string;
+  /** The resource a 404 names when it differs from the plural. */
+  notFoundResource?: string;
+}
 
 // ---------------------------------------------------------------------------
 // Status objects and errors
@@ -51,7 +63,7 @@ export class ApiError extends Error {
   }
 }
 
-export function resourceDetails(type: ResourceType, name?: string): StatusDetails {
+export function resourceDetails(type: NamedResource, name?: string): StatusDetails {
   const details: StatusDetails = {};
   if (name !== undefined) details.name = name;
   if (type.group) details.group = type.group;
@@ -63,7 +75,7 @@ export function badRequest(message: string): ApiError {
   return new ApiError(makeStatus(400, 'BadRequest', message));
 }
 
-export function notFound(type: ResourceType, name: string): ApiError {
+export function notFound(type: NamedResource, name: string): ApiError {
   return new ApiError(
     makeStatus(
       404,
@@ -76,7 +88,7 @@ export function notFound(type: ResourceType, name: string): ApiError {
 
 /** metrics-server's NotFound: `podmetrics.metrics.k8s.io "shop/api-1" not found`, or `pods "shop/api-1"` without the pod. */
 export function metricsNotFound(
-  type: ResourceType,
+  type: NamedResource,
   name: string,
   namespace: string | undefined,
   subjectExists: boolean,
@@ -210,6 +222,6 @@ export function injectedFailure(code: number): ApiError {
 }
 
 /** "deployments.apps", "pods" — how the API names a resource in messages. */
-export function qualifiedResource(type: ResourceType): string {
+export function qualifiedResource(type: NamedResource): string {
   return type.group ? `${type.plural}.${type.group}` : type.plural;
 }
