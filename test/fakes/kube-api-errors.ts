@@ -75,6 +75,18 @@ export function badRequest(message: string): ApiError {
   return new ApiError(makeStatus(400, 'BadRequest', message));
 }
 
+/** 409 AlreadyExists: a POST of a name that is taken. */
+export function alreadyExists(type: NamedResource, name: string): ApiError {
+  return new ApiError(
+    makeStatus(
+      409,
+      'AlreadyExists',
+      `${qualifiedResource(type)} "${name}" already exists`,
+      resourceDetails(type, name),
+    ),
+  );
+}
+
 export function notFound(type: NamedResource, name: string): ApiError {
   return new ApiError(
     makeStatus(

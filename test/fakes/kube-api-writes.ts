@@ -14,6 +14,7 @@ import {
   PatchError,
 } from './strategic-merge';
 import {
+  alreadyExists,
   ApiError,
   badRequest,
   invalid,
@@ -242,14 +243,7 @@ export function createObject(
     throw notFound(typeByKind('Namespace'), route.namespace);
   }
   if (store.bucket(type).has(objectKey(route.namespace, name))) {
-    throw new ApiError(
-      makeStatus(
-        409,
-        'AlreadyExists',
-        `${qualifiedResource(type)} "${name}" already exists`,
-        resourceDetails(type, name),
-      ),
-    );
+    throw alreadyExists(type, name);
   }
   if (hasMalformedQuantity(type, stored)) {
     throw badRequest(
