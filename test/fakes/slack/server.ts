@@ -9,9 +9,12 @@ import { SocketModeHub, type SocketAck, type SocketEnvelopeType } from './socket
 import {
   SlackWorkspace,
   WORKSPACE_METHODS,
+  type ChannelFixture,
   type FakeEphemeral,
   type FakeMessage,
+  type MessageFixture,
   type UploadedFile,
+  type UserFixture,
 } from './workspace';
 import { SlackRateLimits } from './rate-limits';
 import {
@@ -145,23 +148,16 @@ export class FakeSlackApi {
 
   // -- fixtures ---------------------------------------------------------------
 
-  addChannel(channel: { id: string; name: string; is_private?: boolean; members?: string[] }): void {
+  addChannel(channel: ChannelFixture): void {
     this.workspace.addChannel(channel);
   }
 
-  addUser(user: { id: string; name: string; tz?: string; groups?: string[] }): void {
+  addUser(user: UserFixture): void {
     this.workspace.addUser(user);
   }
 
   /** A message somebody else wrote (a person answering in a thread, say). Not part of the wire API. */
-  addMessage(message: {
-    channel: string;
-    user: string;
-    text: string;
-    ts?: string;
-    thread_ts?: string;
-    blocks?: unknown[];
-  }): FakeMessage {
+  addMessage(message: MessageFixture): FakeMessage {
     return this.workspace.addMessage(message);
   }
 
@@ -358,6 +354,7 @@ export class FakeSlackApi {
     return this.workspace.dispatch(method, args);
   }
 
+  /** The upload_url: accepts multipart (what @slack/web-api sends: one part named "body") or the raw bytes. */
   private onUpload(req: http.IncomingMessage, res: http.ServerResponse, url: URL, raw: Buffer): void {
     const key = url.pathname.slice('/upload/v1/'.length);
     const contentType = req.headers['content-type'] ?? '';
