@@ -39,7 +39,11 @@ npm run --silent format:check >/dev/null || { echo 'Formatting differs from pret
 results=$(mktemp)
 trap 'rm -f "$results"' EXIT
 status=0
-npx jest --ci --json --outputFile="$results" "$@" || status=$?
+# A run that cannot exit (a handle left open) fails here with a line, not at CI's own limit.
+code=0
+timeout 1800 npx jest --ci --json --outputFile="$results" "$@" || code=$?
+if [ "$code" = 124 ]; then echo 'jest did not exit within 30 minutes (a handle left open? run with --detectOpenHandles)' >&2; fi
+[ "$code" = 0 ] || status=1
 # One plain closing line that any CI can read.
 node -e '
   const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
