@@ -90,8 +90,8 @@ export function refreshParent(incidentId: string, deps: IncidentDeps): void {
   // One refresh waiting per parent and outbox is enough: it renders from the store when its turn
   // comes, so it shows every change made before then. In a storm, a refresh per delivery would keep
   // hundreds waiting up to the parent's edit interval.
-  const pending = pendingRefreshes.get(deps.slack) ?? new Set<string>();
-  pendingRefreshes.set(deps.slack, pending);
+  let pending = pendingRefreshes.get(deps.slack);
+  if (!pending) pendingRefreshes.set(deps.slack, (pending = new Set<string>()));
   if (pending.has(incidentId)) return;
   pending.add(incidentId);
   void (async () => {
